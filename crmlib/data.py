@@ -1,0 +1,456 @@
+"""Load, validate, build and verify the course data sets.
+
+Two data sets ship in ``datasets/``:
+
+* **Harbor Coffee Co.**, simulated by :mod:`crmlib.simulate` and committed as
+  CSV files under ``datasets/harbor/``;
+* **CDNOW**, the real purchase log of the 1997 first-quarter cohort of the
+  online music store, under ``datasets/cdnow/``.
+
+Every loader parses into typed columns (dates as ``datetime64``, money as
+``float64``, counts as ``int64``, labels as ``str``) and checks each table
+against its schema. Every bad input raises :class:`DatasetError`, whose message
+names the file, the column and the first offending line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from crmlib.simulate import simulate_harbor
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "datasets"
+CHECKSUMS = "CHECKSUMS"
+
+
+class DatasetError(ValueError):
+    """A data file is missing, malformed or breaks its schema.
+
+    Attributes
+    ----------
+    path : str
+        The file at fault.
+    column : str or None
+        The column at fault, when there is one.
+    line : int or None
+        The first offending line of the file (the header is line 1).
+    """
+
+    def __init__(self, path, message: str, column: str | None = None, line: int | None = None):
+        self.path, self.column, self.line = str(path), column, line
+        where = str(path)
+        if column is not None:
+            where += f", column {column!r}"
+        if line is not None:
+            where += f", line {line}"
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Column kinds of a table, its key and how it sits on disk.
+
+    Kinds are ``int``, ``float``, ``str``, ``bool``, ``date`` and
+    ``datetime``; a trailing ``?`` allows empty cells. Numbers may not be
+    negative in any table of the course.
+    """
+
+    columns: dict[str, str]
+    key: tuple[str, ...] = ()
+
+
+HARBOR: dict[str, Schema] = {
+    "customers": Schema(
+        {"customer_id": "int", "first_name": "str", "last_name": "str", "email": "str",
+         "phone": "str", "signup_date": "date", "acquisition_channel": "str", "region": "str",
+         "age": "int", "income": "float", "household_size": "int", "lifestyle": "str",
+         "benefit_sought": "str"}, ("customer_id",)),
+    "products": Schema({"product_id": "int", "name": "str", "category": "str"},
+                       ("product_id",)),
+    "purchases": Schema(
+        {"order_id": "int", "customer_id": "int", "date": "date", "channel": "str",
+         "quantity": "int", "amount": "float"}, ("order_id",)),
+    "order_items": Schema({"order_id": "int", "product_id": "int", "quantity": "int"},
+                          ("order_id", "product_id")),
+    "prospects": Schema(
+        {"prospect_id": "int", "first_name": "str", "last_name": "str", "email": "str",
+         "first_seen": "date", "source": "str", "region": "str", "customer_id": "int?"},
+        ("prospect_id",)),
+    "referrals": Schema({"referral_id": "int", "referrer_id": "int", "referred_id": "int",
+                         "date": "date"}, ("referral_id",)),
+    "campaigns": Schema(
+        {"campaign_id": "int", "name": "str", "audience": "str", "channel": "str",
+         "start_date": "date", "waves": "int", "cost_per_contact": "float", "offer": "str"},
+        ("campaign_id",)),
+    "contacts": Schema(
+        {"contact_id": "int", "campaign_id": "int", "customer_id": "int?",
+         "prospect_id": "int?", "contact_date": "date", "exposure": "int", "responded": "bool",
+         "sale": "bool", "response_date": "date?"}, ("contact_id",)),
+    "media_plan": Schema({"week_start": "date", "medium": "str", "grps": "float",
+                          "spend": "float"}, ("week_start", "medium")),
+    "awareness": Schema({"week_start": "date", "sample_size": "int", "aware": "int",
+                         "aware_share": "float"}, ("week_start",)),
+    "tv_spots": Schema({"spot_id": "int", "air_time": "datetime", "region": "str",
+                        "grp": "float", "cost": "float"}, ("spot_id",)),
+    "call_staffing": Schema({"date": "date", "hour": "int", "agents": "int"},
+                            ("date", "hour")),
+    "calls": Schema(
+        {"call_id": "int", "arrival_time": "datetime", "outcome": "str", "wait_seconds": "int",
+         "handle_seconds": "int", "order_placed": "bool"}, ("call_id",)),
+    "service_tickets": Schema(
+        {"ticket_id": "int", "opened_date": "date", "email": "str", "topic": "str",
+         "resolved_date": "date?", "satisfaction": "int?"}, ("ticket_id",)),
+    "coupons": Schema(
+        {"coupon_code": "str", "email": "str", "issued_date": "date", "expiry_date": "date",
+         "redeemed_date": "date?", "value": "float"}, ("coupon_code",)),
+    "marketing_list": Schema(
+        {"list_id": "int", "email": "str", "first_name": "str", "last_name": "str",
+         "region": "str", "source": "str", "added_date": "date", "opt_in": "bool"},
+        ("list_id",)),
+}
+
+CDNOW_FILES = {"sample": "CDNOW_sample.txt", "master": "CDNOW_master.txt"}
+CDNOW_RAW_COLUMNS = {
+    "sample": ["original_id", "customer_id", "date", "quantity", "amount"],
+    "master": ["customer_id", "date", "quantity", "amount"],
+}
+CDNOW = Schema({"customer_id": "int", "date": "date", "quantity": "int", "amount": "float"})
+
+_DATE_FORMATS = {"date": "%Y-%m-%d", "datetime": "%Y-%m-%d %H:%M:%S"}
+
+
+def _data_dir(data_dir: str | os.PathLike | None) -> Path:
+    if data_dir is not None:
+        return Path(data_dir)
+    return Path(os.environ.get("CRM_DATA_DIR", DATA_DIR))
+
+
+# --------------------------------------------------------------------------- parsing
+def _first(mask: pd.Series) -> int:
+    """Position of the first True of a boolean Series."""
+    return int(mask.to_numpy().argmax())
+
+
+def parse_table(raw: pd.DataFrame, schema: Schema, path, header_lines: int = 1,
+                date_format: str | None = None) -> pd.DataFrame:
+    """Check raw text columns against a schema and convert them to typed columns.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The table as read, every cell a string or missing.
+    schema : Schema
+        The expected columns, their kinds and the key.
+    path : str or path-like
+        The file the table came from, used in error messages.
+    header_lines : int
+        Lines before the first data row, so errors can cite file lines.
+    date_format : str, optional
+        Overrides the format of ``date`` columns (CDNOW uses ``%Y%m%d``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Typed columns in schema order.
+
+    Raises
+    ------
+    DatasetError
+        For a missing or unexpected column, an empty required cell, a value
+        that does not parse, a negative number or a duplicate key.
+    """
+    expected = list(schema.columns)
+    missing = [c for c in expected if c not in raw.columns]
+    if missing:
+        raise DatasetError(path, f"missing column(s) {missing}; expected {expected}",
+                           column=missing[0])
+    extra = [c for c in raw.columns if c not in schema.columns]
+    if extra:
+        raise DatasetError(path, f"unexpected column(s) {extra}; expected {expected}",
+                           column=str(extra[0]))
+    raw = raw.reset_index(drop=True)
+    out = {}
+    for col, kind in schema.columns.items():
+        base, nullable = kind.rstrip("?"), kind.endswith("?")
+        text = raw[col].astype("str").str.strip().where(raw[col].notna())
+        empty = text.isna() | (text == "")
+        if not nullable and empty.any():
+            i = _first(empty)
+            raise DatasetError(path, "empty cell in a required column", col, i + 1 + header_lines)
+
+        def fail(bad: pd.Series, what: str, col: str = col, text: pd.Series = text) -> None:
+            i = _first(bad)
+            raise DatasetError(path, f"{what} (found {text.iloc[i]!r})", col,
+                               i + 1 + header_lines)
+
+        if base in ("int", "float"):
+            value = pd.to_numeric(text.where(~empty), errors="coerce")
+            bad = value.isna() & ~empty
+            if bad.any():
+                fail(bad, f"cannot read {text[bad].iloc[0]!r} as a number")
+            if base == "int":
+                frac = value.notna() & (value % 1 != 0)
+                if frac.any():
+                    fail(frac, "expected a whole number")
+            neg = value < 0
+            if neg.any():
+                fail(neg, "negative values are not allowed")
+            if base == "int":
+                value = value.astype("Int64" if nullable else "int64")
+            else:
+                value = value.astype("float64")
+        elif base in _DATE_FORMATS:
+            fmt = date_format if (base == "date" and date_format) else _DATE_FORMATS[base]
+            value = pd.to_datetime(text.where(~empty), format=fmt, errors="coerce")
+            bad = value.isna() & ~empty
+            if bad.any():
+                fail(bad, f"cannot read the value as a {base} in the format {fmt!r}")
+            value = value.astype("datetime64[s]")
+        elif base == "bool":
+            value = text.map({"True": True, "False": False})
+            bad = value.isna() & ~empty
+            if bad.any():
+                fail(bad, "expected True or False")
+            value = value.astype("bool") if not nullable else value.astype("boolean")
+        else:
+            value = text.astype("str")
+        out[col] = value
+    table = pd.DataFrame(out)
+    if schema.key:
+        dup = table.duplicated(subset=list(schema.key), keep="first")
+        if dup.any():
+            i = _first(dup)
+            keyval = tuple(table.loc[i, list(schema.key)])
+            raise DatasetError(path, f"duplicate key {keyval} in {list(schema.key)}",
+                               schema.key[0], i + 1 + header_lines)
+    return table
+
+
+def _read_csv(path: Path, **kwargs) -> pd.DataFrame:
+    if not isinstance(path, io.StringIO) and not Path(path).is_file():
+        raise DatasetError(path, "file not found; run `crm data build` (Harbor Coffee) or "
+                                 "restore it from git")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], **kwargs)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise DatasetError(path, f"cannot read the file as CSV: {err}") from err
+
+
+# --------------------------------------------------------------------------- CSV writing
+def to_csv_text(table: pd.DataFrame, schema: Schema) -> str:
+    """Serialise a table in the committed CSV format (fixed date formats, no index)."""
+    out = table[list(schema.columns)].copy()
+    for col, kind in schema.columns.items():
+        base = kind.rstrip("?")
+        if base in _DATE_FORMATS:
+            out[col] = out[col].dt.strftime(_DATE_FORMATS[base])
+    return out.to_csv(index=False, lineterminator="\n")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --------------------------------------------------------------------------- loaders
+def harbor_tables() -> list[str]:
+    """Names of the Harbor Coffee tables, in the order of the data dictionary."""
+    return list(HARBOR)
+
+
+@lru_cache(maxsize=4)
+def _variant_simulation(variant: int) -> dict[str, pd.DataFrame]:
+    return simulate_harbor(variant)
+
+
+@lru_cache(maxsize=64)
+def _variant_table(variant: int, table: str) -> pd.DataFrame:
+    """A variant's table, sent through the same CSV format and checks as the files."""
+    schema = HARBOR[table]
+    text = to_csv_text(_variant_simulation(variant)[table], schema)
+    return parse_table(_read_csv(io.StringIO(text)), schema,
+                       f"<harbor variant {variant}>/{table}.csv")
+
+
+def load_harbor(table: str, variant: int | None = None,
+                data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Load one Harbor Coffee table.
+
+    Parameters
+    ----------
+    table : str
+        A table name from :func:`harbor_tables`, e.g. ``"purchases"``.
+    variant : int or None
+        ``None`` reads the committed file; a non-negative integer simulates a
+        reproducible per-student variant (same schema and story, different
+        numbers) in memory.
+    data_dir : path-like, optional
+        The ``datasets`` folder; defaults to the course's own (or the
+        ``CRM_DATA_DIR`` environment variable).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The typed table.
+
+    Raises
+    ------
+    DatasetError
+        Unknown table, missing file or a file that breaks its schema.
+
+    Examples
+    --------
+    >>> load_harbor("customers").shape[1]
+    13
+    """
+    if table not in HARBOR:
+        raise DatasetError(f"datasets/harbor/{table}.csv",
+                           f"unknown Harbor Coffee table {table!r}; choose one of "
+                           f"{harbor_tables()}")
+    if variant is not None:
+        if isinstance(variant, bool) or not isinstance(variant, int) or variant < 0:
+            raise DatasetError(f"<harbor variant {variant!r}>",
+                               f"variant must be a non-negative integer or None, "
+                               f"got {variant!r}")
+        return _variant_table(variant, table).copy()
+    path = _data_dir(data_dir) / "harbor" / f"{table}.csv"
+    return parse_table(_read_csv(path), HARBOR[table], path)
+
+
+def load_cdnow(kind: str = "sample", data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Load the CDNOW purchase log (Fader and Hardie's 1997 Q1 cohort).
+
+    Parameters
+    ----------
+    kind : {"sample", "master"}
+        ``"sample"``: the 1/10th sample of 2,357 customers used in the BG/NBD
+        paper, with customers renumbered 1..2357 as in the published summary
+        (the original id is dropped); ``"master"``: all 23,570 customers.
+    data_dir : path-like, optional
+        The ``datasets`` folder; defaults to the course's own.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``customer_id`` (int), ``date`` (datetime64), ``quantity``
+        (CDs, int) and ``amount`` (dollars, float), one row per line of the
+        original file (several purchases on one day stay separate rows).
+
+    Examples
+    --------
+    >>> tx = load_cdnow("sample")
+    >>> len(tx), tx["customer_id"].nunique()
+    (6919, 2357)
+    """
+    if kind not in CDNOW_FILES:
+        raise DatasetError(f"datasets/cdnow/CDNOW_{kind}.txt",
+                           f"unknown CDNOW kind {kind!r}; choose 'sample' or 'master'")
+    path = _data_dir(data_dir) / "cdnow" / CDNOW_FILES[kind]
+    skip = 1 if kind == "master" else 0
+    raw = _read_csv(path, sep=r"\s+", header=None, skiprows=skip)
+    names = CDNOW_RAW_COLUMNS[kind]
+    if raw.shape[1] != len(names):
+        raise DatasetError(path, f"expected {len(names)} whitespace-separated fields "
+                                 f"{names}, found {raw.shape[1]}")
+    raw.columns = names
+    if kind == "sample":
+        raw = raw.drop(columns="original_id")
+    return parse_table(raw, CDNOW, path, header_lines=skip, date_format="%Y%m%d")
+
+
+# --------------------------------------------------------------------------- build, verify
+def build_harbor(out_dir: str | os.PathLike | None = None, variant: int | None = None
+                 ) -> list[Path]:
+    """Simulate Harbor Coffee and write every table as CSV, atomically.
+
+    Parameters
+    ----------
+    out_dir : path-like, optional
+        The ``datasets`` folder to write into (files go to ``harbor/``).
+    variant : int or None
+        Which data set to simulate; ``None`` is the committed one.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    root = _data_dir(out_dir)
+    tables = simulate_harbor(variant)
+    written = []
+    for name, schema in HARBOR.items():
+        path = root / "harbor" / f"{name}.csv"
+        write_atomic(path, to_csv_text(tables[name], schema))
+        written.append(path)
+    return written
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _data_files(root: Path) -> list[Path]:
+    return sorted(p for sub in ("harbor", "cdnow") for p in (root / sub).glob("*")
+                  if p.is_file() and not p.name.startswith("."))
+
+
+def write_checksums(data_dir: str | os.PathLike | None = None) -> Path:
+    """Write ``CHECKSUMS`` (sha256, one ``digest  relative/path`` line per data file)."""
+    root = _data_dir(data_dir)
+    lines = [f"{_sha256(p)}  {p.relative_to(root).as_posix()}\n" for p in _data_files(root)]
+    path = root / CHECKSUMS
+    write_atomic(path, "".join(lines))
+    return path
+
+
+def verify_checksums(data_dir: str | os.PathLike | None = None) -> list[str]:
+    """Compare the data files with ``CHECKSUMS``.
+
+    Returns
+    -------
+    list of str
+        One readable problem per changed, missing or unlisted file; empty
+        when everything matches.
+    """
+    root = _data_dir(data_dir)
+    listing = root / CHECKSUMS
+    if not listing.is_file():
+        return [f"{listing}: file not found; run `crm data build`"]
+    expected = {}
+    for n, line in enumerate(listing.read_text().splitlines(), start=1):
+        parts = line.split("  ", 1)
+        if len(parts) != 2 or len(parts[0]) != 64:
+            return [f"{listing}, line {n}: expected 'sha256  path', found {line!r}"]
+        expected[parts[1]] = parts[0]
+    problems = []
+    for rel, digest in expected.items():
+        path = root / rel
+        if not path.is_file():
+            problems.append(f"{path}: listed in {CHECKSUMS} but missing")
+        elif _sha256(path) != digest:
+            problems.append(f"{path}: sha256 differs from {CHECKSUMS}")
+    for path in _data_files(root):
+        if path.relative_to(root).as_posix() not in expected:
+            problems.append(f"{path}: not listed in {CHECKSUMS}")
+    return problems
