@@ -298,7 +298,8 @@ def _prospects_and_acquisition(t: HarborTruth, variant: int | None):
         campaign_id = c + 1
         campaign_rows.append(
             (campaign_id, f"Acquisition {c + 1:02d}: {channel}", "prospects", channel,
-             start, waves, COST_PER_CONTACT[channel], "Welcome offer: first bag of beans half price")
+             start, waves, COST_PER_CONTACT[channel],
+             "Welcome offer: first bag of beans half price")
         )
         eligible = np.flatnonzero((first_seen < start) & (converted_day < 0))
         size = min(sizes[channel], len(eligible))

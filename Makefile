@@ -1,0 +1,56 @@
+# Two commands on a fresh machine: `make lab` starts the course, `make test` runs every test.
+# Both create .venv and install the course into it when it is missing or pyproject.toml changed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+NBVAL_SANITIZE := tests/nbval_sanitize.cfg
+
+.PHONY: help install lab test lint unit notebooks exercises-test data verify-data clean
+
+help:
+	@echo "make lab     open JupyterLab on the first lesson"
+	@echo "make test    run ruff and every test, notebooks included"
+	@echo "make data    rebuild the Harbor Coffee data (byte for byte) and its checksums"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb
+
+lint: $(STAMP)
+	$(BIN)/ruff check crmlib tests benchmarks
+
+unit: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile tests
+
+# Lessons and solutions carry outputs and must reproduce them (strict nbval).
+notebooks: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile --nbval \
+	  --sanitize-with $(NBVAL_SANITIZE) -p no:cacheprovider \
+	  $$(ls notebooks/*.ipynb solutions/*.ipynb 2>/dev/null)
+
+# Exercises carry no outputs: they only have to run unanswered (nbval-lax).
+exercises-test: $(STAMP)
+	@if ls exercises/*.ipynb >/dev/null 2>&1; then \
+	  MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax \
+	    -p no:cacheprovider exercises; \
+	else echo "exercises/: no workbooks yet, nothing to run"; fi
+
+test: lint unit notebooks exercises-test
+
+data: $(STAMP)
+	$(BIN)/crm data build
+
+verify-data: $(STAMP)
+	$(BIN)/crm data verify
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,309 @@
+"""Loaders, schema checks, checksums and the byte-for-byte rebuild."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlib import cli
+from crmlib.data import (
+    HARBOR,
+    DatasetError,
+    build_harbor,
+    harbor_tables,
+    load_cdnow,
+    load_harbor,
+    verify_checksums,
+    write_atomic,
+)
+
+
+# --------------------------------------------------------------------------- CDNOW
+def test_cdnow_sample_counts():
+    tx = load_cdnow("sample")
+    assert len(tx) == 6919
+    assert tx["customer_id"].nunique() == 2357
+    assert list(tx.columns) == ["customer_id", "date", "quantity", "amount"]
+
+
+def test_cdnow_master_counts():
+    tx = load_cdnow("master")
+    assert len(tx) == 69659
+    assert tx["customer_id"].nunique() == 23570
+
+
+def test_cdnow_types_and_period():
+    tx = load_cdnow("sample")
+    assert str(tx["date"].dtype).startswith("datetime64")
+    assert tx["quantity"].dtype == np.int64 and tx["amount"].dtype == np.float64
+    assert tx["date"].min() == pd.Timestamp("1997-01-01")
+    assert tx["date"].max() == pd.Timestamp("1998-06-30")
+    # The whole cohort made its first purchase in the first quarter of 1997.
+    first = tx.groupby("customer_id")["date"].min()
+    assert first.max() < pd.Timestamp("1997-04-01")
+
+
+def test_cdnow_sample_customer_one_matches_published_summary(repo):
+    # Customer 1 of Fader and Hardie's summary: x = 2, t_x = 30.43, T = 38.86 weeks.
+    tx = load_cdnow("sample")
+    one = tx[(tx["customer_id"] == 1) & (tx["date"] <= "1997-09-30")]["date"]
+    x = one.nunique() - 1
+    t_x = (one.max() - one.min()).days / 7
+    T = (pd.Timestamp("1997-09-30") - one.min()).days / 7
+    assert (x, round(t_x, 2), round(T, 2)) == (2, 30.43, 38.86)
+
+
+def test_cdnow_unknown_kind():
+    with pytest.raises(DatasetError, match="unknown CDNOW kind 'full'"):
+        load_cdnow("full")
+
+
+# --------------------------------------------------------------------------- Harbor
+@pytest.mark.parametrize("table", harbor_tables())
+def test_every_harbor_table_loads_typed(table):
+    df = load_harbor(table)
+    assert len(df) > 0
+    assert list(df.columns) == list(HARBOR[table].columns)
+    for col, kind in HARBOR[table].columns.items():
+        base = kind.rstrip("?")
+        dtype = str(df[col].dtype)
+        expected = {"int": ("int64", "Int64"), "float": ("float64",), "str": ("str",),
+                    "bool": ("bool", "boolean"), "date": ("datetime64[s]",),
+                    "datetime": ("datetime64[s]",)}[base]
+        assert dtype in expected, f"{table}.{col}: {dtype}"
+
+
+def test_harbor_size_and_story_scale(repo):
+    customers = load_harbor("customers")
+    assert 5_000 <= len(customers) <= 20_000
+    total = sum(p.stat().st_size for p in (repo / "datasets").rglob("*") if p.is_file())
+    assert total < 25e6
+    purchases = load_harbor("purchases")
+    assert purchases["date"].min() == pd.Timestamp("2023-01-01")
+    assert purchases["date"].max() <= pd.Timestamp("2025-12-31")
+    assert set(purchases["channel"]) == {"cafe", "web", "phone"}
+
+
+def test_harbor_keys_agree_across_tables():
+    customers = set(load_harbor("customers")["customer_id"])
+    assert set(load_harbor("purchases")["customer_id"]) <= customers
+    orders = load_harbor("purchases")
+    items = load_harbor("order_items")
+    assert set(items["order_id"]) == set(orders["order_id"])
+    per_order = items.groupby("order_id")["quantity"].sum()
+    assert (per_order.reindex(orders["order_id"]).to_numpy() == orders["quantity"]).all()
+    assert set(items["product_id"]) <= set(load_harbor("products")["product_id"])
+    contacts = load_harbor("contacts")
+    assert (contacts["customer_id"].isna() ^ contacts["prospect_id"].isna()).all()
+    # Every customer's first purchase is on the sign-up day.
+    first = orders.groupby("customer_id")["date"].min()
+    signup = load_harbor("customers").set_index("customer_id")["signup_date"]
+    assert (first.reindex(signup.index) == signup).all()
+
+
+def test_checksums_verify():
+    assert verify_checksums() == []
+
+
+def test_rebuild_is_byte_for_byte(tmp_path, repo):
+    written = build_harbor(tmp_path)
+    assert len(written) == len(HARBOR)
+    for path in written:
+        committed = repo / "datasets" / "harbor" / path.name
+        assert path.read_bytes() == committed.read_bytes(), f"{path.name} differs"
+
+
+def test_verify_reports_a_tampered_file(tmp_path, repo, capsys):
+    data = tmp_path / "datasets"
+    shutil.copytree(repo / "datasets", data)
+    (data / "harbor" / "products.csv").write_text("product_id,name,category\n1,x,y\n")
+    (data / "harbor" / "stray.csv").write_text("a\n1\n")
+    problems = verify_checksums(data)
+    assert any("products.csv: sha256 differs" in p for p in problems)
+    assert any("stray.csv: not listed" in p for p in problems)
+    assert cli.main(["data", "verify", "--dir", str(data)]) == 1
+    assert "products.csv" in capsys.readouterr().err
+
+
+def test_variant_is_reproducible_and_different():
+    a = load_harbor("purchases", variant=7)
+    b = load_harbor("purchases", variant=7)
+    pd.testing.assert_frame_equal(a, b)
+    base = load_harbor("purchases")
+    other = load_harbor("purchases", variant=8)
+    assert list(a.columns) == list(base.columns)
+    assert a.dtypes.equals(base.dtypes)
+    assert len(a) != len(base) and len(a) != len(other)
+
+
+def test_variant_copy_is_independent():
+    a = load_harbor("customers", variant=1)
+    a.loc[0, "age"] = 999
+    assert load_harbor("customers", variant=1).loc[0, "age"] != 999
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "3", True])
+def test_variant_must_be_a_non_negative_int(bad):
+    with pytest.raises(DatasetError, match="variant must be a non-negative integer"):
+        load_harbor("customers", variant=bad)
+
+
+# --------------------------------------------------------------------------- bad input
+@pytest.fixture
+def data_dir(tmp_path, repo):
+    """A private copy of datasets/ to break."""
+    dst = tmp_path / "datasets"
+    shutil.copytree(repo / "datasets", dst)
+    return dst
+
+
+def _edit(path, old, new, count=1):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, count))
+
+
+def test_unknown_table():
+    with pytest.raises(DatasetError, match=r"unknown Harbor Coffee table 'sales'.*purchases"):
+        load_harbor("sales")
+
+
+def test_missing_file(data_dir):
+    (data_dir / "harbor" / "purchases.csv").unlink()
+    with pytest.raises(DatasetError, match=r"purchases\.csv: file not found") as err:
+        load_harbor("purchases", data_dir=data_dir)
+    assert err.value.path.endswith("purchases.csv")
+
+
+def test_missing_cdnow_file(data_dir):
+    (data_dir / "cdnow" / "CDNOW_sample.txt").unlink()
+    with pytest.raises(DatasetError, match=r"CDNOW_sample\.txt: file not found"):
+        load_cdnow("sample", data_dir=data_dir)
+
+
+def test_missing_column(data_dir):
+    path = data_dir / "harbor" / "products.csv"
+    df = pd.read_csv(path).drop(columns="category")
+    df.to_csv(path, index=False)
+    with pytest.raises(DatasetError, match=r"products\.csv, column 'category': missing column"):
+        load_harbor("products", data_dir=data_dir)
+
+
+def test_extra_column(data_dir):
+    path = data_dir / "harbor" / "products.csv"
+    pd.read_csv(path).assign(colour="brown").to_csv(path, index=False)
+    with pytest.raises(DatasetError, match=r"column 'colour': unexpected column"):
+        load_harbor("products", data_dir=data_dir)
+
+
+def test_unparsable_date_names_line(data_dir):
+    path = data_dir / "harbor" / "purchases.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    lines[5] = lines[5].replace("2023-01-01", "2023-13-45")
+    path.write_text("".join(lines))
+    with pytest.raises(DatasetError) as err:
+        load_harbor("purchases", data_dir=data_dir)
+    assert (err.value.column, err.value.line) == ("date", 6)
+    assert "2023-13-45" in str(err.value) and "purchases.csv" in str(err.value)
+
+
+def test_unparsable_cdnow_date(data_dir):
+    path = data_dir / "cdnow" / "CDNOW_sample.txt"
+    _edit(path, "19970118", "1997011X")
+    with pytest.raises(DatasetError) as err:
+        load_cdnow("sample", data_dir=data_dir)
+    assert (err.value.column, err.value.line) == ("date", 2)
+
+
+@pytest.mark.parametrize("column", ["quantity", "amount"])
+def test_negative_quantity_or_amount(data_dir, column):
+    path = data_dir / "harbor" / "purchases.csv"
+    df = pd.read_csv(path, dtype=str)
+    df.loc[41, column] = "-" + df.loc[41, column]
+    df.to_csv(path, index=False)
+    with pytest.raises(DatasetError, match="negative values are not allowed") as err:
+        load_harbor("purchases", data_dir=data_dir)
+    assert (err.value.column, err.value.line) == (column, 43)
+
+
+def test_negative_cdnow_amount(data_dir):
+    path = data_dir / "cdnow" / "CDNOW_master.txt"
+    _edit(path, "   11.77", "  -11.77")
+    with pytest.raises(DatasetError, match="negative") as err:
+        load_cdnow("master", data_dir=data_dir)
+    assert (err.value.column, err.value.line) == ("amount", 2)
+
+
+def test_duplicate_key(data_dir):
+    path = data_dir / "harbor" / "customers.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    lines.insert(10, lines[3])
+    path.write_text("".join(lines))
+    with pytest.raises(DatasetError, match=r"duplicate key \(3,\)") as err:
+        load_harbor("customers", data_dir=data_dir)
+    assert (err.value.column, err.value.line) == ("customer_id", 11)
+
+
+def test_not_a_number(data_dir):
+    path = data_dir / "harbor" / "order_items.csv"
+    df = pd.read_csv(path, dtype=str)
+    df.loc[2, "quantity"] = "two"
+    df.to_csv(path, index=False)
+    with pytest.raises(DatasetError, match=r"column 'quantity', line 4: cannot read 'two'"):
+        load_harbor("order_items", data_dir=data_dir)
+
+
+def test_empty_required_cell(data_dir):
+    path = data_dir / "harbor" / "customers.csv"
+    df = pd.read_csv(path, dtype=str)
+    df.loc[0, "email"] = ""
+    df.to_csv(path, index=False)
+    with pytest.raises(DatasetError, match=r"column 'email', line 2: empty cell"):
+        load_harbor("customers", data_dir=data_dir)
+
+
+def test_bad_boolean(data_dir):
+    path = data_dir / "harbor" / "calls.csv"
+    df = pd.read_csv(path, dtype=str)
+    df.loc[0, "order_placed"] = "yes"
+    df.to_csv(path, index=False)
+    with pytest.raises(DatasetError, match=r"column 'order_placed', line 2: expected True"):
+        load_harbor("calls", data_dir=data_dir)
+
+
+def test_empty_file(data_dir):
+    (data_dir / "harbor" / "products.csv").write_text("")
+    with pytest.raises(DatasetError, match=r"products\.csv: cannot read the file as CSV"):
+        load_harbor("products", data_dir=data_dir)
+
+
+def test_wrong_number_of_cdnow_fields(data_dir):
+    path = data_dir / "cdnow" / "CDNOW_sample.txt"
+    path.write_text(" 00004 19970101  2   29.33\n")
+    with pytest.raises(DatasetError, match=r"expected 5 whitespace-separated fields"):
+        load_cdnow("sample", data_dir=data_dir)
+
+
+def test_dataset_error_is_a_value_error():
+    assert issubclass(DatasetError, ValueError)
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_text("old\n")
+
+
+    with pytest.raises(TypeError):
+        write_atomic(path, 12345)  # not text: fails while writing the temporary file
+    assert path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+def test_cli_build_into_folder_then_verify(tmp_path, capsys):
+    (tmp_path / "cdnow").mkdir()
+    assert cli.main(["data", "build", "--dir", str(tmp_path)]) == 0
+    assert cli.main(["data", "verify", "--dir", str(tmp_path)]) == 0
+    assert "all data files match" in capsys.readouterr().out
