@@ -33,14 +33,14 @@ unit: $(STAMP)
 
 # Lessons and solutions carry outputs and must reproduce them (strict nbval).
 notebooks: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile --nbval \
-	  --sanitize-with $(NBVAL_SANITIZE) -p no:cacheprovider \
+	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval \
+	  --nbval-sanitize-with $(NBVAL_SANITIZE) -p no:cacheprovider \
 	  $$(ls notebooks/*.ipynb solutions/*.ipynb 2>/dev/null)
 
 # Exercises carry no outputs: they only have to run unanswered (nbval-lax).
 exercises-test: $(STAMP)
 	@if ls exercises/*.ipynb >/dev/null 2>&1; then \
-	  MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax \
+	  $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax \
 	    -p no:cacheprovider exercises; \
 	else echo "exercises/: no workbooks yet, nothing to run"; fi
 
