@@ -6,7 +6,6 @@ import re
 
 import nbformat
 import pytest
-
 from conftest import REPO
 
 LESSONS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
