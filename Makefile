@@ -7,11 +7,12 @@ STAMP  := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL_SANITIZE := tests/nbval_sanitize.cfg
 
-.PHONY: help install lab test lint unit notebooks exercises-test data verify-data clean
+.PHONY: help install lab test lint unit notebooks exercises-test bench data verify-data clean
 
 help:
 	@echo "make lab     open JupyterLab on the first lesson"
 	@echo "make test    run ruff and every test, notebooks included"
+	@echo "make bench   speed figures against reference implementations"
 	@echo "make data    rebuild the Harbor Coffee data (byte for byte) and its checksums"
 
 $(STAMP): pyproject.toml
@@ -46,10 +47,16 @@ exercises-test: $(STAMP)
 
 test: lint unit notebooks exercises-test
 
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_data.py
+
 data: $(STAMP)
 	$(BIN)/crm data build
 
-verify-data: $(STAMP)
+verify-bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_data.py
+
+data: $(STAMP)
 	$(BIN)/crm data verify
 
 clean:

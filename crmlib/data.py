@@ -221,7 +221,7 @@ def parse_table(raw: pd.DataFrame, schema: Schema, path, header_lines: int = 1,
                 fail(bad, "expected True or False")
             value = value.astype("bool") if not nullable else value.astype("boolean")
         else:
-            value = text.astype("str")
+            value = raw[col].astype("str").where(~empty)  # text is kept exactly as written
         out[col] = value
     table = pd.DataFrame(out)
     if schema.key:
@@ -234,10 +234,95 @@ def parse_table(raw: pd.DataFrame, schema: Schema, path, header_lines: int = 1,
     return table
 
 
-def _read_csv(path: Path, **kwargs) -> pd.DataFrame:
+_FAST_DTYPES = {"int": "Int64", "float": "float64", "str": "str", "bool": "boolean"}
+
+
+def _fast_read(path, schema: Schema, date_format: str | None, names: list[str] | None,
+               **kwargs) -> pd.DataFrame | None:
+    """Read a well-formed file straight into typed columns.
+
+    Returns None at the first sign of trouble, so that :func:`parse_table`
+    can find the problem and describe it precisely.
+    """
+    cols = names or list(schema.columns)
+    dtype = {c: _FAST_DTYPES.get(schema.columns.get(c, "str").rstrip("?"), "str") for c in cols}
+    try:
+        df = pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""],
+                         names=names, **kwargs)
+    except (ValueError, TypeError, OverflowError, pd.errors.ParserError):
+        return None
+    if names:
+        df = df[[c for c in cols if c in schema.columns]]
+    if list(df.columns) != list(schema.columns):
+        return None
+    for col, kind in schema.columns.items():
+        base, nullable = kind.rstrip("?"), kind.endswith("?")
+        s = df[col]
+        missing = s.isna()
+        if base == "str":
+            missing |= s.str.strip() == ""
+        elif base in _DATE_FORMATS:
+            fmt = date_format if (base == "date" and date_format) else _DATE_FORMATS[base]
+            parsed = pd.to_datetime(s, format=fmt, errors="coerce")
+            if (parsed.isna() & ~missing).any():
+                return None
+            df[col] = parsed.astype("datetime64[s]")
+        if not nullable and missing.any():
+            return None
+        if base in ("int", "float") and (s < 0).any():
+            return None
+        if not nullable and base == "int":
+            df[col] = s.astype("int64")
+        elif not nullable and base == "bool":
+            df[col] = s.astype("bool")
+    if schema.key and df.duplicated(subset=list(schema.key)).any():
+        return None
+    return df
+
+
+def read_table(path, schema: Schema, date_format: str | None = None,
+               names: list[str] | None = None, **kwargs) -> pd.DataFrame:
+    """Read a data file and check it against its schema.
+
+    A typed read handles well-formed files quickly; anything it cannot
+    accept goes through :func:`parse_table`, which raises a
+    :class:`DatasetError` naming the column and line at fault.
+
+    Parameters
+    ----------
+    path : path-like or file-like
+        The CSV (or whitespace-separated) file.
+    schema : Schema
+        The expected columns.
+    date_format : str, optional
+        Format of ``date`` columns when it is not ``%Y-%m-%d``.
+    names : list of str, optional
+        Column names for a file without a header line (extra names, not in
+        the schema, are dropped).
+    **kwargs
+        Passed to :func:`pandas.read_csv` (``sep``, ``skiprows``).
+    """
     if not isinstance(path, io.StringIO) and not Path(path).is_file():
         raise DatasetError(path, "file not found; run `crm data build` (Harbor Coffee) or "
                                  "restore it from git")
+    fast = _fast_read(path, schema, date_format, names, **kwargs)
+    if fast is not None:
+        return fast
+    if isinstance(path, io.StringIO):
+        path.seek(0)
+    raw = _read_csv(path, header=None if names else "infer", **kwargs)
+    header_lines = int(kwargs.get("skiprows", 0)) + (0 if names else 1)
+    if names:
+        if raw.shape[1] != len(names):
+            raise DatasetError(path, f"expected {len(names)} whitespace-separated fields "
+                                     f"{names}, found {raw.shape[1]}")
+        raw.columns = names
+        raw = raw[[c for c in names if c in schema.columns]]
+    return parse_table(raw, schema, path, header_lines=header_lines, date_format=date_format)
+
+
+def _read_csv(path: Path, **kwargs) -> pd.DataFrame:
+    """Read every cell as text, for :func:`parse_table` to check."""
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], **kwargs)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
@@ -285,8 +370,7 @@ def _variant_table(variant: int, table: str) -> pd.DataFrame:
     """A variant's table, sent through the same CSV format and checks as the files."""
     schema = HARBOR[table]
     text = to_csv_text(_variant_simulation(variant)[table], schema)
-    return parse_table(_read_csv(io.StringIO(text)), schema,
-                       f"<harbor variant {variant}>/{table}.csv")
+    return read_table(io.StringIO(text), schema)
 
 
 def load_harbor(table: str, variant: int | None = None,
@@ -331,7 +415,7 @@ def load_harbor(table: str, variant: int | None = None,
                                f"got {variant!r}")
         return _variant_table(variant, table).copy()
     path = _data_dir(data_dir) / "harbor" / f"{table}.csv"
-    return parse_table(_read_csv(path), HARBOR[table], path)
+    return read_table(path, HARBOR[table])
 
 
 def load_cdnow(kind: str = "sample", data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -363,16 +447,8 @@ def load_cdnow(kind: str = "sample", data_dir: str | os.PathLike | None = None) 
         raise DatasetError(f"datasets/cdnow/CDNOW_{kind}.txt",
                            f"unknown CDNOW kind {kind!r}; choose 'sample' or 'master'")
     path = _data_dir(data_dir) / "cdnow" / CDNOW_FILES[kind]
-    skip = 1 if kind == "master" else 0
-    raw = _read_csv(path, sep=r"\s+", header=None, skiprows=skip)
-    names = CDNOW_RAW_COLUMNS[kind]
-    if raw.shape[1] != len(names):
-        raise DatasetError(path, f"expected {len(names)} whitespace-separated fields "
-                                 f"{names}, found {raw.shape[1]}")
-    raw.columns = names
-    if kind == "sample":
-        raw = raw.drop(columns="original_id")
-    return parse_table(raw, CDNOW, path, header_lines=skip, date_format="%Y%m%d")
+    return read_table(path, CDNOW, date_format="%Y%m%d", names=CDNOW_RAW_COLUMNS[kind],
+                      sep=r"\s+", skiprows=1 if kind == "master" else 0)
 
 
 # --------------------------------------------------------------------------- build, verify

@@ -10,12 +10,14 @@ import pytest
 
 from crmlib import cli
 from crmlib.data import (
+    DATA_DIR,
     HARBOR,
     DatasetError,
     build_harbor,
     harbor_tables,
     load_cdnow,
     load_harbor,
+    parse_table,
     verify_checksums,
     write_atomic,
 )
@@ -102,6 +104,19 @@ def test_harbor_keys_agree_across_tables():
     first = orders.groupby("customer_id")["date"].min()
     signup = load_harbor("customers").set_index("customer_id")["signup_date"]
     assert (first.reindex(signup.index) == signup).all()
+
+
+@pytest.mark.parametrize("table", ["purchases", "contacts", "service_tickets", "calls"])
+def test_typed_and_checked_paths_agree(table):
+    path = DATA_DIR / "harbor" / f"{table}.csv"
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    checked = parse_table(raw, HARBOR[table], path)
+    pd.testing.assert_frame_equal(checked, load_harbor(table))
+
+
+def test_text_is_kept_as_typed():
+    emails = load_harbor("marketing_list")["email"]
+    assert emails.str.startswith(" ").any() and emails.str.endswith("  ").any()
 
 
 def test_checksums_verify():
