@@ -1,0 +1,384 @@
+"""Customer lifetime value for non-contractual settings: BG/NBD and Gamma-Gamma.
+
+* :class:`BetaGeo` is the BG/NBD model of Fader, Hardie and Lee (2005,
+  *Marketing Science* 24(2)): while alive, a customer buys as a Poisson
+  process with rate lambda ~ Gamma(r, alpha); after each repeat purchase they
+  drop out with probability p ~ Beta(a, b).
+* :class:`GammaGamma` is the spend model of Fader, Hardie and Lee (2005,
+  *Journal of Marketing Research* 42(4)): order values are Gamma(p, nu) around
+  a customer-level nu ~ Gamma(q, gamma), independent of the purchase process.
+* :func:`customer_lifetime_value` combines them into discounted CLV.
+
+Both models are fitted by maximum likelihood with exact (analytic) gradients
+on the unique rows of the summary, so fitting tens of thousands of customers
+takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+
+_LOG_EPS = -745.0  # log of the smallest positive double
+
+
+def _as_array(name: str, value, allow_zero: bool = True) -> np.ndarray:
+    arr = np.asarray(value, dtype="float64")
+    if arr.ndim > 1:
+        raise ValueError(f"{name} must be one-dimensional")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if (arr < 0).any() or (not allow_zero and (arr == 0).any()):
+        raise ValueError(f"{name} must be {'non-negative' if allow_zero else 'positive'}")
+    return np.atleast_1d(arr)
+
+
+def _check_rft(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x = _as_array("frequency", frequency)
+    t_x = _as_array("recency", recency)
+    T = _as_array("T", T)
+    try:
+        x, t_x, T = np.broadcast_arrays(x, t_x, T)
+    except ValueError as err:
+        raise ValueError("frequency, recency and T must have the same length") from err
+    if (x % 1 != 0).any():
+        raise ValueError("frequency must hold whole numbers (repeat purchases)")
+    if (t_x > T + 1e-9).any():
+        i = int(np.argmax(t_x > T + 1e-9))
+        raise ValueError(f"recency must not exceed T (row {i}: recency {t_x[i]}, T {T[i]})")
+    if ((x == 0) & (t_x != 0)).any():
+        raise ValueError("recency must be 0 for customers with frequency 0")
+    return x, t_x, T
+
+
+def _unique_rows(*cols: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Unique rows of the given columns and how often each occurs."""
+    stacked = np.column_stack(cols)
+    uniq, counts = np.unique(stacked, axis=0, return_counts=True)
+    return [uniq[:, j] for j in range(uniq.shape[1])], counts.astype("float64")
+
+
+class BetaGeo:
+    """The BG/NBD model of repeat buying and dropout.
+
+    Attributes
+    ----------
+    params_ : dict
+        Fitted ``r``, ``alpha``, ``a``, ``b``.
+    loglik_ : float
+        Maximised log-likelihood of the calibration data.
+    n_customers_ : int
+        Customers in the calibration data.
+
+    Examples
+    --------
+    >>> from crmlib.data import load_cdnow
+    >>> from crmlib.rfm import btyd_summary
+    >>> s = btyd_summary(load_cdnow("sample"), "1997-09-30")
+    >>> m = BetaGeo().fit(s["frequency"], s["recency"], s["T"])
+    >>> round(m.loglik_, 1)
+    -9582.4
+    """
+
+    def __init__(self, tol: float = 1e-10, max_iter: int = 1000):
+        self.tol = tol
+        self.max_iter = max_iter
+
+    # ------------------------------------------------------------------ likelihood
+    @staticmethod
+    def _loglik_terms(theta: np.ndarray, x, t_x, T):
+        """Per-row log-likelihood and its gradient with respect to log-parameters."""
+        r, alpha, a, b = np.exp(theta)
+        rx = r + x
+        log_at, log_atx = np.log(alpha + T), np.log(alpha + t_x)
+        c = (special.gammaln(rx) - special.gammaln(r) + r * np.log(alpha)
+             - special.betaln(a, b))
+        t1 = special.betaln(a, b + x) - rx * log_at
+        has = x > 0
+        xb = np.where(has, b + x - 1, 1.0)  # b + x - 1, kept positive where unused
+        t2 = np.where(has, special.betaln(a + 1, xb) - rx * log_atx, -np.inf)
+        m = np.maximum(t1, t2)
+        e1, e2 = np.exp(t1 - m), np.exp(t2 - m)
+        ll = c + m + np.log(e1 + e2)
+        w1 = e1 / (e1 + e2)
+        w2 = 1.0 - w1
+        dg_abx = special.digamma(a + b + x)
+        dc = [special.digamma(rx) - special.digamma(r) + np.log(alpha),
+              np.full_like(x, r / alpha),
+              np.full_like(x, special.digamma(a + b) - special.digamma(a)),
+              np.full_like(x, special.digamma(a + b) - special.digamma(b))]
+        dt1 = [-log_at, -rx / (alpha + T), special.digamma(a) - dg_abx,
+               special.digamma(b + x) - dg_abx]
+        dt2 = [-log_atx, -rx / (alpha + t_x), special.digamma(a + 1) - dg_abx,
+               np.where(has, special.digamma(xb), 0.0) - dg_abx]
+        grad = np.column_stack([dc[k] + w1 * dt1[k] + np.where(has, w2 * dt2[k], 0.0)
+                                for k in range(4)])
+        grad *= np.array([r, alpha, a, b])  # d/d log(parameter)
+        return ll, grad
+
+    def _neg_loglik(self, theta, x, t_x, T, w):
+        ll, grad = self._loglik_terms(theta, x, t_x, T)
+        return -np.dot(w, ll), -(w @ grad)
+
+    def fit(self, frequency, recency, T) -> BetaGeo:
+        """Fit by maximum likelihood.
+
+        Parameters
+        ----------
+        frequency, recency, T : array-like
+            Repeat purchases, time of the last purchase and age of each
+            customer, in the same time unit (see :func:`crmlib.rfm.btyd_summary`).
+
+        Returns
+        -------
+        BetaGeo
+            ``self``, fitted.
+        """
+        x, t_x, T = _check_rft(frequency, recency, T)
+        (ux, utx, uT), w = _unique_rows(x, t_x, T)
+        best = None
+        for start in ([0.0, np.log(max(T.mean(), 1e-3)), 0.0, 0.0], [-1.0, 1.0, -0.5, 1.0]):
+            res = optimize.minimize(self._neg_loglik, np.array(start), args=(ux, utx, uT, w),
+                                    jac=True, method="L-BFGS-B",
+                                    bounds=[(-12.0, 12.0)] * 4,
+                                    options={"ftol": self.tol, "gtol": 1e-8,
+                                             "maxiter": self.max_iter})
+            if best is None or res.fun < best.fun:
+                best = res
+        if not np.isfinite(best.fun):
+            raise RuntimeError(f"BG/NBD fit failed: {best.message}")
+        r, alpha, a, b = np.exp(best.x)
+        self.params_ = {"r": float(r), "alpha": float(alpha), "a": float(a), "b": float(b)}
+        self.loglik_ = float(-best.fun)
+        self.n_customers_ = int(len(x))
+        self.converged_ = bool(best.success)
+        return self
+
+    def _params(self):
+        if not hasattr(self, "params_"):
+            raise RuntimeError("fit the model first (BetaGeo().fit(frequency, recency, T))")
+        p = self.params_
+        return p["r"], p["alpha"], p["a"], p["b"]
+
+    def loglik(self, frequency, recency, T) -> np.ndarray:
+        """Log-likelihood of each customer under the fitted parameters."""
+        x, t_x, T = _check_rft(frequency, recency, T)
+        theta = np.log(np.array(self._params()))
+        return self._loglik_terms(theta, x, t_x, T)[0]
+
+    # ------------------------------------------------------------------ predictions
+    def expected_purchases_new(self, t) -> np.ndarray | float:
+        """Expected purchases of a new customer in their first ``t`` time units, E[X(t)].
+
+        Repeat purchases only (the first purchase at time 0 is not counted).
+        """
+        r, alpha, a, b = self._params()
+        t = _as_array("t", t)
+        z = t / (alpha + t)
+        h = special.hyp2f1(r, b, a + b - 1, z)
+        out = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * h)
+        return out if out.size > 1 else float(out[0])
+
+    def expected_purchases(self, t, frequency, recency, T) -> np.ndarray:
+        """Expected purchases in the next ``t`` time units, given each customer's history.
+
+        Equation (10) of Fader, Hardie and Lee (2005), computed in logs so that
+        very frequent customers give finite numbers.
+        """
+        r, alpha, a, b = self._params()
+        x, t_x, T = _check_rft(frequency, recency, T)
+        t = _as_array("t", t)
+        z = t / (alpha + T + t)
+        # (a+b+x-1)/(a-1) * [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)].
+        # Euler's transformation, 2F1(A, B; C; z) = (1-z)^(C-A-B) 2F1(C-A, C-B; C; z), with
+        # 1 - z = (alpha+T)/(alpha+T+t) turns the bracket into
+        # 1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z), which stays finite for any x.
+        cc = a + b + x - 1
+        inner = np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(a + b - 1 - r, a - 1, cc, z)
+        num = (a + b + x - 1) / (a - 1) * (1 - inner)
+        return num * self.p_alive(x, t_x, T)
+
+    def p_alive(self, frequency, recency, T) -> np.ndarray:
+        """Probability that each customer is still active at T."""
+        r, alpha, a, b = self._params()
+        x, t_x, T = _check_rft(frequency, recency, T)
+        has = x > 0
+        log_odds = np.where(
+            has,
+            np.log(a) - np.log(np.where(has, b + x - 1, 1.0))
+            + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)),
+            -np.inf)
+        return special.expit(-log_odds)
+
+    def summary(self) -> pd.DataFrame:
+        """The fitted parameters and log-likelihood as a small table."""
+        r, alpha, a, b = self._params()
+        return pd.DataFrame({"value": [r, alpha, a, b, self.loglik_]},
+                            index=pd.Index(["r", "alpha", "a", "b", "log-likelihood"],
+                                           name="parameter"))
+
+
+class GammaGamma:
+    """The Gamma-Gamma model of average spend per transaction.
+
+    Fit it on repeat customers only (frequency > 0) with their mean repeat
+    spend; it assumes spend is independent of purchase frequency.
+
+    Attributes
+    ----------
+    params_ : dict
+        Fitted ``p``, ``q``, ``gamma``.
+    loglik_ : float
+        Maximised log-likelihood.
+
+    Examples
+    --------
+    >>> from crmlib.data import load_cdnow
+    >>> from crmlib.rfm import btyd_summary
+    >>> s = btyd_summary(load_cdnow("sample"), "1997-09-30")
+    >>> rep = s[s["frequency"] > 0]
+    >>> gg = GammaGamma().fit(rep["frequency"], rep["monetary_value"])
+    >>> round(gg.loglik_, 1)
+    -4055.9
+    """
+
+    def __init__(self, tol: float = 1e-10, max_iter: int = 1000):
+        self.tol = tol
+        self.max_iter = max_iter
+
+    @staticmethod
+    def _check(frequency, monetary_value):
+        x = _as_array("frequency", frequency, allow_zero=False)
+        m = _as_array("monetary_value", monetary_value, allow_zero=False)
+        if x.shape != m.shape:
+            raise ValueError("frequency and monetary_value must have the same length")
+        return x, m
+
+    @staticmethod
+    def _loglik_terms(theta, x, m):
+        p, q, g = np.exp(theta)
+        px = p * x
+        lgm = np.log(g + m * x)
+        ll = (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q)
+              + q * np.log(g) + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * lgm)
+        dpq = special.digamma(px + q)
+        grad = np.column_stack([
+            x * (dpq - special.digamma(px) + np.log(m) + np.log(x) - lgm),
+            dpq - special.digamma(q) + np.log(g) - lgm,
+            q / g - (px + q) / (g + m * x),
+        ]) * np.array([p, q, g])
+        return ll, grad
+
+    def _neg_loglik(self, theta, x, m, w):
+        ll, grad = self._loglik_terms(theta, x, m)
+        return -np.dot(w, ll), -(w @ grad)
+
+    def fit(self, frequency, monetary_value) -> GammaGamma:
+        """Fit by maximum likelihood on repeat customers.
+
+        Parameters
+        ----------
+        frequency : array-like
+            Repeat purchases of each customer (all > 0).
+        monetary_value : array-like
+            Each customer's mean spend over those repeat purchases (all > 0).
+
+        Returns
+        -------
+        GammaGamma
+            ``self``, fitted.
+        """
+        x, m = self._check(frequency, monetary_value)
+        (ux, um), w = _unique_rows(x, m)
+        start = np.log([1.0, 1.0, max(float(np.mean(m)), 1e-3)])
+        res = optimize.minimize(self._neg_loglik, start, args=(ux, um, w), jac=True,
+                                method="L-BFGS-B", bounds=[(-12.0, 12.0)] * 3,
+                                options={"ftol": self.tol, "gtol": 1e-8,
+                                         "maxiter": self.max_iter})
+        if not np.isfinite(res.fun):
+            raise RuntimeError(f"Gamma-Gamma fit failed: {res.message}")
+        p, q, g = np.exp(res.x)
+        self.params_ = {"p": float(p), "q": float(q), "gamma": float(g)}
+        self.loglik_ = float(-res.fun)
+        self.n_customers_ = int(len(x))
+        self.converged_ = bool(res.success)
+        return self
+
+    def _params(self):
+        if not hasattr(self, "params_"):
+            raise RuntimeError("fit the model first (GammaGamma().fit(frequency, "
+                               "monetary_value))")
+        return self.params_["p"], self.params_["q"], self.params_["gamma"]
+
+    def mean_spend(self) -> float:
+        """Population mean spend per transaction, p * gamma / (q - 1) (inf if q <= 1)."""
+        p, q, g = self._params()
+        return p * g / (q - 1) if q > 1 else float("inf")
+
+    def expected_spend(self, frequency, monetary_value) -> np.ndarray:
+        """Expected spend per future transaction of each customer.
+
+        A weighted average of the population mean and the customer's own
+        mean; customers with no repeat purchase (frequency 0) get the
+        population mean.
+        """
+        p, q, g = self._params()
+        x = _as_array("frequency", frequency)
+        m = _as_array("monetary_value", monetary_value)
+        if x.shape != m.shape:
+            raise ValueError("frequency and monetary_value must have the same length")
+        if q <= 1:
+            raise ValueError("the fitted q <= 1: the population mean spend is infinite")
+        return (g + m * x) * p / (p * x + q - 1)
+
+
+def customer_lifetime_value(purchases: BetaGeo, spend: GammaGamma, frequency, recency, T,
+                            monetary_value, horizon: int = 52, discount_rate: float = 0.01,
+                            margin: float = 1.0, step: int = 1) -> np.ndarray:
+    """Discounted expected margin of each customer over a horizon.
+
+    Sums, period by period, expected purchases (BG/NBD) times expected spend
+    (Gamma-Gamma) times ``margin``, discounted at ``discount_rate`` per period.
+
+    Parameters
+    ----------
+    purchases : BetaGeo
+        A fitted BG/NBD model.
+    spend : GammaGamma
+        A fitted Gamma-Gamma model.
+    frequency, recency, T, monetary_value : array-like
+        Each customer's summary (see :func:`crmlib.rfm.btyd_summary`).
+    horizon : int
+        Number of periods (in the summary's time unit) to look ahead.
+    discount_rate : float
+        Discount rate per period (0.01 a week is about 68% a year).
+    margin : float
+        Share of revenue that is profit, between 0 and 1.
+    step : int
+        Periods per discounting step.
+
+    Returns
+    -------
+    numpy.ndarray
+        Discounted CLV per customer.
+    """
+    if not (isinstance(horizon, (int, np.integer)) and horizon > 0):
+        raise ValueError(f"horizon must be a positive integer, got {horizon!r}")
+    if not (isinstance(step, (int, np.integer)) and 0 < step <= horizon):
+        raise ValueError(f"step must be a positive integer no larger than horizon, got {step!r}")
+    if not (0 <= discount_rate < 1):
+        raise ValueError(f"discount_rate must be in [0, 1), got {discount_rate!r}")
+    if not (0 < margin <= 1):
+        raise ValueError(f"margin must be in (0, 1], got {margin!r}")
+    x, t_x, T = _check_rft(frequency, recency, T)
+    value = spend.expected_spend(x, _as_array("monetary_value", monetary_value))
+    total = np.zeros_like(x)
+    prev = np.zeros_like(x)
+    for t in range(step, horizon + 1, step):
+        cum = purchases.expected_purchases(t, x, t_x, T)
+        total += (cum - prev) / (1 + discount_rate) ** t
+        prev = cum
+    return total * value * margin

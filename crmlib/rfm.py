@@ -1,0 +1,312 @@
+"""Recency, frequency and monetary value: RFM scores, cells, breakeven, BTYD summaries.
+
+Two views of the same purchase log:
+
+* :func:`rfm_table` and :func:`rfm_scores` give the direct marketer's RFM
+  (Hughes): days since the last purchase, number of purchases, total spend,
+  each scored 1..5 so that every customer falls in one of 125 cells;
+* :func:`btyd_summary` gives the "buy till you die" summary that the BG/NBD
+  and Gamma-Gamma models of :mod:`crmlib.clv` are fitted on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+SEGMENTS = ["Champions", "Loyal", "Promising", "Needs attention", "At risk", "Hibernating"]
+
+
+def _check_columns(tx: pd.DataFrame, columns: dict[str, str], name: str = "tx") -> None:
+    if not isinstance(tx, pd.DataFrame):
+        raise ValueError(f"{name} must be a pandas DataFrame, got {type(tx).__name__}")
+    for arg, col in columns.items():
+        if col not in tx.columns:
+            raise ValueError(f"{arg}={col!r}: no such column in {name} "
+                             f"(columns: {list(tx.columns)})")
+    if tx.empty:
+        raise ValueError(f"{name} is empty")
+
+
+def _check_transactions(tx: pd.DataFrame, customer: str, date: str,
+                        amount: str | None) -> pd.DataFrame:
+    cols = {"customer": customer, "date": date}
+    if amount is not None:
+        cols["amount"] = amount
+    _check_columns(tx, cols)
+    out = tx[list(cols.values())].copy()
+    if out[customer].isna().any():
+        raise ValueError(f"customer={customer!r}: missing customer ids in tx")
+    try:
+        out[date] = pd.to_datetime(out[date])
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"date={date!r}: cannot read the column as dates: {err}") from err
+    if out[date].isna().any():
+        raise ValueError(f"date={date!r}: missing dates in tx")
+    if amount is not None:
+        if not pd.api.types.is_numeric_dtype(out[amount]):
+            raise ValueError(f"amount={amount!r}: the column is not numeric")
+        if out[amount].isna().any():
+            raise ValueError(f"amount={amount!r}: missing amounts in tx")
+        if (out[amount] < 0).any():
+            raise ValueError(f"amount={amount!r}: negative amounts in tx")
+    return out
+
+
+def rfm_table(tx: pd.DataFrame, customer: str = "customer_id", date: str = "date",
+              amount: str = "amount", as_of=None) -> pd.DataFrame:
+    """Recency, frequency and monetary value of each customer.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        One row per purchase.
+    customer, date, amount : str
+        Column names in ``tx``.
+    as_of : date-like, optional
+        The day the table describes; purchases after it are ignored. Defaults
+        to the day after the last purchase in ``tx``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by customer, with ``recency`` (whole days from the last
+        purchase to ``as_of``), ``frequency`` (number of purchases),
+        ``monetary`` (total spend) and ``avg_spend`` (spend per purchase).
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 2], "amount": [10.0, 20.0, 5.0],
+    ...                    "date": pd.to_datetime(["2025-01-01", "2025-01-21", "2025-01-11"])})
+    >>> rfm_table(tx, as_of="2025-01-31")
+                 recency  frequency  monetary  avg_spend
+    customer_id
+    1                 10          2      30.0       15.0
+    2                 20          1       5.0        5.0
+    """
+    tx = _check_transactions(tx, customer, date, amount)
+    as_of = tx[date].max() + pd.Timedelta(days=1) if as_of is None else pd.Timestamp(as_of)
+    tx = tx[tx[date] <= as_of]
+    if tx.empty:
+        raise ValueError(f"as_of={as_of.date()}: no purchases on or before it")
+    g = tx.groupby(customer, sort=True)
+    out = pd.DataFrame({
+        "recency": (as_of - g[date].max()).dt.days,
+        "frequency": g.size(),
+        "monetary": g[amount].sum(),
+    })
+    out["avg_spend"] = out["monetary"] / out["frequency"]
+    return out
+
+
+def _score(values: pd.Series, q: int, ties: str, higher_is_better: bool) -> pd.Series:
+    v = values if higher_is_better else -values
+    n = len(v)
+    if ties == "together":
+        # Equal values share the score of the lowest of them: a customer only
+        # scores above another when their value really is better.
+        rank = v.rank(method="min")
+        return (np.floor(q * (rank - 1) / n) + 1).astype("int64")
+    # "split": Hughes' equal-sized groups; ties are broken by the order of the index.
+    rank = v.rank(method="first")
+    return (np.floor(q * (rank - 1) / n) + 1).astype("int64")
+
+
+def rfm_scores(rfm: pd.DataFrame, q: int = 5, ties: str = "together") -> pd.DataFrame:
+    """Score recency, frequency and monetary value 1..q and name each customer's cell.
+
+    Parameters
+    ----------
+    rfm : pandas.DataFrame
+        Output of :func:`rfm_table` (columns ``recency``, ``frequency``, ``monetary``).
+    q : int
+        Number of groups per dimension (5 gives Hughes' 125 cells).
+    ties : {"together", "split"}
+        ``"together"`` (default) gives equal values the same score, the lowest
+        their rank allows; groups can then be unequal and a score can go
+        unused (half of CDNOW's customers bought once, and all get F = 1).
+        ``"split"`` cuts the sorted file into q equal groups as Hughes did,
+        breaking ties by the order of the index, so equal customers may land
+        in different cells.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rfm`` plus ``R``, ``F``, ``M`` (q = best: most recent, most
+        frequent, highest spend), ``cell`` (e.g. ``"545"``) and ``segment``.
+
+    Notes
+    -----
+    Segments use R and F only: Champions (R >= 4, F >= 4), Loyal (R >= 3,
+    F >= 3), Promising (R >= 4, F <= 2), Needs attention (R = 3, F <= 2),
+    At risk (R <= 2, F >= 3) and Hibernating (R <= 2, F <= 2), with the
+    thresholds scaled to q.
+    """
+    _check_columns(rfm, {"rfm": "recency", "frequency": "frequency", "monetary": "monetary"},
+                   "rfm")
+    if not isinstance(q, (int, np.integer)) or q < 2:
+        raise ValueError(f"q must be an integer >= 2, got {q!r}")
+    if ties not in ("together", "split"):
+        raise ValueError(f"ties must be 'together' or 'split', got {ties!r}")
+    out = rfm.copy()
+    out["R"] = _score(out["recency"], q, ties, higher_is_better=False)
+    out["F"] = _score(out["frequency"], q, ties, higher_is_better=True)
+    out["M"] = _score(out["monetary"], q, ties, higher_is_better=True)
+    out["cell"] = out["R"].astype(str) + out["F"].astype(str) + out["M"].astype(str)
+    hi, mid = 0.8 * q - 1e-9, 0.6 * q - 1e-9  # 4 and 3 when q = 5
+    r, f = out["R"], out["F"]
+    out["segment"] = np.select(
+        [(r >= hi) & (f >= hi), (r >= mid) & (f >= mid), r >= hi, r >= mid, f >= mid],
+        SEGMENTS[:5], SEGMENTS[5])
+    out["segment"] = pd.Categorical(out["segment"], categories=SEGMENTS)
+    return out
+
+
+def breakeven_response_rate(cost_per_contact: float, profit_per_response: float) -> float:
+    """Response rate at which a contact pays for itself.
+
+    Parameters
+    ----------
+    cost_per_contact : float
+        Cost of one contact (e.g. one piece of mail), > 0.
+    profit_per_response : float
+        Net profit of one response, > 0.
+
+    Returns
+    -------
+    float
+        ``cost_per_contact / profit_per_response``.
+
+    Examples
+    --------
+    >>> breakeven_response_rate(0.85, 40.0)
+    0.02125
+    """
+    for name, v in [("cost_per_contact", cost_per_contact),
+                    ("profit_per_response", profit_per_response)]:
+        if not np.isfinite(v) or v <= 0:
+            raise ValueError(f"{name} must be a positive number, got {v!r}")
+    return cost_per_contact / profit_per_response
+
+
+def response_by_cell(scores: pd.DataFrame, responded: pd.Series, cost_per_contact: float,
+                     profit_per_response: float, by: str = "cell") -> pd.DataFrame:
+    """Response rate and profit of a test mailing, cell by cell.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Output of :func:`rfm_scores`, indexed by customer.
+    responded : pandas.Series of bool
+        Whether each mailed customer responded, indexed by customer.
+    cost_per_contact, profit_per_response : float
+        The economics of one contact and one response.
+    by : str
+        Column of ``scores`` to group by (``"cell"``, ``"segment"``, ``"R"`` ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group: ``mailed``, ``responses``, ``response_rate``, ``profit``
+        (responses x profit - mailed x cost) and ``above_breakeven``,
+        sorted from the best response rate down.
+    """
+    if by not in scores.columns:
+        raise ValueError(f"by={by!r}: no such column in scores")
+    resp = responded.reindex(scores.index)
+    if resp.isna().any():
+        raise ValueError("responded: missing for some customers in scores")
+    breakeven = breakeven_response_rate(cost_per_contact, profit_per_response)
+    g = resp.astype(bool).groupby(scores[by], observed=True)
+    out = pd.DataFrame({"mailed": g.size(), "responses": g.sum()})
+    out["response_rate"] = out["responses"] / out["mailed"]
+    out["profit"] = out["responses"] * profit_per_response - out["mailed"] * cost_per_contact
+    out["above_breakeven"] = out["response_rate"] > breakeven
+    return out.sort_values(["response_rate", "mailed"], ascending=[False, False])
+
+
+_UNITS = {"D": 1.0, "W": 7.0}
+
+
+def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: str = "W",
+                 customer: str = "customer_id", date: str = "date",
+                 amount: str | None = "amount") -> pd.DataFrame:
+    """Summarise a purchase log for buy-till-you-die models (BG/NBD, Gamma-Gamma).
+
+    Purchases on the same day are merged into one. Time runs from each
+    customer's first purchase, in days or weeks (7 days).
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        One row per purchase.
+    calibration_end : date-like
+        Last day of the calibration period. Customers whose first purchase
+        is after it are left out.
+    observation_end : date-like, optional
+        Last day of a holdout period; adds the holdout columns.
+    unit : {"W", "D"}
+        Weeks (days / 7, as in Fader, Hardie and Lee's CDNOW summary) or days.
+    customer, date, amount : str
+        Column names; ``amount=None`` skips the monetary columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by customer: ``frequency`` (repeat purchase days in the
+        calibration period), ``recency`` (first to last purchase), ``T``
+        (first purchase to ``calibration_end``), ``monetary_value`` (mean
+        spend of the repeat purchase days, 0 without repeats); with
+        ``observation_end`` also ``frequency_holdout``,
+        ``monetary_value_holdout`` and ``duration_holdout``.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 1, 2], "amount": [10.0, 5.0, 20.0, 8.0],
+    ...     "date": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-01-15", "2025-01-08"])})
+    >>> btyd_summary(tx, "2025-01-29")
+                 frequency  recency    T  monetary_value
+    customer_id
+    1                  1.0      2.0  4.0            20.0
+    2                  0.0      0.0  3.0             0.0
+    """
+    if unit not in _UNITS:
+        raise ValueError(f"unit must be 'W' or 'D', got {unit!r}")
+    tx = _check_transactions(tx, customer, date, amount)
+    cal_end = pd.Timestamp(calibration_end)
+    obs_end = None if observation_end is None else pd.Timestamp(observation_end)
+    if obs_end is not None and obs_end <= cal_end:
+        raise ValueError(f"observation_end ({obs_end.date()}) must be after "
+                         f"calibration_end ({cal_end.date()})")
+    scale = _UNITS[unit]
+    day = tx[date].dt.normalize()
+    # One row per customer and day; amounts of the same day add up.
+    cols = {"amount": (amount, "sum")} if amount is not None else {}
+    daily = (tx.assign(_day=day).groupby([customer, "_day"], sort=True)
+             .agg(n=(date, "size"), **cols).reset_index())
+    first = daily.groupby(customer, sort=True)["_day"].transform("min")
+    daily["is_first"] = daily["_day"] == first
+    daily["first"] = first
+    cal = daily[daily["first"] <= cal_end]
+    if cal.empty:
+        raise ValueError(f"calibration_end={cal_end.date()}: no customer bought on or before it")
+    in_cal = cal[cal["_day"] <= cal_end]
+    g = in_cal.groupby(customer, sort=True)
+    out = pd.DataFrame({
+        "frequency": (g.size() - 1).astype("float64"),
+        "recency": (g["_day"].max() - g["first"].min()).dt.days / scale,
+        "T": (cal_end - g["first"].min()).dt.days / scale,
+    })
+    if amount is not None:
+        repeat = in_cal[~in_cal["is_first"]].groupby(customer)["amount"].mean()
+        out["monetary_value"] = repeat.reindex(out.index, fill_value=0.0)
+    if obs_end is not None:
+        hold = cal[(cal["_day"] > cal_end) & (cal["_day"] <= obs_end)]
+        hg = hold.groupby(customer)
+        out["frequency_holdout"] = hg.size().reindex(out.index, fill_value=0).astype("float64")
+        if amount is not None:
+            out["monetary_value_holdout"] = hg["amount"].mean().reindex(out.index,
+                                                                        fill_value=0.0)
+        out["duration_holdout"] = (obs_end - cal_end).days / scale
+    out.index.name = customer
+    return out
