@@ -38,6 +38,8 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import pandas as pd
 
+from crmlib.contact import simulate_queue
+
 BASE_SEED = 20_231_001
 START = np.datetime64("2023-01-01")
 SIGNUP_END = np.datetime64("2025-06-30")
@@ -613,7 +615,7 @@ def _media_and_calls(t: HarborTruth, variant: int | None):
     handle = rng.exponential(t.mean_handle_minutes * 60, n_calls) + 30
     order = rng.random(n_calls) < 0.4
 
-    wait, outcome = _queue(arrival, patience, handle, agents)
+    wait, outcome = simulate_queue(arrival, patience, handle, agents)
     answered = outcome == "answered"
     calls = pd.DataFrame({
         "call_id": np.arange(1, n_calls + 1),
@@ -630,55 +632,6 @@ def _media_and_calls(t: HarborTruth, variant: int | None):
         + (spots["minute"].to_numpy() * 60).astype("timedelta64[s]"),
         "region": spots["region"], "grp": spots["grp"], "cost": spots["cost"]})
     return media_plan, awareness, tv_spots, staffing, calls
-
-
-def _queue(arrival, patience, handle, agents_by_hour):
-    """First-come-first-served queue with impatient callers and shift changes.
-
-    An agent only starts a call inside an hour in which they are on shift
-    (agent j works hour h when ``j < agents_by_hour[h]``); a caller who would
-    wait longer than their patience hangs up and takes no agent's time, so
-    processing calls in arrival order is exact. Calls that arrive while the
-    centre is closed get the outcome ``closed``.
-    """
-    n_agents = int(agents_by_hour.max())
-    hours = len(agents_by_hour)
-    # next_on[j][h]: first hour >= h in which agent j is on shift (or hours).
-    next_on = np.full((n_agents, hours + 1), hours)
-    for j in range(n_agents):
-        on = agents_by_hour > j
-        nxt = hours
-        for h in range(hours - 1, -1, -1):
-            if on[h]:
-                nxt = h
-            next_on[j, h] = nxt
-    free_at = [(0.0, j) for j in range(n_agents)]
-    wait = np.zeros(len(arrival))
-    outcome = np.empty(len(arrival), dtype=object)
-    for i, t0 in enumerate(arrival):
-        hour = int(t0 // 3600)
-        if agents_by_hour[min(hour, hours - 1)] == 0:
-            outcome[i] = "closed"
-            continue
-        best, best_j = np.inf, -1
-        for f, j in free_at:
-            s = max(t0, f)
-            h = int(s // 3600)
-            if h >= hours:
-                continue
-            nh = next_on[j, h]
-            if nh != h:
-                s = nh * 3600.0
-            if s < best:
-                best, best_j = s, j
-        if best - t0 > patience[i] or best_j < 0:
-            outcome[i] = "abandoned"
-            wait[i] = min(patience[i], best - t0)
-            continue
-        outcome[i] = "answered"
-        wait[i] = best - t0
-        free_at = [(best + handle[i], j) if j == best_j else (f, j) for f, j in free_at]
-    return wait, outcome.astype(str)
 
 
 # --------------------------------------------------------------------------- silos

@@ -1,0 +1,173 @@
+"""Item-to-item recommendations ("customers who bought this also bought") and their test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.preprocessing import normalize
+
+
+def _check(baskets: pd.DataFrame, user: str, item: str) -> None:
+    for arg, col in {"user": user, "item": item}.items():
+        if col not in baskets.columns:
+            raise ValueError(f"{arg}={col!r}: no such column in baskets")
+    if baskets.empty:
+        raise ValueError("baskets is empty")
+
+
+class ItemItemRecommender:
+    """Recommend items bought by people who bought the same items (Amazon-style).
+
+    Each user is a binary vector of the items they bought; two items are
+    similar when the same users bought both (cosine similarity of their
+    columns). A user's score for an item is the summed similarity to the
+    items they already have.
+
+    Attributes
+    ----------
+    items_ : pandas.Index
+        The items seen in fitting.
+    similarity_ : scipy.sparse.csr_matrix
+        Item-by-item cosine similarity, zero diagonal.
+    popularity_ : pandas.Series
+        Buyers per item, for the baseline and for breaking ties.
+    """
+
+    def fit(self, baskets: pd.DataFrame, user: str = "customer_id",
+            item: str = "product_id") -> ItemItemRecommender:
+        """Learn item similarities from (user, item) purchase rows."""
+        _check(baskets, user, item)
+        pairs = baskets[[user, item]].drop_duplicates()
+        self.items_ = pd.Index(np.sort(pairs[item].unique()), name=item)
+        users = pd.Index(pairs[user].unique())
+        rows = users.get_indexer(pairs[user])
+        cols = self.items_.get_indexer(pairs[item])
+        X = sparse.csr_matrix((np.ones(len(pairs)), (rows, cols)),
+                              shape=(len(users), len(self.items_)))
+        Xn = normalize(X.tocsc(), axis=0)
+        sim = (Xn.T @ Xn).tocsr()
+        sim.setdiag(0)
+        sim.eliminate_zeros()
+        self.similarity_ = sim
+        self.popularity_ = pd.Series(np.asarray(X.sum(axis=0)).ravel(), index=self.items_,
+                                     name="buyers")
+        self.user_, self.item_ = user, item
+        return self
+
+    def similar_items(self, item, n: int = 5) -> pd.Series:
+        """The ``n`` items most similar to ``item``, with their cosine similarity."""
+        if not hasattr(self, "items_"):
+            raise RuntimeError("fit the recommender first")
+        pos = self.items_.get_indexer([item])[0]
+        if pos < 0:
+            raise ValueError(f"item {item!r} was not seen in fitting")
+        row = self.similarity_.getrow(pos).toarray().ravel()
+        order = np.lexsort((-self.popularity_.to_numpy(), -row))[:n]
+        return pd.Series(row[order], index=self.items_[order], name="similarity")
+
+    def recommend(self, history: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+        """Top-``n`` new items for every user in ``history`` (their past purchases).
+
+        Items a user already bought are never recommended; ties go to the
+        more popular item.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per user and rank (1..n): ``user``, ``rank``, ``item``, ``score``.
+        """
+        if not hasattr(self, "items_"):
+            raise RuntimeError("fit the recommender first")
+        return _top_n(history, self.user_, self.item_, self.items_, n,
+                      lambda U: np.asarray((U @ self.similarity_).todense()),
+                      self.popularity_.to_numpy())
+
+
+def _top_n(history, user, item, items, n, score_fn, popularity) -> pd.DataFrame:
+    _check(history, user, item)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    pairs = history[[user, item]].drop_duplicates()
+    pairs = pairs[items.get_indexer(pairs[item]) >= 0]
+    users = pd.Index(np.sort(pairs[user].unique()), name=user)
+    U = sparse.csr_matrix((np.ones(len(pairs)), (users.get_indexer(pairs[user]),
+                                                 items.get_indexer(pairs[item]))),
+                          shape=(len(users), len(items)))
+    scores = score_fn(U).astype("float64")
+    scores[U.toarray() > 0] = -np.inf  # never recommend what they have
+    # Rank by score, then popularity: a tiny popularity term breaks ties.
+    tie = popularity / (popularity.max() + 1) * 1e-9
+    order = np.argsort(-(scores + tie), axis=1, kind="stable")[:, :min(n, len(items))]
+    top_scores = np.take_along_axis(scores, order, axis=1)
+    k = order.shape[1]
+    out = pd.DataFrame({"user": np.repeat(users.to_numpy(), k),
+                        "rank": np.tile(np.arange(1, k + 1), len(users)),
+                        "item": items.to_numpy()[order.ravel()],
+                        "score": top_scores.ravel()})
+    return out[np.isfinite(out["score"])].reset_index(drop=True)
+
+
+class PopularityRecommender:
+    """Baseline: recommend the most-bought items the user does not have yet."""
+
+    def fit(self, baskets: pd.DataFrame, user: str = "customer_id",
+            item: str = "product_id") -> PopularityRecommender:
+        """Count buyers per item."""
+        _check(baskets, user, item)
+        buyers = baskets[[user, item]].drop_duplicates()[item].value_counts()
+        self.items_ = pd.Index(np.sort(buyers.index), name=item)
+        self.popularity_ = buyers.reindex(self.items_).rename("buyers")
+        self.user_, self.item_ = user, item
+        return self
+
+    def recommend(self, history: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+        """Top-``n`` most popular new items for every user in ``history``."""
+        if not hasattr(self, "items_"):
+            raise RuntimeError("fit the recommender first")
+        pop = self.popularity_.to_numpy().astype("float64")
+        return _top_n(history, self.user_, self.item_, self.items_, n,
+                      lambda U: np.tile(pop, (U.shape[0], 1)), pop)
+
+
+def hit_rate_at_k(recommendations: pd.DataFrame, held_out: pd.DataFrame, k: int,
+                  user: str = "customer_id", item: str = "product_id") -> float:
+    """Share of users for whom at least one of the top-k items was bought later.
+
+    Parameters
+    ----------
+    recommendations : pandas.DataFrame
+        Output of ``recommend`` (``user``, ``rank``, ``item``).
+    held_out : pandas.DataFrame
+        Later purchases (user, item) of items new to each user; users with
+        none are not counted.
+    k : int
+        How many recommendations count.
+    """
+    _check(held_out, user, item)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    top = recommendations[recommendations["rank"] <= k]
+    truth = held_out[[user, item]].drop_duplicates()
+    hits = truth.merge(top, left_on=[user, item], right_on=["user", "item"])
+    return float(hits[user].nunique() / truth[user].nunique())
+
+
+def split_new_items(baskets: pd.DataFrame, date: str, cutoff, user: str = "customer_id",
+                    item: str = "product_id") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split purchases at ``cutoff``: history before it, and items first bought after it.
+
+    Only users with a history are kept in the held-out part, and only the
+    items they had not bought before: the test is whether a recommender
+    foresees a user's *new* items.
+    """
+    _check(baskets, user, item)
+    if date not in baskets.columns:
+        raise ValueError(f"date={date!r}: no such column in baskets")
+    cutoff = pd.Timestamp(cutoff)
+    train = baskets[baskets[date] < cutoff]
+    later = baskets[baskets[date] >= cutoff][[user, item]].drop_duplicates()
+    seen = train[[user, item]].drop_duplicates().assign(_seen=True)
+    later = later.merge(seen, on=[user, item], how="left")
+    later = later[later["_seen"].isna() & later[user].isin(train[user])]
+    return train, later.drop(columns="_seen").reset_index(drop=True)

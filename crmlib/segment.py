@@ -1,0 +1,220 @@
+"""Segmentation: behavioural k-means, profiling against the bases, the loyalty ladder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats.contingency import association
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+RUNGS = ["suspect", "prospect", "customer", "client", "advocate"]
+
+
+def behaviour_features(purchases: pd.DataFrame, as_of, customer: str = "customer_id",
+                       date: str = "date", amount: str = "amount",
+                       channel: str | None = "channel") -> pd.DataFrame:
+    """Per-customer behaviour for segmentation, from purchases up to ``as_of``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by customer: ``log_orders`` (log of orders), ``log_avg_spend``,
+        ``recency_days``, ``tenure_days`` and, when ``channel`` is given, the
+        share of orders in each channel (``share_<channel>``).
+    """
+    for arg, col in {"customer": customer, "date": date, "amount": amount}.items():
+        if col not in purchases.columns:
+            raise ValueError(f"{arg}={col!r}: no such column in purchases")
+    if channel is not None and channel not in purchases.columns:
+        raise ValueError(f"channel={channel!r}: no such column in purchases")
+    as_of = pd.Timestamp(as_of)
+    tx = purchases[purchases[date] <= as_of]
+    if tx.empty:
+        raise ValueError(f"as_of={as_of.date()}: no purchases on or before it")
+    g = tx.groupby(customer)
+    out = pd.DataFrame({
+        "log_orders": np.log(g.size()),
+        "log_avg_spend": np.log(g[amount].mean().clip(lower=0.01)),
+        "recency_days": (as_of - g[date].max()).dt.days,
+        "tenure_days": (as_of - g[date].min()).dt.days,
+    })
+    if channel is not None:
+        shares = pd.crosstab(tx[customer], tx[channel], normalize="index")
+        out = out.join(shares.add_prefix("share_"))
+    return out
+
+
+def segmentation_pipeline(k: int, seed: int = 0) -> Pipeline:
+    """Standardise the features, then k-means with ``k`` clusters (10 restarts)."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
+        raise ValueError(f"k must be an integer >= 2, got {k!r}")
+    return Pipeline([("scale", StandardScaler()),
+                     ("kmeans", KMeans(n_clusters=k, n_init=10, random_state=seed))])
+
+
+def choose_k(features: pd.DataFrame, ks=range(2, 9), seed: int = 0,
+             sample_size: int | None = 3000) -> pd.DataFrame:
+    """Inertia (for the elbow) and silhouette score for each candidate k.
+
+    The silhouette is computed on a random sample of ``sample_size``
+    customers (all when None), which keeps it fast on large bases.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by k: ``inertia`` and ``silhouette``; the best k has the
+        highest silhouette.
+    """
+    if len(features) < 3:
+        raise ValueError("features needs at least 3 customers")
+    rows = {}
+    for k in ks:
+        if k >= len(features):
+            raise ValueError(f"ks: k={k} is not below the number of customers")
+        pipe = segmentation_pipeline(k, seed).fit(features)
+        scaled = pipe.named_steps["scale"].transform(features)
+        labels = pipe.named_steps["kmeans"].labels_
+        rows[k] = {"inertia": pipe.named_steps["kmeans"].inertia_,
+                   "silhouette": silhouette_score(
+                       scaled, labels, random_state=seed,
+                       sample_size=None if sample_size is None
+                       else min(sample_size, len(features)))}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("k")
+
+
+def profile_segments(labels: pd.Series, customers: pd.DataFrame, bases: list[str]
+                     ) -> dict[str, pd.DataFrame]:
+    """How each segment looks on each base: shares for categories, means for numbers.
+
+    Parameters
+    ----------
+    labels : pandas.Series
+        Segment of each customer, indexed like ``customers``.
+    customers : pandas.DataFrame
+        The bases (columns) of each customer.
+    bases : list of str
+        Columns of ``customers`` to profile.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        One table per base, segments as rows.
+    """
+    missing = [b for b in bases if b not in customers.columns]
+    if missing:
+        raise ValueError(f"bases: no such column(s) in customers: {missing}")
+    lab = labels.reindex(customers.index)
+    if lab.isna().any():
+        raise ValueError("labels: missing for some customers")
+    out = {}
+    for base in bases:
+        col = customers[base]
+        if pd.api.types.is_numeric_dtype(col):
+            out[base] = col.groupby(lab).describe()[["mean", "25%", "50%", "75%"]]
+        else:
+            out[base] = pd.crosstab(lab, col, normalize="index")
+    return out
+
+
+def base_association(labels: pd.Series, customers: pd.DataFrame, bases: list[str],
+                     bins: int = 5) -> pd.Series:
+    """Cramér's V between segment membership and each base (0 none, 1 perfect).
+
+    Numeric bases are cut into ``bins`` quantile groups first.
+    """
+    lab = labels.reindex(customers.index)
+    values = {}
+    for base in bases:
+        if base not in customers.columns:
+            raise ValueError(f"bases: no such column in customers: {base!r}")
+        col = customers[base]
+        if pd.api.types.is_numeric_dtype(col) and col.nunique() > bins:
+            col = pd.qcut(col, bins, duplicates="drop")
+        table = pd.crosstab(lab, col).to_numpy()
+        values[base] = float(association(table, method="cramer"))
+    return pd.Series(values, name="cramers_v").sort_values(ascending=False)
+
+
+def loyalty_ladder(as_of, purchases: pd.DataFrame, prospects: pd.DataFrame,
+                   referrals: pd.DataFrame, suspects: pd.DataFrame | None = None
+                   ) -> pd.Series:
+    """Each known person's rung on the ladder of loyalty on a given day.
+
+    suspect (on a bought-in list, no sign of interest) -> prospect (a sign of
+    interest: visit, newsletter, enquiry, sample) -> customer (one purchase)
+    -> client (repeat purchases) -> advocate (a customer who has referred
+    someone).
+
+    Parameters
+    ----------
+    as_of : date-like
+        The day described.
+    purchases : pandas.DataFrame
+        ``customer_id``, ``date``.
+    prospects : pandas.DataFrame
+        ``prospect_id``, ``first_seen``, ``customer_id`` (missing for
+        prospects who never bought).
+    referrals : pandas.DataFrame
+        ``referrer_id``, ``date``.
+    suspects : pandas.DataFrame, optional
+        ``list_id``, ``added_date`` of people with no relationship.
+
+    Returns
+    -------
+    pandas.Series
+        Ordered categorical rung, indexed by person: ``C<customer_id>`` for
+        anyone who ever bought (so a person keeps one key as they climb),
+        ``P<prospect_id>`` for other prospects, ``S<list_id>`` for suspects.
+    """
+    as_of = pd.Timestamp(as_of)
+    for name, frame, cols in [("purchases", purchases, ["customer_id", "date"]),
+                              ("prospects", prospects, ["prospect_id", "first_seen",
+                                                        "customer_id"]),
+                              ("referrals", referrals, ["referrer_id", "date"])]:
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{name}: missing column(s) {missing}")
+    orders = purchases.loc[purchases["date"] <= as_of, "customer_id"].value_counts()
+    referred = set(referrals.loc[referrals["date"] <= as_of, "referrer_id"])
+    rung = pd.Series(np.where(orders >= 2, "client", "customer"),
+                     index="C" + orders.index.astype(str), dtype=object)
+    adv = orders.index[orders.index.isin(list(referred))]
+    rung["C" + adv.astype(str)] = "advocate"
+    seen = prospects[prospects["first_seen"] <= as_of]
+    key = np.where(seen["customer_id"].notna(),
+                   "C" + seen["customer_id"].astype("Int64").astype(str),
+                   "P" + seen["prospect_id"].astype(str))
+    pros = pd.Series("prospect", index=pd.Index(key)).loc[lambda s: ~s.index.isin(rung.index)]
+    parts = [rung, pros[~pros.index.duplicated()]]
+    if suspects is not None:
+        sus = suspects[suspects["added_date"] <= as_of]
+        parts.append(pd.Series("suspect", index="S" + sus["list_id"].astype(str)))
+    out = pd.concat(parts)
+    out = pd.Series(pd.Categorical(out, categories=RUNGS, ordered=True), index=out.index,
+                    name="rung").sort_index()
+    out.index.name = "person"
+    return out
+
+
+def migration_matrix(before: pd.Series, after: pd.Series, normalize: bool = True
+                     ) -> pd.DataFrame:
+    """Flows between rungs from one date to another.
+
+    Rows are the rung before (``new`` for people not yet known), columns the
+    rung after. With ``normalize`` each row sums to 1 (the share of a rung
+    that moved to each rung).
+    """
+    people = after.index.union(before.index)
+    b = before.reindex(people).astype(object).fillna("new")
+    a = after.reindex(people).astype(object).fillna("gone")
+    rows = ["new"] + RUNGS
+    cols = RUNGS + (["gone"] if (a == "gone").any() else [])
+    table = pd.crosstab(pd.Categorical(b, categories=rows), pd.Categorical(a, categories=cols),
+                        dropna=False)
+    table.index.name, table.columns.name = "from", "to"
+    if normalize:
+        table = table.div(table.sum(axis=1).replace(0, np.nan), axis=0)
+    return table
