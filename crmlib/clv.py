@@ -61,6 +61,26 @@ def _unique_rows(*cols: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     return [uniq[:, j] for j in range(uniq.shape[1])], counts.astype("float64")
 
 
+def _standard_errors(neg_loglik, theta: np.ndarray, args: tuple) -> np.ndarray:
+    """Standard errors of exp(theta) from the observed information.
+
+    The Hessian of the negative log-likelihood in log-parameters is taken by
+    central differences of the analytic gradient; the delta method moves the
+    errors to the natural scale. NaN where the Hessian is not invertible.
+    """
+    k = len(theta)
+    H = np.empty((k, k))
+    for i in range(k):
+        step = np.zeros(k)
+        step[i] = 1e-5
+        H[:, i] = (neg_loglik(theta + step, *args)[1] - neg_loglik(theta - step, *args)[1]) / 2e-5
+    try:
+        cov = np.linalg.inv((H + H.T) / 2)
+    except np.linalg.LinAlgError:
+        return np.full(k, np.nan)
+    return np.sqrt(np.clip(np.diag(cov), 0, None)) * np.exp(theta)
+
+
 class BetaGeo:
     """The BG/NBD model of repeat buying and dropout.
 
@@ -68,6 +88,8 @@ class BetaGeo:
     ----------
     params_ : dict
         Fitted ``r``, ``alpha``, ``a``, ``b``.
+    standard_errors_ : dict
+        Their asymptotic standard errors (observed information).
     loglik_ : float
         Maximised log-likelihood of the calibration data.
     n_customers_ : int
@@ -83,7 +105,7 @@ class BetaGeo:
     -9582.4
     """
 
-    def __init__(self, tol: float = 1e-10, max_iter: int = 1000):
+    def __init__(self, tol: float = 1e-14, max_iter: int = 1000):
         self.tol = tol
         self.max_iter = max_iter
 
@@ -152,6 +174,8 @@ class BetaGeo:
             raise RuntimeError(f"BG/NBD fit failed: {best.message}")
         r, alpha, a, b = np.exp(best.x)
         self.params_ = {"r": float(r), "alpha": float(alpha), "a": float(a), "b": float(b)}
+        se = _standard_errors(self._neg_loglik, best.x, (ux, utx, uT, w))
+        self.standard_errors_ = dict(zip(self.params_, (float(v) for v in se)))
         self.loglik_ = float(-best.fun)
         self.n_customers_ = int(len(x))
         self.converged_ = bool(best.success)
@@ -231,6 +255,8 @@ class GammaGamma:
     ----------
     params_ : dict
         Fitted ``p``, ``q``, ``gamma``.
+    standard_errors_ : dict
+        Their asymptotic standard errors (observed information).
     loglik_ : float
         Maximised log-likelihood.
 
@@ -245,7 +271,7 @@ class GammaGamma:
     -4055.9
     """
 
-    def __init__(self, tol: float = 1e-10, max_iter: int = 1000):
+    def __init__(self, tol: float = 1e-14, max_iter: int = 1000):
         self.tol = tol
         self.max_iter = max_iter
 
@@ -302,6 +328,8 @@ class GammaGamma:
             raise RuntimeError(f"Gamma-Gamma fit failed: {res.message}")
         p, q, g = np.exp(res.x)
         self.params_ = {"p": float(p), "q": float(q), "gamma": float(g)}
+        se = _standard_errors(self._neg_loglik, res.x, (ux, um, w))
+        self.standard_errors_ = dict(zip(self.params_, (float(v) for v in se)))
         self.loglik_ = float(-res.fun)
         self.n_customers_ = int(len(x))
         self.converged_ = bool(res.success)

@@ -230,7 +230,7 @@ _UNITS = {"D": 1.0, "W": 7.0}
 
 def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: str = "W",
                  customer: str = "customer_id", date: str = "date",
-                 amount: str | None = "amount") -> pd.DataFrame:
+                 amount: str | None = "amount", merge_same_day: bool = True) -> pd.DataFrame:
     """Summarise a purchase log for buy-till-you-die models (BG/NBD, Gamma-Gamma).
 
     Purchases on the same day are merged into one. Time runs from each
@@ -249,6 +249,11 @@ def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: 
         Weeks (days / 7, as in Fader, Hardie and Lee's CDNOW summary) or days.
     customer, date, amount : str
         Column names; ``amount=None`` skips the monetary columns.
+    merge_same_day : bool
+        ``True`` (default, as in the published CDNOW summary and lifetimes)
+        counts all purchases of one day as one. ``False`` counts every row as
+        a purchase: right when the log holds distinct visits (two coffees on
+        one day are two purchases), wrong when one order spans several rows.
 
     Returns
     -------
@@ -280,12 +285,18 @@ def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: 
                          f"calibration_end ({cal_end.date()})")
     scale = _UNITS[unit]
     day = tx[date].dt.normalize()
-    # One row per customer and day; amounts of the same day add up.
-    cols = {"amount": (amount, "sum")} if amount is not None else {}
-    daily = (tx.assign(_day=day).groupby([customer, "_day"], sort=True)
-             .agg(n=(date, "size"), **cols).reset_index())
+    if merge_same_day:
+        # One row per customer and day; amounts of the same day add up.
+        cols = {"amount": (amount, "sum")} if amount is not None else {}
+        daily = (tx.assign(_day=day).groupby([customer, "_day"], sort=True)
+                 .agg(n=(date, "size"), **cols).reset_index())
+    else:
+        keep = [customer] + ([amount] if amount is not None else [])
+        daily = (tx[keep].assign(_day=day).rename(columns={amount: "amount"} if amount else {})
+                 .sort_values([customer, "_day"], kind="stable").reset_index(drop=True))
     first = daily.groupby(customer, sort=True)["_day"].transform("min")
-    daily["is_first"] = daily["_day"] == first
+    # Exactly one row per customer is the first purchase (the earliest row).
+    daily["is_first"] = ~daily.duplicated(subset=[customer]) & (daily["_day"] == first)
     daily["first"] = first
     cal = daily[daily["first"] <= cal_end]
     if cal.empty:
