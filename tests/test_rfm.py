@@ -1,0 +1,134 @@
+"""RFM tables, scores, cells, breakeven economics and the BTYD summary's options."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlib.data import load_cdnow
+from crmlib.rfm import (
+    SEGMENTS,
+    breakeven_response_rate,
+    btyd_summary,
+    response_by_cell,
+    rfm_scores,
+    rfm_table,
+)
+
+
+@pytest.fixture
+def tiny():
+    return pd.DataFrame({
+        "customer_id": [1, 1, 1, 2, 3, 3],
+        "date": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-02-01", "2025-01-15",
+                                "2025-01-10", "2025-03-01"]),
+        "amount": [10.0, 5.0, 20.0, 8.0, 12.0, 30.0],
+    })
+
+
+def test_rfm_table_by_hand(tiny):
+    t = rfm_table(tiny, as_of="2025-03-11")
+    assert t.loc[1].tolist() == [38, 3, 35.0, 35.0 / 3]
+    assert t.loc[2].tolist() == [55, 1, 8.0, 8.0]
+    assert t.loc[3].tolist() == [10, 2, 42.0, 21.0]
+
+
+def test_rfm_table_ignores_purchases_after_as_of(tiny):
+    t = rfm_table(tiny, as_of="2025-01-20")
+    assert t.loc[3, "frequency"] == 1 and t.loc[1, "frequency"] == 2
+
+
+def test_rfm_scores_on_cdnow():
+    scores = rfm_scores(rfm_table(load_cdnow("sample"), as_of="1997-09-30"))
+    assert set(scores["R"]) <= set(range(1, 6))
+    assert scores["cell"].str.fullmatch(r"[1-5]{3}").all()
+    # Ties stay together: every one-time buyer gets the same F score.
+    assert scores.loc[scores["frequency"] == 1, "F"].nunique() == 1
+    # More recent always scores at least as high.
+    s = scores.sort_values("recency")
+    assert (np.diff(s["R"].to_numpy()) <= 0).all()
+    assert set(scores["segment"].cat.categories) == set(SEGMENTS)
+
+
+def test_split_ties_gives_equal_groups():
+    scores = rfm_scores(rfm_table(load_cdnow("sample"), as_of="1997-09-30"), ties="split")
+    sizes = scores["F"].value_counts()
+    assert sizes.max() - sizes.min() <= 1
+    assert scores["cell"].nunique() > 40
+
+
+def test_rfm_predicts_repurchase_on_cdnow():
+    tx = load_cdnow("sample")
+    scores = rfm_scores(rfm_table(tx, as_of="1997-09-30"))
+    later = tx[(tx["date"] > "1997-09-30")].groupby("customer_id").size()
+    bought = pd.Series(scores.index.isin(later.index), index=scores.index)
+    by_r = bought.groupby(scores["R"]).mean()
+    assert by_r.loc[5] > 3 * by_r.loc[1]
+    by_seg = bought.groupby(scores["segment"], observed=True).mean()
+    assert by_seg["Champions"] > by_seg["Hibernating"]
+
+
+def test_breakeven_and_response_by_cell():
+    assert breakeven_response_rate(0.85, 40.0) == pytest.approx(0.02125)
+    scores = pd.DataFrame({"cell": ["555", "555", "111", "111", "111"],
+                           "recency": 0, "frequency": 1, "monetary": 1.0},
+                          index=[1, 2, 3, 4, 5])
+    responded = pd.Series([True, False, False, False, True], index=[1, 2, 3, 4, 5])
+    out = response_by_cell(scores, responded, cost_per_contact=1.0, profit_per_response=2.5)
+    assert out.loc["555"].tolist() == [2, 1, 0.5, 0.5, True]
+    assert out.loc["111", "profit"] == pytest.approx(2.5 - 3.0)
+    assert bool(out.loc["111", "above_breakeven"]) is False
+    assert list(out.index) == ["555", "111"]
+
+
+@pytest.mark.parametrize("cost, profit", [(0, 10), (1, 0), (-1, 5), (1, float("nan"))])
+def test_breakeven_rejects_nonsense(cost, profit):
+    with pytest.raises(ValueError, match="must be a positive number"):
+        breakeven_response_rate(cost, profit)
+
+
+def test_btyd_summary_merges_same_day_unless_told(tiny):
+    merged = btyd_summary(tiny, "2025-03-31", unit="D")
+    assert merged.loc[1].tolist() == [1.0, 31.0, 89.0, 20.0]
+    visits = btyd_summary(tiny, "2025-03-31", unit="D", merge_same_day=False)
+    assert visits.loc[1, "frequency"] == 2.0
+    assert visits.loc[1, "monetary_value"] == pytest.approx((5.0 + 20.0) / 2)
+
+
+def test_btyd_summary_leaves_out_later_customers_and_adds_holdout(tiny):
+    s = btyd_summary(tiny, "2025-01-12", observation_end="2025-03-31")
+    assert list(s.index) == [1, 3]
+    assert s.loc[1, "frequency_holdout"] == 1 and s.loc[3, "frequency_holdout"] == 1
+    assert s.loc[3, "monetary_value_holdout"] == 30.0
+    assert s["duration_holdout"].iloc[0] == pytest.approx(78 / 7)
+
+
+def test_btyd_summary_without_amounts(tiny):
+    s = btyd_summary(tiny, "2025-03-31", amount=None)
+    assert "monetary_value" not in s.columns
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"customer": "id"}, "customer='id': no such column"),
+    ({"unit": "M"}, "unit must be"),
+    ({"observation_end": "2025-01-01"}, "must be after calibration_end"),
+    ({"calibration_end": "2020-01-01"}, "no customer bought"),
+])
+def test_btyd_summary_bad_arguments(tiny, kwargs, message):
+    args = {"calibration_end": "2025-03-31"} | kwargs
+    with pytest.raises(ValueError, match=message):
+        btyd_summary(tiny, **args)
+
+
+def test_bad_transactions(tiny):
+    with pytest.raises(ValueError, match="amount='amount': negative"):
+        rfm_table(tiny.assign(amount=-1.0))
+    with pytest.raises(ValueError, match="date='date': missing dates"):
+        rfm_table(tiny.assign(date=pd.NaT))
+    with pytest.raises(ValueError, match="tx is empty"):
+        rfm_table(tiny.iloc[:0])
+    with pytest.raises(ValueError, match="amount='amount': missing amounts"):
+        rfm_table(tiny.assign(amount=np.nan))
+    with pytest.raises(ValueError, match="q must be an integer"):
+        rfm_scores(rfm_table(tiny), q=1)
