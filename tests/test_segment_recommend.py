@@ -1,0 +1,147 @@
+"""Segmentation, the loyalty ladder and item-to-item recommendations on Harbor Coffee."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlib.data import load_harbor
+from crmlib.recommend import (
+    ItemItemRecommender,
+    PopularityRecommender,
+    hit_rate_at_k,
+    split_new_items,
+)
+from crmlib.segment import (
+    RUNGS,
+    base_association,
+    behaviour_features,
+    choose_k,
+    loyalty_ladder,
+    migration_matrix,
+    profile_segments,
+    segmentation_pipeline,
+)
+
+
+@pytest.fixture(scope="module")
+def purchases():
+    return load_harbor("purchases")
+
+
+@pytest.fixture(scope="module")
+def segments(purchases):
+    features = behaviour_features(purchases, "2025-12-31")
+    pipe = segmentation_pipeline(4, seed=0).fit(features)
+    return features, pd.Series(pipe.named_steps["kmeans"].labels_, index=features.index)
+
+
+def test_features(purchases):
+    f = behaviour_features(purchases, "2025-12-31")
+    assert len(f) == purchases["customer_id"].nunique()
+    shares = f[[c for c in f.columns if c.startswith("share_")]]
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0)
+    assert (f["recency_days"] <= f["tenure_days"]).all()
+
+
+def test_segmentation_is_reproducible(segments):
+    features, labels = segments
+    again = segmentation_pipeline(4, seed=0).fit(features).named_steps["kmeans"].labels_
+    assert (again == labels.to_numpy()).all()
+
+
+def test_choose_k_reports_elbow_and_silhouette(segments):
+    features, _ = segments
+    table = choose_k(features.iloc[:2000], ks=range(2, 5), sample_size=1000)
+    assert list(table.index) == [2, 3, 4]
+    assert table["inertia"].is_monotonic_decreasing
+    assert table["silhouette"].between(-1, 1).all()
+
+
+def test_psychographics_explain_segments_demographics_do_not(segments):
+    _, labels = segments
+    customers = load_harbor("customers").set_index("customer_id")
+    v = base_association(labels, customers, ["region", "age", "income", "household_size",
+                                              "lifestyle"])
+    assert v["lifestyle"] > 0.2
+    for base in ("region", "age", "income", "household_size"):
+        assert v[base] < 0.06
+    prof = profile_segments(labels, customers, ["lifestyle", "age"])
+    np.testing.assert_allclose(prof["lifestyle"].sum(axis=1), 1.0)
+    assert "mean" in prof["age"].columns
+    with pytest.raises(ValueError, match="bases: no such column"):
+        profile_segments(labels, customers, ["star sign"])
+
+
+@pytest.fixture(scope="module")
+def ladder(purchases):
+    prospects = load_harbor("prospects")
+    referrals = load_harbor("referrals")
+    mlist = load_harbor("marketing_list")
+    suspects = mlist[mlist["source"] == "purchased list"]
+    return [loyalty_ladder(day, purchases, prospects, referrals, suspects)
+            for day in ("2024-12-31", "2025-12-31")]
+
+
+def test_ladder_rungs(ladder, purchases):
+    before, after = ladder
+    assert list(after.cat.categories) == RUNGS
+    counts = after.value_counts()
+    assert (counts > 0).all()
+    assert counts["client"] + counts["customer"] + counts["advocate"] == purchases[
+        "customer_id"].nunique()
+    assert counts["advocate"] == load_harbor("referrals")["referrer_id"].nunique()
+
+
+def test_migration_matrix(ladder):
+    before, after = ladder
+    m = migration_matrix(before, after)
+    np.testing.assert_allclose(m.sum(axis=1).dropna(), 1.0)
+    # Nobody climbs down: a client stays a client or becomes an advocate.
+    order = {r: i for i, r in enumerate(RUNGS)}
+    for r in RUNGS:
+        for c in RUNGS:
+            if order[c] < order[r]:
+                assert m.loc[r, c] == 0
+    assert m.loc["prospect", "client"] + m.loc["prospect", "customer"] > 0
+    counts = migration_matrix(before, after, normalize=False)
+    assert counts.to_numpy().sum() == len(after.index.union(before.index))
+
+
+@pytest.fixture(scope="module")
+def baskets(purchases):
+    items = load_harbor("order_items")
+    return items.merge(purchases[["order_id", "customer_id", "date"]], on="order_id")
+
+
+def test_item_to_item_beats_popularity(baskets):
+    train, held_out = split_new_items(baskets, "date", "2025-07-01")
+    assert len(held_out) > 500
+    assert not held_out.merge(train, on=["customer_id", "product_id"]).shape[0]
+    item = ItemItemRecommender().fit(train).recommend(train, n=5)
+    pop = PopularityRecommender().fit(train).recommend(train, n=5)
+    for k in (1, 3, 5):
+        assert hit_rate_at_k(item, held_out, k) > hit_rate_at_k(pop, held_out, k) + 0.05
+
+
+def test_recommendations_are_new_items(baskets):
+    train, _ = split_new_items(baskets, "date", "2025-07-01")
+    rec = ItemItemRecommender().fit(train)
+    out = rec.recommend(train, n=3)
+    owned = set(zip(train["customer_id"], train["product_id"]))
+    assert not any((u, i) in owned for u, i in zip(out["user"], out["item"]))
+    assert out.groupby("user")["rank"].max().max() == 3
+    # Beans buyers are pointed to brewing gear, not pastries.
+    similar = rec.similar_items(502, n=3)
+    assert similar.index[0] // 100 in (7, 5)
+    with pytest.raises(ValueError, match="not seen in fitting"):
+        rec.similar_items(999)
+
+
+def test_hit_rate_by_hand():
+    recs = pd.DataFrame({"user": [1, 1, 2, 2], "rank": [1, 2, 1, 2], "item": [10, 11, 10, 12],
+                         "score": 1.0})
+    held = pd.DataFrame({"customer_id": [1, 2], "product_id": [11, 13]})
+    assert hit_rate_at_k(recs, held, 1) == 0.0
+    assert hit_rate_at_k(recs, held, 2) == 0.5
