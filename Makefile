@@ -49,17 +49,33 @@ exercises-test: $(STAMP)
 
 test: lint unit notebooks exercises-test
 
-bench: $(STAMP)
+# lifetimes is the reference implementation; it lives in its own environment.
+.venv-bench/.installed: pyproject.toml
+	@test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet --upgrade pip
+	.venv-bench/bin/python -m pip install --quiet -e . "lifetimes==0.11.3"
+	@touch .venv-bench/.installed
+
+bench: $(STAMP) .venv-bench/.installed
 	$(BIN)/python benchmarks/bench_data.py
+	.venv-bench/bin/python benchmarks/bench_models.py
 
 data: $(STAMP)
 	$(BIN)/crm data build
 
-verify-bench: $(STAMP)
+verify-# lifetimes is the reference implementation; it lives in its own environment.
+.venv-bench/.installed: pyproject.toml
+	@test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet --upgrade pip
+	.venv-bench/bin/python -m pip install --quiet -e . "lifetimes==0.11.3"
+	@touch .venv-bench/.installed
+
+bench: $(STAMP) .venv-bench/.installed
 	$(BIN)/python benchmarks/bench_data.py
+	.venv-bench/bin/python benchmarks/bench_models.py
 
 data: $(STAMP)
 	$(BIN)/crm data verify
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-bench .pytest_cache .ruff_cache

@@ -55,10 +55,11 @@ def _check_rft(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def _unique_rows(*cols: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """Unique rows of the given columns and how often each occurs."""
-    stacked = np.column_stack(cols)
-    uniq, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [uniq[:, j] for j in range(uniq.shape[1])], counts.astype("float64")
+    """Unique rows of the given columns and how often each occurs (hash-based)."""
+    counts = pd.DataFrame({i: c for i, c in enumerate(cols)}).value_counts(sort=False)
+    uniq = counts.index.to_frame(index=False)
+    return [uniq[i].to_numpy(dtype="float64") for i in range(len(cols))], \
+        counts.to_numpy(dtype="float64")
 
 
 def _standard_errors(neg_loglik, theta: np.ndarray, args: tuple) -> np.ndarray:
@@ -111,39 +112,61 @@ class BetaGeo:
 
     # ------------------------------------------------------------------ likelihood
     @staticmethod
-    def _loglik_terms(theta: np.ndarray, x, t_x, T):
-        """Per-row log-likelihood and its gradient with respect to log-parameters."""
+    def _loglik_terms(theta: np.ndarray, x, t_x, T, x_levels=None, x_index=None):
+        """Per-row log-likelihood and its gradient with respect to log-parameters.
+
+        Every special function depends on the frequency alone, so it is
+        evaluated once per distinct frequency (``x_levels``, with each row's
+        position in it in ``x_index``) and gathered.
+        """
+        if x_levels is None:
+            x_levels, x_index = np.unique(x, return_inverse=True)
         r, alpha, a, b = np.exp(theta)
+        xl = x_levels
+        has_l = xl > 0
+        xb = np.where(has_l, b + xl - 1, 1.0)  # b + x - 1, kept positive where unused
+        dg_abx = special.digamma(a + b + xl)
+        lb_ab = special.betaln(a, b)
+        dg_ab = special.digamma(a + b)
+        # Per-level pieces: constant term, the two log-beta terms and their derivatives.
+        c_l = special.gammaln(r + xl) - special.gammaln(r) + r * np.log(alpha) - lb_ab
+        b1_l = special.betaln(a, b + xl)
+        b2_l = np.where(has_l, special.betaln(a + 1, xb), -np.inf)
+        dc_r_l = special.digamma(r + xl) - special.digamma(r) + np.log(alpha)
+        d1a_l = special.digamma(a) - dg_abx
+        d1b_l = special.digamma(b + xl) - dg_abx
+        d2a_l = special.digamma(a + 1) - dg_abx
+        d2b_l = np.where(has_l, special.digamma(xb), 0.0) - dg_abx
+
+        g = x_index
         rx = r + x
-        log_at, log_atx = np.log(alpha + T), np.log(alpha + t_x)
-        c = (special.gammaln(rx) - special.gammaln(r) + r * np.log(alpha)
-             - special.betaln(a, b))
-        t1 = special.betaln(a, b + x) - rx * log_at
         has = x > 0
-        xb = np.where(has, b + x - 1, 1.0)  # b + x - 1, kept positive where unused
-        t2 = np.where(has, special.betaln(a + 1, xb) - rx * log_atx, -np.inf)
+        log_at, log_atx = np.log(alpha + T), np.log(alpha + t_x)
+        t1 = b1_l[g] - rx * log_at
+        t2 = b2_l[g] - rx * log_atx
         m = np.maximum(t1, t2)
         e1, e2 = np.exp(t1 - m), np.exp(t2 - m)
-        ll = c + m + np.log(e1 + e2)
+        ll = c_l[g] + m + np.log(e1 + e2)
         w1 = e1 / (e1 + e2)
-        w2 = 1.0 - w1
-        dg_abx = special.digamma(a + b + x)
-        dc = [special.digamma(rx) - special.digamma(r) + np.log(alpha),
-              np.full_like(x, r / alpha),
-              np.full_like(x, special.digamma(a + b) - special.digamma(a)),
-              np.full_like(x, special.digamma(a + b) - special.digamma(b))]
-        dt1 = [-log_at, -rx / (alpha + T), special.digamma(a) - dg_abx,
-               special.digamma(b + x) - dg_abx]
-        dt2 = [-log_atx, -rx / (alpha + t_x), special.digamma(a + 1) - dg_abx,
-               np.where(has, special.digamma(xb), 0.0) - dg_abx]
-        grad = np.column_stack([dc[k] + w1 * dt1[k] + np.where(has, w2 * dt2[k], 0.0)
-                                for k in range(4)])
+        w2 = np.where(has, 1.0 - w1, 0.0)
+        grad = np.column_stack([
+            dc_r_l[g] - w1 * log_at - w2 * log_atx,
+            r / alpha - w1 * rx / (alpha + T) - w2 * rx / (alpha + t_x),
+            (dg_ab - special.digamma(a)) + w1 * d1a_l[g] + w2 * d2a_l[g],
+            (dg_ab - special.digamma(b)) + w1 * d1b_l[g] + w2 * d2b_l[g],
+        ])
         grad *= np.array([r, alpha, a, b])  # d/d log(parameter)
         return ll, grad
 
-    def _neg_loglik(self, theta, x, t_x, T, w):
-        ll, grad = self._loglik_terms(theta, x, t_x, T)
+    def _neg_loglik(self, theta, x, t_x, T, w, x_levels=None, x_index=None):
+        ll, grad = self._loglik_terms(theta, x, t_x, T, x_levels, x_index)
         return -np.dot(w, ll), -(w @ grad)
+
+    @staticmethod
+    def _start(x, t_x, T) -> np.ndarray:
+        """A starting point from moments: r = 1, alpha from the mean purchase rate."""
+        rate = max(float(np.sum(x) / np.sum(T)), 1e-6)
+        return np.array([0.0, np.log(1.0 / rate), 0.0, np.log(3.0)])
 
     def fit(self, frequency, recency, T) -> BetaGeo:
         """Fit by maximum likelihood.
@@ -161,20 +184,23 @@ class BetaGeo:
         """
         x, t_x, T = _check_rft(frequency, recency, T)
         (ux, utx, uT), w = _unique_rows(x, t_x, T)
+        levels, index = np.unique(ux, return_inverse=True)
+        args = (ux, utx, uT, w, levels, index)
         best = None
-        for start in ([0.0, np.log(max(T.mean(), 1e-3)), 0.0, 0.0], [-1.0, 1.0, -0.5, 1.0]):
-            res = optimize.minimize(self._neg_loglik, np.array(start), args=(ux, utx, uT, w),
-                                    jac=True, method="L-BFGS-B",
-                                    bounds=[(-12.0, 12.0)] * 4,
+        for start in (self._start(ux, utx, uT), np.array([-1.0, 1.0, -0.5, 1.0])):
+            res = optimize.minimize(self._neg_loglik, start, args=args, jac=True,
+                                    method="L-BFGS-B", bounds=[(-12.0, 12.0)] * 4,
                                     options={"ftol": self.tol, "gtol": 1e-8,
                                              "maxiter": self.max_iter})
             if best is None or res.fun < best.fun:
                 best = res
+            if res.success:  # the second start is only a fallback
+                break
         if not np.isfinite(best.fun):
             raise RuntimeError(f"BG/NBD fit failed: {best.message}")
         r, alpha, a, b = np.exp(best.x)
         self.params_ = {"r": float(r), "alpha": float(alpha), "a": float(a), "b": float(b)}
-        se = _standard_errors(self._neg_loglik, best.x, (ux, utx, uT, w))
+        se = _standard_errors(self._neg_loglik, best.x, args)
         self.standard_errors_ = dict(zip(self.params_, (float(v) for v in se)))
         self.loglik_ = float(-best.fun)
         self.n_customers_ = int(len(x))
