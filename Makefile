@@ -11,10 +11,11 @@ NBVAL_SANITIZE := tests/nbval_sanitize.cfg
 .PHONY: help install lab test lint unit notebooks exercises-test bench data verify-data clean
 
 help:
-	@echo "make lab     open JupyterLab on the first lesson"
-	@echo "make test    run ruff and every test, notebooks included"
-	@echo "make bench   speed figures against reference implementations"
-	@echo "make data    rebuild the Harbor Coffee data (byte for byte) and its checksums"
+	@echo "make lab          open JupyterLab on the first lesson"
+	@echo "make test         run ruff and every test, notebooks included"
+	@echo "make bench        speed figures against reference implementations"
+	@echo "make data         rebuild the Harbor Coffee data (byte for byte) and its checksums"
+	@echo "make verify-data  check the data files against datasets/CHECKSUMS"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,18 +64,7 @@ bench: $(STAMP) .venv-bench/.installed
 data: $(STAMP)
 	$(BIN)/crm data build
 
-verify-# lifetimes is the reference implementation; it lives in its own environment.
-.venv-bench/.installed: pyproject.toml
-	@test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
-	.venv-bench/bin/python -m pip install --quiet --upgrade pip
-	.venv-bench/bin/python -m pip install --quiet -e . "lifetimes==0.11.3"
-	@touch .venv-bench/.installed
-
-bench: $(STAMP) .venv-bench/.installed
-	$(BIN)/python benchmarks/bench_data.py
-	.venv-bench/bin/python benchmarks/bench_models.py
-
-data: $(STAMP)
+verify-data: $(STAMP)
 	$(BIN)/crm data verify
 
 clean:

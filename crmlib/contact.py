@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, signal, special
 
+from crmlib.checks import require_columns
+
 
 # --------------------------------------------------------------------------- response
 def response_by_exposure(contacts: pd.DataFrame, exposure: str = "exposure",
@@ -28,11 +30,7 @@ def response_by_exposure(contacts: pd.DataFrame, exposure: str = "exposure",
         those contacted at that exposure) and ``cumulative_response`` (share
         of the people first contacted who have responded by then).
     """
-    for arg, col in {"exposure": exposure, "responded": responded}.items():
-        if col not in contacts.columns:
-            raise ValueError(f"{arg}={col!r}: no such column in contacts")
-    if contacts.empty:
-        raise ValueError("contacts is empty")
+    require_columns(contacts, {"exposure": exposure, "responded": responded}, "contacts")
     g = contacts.groupby(exposure)[responded]
     out = pd.DataFrame({"contacted": g.size(), "responses": g.sum().astype("int64")})
     out["response_rate"] = out["responses"] / out["contacted"]
@@ -58,10 +56,8 @@ def route_economics(contacts: pd.DataFrame, route: str, cost_per_contact: str,
         ``cost_per_contact``, ``cost_per_lead``, ``cost_per_sale`` (inf when
         there was no lead or sale), sorted by cost per sale.
     """
-    for arg, col in {"route": route, "cost_per_contact": cost_per_contact, "lead": lead,
-                     "sale": sale}.items():
-        if col not in contacts.columns:
-            raise ValueError(f"{arg}={col!r}: no such column in contacts")
+    require_columns(contacts, {"route": route, "cost_per_contact": cost_per_contact,
+                               "lead": lead, "sale": sale}, "contacts")
     if (contacts[cost_per_contact] < 0).any():
         raise ValueError(f"cost_per_contact={cost_per_contact!r}: negative costs")
     g = contacts.groupby(route)

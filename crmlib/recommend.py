@@ -7,13 +7,11 @@ import pandas as pd
 from scipy import sparse
 from sklearn.preprocessing import normalize
 
+from crmlib.checks import require_columns
+
 
 def _check(baskets: pd.DataFrame, user: str, item: str) -> None:
-    for arg, col in {"user": user, "item": item}.items():
-        if col not in baskets.columns:
-            raise ValueError(f"{arg}={col!r}: no such column in baskets")
-    if baskets.empty:
-        raise ValueError("baskets is empty")
+    require_columns(baskets, {"user": user, "item": item}, "baskets")
 
 
 class ItemItemRecommender:

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from crmlib.checks import require_columns
+
 
 def _check_rate(name: str, value, upper_inclusive: bool = True) -> np.ndarray:
     arr = np.asarray(value, dtype="float64")
@@ -201,11 +203,7 @@ def cohort_table(tx: pd.DataFrame, customer: str = "customer_id", date: str = "d
         Rows are cohorts (periods), columns periods since acquisition (0, 1,
         ...); cells not yet observed are missing.
     """
-    for arg, col in {"customer": customer, "date": date}.items():
-        if col not in tx.columns:
-            raise ValueError(f"{arg}={col!r}: no such column in tx")
-    if tx.empty:
-        raise ValueError("tx is empty")
+    require_columns(tx, {"customer": customer, "date": date})
     ordinal = _period_ordinals(tx[date], freq)
     cohort = ordinal.groupby(tx[customer]).transform("min")
     active = (pd.DataFrame({"cohort": cohort, "age": ordinal - cohort, "c": tx[customer]})
@@ -235,11 +233,7 @@ def survival_curve(tx: pd.DataFrame, customer: str = "customer_id", date: str = 
     pandas.Series
         Indexed by k = 0, 1, ...; value at 0 is 1.
     """
-    for arg, col in {"customer": customer, "date": date}.items():
-        if col not in tx.columns:
-            raise ValueError(f"{arg}={col!r}: no such column in tx")
-    if tx.empty:
-        raise ValueError("tx is empty")
+    require_columns(tx, {"customer": customer, "date": date})
     ordinal = _period_ordinals(tx[date], freq)
     g = ordinal.groupby(tx[customer])
     first, last = g.min().to_numpy(), g.max().to_numpy()

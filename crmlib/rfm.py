@@ -14,18 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crmlib.checks import require_columns
+
 SEGMENTS = ["Champions", "Loyal", "Promising", "Needs attention", "At risk", "Hibernating"]
-
-
-def _check_columns(tx: pd.DataFrame, columns: dict[str, str], name: str = "tx") -> None:
-    if not isinstance(tx, pd.DataFrame):
-        raise ValueError(f"{name} must be a pandas DataFrame, got {type(tx).__name__}")
-    for arg, col in columns.items():
-        if col not in tx.columns:
-            raise ValueError(f"{arg}={col!r}: no such column in {name} "
-                             f"(columns: {list(tx.columns)})")
-    if tx.empty:
-        raise ValueError(f"{name} is empty")
 
 
 def _check_transactions(tx: pd.DataFrame, customer: str, date: str,
@@ -33,7 +24,7 @@ def _check_transactions(tx: pd.DataFrame, customer: str, date: str,
     cols = {"customer": customer, "date": date}
     if amount is not None:
         cols["amount"] = amount
-    _check_columns(tx, cols)
+    require_columns(tx, cols)
     out = tx[list(cols.values())].copy()
     if out[customer].isna().any():
         raise ValueError(f"customer={customer!r}: missing customer ids in tx")
@@ -142,7 +133,7 @@ def rfm_scores(rfm: pd.DataFrame, q: int = 5, ties: str = "together") -> pd.Data
     At risk (R <= 2, F >= 3) and Hibernating (R <= 2, F <= 2), with the
     thresholds scaled to q.
     """
-    _check_columns(rfm, {"rfm": "recency", "frequency": "frequency", "monetary": "monetary"},
+    require_columns(rfm, {"rfm": "recency", "frequency": "frequency", "monetary": "monetary"},
                    "rfm")
     if not isinstance(q, (int, np.integer)) or q < 2:
         raise ValueError(f"q must be an integer >= 2, got {q!r}")

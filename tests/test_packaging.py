@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tomllib
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 
@@ -80,6 +81,17 @@ def test_make_test_runs_ruff_and_the_notebooks(repo):
     assert "ruff check" in out
     assert "--nbval " in out and "--nbval-lax" in out
     assert "pytest" in out
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("data", "crm data build"), ("verify-data", "crm data verify"),
+    ("bench", "benchmarks/bench_models.py"), ("clean", "rm -rf .venv"),
+])
+def test_make_targets_are_well_formed(repo, target, expected):
+    out = subprocess.run(["make", "-n", target], cwd=repo, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "warning" not in out.stderr.lower(), out.stderr
+    assert expected in out.stdout
 
 
 def test_make_lab_opens_the_first_lesson(repo):
