@@ -275,40 +275,51 @@ def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: 
         raise ValueError(f"observation_end ({obs_end.date()}) must be after "
                          f"calibration_end ({cal_end.date()})")
     scale = _UNITS[unit]
-    day = tx[date].dt.normalize()
-    if merge_same_day:
-        # One row per customer and day; amounts of the same day add up.
-        cols = {"amount": (amount, "sum")} if amount is not None else {}
-        daily = (tx.assign(_day=day).groupby([customer, "_day"], sort=True)
-                 .agg(n=(date, "size"), **cols).reset_index())
-    else:
-        keep = [customer] + ([amount] if amount is not None else [])
-        daily = (tx[keep].assign(_day=day).rename(columns={amount: "amount"} if amount else {})
-                 .sort_values([customer, "_day"], kind="stable").reset_index(drop=True))
-    first = daily.groupby(customer, sort=True)["_day"].transform("min")
-    # Exactly one row per customer is the first purchase (the earliest row).
-    daily["is_first"] = ~daily.duplicated(subset=[customer]) & (daily["_day"] == first)
-    daily["first"] = first
-    cal = daily[daily["first"] <= cal_end]
-    if cal.empty:
+    # One sort by customer and day; everything after is counting along it.
+    codes, uniques = pd.factorize(tx[customer], sort=True)
+    day = tx[date].to_numpy().astype("datetime64[D]").astype("int64")
+    amt = tx[amount].to_numpy(dtype="float64") if amount is not None else np.zeros(len(tx))
+    order = np.lexsort((day, codes))
+    c, d, amt = codes[order], day[order], amt[order]
+    if merge_same_day:  # purchases of one day become one, their amounts added
+        new = np.r_[True, (c[1:] != c[:-1]) | (d[1:] != d[:-1])]
+        amt = np.add.reduceat(amt, np.flatnonzero(new))
+        c, d = c[new], d[new]
+    first_row = np.r_[True, c[1:] != c[:-1]]
+    first_day = d[first_row]  # per customer, in code order
+    cal_day = (cal_end.to_datetime64().astype("datetime64[D]").astype("int64"))
+    kept = first_day <= cal_day
+    if not kept.any():
         raise ValueError(f"calibration_end={cal_end.date()}: no customer bought on or before it")
-    in_cal = cal[cal["_day"] <= cal_end]
-    g = in_cal.groupby(customer, sort=True)
+    n = len(first_day)
+    in_cal = d <= cal_day
+    count = np.bincount(c[in_cal], minlength=n)
+    # Rows are sorted by day within customer, so the last calibration row is the latest.
+    last_day = np.full(n, -1, dtype="int64")
+    cal_rows = np.flatnonzero(in_cal)
+    seg_end = np.r_[c[cal_rows][1:] != c[cal_rows][:-1], True]
+    last_day[c[cal_rows][seg_end]] = d[cal_rows][seg_end]
     out = pd.DataFrame({
-        "frequency": (g.size() - 1).astype("float64"),
-        "recency": (g["_day"].max() - g["first"].min()).dt.days / scale,
-        "T": (cal_end - g["first"].min()).dt.days / scale,
+        "frequency": (count - 1).astype("float64"),
+        "recency": (last_day - first_day) / scale,
+        "T": (cal_day - first_day) / scale,
     })
     if amount is not None:
-        repeat = in_cal[~in_cal["is_first"]].groupby(customer)["amount"].mean()
-        out["monetary_value"] = repeat.reindex(out.index, fill_value=0.0)
+        repeat = in_cal & ~first_row
+        total = np.bincount(c[repeat], weights=amt[repeat], minlength=n)
+        out["monetary_value"] = np.divide(total, count - 1, out=np.zeros(n),
+                                          where=count > 1)
     if obs_end is not None:
-        hold = cal[(cal["_day"] > cal_end) & (cal["_day"] <= obs_end)]
-        hg = hold.groupby(customer)
-        out["frequency_holdout"] = hg.size().reindex(out.index, fill_value=0).astype("float64")
+        obs_day = obs_end.to_datetime64().astype("datetime64[D]").astype("int64")
+        hold = (d > cal_day) & (d <= obs_day)
+        n_hold = np.bincount(c[hold], minlength=n)
+        out["frequency_holdout"] = n_hold.astype("float64")
         if amount is not None:
-            out["monetary_value_holdout"] = hg["amount"].mean().reindex(out.index,
-                                                                        fill_value=0.0)
-        out["duration_holdout"] = (obs_end - cal_end).days / scale
+            total = np.bincount(c[hold], weights=amt[hold], minlength=n)
+            out["monetary_value_holdout"] = np.divide(total, n_hold, out=np.zeros(n),
+                                                      where=n_hold > 0)
+        out["duration_holdout"] = (obs_day - cal_day) / scale
+    out.index = pd.Index(uniques)
+    out = out[kept]
     out.index.name = customer
     return out
