@@ -27,9 +27,9 @@ def _pip_specs(repo) -> dict[str, str]:
 def _conda_specs(repo) -> dict[str, str]:
     env = yaml.safe_load((repo / "environment.yml").read_text())
     specs = {}
-    for dep in env["dependencies"]:
-        if isinstance(dep, dict):
-            continue
+    deps = [d for d in env["dependencies"] if not isinstance(d, dict)]
+    pip = [d for d in env["dependencies"] if isinstance(d, dict)][0]["pip"]
+    for dep in deps + [d for d in pip if d != "-e ."]:
         name, spec = re.match(r"^([A-Za-z0-9_.\-]+)\s*(.*)$", dep).groups()
         specs[name.lower()] = spec.replace(" ", "")
     return specs
@@ -53,7 +53,7 @@ def test_environment_yml_matches_pyproject(repo):
 def test_environment_yml_installs_crmlib_itself(repo):
     env = yaml.safe_load((repo / "environment.yml").read_text())
     pip_block = [d for d in env["dependencies"] if isinstance(d, dict)]
-    assert pip_block == [{"pip": ["-e ."]}]
+    assert len(pip_block) == 1 and pip_block[0]["pip"][-1] == "-e ."
     assert env["channels"] == ["conda-forge"]
 
 

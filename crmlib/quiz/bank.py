@@ -1,0 +1,302 @@
+"""Question banks: YAML files of flashcards and quiz questions, one per lesson.
+
+A bank looks like this (``crmlib/banks/NN_topic.yml``)::
+
+    lesson: "02"
+    title: Retention economics
+    cards:
+      - id: c02-margin-multiple          # unique across all banks
+        kind: figure                      # definition | explanation | example | figure
+        topic: Lifetime value
+        front: What is the margin multiple at $r = 0.9$, $i = 0.10$?
+        back: $r / (1 + i - r) = 0.9 / 0.2 = 4.5$ margins.
+    questions:
+      - id: q02-multiple
+        type: single                      # single | multiple | numeric | text
+        topic: Lifetime value
+        prompt: ...
+        options:                          # single and multiple
+          - {text: "4.5", correct: true, explain: why it is right}
+          - {text: "9", correct: false, explain: why it is wrong}
+      - id: q02-numeric
+        type: numeric
+        prompt: ...
+        answer: 2.67
+        tolerance: 0.01
+        explain: how to get it
+      - id: q02-text
+        type: text
+        prompt: ...
+        accept: [continuity of contact]   # matched after normalising case, spaces, punctuation
+        explain: ...
+
+Text may use inline maths between ``$...$`` (rendered by HTMLMath).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+BANK_DIR = Path(__file__).resolve().parent.parent / "banks"
+CARD_KINDS = ["definition", "explanation", "example", "figure"]
+QUESTION_TYPES = ["single", "multiple", "numeric", "text"]
+
+_TEXT = {"type": "string", "minLength": 1}
+_OPTION = {
+    "type": "object",
+    "required": ["text", "correct", "explain"],
+    "additionalProperties": False,
+    "properties": {"text": _TEXT, "correct": {"type": "boolean"}, "explain": _TEXT},
+}
+SCHEMA = {
+    "type": "object",
+    "required": ["lesson", "title", "cards", "questions"],
+    "additionalProperties": False,
+    "properties": {
+        "lesson": {"type": "string", "pattern": r"^\d\d$"},
+        "title": _TEXT,
+        "cards": {"type": "array", "minItems": 1, "items": {
+            "type": "object",
+            "required": ["id", "kind", "topic", "front", "back"],
+            "additionalProperties": False,
+            "properties": {"id": {"type": "string", "pattern": r"^c\d\d-[a-z0-9-]+$"},
+                           "kind": {"enum": CARD_KINDS}, "topic": _TEXT,
+                           "front": _TEXT, "back": _TEXT},
+        }},
+        "questions": {"type": "array", "minItems": 1, "items": {
+            "type": "object",
+            "required": ["id", "type", "topic", "prompt"],
+            "additionalProperties": False,
+            "properties": {
+                "id": {"type": "string", "pattern": r"^q\d\d-[a-z0-9-]+$"},
+                "type": {"enum": QUESTION_TYPES}, "topic": _TEXT, "prompt": _TEXT,
+                "options": {"type": "array", "minItems": 2, "items": _OPTION},
+                "answer": {"type": "number"},
+                "tolerance": {"type": "number", "minimum": 0},
+                "accept": {"type": "array", "minItems": 1, "items": _TEXT},
+                "explain": _TEXT,
+            },
+        }},
+    },
+}
+
+
+class BankError(ValueError):
+    """A question bank breaks the schema; the message names file, item and field."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer option of a choice question."""
+
+    text: str
+    correct: bool
+    explain: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """One quiz question; ``check`` grades an answer."""
+
+    id: str
+    type: str
+    topic: str
+    prompt: str
+    lesson: str
+    options: tuple[Option, ...] = ()
+    answer: float | None = None
+    tolerance: float = 0.0
+    accept: tuple[str, ...] = ()
+    explain: str = ""
+
+    def check(self, response) -> bool:
+        """Whether ``response`` is right.
+
+        single: an option index; multiple: a collection of option indices
+        (all the right ones and nothing else); numeric: a number within the
+        tolerance; text: a string matching an accepted answer after
+        normalising case, accents, spaces and punctuation.
+        """
+        if self.type == "single":
+            return self.options[_index(response, len(self.options))].correct
+        if self.type == "multiple":
+            chosen = {_index(r, len(self.options)) for r in response}
+            return chosen == {i for i, o in enumerate(self.options) if o.correct}
+        if self.type == "numeric":
+            try:
+                value = float(str(response).replace(",", "").replace("$", "").strip())
+            except ValueError as err:
+                raise ValueError(f"{self.id}: expected a number, got {response!r}") from err
+            return abs(value - self.answer) <= self.tolerance + 1e-12
+        return normalise(str(response)) in {normalise(a) for a in self.accept}
+
+    def right_answer(self) -> str:
+        """The right answer in words, for feedback."""
+        if self.type in ("single", "multiple"):
+            return "; ".join(o.text for o in self.options if o.correct)
+        if self.type == "numeric":
+            return f"{self.answer:g} (within {self.tolerance:g})"
+        return self.accept[0]
+
+
+@dataclass(frozen=True)
+class Card:
+    """One flashcard."""
+
+    id: str
+    kind: str
+    topic: str
+    front: str
+    back: str
+    lesson: str
+
+
+@dataclass(frozen=True)
+class Bank:
+    """A lesson's cards and questions."""
+
+    lesson: str
+    title: str
+    path: Path
+    cards: tuple[Card, ...] = field(default_factory=tuple)
+    questions: tuple[Question, ...] = field(default_factory=tuple)
+
+
+def _index(response, n: int) -> int:
+    if isinstance(response, bool) or not isinstance(response, int) or not 0 <= response < n:
+        raise ValueError(f"expected an option number from 0 to {n - 1}, got {response!r}")
+    return response
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents, punctuation as spaces, single spaces."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^a-z0-9.%]+", " ", text.lower()).split()).strip(" .")
+
+
+def _where(data: dict, path: list) -> str:
+    """Readable location of a schema error: the question or card id and the field."""
+    if len(path) >= 2 and path[0] in ("cards", "questions") and isinstance(path[1], int):
+        items = data.get(path[0]) or []
+        item = items[path[1]] if path[1] < len(items) else {}
+        name = item.get("id", f"#{path[1] + 1}") if isinstance(item, dict) else f"#{path[1] + 1}"
+        kind = "card" if path[0] == "cards" else "question"
+        rest = ".".join(str(p) for p in path[2:]) or "(the item)"
+        return f"{kind} {name}, field {rest}"
+    return "field " + (".".join(str(p) for p in path) or "(top level)")
+
+
+def validate_bank(data, path) -> list[str]:
+    """Every problem of one bank's parsed YAML, each naming the file, item and field."""
+    problems = []
+    validator = jsonschema.Draft7Validator(SCHEMA)
+    for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+        problems.append(f"{path}: {_where(data, list(err.path))}: {err.message}")
+    if problems or not isinstance(data, dict):
+        return problems or [f"{path}: field (top level): expected a mapping"]
+    stem = Path(path).stem
+    if not stem.startswith(data["lesson"] + "_"):
+        problems.append(f"{path}: field lesson: {data['lesson']!r} does not match the file name")
+    for kind, items in (("card", data["cards"]), ("question", data["questions"])):
+        for item in items:
+            if not item["id"][1:3] == data["lesson"]:
+                problems.append(f"{path}: {kind} {item['id']}, field id: must start with "
+                                f"{kind[0]}{data['lesson']}-")
+    for q in data["questions"]:
+        where = f"{path}: question {q['id']}"
+        t = q["type"]
+        needs = {"single": ["options"], "multiple": ["options"], "numeric": ["answer", "explain"],
+                 "text": ["accept", "explain"]}[t]
+        for f in needs:
+            if f not in q:
+                problems.append(f"{where}, field {f}: required for a {t} question")
+        extra = {"single": ["answer", "tolerance", "accept"],
+                 "multiple": ["answer", "tolerance", "accept"],
+                 "numeric": ["options", "accept"], "text": ["options", "answer", "tolerance"]}[t]
+        for f in extra:
+            if f in q:
+                problems.append(f"{where}, field {f}: not used by a {t} question")
+        if "options" in q and t in ("single", "multiple"):
+            n_right = sum(o["correct"] for o in q["options"])
+            if t == "single" and n_right != 1:
+                problems.append(f"{where}, field options: a single-choice question needs "
+                                f"exactly one correct option, found {n_right}")
+            if t == "multiple" and n_right < 1:
+                problems.append(f"{where}, field options: needs at least one correct option")
+            texts = [o["text"] for o in q["options"]]
+            if len(set(texts)) != len(texts):
+                problems.append(f"{where}, field options: two options have the same text")
+    return problems
+
+
+def _read_yaml(path: Path):
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise BankError(f"{path}: not valid YAML: {err}") from err
+    except OSError as err:
+        raise BankError(f"{path}: cannot read the file: {err}") from err
+
+
+def load_bank(path) -> Bank:
+    """Load and validate one bank file.
+
+    Raises
+    ------
+    BankError
+        Listing every problem found, each naming the file, item and field.
+    """
+    path = Path(path)
+    data = _read_yaml(path)
+    problems = validate_bank(data, path)
+    if problems:
+        raise BankError("\n".join(problems))
+    lesson = data["lesson"]
+    cards = tuple(Card(lesson=lesson, **c) for c in data["cards"])
+    questions = tuple(
+        Question(lesson=lesson, **{k: v for k, v in q.items() if k != "options"},
+                 options=tuple(Option(**o) for o in q.get("options", [])))
+        for q in data["questions"])
+    return Bank(lesson=lesson, title=data["title"], path=path, cards=cards, questions=questions)
+
+
+def bank_paths(bank_dir=None) -> list[Path]:
+    """The bank files, in lesson order."""
+    return sorted(Path(bank_dir or BANK_DIR).glob("[0-9][0-9]_*.yml"))
+
+
+def load_banks(bank_dir=None) -> dict[str, Bank]:
+    """All banks keyed by lesson number ("00", "01", ...); ids must be unique across them."""
+    banks, seen, problems = {}, {}, []
+    paths = bank_paths(bank_dir)
+    if not paths:
+        raise BankError(f"{bank_dir or BANK_DIR}: no bank files (NN_topic.yml)")
+    for path in paths:
+        try:
+            bank = load_bank(path)
+        except BankError as err:
+            problems.append(str(err))
+            continue
+        for item in (*bank.cards, *bank.questions):
+            if item.id in seen:
+                problems.append(f"{path}: {item.id}, field id: already used in {seen[item.id]}")
+            seen[item.id] = path.name
+        banks[bank.lesson] = bank
+    if problems:
+        raise BankError("\n".join(problems))
+    return banks
+
+
+def find_bank(lesson: str, bank_dir=None) -> Bank:
+    """The bank of one lesson, by number ("02") or file stem ("02_retention")."""
+    banks = load_banks(bank_dir)
+    key = str(lesson).split("_")[0].zfill(2)
+    if key not in banks:
+        raise BankError(f"no bank for lesson {lesson!r}; available: {sorted(banks)}")
+    return banks[key]
