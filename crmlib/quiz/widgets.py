@@ -569,7 +569,8 @@ class Flashcards:
         self.header.value = f"<h3 style='margin:0'>{html.escape(self.title)}</h3>"
         card = self.card
         if card is None:
-            self.face.value = "<b>Nothing due today.</b> Come back tomorrow, or show the whole deck."
+            self.face.value = ("<b>Nothing due today.</b> Come back tomorrow, or show the "
+                               "whole deck.")
         else:
             side = "back" if self.flipped else "front"
             text = card.back if self.flipped else card.front
