@@ -20,7 +20,7 @@ import json
 import os
 import warnings
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import platformdirs
@@ -65,7 +65,10 @@ class Progress:
         self.path = Path(path) if path is not None else default_path()
         self.clock = clock or _now
         self.persist = persist
-        self.scheduler = Scheduler(enable_fuzzing=False)
+        # One 10-minute learning step: "knew it" on a new card graduates it (back in a
+        # few days), "again" keeps it in today's session. No fuzzing: reproducible.
+        self.scheduler = Scheduler(learning_steps=(timedelta(minutes=10),),
+                                   enable_fuzzing=False)
         self.cards: dict[str, FsrsCard] = {}
         self.quiz_results: list[dict] = []
         self.backup: Path | None = None
