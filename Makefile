@@ -6,13 +6,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_ARGS ?=
+VOILA_ARGS ?=
 NBVAL_SANITIZE := tests/nbval_sanitize.cfg
 
-.PHONY: help install lab test lint unit notebooks exercises-test bench data verify-data clean
+.PHONY: help install lab test lint unit notebooks exercises-test bench execute quiz data verify-data clean
 
 help:
 	@echo "make lab          open JupyterLab on the first lesson"
 	@echo "make test         run ruff and every test, notebooks included"
+	@echo "make quiz         the review quiz and flashcards as a web app (Voila, port 8866)"
+	@echo "make execute      re-run the lesson notebooks and save their outputs"
 	@echo "make bench        speed figures against reference implementations"
 	@echo "make data         rebuild the Harbor Coffee data (byte for byte) and its checksums"
 	@echo "make verify-data  check the data files against datasets/CHECKSUMS"
@@ -30,20 +33,22 @@ lab: $(STAMP)
 	  --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check crmlib tests benchmarks
+	$(BIN)/ruff check crmlib tests benchmarks tools
 
 unit: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile tests
 
 # Lessons and solutions carry outputs and must reproduce them (strict nbval).
+# A throw-away progress file keeps the learner's own quiz progress out of the tests.
 notebooks: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval \
+	CRM_PROGRESS=$$(mktemp -d)/progress.json $(BIN)/python -m pytest -n 2 --dist loadfile --nbval \
 	  --nbval-sanitize-with $(NBVAL_SANITIZE) -p no:cacheprovider \
 	  $$(ls notebooks/*.ipynb solutions/*.ipynb 2>/dev/null)
 
 # Exercises carry no outputs: they only have to run unanswered (nbval-lax).
 exercises-test: $(STAMP)
 	@if ls exercises/*.ipynb >/dev/null 2>&1; then \
+	  CRM_PROGRESS=$$(mktemp -d)/progress.json \
 	  $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax \
 	    -p no:cacheprovider exercises; \
 	else echo "exercises/: no workbooks yet, nothing to run"; fi
@@ -60,6 +65,15 @@ test: lint unit notebooks exercises-test
 bench: $(STAMP) .venv-bench/.installed
 	$(BIN)/python benchmarks/bench_data.py
 	.venv-bench/bin/python benchmarks/bench_models.py
+
+# Re-run the lessons in place after editing them (outputs are committed).
+execute: $(STAMP)
+	$(BIN)/python tools/execute_notebooks.py notebooks/*.ipynb
+
+# The review notebook as a web app, code hidden.
+quiz: $(STAMP)
+	$(BIN)/voila notebooks/07_review.ipynb --Voila.ip=127.0.0.1 --port=8866 \
+	  --no-browser $(VOILA_ARGS)
 
 data: $(STAMP)
 	$(BIN)/crm data build

@@ -23,8 +23,26 @@ def test_lesson_layout(path):
     assert first.cell_type == "markdown"
     assert re.match(r"# \d\d · ", first.source), "title cell: '# NN · Title'"
     assert "**Time:**" in first.source and "By the end of this lesson you can" in first.source
-    last_md = [c for c in nb.cells if c.cell_type == "markdown"][-1]
-    assert "## Take-aways" in last_md.source
+    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert any("## Take-aways" in src for src in markdown[-2:])
+    lesson = path.name[:2]
+    if lesson != "07":  # every lesson ends with its quiz
+        last = [c for c in nb.cells if c.cell_type == "code"][-1]
+        assert f'lesson_quiz("{lesson}")' in last.source
+        assert "nbval-ignore-output" in last.metadata.get("tags", [])
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_widget_outputs_are_not_compared_and_state_is_not_stored(path):
+    nb = nbformat.read(path, as_version=4)
+    assert "widgets" not in nb.metadata
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        widget = any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
+                     for o in cell.outputs)
+        if widget:
+            assert "nbval-ignore-output" in cell.metadata.get("tags", []), cell.source[:60]
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)

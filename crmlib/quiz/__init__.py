@@ -11,9 +11,16 @@ In a lesson::
     lesson_quiz("02")
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from crmlib.quiz.bank import Bank, BankError, Card, Question, find_bank, load_bank, load_banks
 from crmlib.quiz.progress import Progress
 from crmlib.quiz.widgets import Flashcards, Quiz
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def lesson_quiz(lesson: str, progress: Progress | None = None, **kwargs) -> Quiz:
@@ -30,5 +37,31 @@ def lesson_cards(lesson: str, progress: Progress | None = None, **kwargs) -> Fla
                       title=f"Lesson {bank.lesson} cards: {bank.title}", **kwargs)
 
 
+def mixed_quiz(per_lesson: int = 2, seed: int = 0, progress: Progress | None = None,
+               **kwargs) -> Quiz:
+    """A quiz of ``per_lesson`` questions drawn from every bank (reproducible by seed)."""
+    import random
+
+    rng = random.Random(seed)
+    questions = []
+    for bank in load_banks().values():
+        questions += rng.sample(list(bank.questions), min(per_lesson, len(bank.questions)))
+    return Quiz(questions, title="Final mixed quiz", shuffle=True, seed=seed,
+                progress=progress, **kwargs)
+
+
+def due_table(progress: Progress) -> pd.DataFrame:
+    """Cards per lesson and how many are due by the end of today."""
+    import pandas as pd
+
+    rows = []
+    for bank in load_banks().values():
+        deck = Flashcards(bank.cards, progress=progress)
+        rows.append({"lesson": bank.lesson, "title": bank.title, "cards": len(bank.cards),
+                     "due today": deck.due_count})
+    return pd.DataFrame(rows).set_index("lesson")
+
+
 __all__ = ["Bank", "BankError", "Card", "Flashcards", "Progress", "Question", "Quiz",
-           "find_bank", "lesson_cards", "lesson_quiz", "load_bank", "load_banks"]
+           "due_table", "find_bank", "lesson_cards", "lesson_quiz", "load_bank", "load_banks",
+           "mixed_quiz"]

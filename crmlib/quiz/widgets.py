@@ -258,6 +258,7 @@ class Quiz:
                                             self.read_button]),
                               self.keys, self.results_panel],
                              layout=w.Layout(border="1px solid #ddd", padding="8px"))
+        self.widget.add_class("crm-quiz")
 
     def read_aloud(self) -> str:
         """Read the current question and its options aloud; returns the text."""
@@ -556,6 +557,7 @@ class Flashcards:
                               w.HBox([b["knew"], b["again"], self.due_toggle]),
                               self.keys, self.status],
                              layout=w.Layout(border="1px solid #ddd", padding="8px"))
+        self.widget.add_class("crm-flashcards")
 
     def _on_key(self, key: str) -> None:
         action = {" ": self.flip, "ArrowRight": self.next, "ArrowLeft": self.previous,
