@@ -7,6 +7,7 @@ STAMP  := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_ARGS ?=
 VOILA_ARGS ?=
+QUIZ_PORT ?= 8866
 NBVAL_SANITIZE := tests/nbval_sanitize.cfg
 
 .PHONY: help install lab test lint unit notebooks exercises-test bench execute quiz data verify-data clean
@@ -72,7 +73,7 @@ execute: $(STAMP)
 
 # The review notebook as a web app, code hidden.
 quiz: $(STAMP)
-	$(BIN)/voila notebooks/07_review.ipynb --Voila.ip=127.0.0.1 --port=8866 \
+	$(BIN)/voila notebooks/07_review.ipynb --Voila.ip=127.0.0.1 --port=$(QUIZ_PORT) \
 	  --no-browser $(VOILA_ARGS)
 
 data: $(STAMP)

@@ -72,7 +72,8 @@ def test_readme_starts_with_the_two_commands(repo):
 
 def test_ci_runs_the_readme_test_command(repo):
     script = (repo / ".ci" / "run").read_text()
-    assert "make test" in script.splitlines()[-1]
+    assert script.strip().splitlines()[-1] == "make test"
+    assert "apt-get install -y -qq chromium" in script
 
 
 def test_make_test_runs_ruff_and_the_notebooks(repo):

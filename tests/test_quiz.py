@@ -120,6 +120,8 @@ def test_minimal_bank_loads(tmp_path):
      r"question q03-a, field id: must start with q02-"),
     (lambda d: d["questions"][0].update(tolerance=-1), r"field tolerance: -1 is less than"),
     (lambda d: d.update(lesson="05"), r"field lesson: '05' does not match the file name"),
+    (lambda d: d["cards"][0].update(back="costs $5"),
+     r"card c02-a, field back: an odd number of \$ signs"),
 ])
 def test_bad_bank_names_file_question_and_field(tmp_path, mutate, message):
     data = _minimal()
@@ -146,6 +148,12 @@ def test_crm_quiz_validate(tmp_path, capsys):
     assert cli.main(["quiz", "validate", str(bad)]) == 1
     assert "card c02-a, field (the item): 'back' is a required property" in \
         capsys.readouterr().err
+
+
+def test_plain_text_keeps_dollars_and_drops_maths():
+    from crmlib.quiz.bank import plain_text
+
+    assert plain_text(r"costs \$0.85, so $r = 0.9$ <b>here</b>") == "costs $0.85, so r = 0.9 here"
 
 
 def test_text_answers_are_normalised():
@@ -258,6 +266,8 @@ def test_quiz_answer_gives_explained_feedback(quiz):
     assert "Not quite" in fb and q.options[wrong].explain in fb
     assert q.options[right].explain in fb
     assert quiz.answer(right) is True and quiz.score == 1
+    radio = quiz.body.children[0].children[1]
+    assert radio.value == right  # the choice stays visible after checking
 
 
 def test_quiz_navigation_and_all_types(quiz):
@@ -415,7 +425,7 @@ def test_nothing_due(tmp_path, banks):
 def test_flashcard_keys_and_read_aloud(deck):
     deck._on_key(" ")
     assert deck.flipped
-    assert deck.read_aloud() == deck.card.back.replace("$", "")
+    assert deck.read_aloud() == deck.card.back.replace("\\$", "$")
     deck._on_key("k")
     assert deck.session["knew"] == 1
     deck._on_key("ArrowLeft")

@@ -30,7 +30,9 @@ A bank looks like this (``crmlib/banks/NN_topic.yml``)::
         accept: [continuity of contact]   # matched after normalising case, spaces, punctuation
         explain: ...
 
-Text may use inline maths between ``$...$`` (rendered by HTMLMath).
+Text may use inline maths between ``$...$`` (rendered by HTMLMath); a literal
+dollar sign is written ``\\$`` ("costs \\$0.85"), or MathJax would take it for
+maths. :func:`plain_text` turns either into plain text for terminals and speech.
 """
 
 from __future__ import annotations
@@ -174,6 +176,15 @@ def _index(response, n: int) -> int:
     return response
 
 
+_UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+def plain_text(text: str) -> str:
+    """Bank text without markup: tags and maths delimiters dropped, ``\\$`` as ``$``."""
+    text = re.sub(r"<[^>]+>", "", text)
+    return _UNESCAPED_DOLLAR.sub("", text).replace("\\$", "$")
+
+
 def normalise(text: str) -> str:
     """Lower case, no accents, punctuation as spaces, single spaces."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -208,6 +219,15 @@ def validate_bank(data, path) -> list[str]:
             if not item["id"][1:3] == data["lesson"]:
                 problems.append(f"{path}: {kind} {item['id']}, field id: must start with "
                                 f"{kind[0]}{data['lesson']}-")
+    for kind, items in (("card", data["cards"]), ("question", data["questions"])):
+        for item in items:
+            texts = [(f, item[f]) for f in ("front", "back", "prompt", "explain") if f in item]
+            texts += [(f"options.{i}.{f}", o[f]) for i, o in enumerate(item.get("options", []))
+                      for f in ("text", "explain")]
+            for f, text in texts:
+                if len(_UNESCAPED_DOLLAR.findall(text)) % 2:
+                    problems.append(f"{path}: {kind} {item['id']}, field {f}: an odd number "
+                                    f"of $ signs; write \\$ for a dollar amount")
     for q in data["questions"]:
         where = f"{path}: question {q['id']}"
         t = q["type"]

@@ -12,13 +12,9 @@ import re
 from typing import TextIO
 
 from crmlib.quiz.bank import Bank
+from crmlib.quiz.bank import plain_text as _plain
 from crmlib.quiz.progress import Progress
 from crmlib.quiz.widgets import Flashcards, Quiz
-
-
-def _plain(text: str) -> str:
-    """Bank text for a terminal: no HTML tags, maths dollars dropped."""
-    return re.sub(r"<[^>]+>", "", text).replace("$", "")
 
 
 def _feedback_text(feedback: str) -> str:

@@ -19,6 +19,7 @@ import pandas as pd
 import traitlets
 
 from crmlib.quiz.bank import Card, Question
+from crmlib.quiz.bank import plain_text as _plain
 from crmlib.quiz.progress import Progress
 
 _KEYS_JS = """
@@ -81,11 +82,6 @@ class KeyBridge(anywidget.AnyWidget):
         """Ask the browser to read ``text`` aloud."""
         self.last_text = text
         self.send({"type": "speak", "text": text})
-
-
-def _plain(text: str) -> str:
-    """Text for speech: maths dollars dropped."""
-    return text.replace("$", "")
 
 
 # =========================================================================== Quiz
@@ -301,21 +297,23 @@ class Quiz:
         number = self.questions.index(q) + 1
         prompt = w.HTMLMath(f"<b>Q{number}.</b> {q.prompt}")
         disabled = self.finished
+        given = self.responses.get(q.id)  # shown again so the learner sees what they chose
+        shown = self.option_order[q.id]
         if q.type == "single":
             control = w.RadioButtons(options=[(t, i) for i, t in enumerate(self.options_of(q))],
-                                     value=None, layout=w.Layout(width="auto"),
-                                     disabled=disabled)
+                                     value=None if given is None else shown.index(given),
+                                     layout=w.Layout(width="auto"), disabled=disabled)
             get = lambda: control.value  # noqa: E731
         elif q.type == "multiple":
-            boxes = [w.Checkbox(description=t, indent=False, disabled=disabled)
-                     for t in self.options_of(q)]
+            chosen = {shown.index(i) for i in (given or [])}
+            boxes = [w.Checkbox(description=t, value=k in chosen, indent=False,
+                                disabled=disabled)
+                     for k, t in enumerate(self.options_of(q))]
             control = w.VBox(boxes)
             get = lambda: [i for i, b in enumerate(boxes) if b.value]  # noqa: E731
-        elif q.type == "numeric":
-            control = w.Text(placeholder="a number", disabled=disabled)
-            get = lambda: control.value  # noqa: E731
         else:
-            control = w.Text(placeholder="your answer", disabled=disabled)
+            control = w.Text(value="" if given is None else str(given), disabled=disabled,
+                             placeholder="a number" if q.type == "numeric" else "your answer")
             get = lambda: control.value  # noqa: E731
         check = w.Button(description="Check", disabled=disabled)
         message = w.HTML()
@@ -363,7 +361,8 @@ def _displayed(response, n: int) -> int:
 
 
 def _feedback(q: Question, response, ok: bool) -> str:
-    head = "✅ <b>Right.</b>" if ok else "❌ <b>Not quite.</b>"
+    head = ("<span style='color:#2a7d2a'>✔ <b>Right.</b></span>" if ok else
+            "<span style='color:#b3261e'>✘ <b>Not quite.</b></span>")
     if q.type in ("single", "multiple"):
         chosen = {response} if q.type == "single" else set(response)
         lines = []
