@@ -262,31 +262,18 @@ def test_duplicate_key(data_dir):
     assert (err.value.column, err.value.line) == ("customer_id", 11)
 
 
-def test_not_a_number(data_dir):
-    path = data_dir / "harbor" / "order_items.csv"
+@pytest.mark.parametrize("table, row, column, value, message", [
+    ("order_items", 2, "quantity", "two", r"column 'quantity', line 4: cannot read 'two'"),
+    ("customers", 0, "email", "", r"column 'email', line 2: empty cell"),
+    ("calls", 0, "order_placed", "yes", r"column 'order_placed', line 2: expected True"),
+])
+def test_bad_cell_names_column_and_line(data_dir, table, row, column, value, message):
+    path = data_dir / "harbor" / f"{table}.csv"
     df = pd.read_csv(path, dtype=str)
-    df.loc[2, "quantity"] = "two"
+    df.loc[row, column] = value
     df.to_csv(path, index=False)
-    with pytest.raises(DatasetError, match=r"column 'quantity', line 4: cannot read 'two'"):
-        load_harbor("order_items", data_dir=data_dir)
-
-
-def test_empty_required_cell(data_dir):
-    path = data_dir / "harbor" / "customers.csv"
-    df = pd.read_csv(path, dtype=str)
-    df.loc[0, "email"] = ""
-    df.to_csv(path, index=False)
-    with pytest.raises(DatasetError, match=r"column 'email', line 2: empty cell"):
-        load_harbor("customers", data_dir=data_dir)
-
-
-def test_bad_boolean(data_dir):
-    path = data_dir / "harbor" / "calls.csv"
-    df = pd.read_csv(path, dtype=str)
-    df.loc[0, "order_placed"] = "yes"
-    df.to_csv(path, index=False)
-    with pytest.raises(DatasetError, match=r"column 'order_placed', line 2: expected True"):
-        load_harbor("calls", data_dir=data_dir)
+    with pytest.raises(DatasetError, match=message):
+        load_harbor(table, data_dir=data_dir)
 
 
 def test_empty_file(data_dir):
