@@ -16,7 +16,7 @@ import yaml
 
 from crmlib import cli
 from crmlib.quiz import Flashcards, Progress, Quiz, lesson_cards, lesson_quiz, load_banks
-from crmlib.quiz.bank import BankError, load_bank, normalise
+from crmlib.quiz.bank import BankError, load_bank, normalise, plain_text
 
 
 # --------------------------------------------------------------------------- banks
@@ -151,9 +151,8 @@ def test_crm_quiz_validate(tmp_path, capsys):
 
 
 def test_plain_text_keeps_dollars_and_drops_maths():
-    from crmlib.quiz.bank import plain_text
-
     assert plain_text(r"costs \$0.85, so $r = 0.9$ <b>here</b>") == "costs $0.85, so r = 0.9 here"
+    assert plain_text(r"$\beta / (\alpha + \beta)$") == "beta / (alpha + beta)"
 
 
 def test_text_answers_are_normalised():
@@ -425,7 +424,7 @@ def test_nothing_due(tmp_path, banks):
 def test_flashcard_keys_and_read_aloud(deck):
     deck._on_key(" ")
     assert deck.flipped
-    assert deck.read_aloud() == deck.card.back.replace("\\$", "$")
+    assert deck.read_aloud() == plain_text(deck.card.back)
     deck._on_key("k")
     assert deck.session["knew"] == 1
     deck._on_key("ArrowLeft")

@@ -180,9 +180,11 @@ _UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
 
 
 def plain_text(text: str) -> str:
-    """Bank text without markup: tags and maths delimiters dropped, ``\\$`` as ``$``."""
+    """Bank text without markup: tags, maths delimiters and TeX backslashes dropped
+    (``\\beta`` reads as ``beta``), ``\\$`` kept as a dollar sign."""
     text = re.sub(r"<[^>]+>", "", text)
-    return _UNESCAPED_DOLLAR.sub("", text).replace("\\$", "$")
+    text = _UNESCAPED_DOLLAR.sub("", text).replace("\\$", "\0")
+    return re.sub(r"\\([A-Za-z]+)", r"\1", text).replace("\0", "$")
 
 
 def normalise(text: str) -> str:
