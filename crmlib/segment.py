@@ -10,6 +10,8 @@ from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from crmlib.checks import require_columns
+
 RUNGS = ["suspect", "prospect", "customer", "client", "advocate"]
 
 
@@ -25,11 +27,10 @@ def behaviour_features(purchases: pd.DataFrame, as_of, customer: str = "customer
         ``recency_days``, ``tenure_days`` and, when ``channel`` is given, the
         share of orders in each channel (``share_<channel>``).
     """
-    for arg, col in {"customer": customer, "date": date, "amount": amount}.items():
-        if col not in purchases.columns:
-            raise ValueError(f"{arg}={col!r}: no such column in purchases")
-    if channel is not None and channel not in purchases.columns:
-        raise ValueError(f"channel={channel!r}: no such column in purchases")
+    columns = {"customer": customer, "date": date, "amount": amount}
+    if channel is not None:
+        columns["channel"] = channel
+    require_columns(purchases, columns, "purchases")
     as_of = pd.Timestamp(as_of)
     tx = purchases[purchases[date] <= as_of]
     if tx.empty:

@@ -126,9 +126,9 @@ class Question:
         normalising case, accents, spaces and punctuation.
         """
         if self.type == "single":
-            return self.options[_index(response, len(self.options))].correct
+            return self.options[option_index(response, len(self.options))].correct
         if self.type == "multiple":
-            chosen = {_index(r, len(self.options)) for r in response}
+            chosen = {option_index(r, len(self.options)) for r in response}
             return chosen == {i for i, o in enumerate(self.options) if o.correct}
         if self.type == "numeric":
             try:
@@ -170,7 +170,8 @@ class Bank:
     questions: tuple[Question, ...] = field(default_factory=tuple)
 
 
-def _index(response, n: int) -> int:
+def option_index(response, n: int) -> int:
+    """Check that ``response`` is an option number from 0 to n - 1 and return it."""
     if isinstance(response, bool) or not isinstance(response, int) or not 0 <= response < n:
         raise ValueError(f"expected an option number from 0 to {n - 1}, got {response!r}")
     return response

@@ -18,7 +18,7 @@ import ipywidgets as w
 import pandas as pd
 import traitlets
 
-from crmlib.quiz.bank import Card, Question
+from crmlib.quiz.bank import Card, Question, option_index
 from crmlib.quiz.bank import plain_text as _plain
 from crmlib.quiz.progress import Progress
 
@@ -167,9 +167,9 @@ class Quiz:
         q = self._question(question)
         order = self.option_order[q.id]
         if q.type == "single":
-            original = order[_displayed(response, len(order))]
+            original = order[option_index(response, len(order))]
         elif q.type == "multiple":
-            original = sorted(order[_displayed(r, len(order))] for r in response)
+            original = sorted(order[option_index(r, len(order))] for r in response)
         else:
             original = response
         ok = q.check(original)
@@ -352,12 +352,6 @@ class Quiz:
         from IPython.display import display
 
         display(self.widget)
-
-
-def _displayed(response, n: int) -> int:
-    if isinstance(response, bool) or not isinstance(response, int) or not 0 <= response < n:
-        raise ValueError(f"expected an option number from 0 to {n - 1}, got {response!r}")
-    return response
 
 
 def _feedback(q: Question, response, ok: bool) -> str:
