@@ -145,3 +145,10 @@ def test_hit_rate_by_hand():
     held = pd.DataFrame({"customer_id": [1, 2], "product_id": [11, 13]})
     assert hit_rate_at_k(recs, held, 1) == 0.0
     assert hit_rate_at_k(recs, held, 2) == 0.5
+
+
+def test_features_name_a_missing_column(purchases):
+    with pytest.raises(ValueError, match="channel='via': no such column in purchases"):
+        behaviour_features(purchases, "2025-12-31", channel="via")
+    with pytest.raises(ValueError, match="as_of=2020-01-01: no purchases"):
+        behaviour_features(purchases, "2020-01-01")
