@@ -41,7 +41,9 @@ unit: $(STAMP)
 
 # Lessons and solutions carry outputs and must reproduce them (strict nbval).
 # A throw-away progress file keeps the learner's own quiz progress out of the tests.
+# Matplotlib's font cache is built first, so its one-off notice never lands in a cell.
 notebooks: $(STAMP)
+	$(BIN)/python -c "import matplotlib.font_manager"
 	CRM_PROGRESS=$$(mktemp -d)/progress.json $(BIN)/python -m pytest -n 2 --dist loadfile --nbval \
 	  --nbval-sanitize-with $(NBVAL_SANITIZE) -p no:cacheprovider \
 	  $$(ls notebooks/*.ipynb solutions/*.ipynb 2>/dev/null)
