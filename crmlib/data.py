@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from crmlib.simulate import simulate_harbor
+from crmlib.simulate import simulate_harbor, variant_key
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "datasets"
 CHECKSUMS = "CHECKSUMS"
@@ -409,11 +409,11 @@ def load_harbor(table: str, variant: int | None = None,
                            f"unknown Harbor Coffee table {table!r}; choose one of "
                            f"{harbor_tables()}")
     if variant is not None:
-        if isinstance(variant, bool) or not isinstance(variant, int) or variant < 0:
-            raise DatasetError(f"<harbor variant {variant!r}>",
-                               f"variant must be a non-negative integer or None, "
-                               f"got {variant!r}")
-        return _variant_table(variant, table).copy()
+        try:
+            variant_key(variant)
+        except ValueError as err:
+            raise DatasetError(f"<harbor variant {variant!r}>", str(err)) from None
+        return _variant_table(int(variant), table).copy()
     path = _data_dir(data_dir) / "harbor" / f"{table}.csv"
     return read_table(path, HARBOR[table])
 

@@ -159,9 +159,7 @@ def split_new_items(baskets: pd.DataFrame, date: str, cutoff, user: str = "custo
     items they had not bought before: the test is whether a recommender
     foresees a user's *new* items.
     """
-    _check(baskets, user, item)
-    if date not in baskets.columns:
-        raise ValueError(f"date={date!r}: no such column in baskets")
+    require_columns(baskets, {"user": user, "item": item, "date": date}, "baskets")
     cutoff = pd.Timestamp(cutoff)
     train = baskets[baskets[date] < cutoff]
     later = baskets[baskets[date] >= cutoff][[user, item]].drop_duplicates()

@@ -225,7 +225,9 @@ def _truth(variant: int | None) -> HarborTruth:
                            for n, f in zip(names, factors)})
 
 
-def _variant_key(variant: int | None) -> int:
+def variant_key(variant: int | None) -> int:
+    """Seed component of a variant (0 for the committed data); rejects anything but
+    None or a non-negative integer."""
     if variant is None:
         return 0
     if isinstance(variant, bool) or not isinstance(variant, (int, np.integer)) or variant < 0:
@@ -236,7 +238,7 @@ def _variant_key(variant: int | None) -> int:
 def _rng(variant: int | None, stream: str) -> np.random.Generator:
     """One independent, reproducible random stream per (variant, purpose)."""
     stream_id = int.from_bytes(stream.encode()[:8].ljust(8, b"\0"), "little")
-    return np.random.default_rng([BASE_SEED, _variant_key(variant), stream_id, len(stream)])
+    return np.random.default_rng([BASE_SEED, variant_key(variant), stream_id, len(stream)])
 
 
 def _days(d: np.datetime64) -> int:

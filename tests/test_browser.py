@@ -11,15 +11,11 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import free_port, serve, stop
 from playwright.sync_api import expect
 
 from crmlib.quiz import load_banks, mixed_quiz
@@ -53,39 +49,6 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(cmd: list[str], url: str, cwd, env) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True, text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{cmd[0]} exited: {proc.stdout.read()}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return proc
-        except OSError:
-            time.sleep(0.5)
-    _stop(proc)
-    raise RuntimeError(f"{url} did not answer within 120 s")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def _expected():
@@ -159,10 +122,10 @@ def _root_flag() -> list[str]:
 def test_review_notebook_in_jupyterlab(browser, tmp_path, repo):
     ARTIFACTS.mkdir(exist_ok=True)
     shutil.copy(repo / "notebooks" / "07_review.ipynb", tmp_path / "07_review.ipynb")
-    port, token = _free_port(), "browser-test"
+    port, token = free_port(), "browser-test"
     env = dict(os.environ, CRM_PROGRESS=str(tmp_path / "progress.json"))
     jupyter = str(Path(sys.executable).with_name("jupyter"))
-    proc = _serve([jupyter, "lab", *_root_flag(), "--no-browser", "--ip=127.0.0.1",
+    proc = serve([jupyter, "lab", *_root_flag(), "--no-browser", "--ip=127.0.0.1",
                    f"--port={port}", "--ServerApp.port_retries=0",
                    f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}"],
                   f"http://127.0.0.1:{port}/api/status?token={token}", tmp_path, env)
@@ -179,14 +142,14 @@ def test_review_notebook_in_jupyterlab(browser, tmp_path, repo):
         _exercise_review_page(page, tmp_path / "progress.json", "jupyterlab")
         page.close()
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 def test_review_app_in_voila(browser, tmp_path, repo):
     ARTIFACTS.mkdir(exist_ok=True)
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, CRM_PROGRESS=str(tmp_path / "progress.json"))
-    proc = _serve(["make", "--no-print-directory", "quiz", f"QUIZ_PORT={port}"],
+    proc = serve(["make", "--no-print-directory", "quiz", f"QUIZ_PORT={port}"],
                   f"http://127.0.0.1:{port}/", repo, env)
     try:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
@@ -197,4 +160,4 @@ def test_review_app_in_voila(browser, tmp_path, repo):
         assert "load_banks" not in page.inner_text("body")
         page.close()
     finally:
-        _stop(proc)
+        stop(proc)

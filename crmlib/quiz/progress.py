@@ -20,7 +20,7 @@ import json
 import os
 import warnings
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import platformdirs
@@ -122,6 +122,12 @@ class Progress:
         now = now or self.clock()
         return [cid for cid in card_ids
                 if cid not in self.cards or self.cards[cid].due <= now]
+
+    def due_today(self, card_ids: Iterable[str]) -> list[str]:
+        """The cards due by the end of today (new cards count as due), in the given order."""
+        now = self.clock()
+        end = datetime.combine(now.date() + timedelta(days=1), time(0), tzinfo=now.tzinfo)
+        return self.due(card_ids, now=end)
 
     def review(self, card_id: str, rating: str) -> datetime:
         """Record a review ("again", "hard", "good" or "easy"); returns the next due time."""

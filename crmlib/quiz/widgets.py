@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import random
-from datetime import datetime, time, timedelta
 
 import anywidget
 import ipywidgets as w
@@ -417,13 +416,9 @@ class Flashcards:
         self._refresh_order()
 
     # ------------------------------------------------------------------ state
-    def _end_of_today(self) -> datetime:
-        now = self.progress.clock()
-        return datetime.combine(now.date() + timedelta(days=1), time(0), tzinfo=now.tzinfo)
-
     def due_ids(self) -> list[str]:
         """Cards due by the end of today (new cards included), in deck order."""
-        return self.progress.due(self.base_order, now=self._end_of_today())
+        return self.progress.due_today(self.base_order)
 
     @property
     def due_count(self) -> int:
