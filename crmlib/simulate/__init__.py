@@ -1,0 +1,31 @@
+"""Simulate the Harbor Coffee Co. data from documented true parameters.
+
+Every table of the course's fictional coffee roaster is drawn here from fixed
+seeds, so ``crm data build`` rewrites the committed CSV files byte for byte and
+``variant=<int>`` gives each student a reproducible twin of the data set with
+the same story and schema but different numbers.
+
+The parts, each drawing from its own named random stream:
+
+* :mod:`~crmlib.simulate.settings`: the true parameters (:class:`HarborTruth`)
+  and every other setting of the story, in one place;
+* :mod:`~crmlib.simulate.people`: suspects, prospects, acquisition campaigns
+  and customers' profiles and latent traits;
+* :mod:`~crmlib.simulate.buying`: the purchase process (BG/NBD, with season,
+  weekdays, the loyalty card's goal gradient, retention offers, the media push
+  and service tickets);
+* :mod:`~crmlib.simulate.campaigns`: retention campaigns with random control
+  groups and their true effect;
+* :mod:`~crmlib.simulate.baskets`: products, prices, baskets and discounts;
+* :mod:`~crmlib.simulate.media`: the autumn 2025 media push and the phone line;
+* :mod:`~crmlib.simulate.subscriptions`: the monthly bean subscription (sBG);
+* :mod:`~crmlib.simulate.silos`: the separate systems lesson 06 joins;
+* :mod:`~crmlib.simulate.harbor`: :func:`simulate_harbor`, which orchestrates.
+"""
+
+from crmlib.simulate.harbor import simulate_harbor, true_parameters, truth_of
+from crmlib.simulate.settings import FIRST_NAMES, LAST_NAMES, NICKNAMES, HarborTruth
+from crmlib.simulate.streams import rng_for, stream_id, variant_key
+
+__all__ = ["FIRST_NAMES", "LAST_NAMES", "NICKNAMES", "HarborTruth", "rng_for",
+           "simulate_harbor", "stream_id", "true_parameters", "truth_of", "variant_key"]

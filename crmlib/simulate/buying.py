@@ -1,0 +1,254 @@
+"""When customers buy, through which channel, and when they leave.
+
+The process is the BG/NBD story of Fader, Hardie and Lee (2005): while alive,
+a customer buys as a Poisson process at their own rate ``lambda``; after each
+repeat purchase they leave for good with probability ``p``. On top of it, and
+each built so that the BG/NBD truth still holds on average:
+
+* a seasonal and weekday rhythm (factors that average 1 over a year and a week);
+* the goal gradient of the loyalty card (faster as the card fills, slower after
+  the reward; the multipliers' harmonic mean is 1, so a card takes as long to
+  fill as without them);
+* retention offers (a randomised treatment group buys more, and leaves less,
+  for a few weeks, by an amount that depends on the customer's state);
+* the autumn media push (existing customers buy a little more while it runs);
+* service tickets (a ticket rated 1 or 2 makes the customer likelier to leave).
+
+Time-varying rates are drawn exactly by thinning: candidate purchases arrive
+at an upper-bound rate and each is kept with probability rate / bound. The loop
+runs over purchase *rounds*, vectorised across customers, never over rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from crmlib.simulate import settings as S
+
+
+def goal_multipliers(top: float) -> np.ndarray:
+    """Purchase-rate multipliers for 0..4 stamps on the card, harmonic mean 1.
+
+    Parameters
+    ----------
+    top : float
+        Rate with 4 stamps over the rate with 0 stamps; the multipliers rise
+        geometrically between the two.
+
+    Examples
+    --------
+    >>> g = goal_multipliers(1.3)
+    >>> round(float(len(g) / (1 / g).sum()), 12), round(float(g[-1] / g[0]), 3)
+    (1.0, 1.3)
+    """
+    g = top ** (np.arange(S.STAMPS_PER_REWARD) / (S.STAMPS_PER_REWARD - 1))
+    return g * (1 / g).mean()
+
+
+@dataclass
+class BuyerState:
+    """What the simulation knows about each customer at a point in time."""
+
+    lam: np.ndarray  # purchase rate per week
+    p: np.ndarray  # dropout chance after each repeat purchase
+    start: np.ndarray  # day (fractional) of the first purchase
+    life: np.ndarray  # lifestyle index
+    mix: np.ndarray  # cumulative channel probabilities, n x 3
+    no_phone_until: np.ndarray  # phone orders go to the web before this day
+    alive: np.ndarray = field(init=False)
+    last: np.ndarray = field(init=False)  # day of the last purchase
+    n_orders: np.ndarray = field(init=False)
+    stamps: np.ndarray = field(init=False)
+    coupon_day: np.ndarray = field(init=False)  # issue day of an unredeemed coupon, or nan
+    death_day: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        n = len(self.lam)
+        self.alive = np.ones(n, dtype=bool)
+        self.last = self.start.copy()
+        self.n_orders = np.zeros(n, dtype=np.int64)
+        self.stamps = np.zeros(n, dtype=np.int64)
+        self.coupon_day = np.full(n, np.nan)
+        self.death_day = np.full(n, np.inf)
+
+
+@dataclass
+class Offer:
+    """A retention offer's effect on each customer (zeros for those not treated)."""
+
+    campaign: int
+    extra_rate: np.ndarray  # extra purchases a week while the offer runs
+    dropout_cut: np.ndarray  # share of the dropout chance removed while it runs
+    until: float  # the day the effect ends
+    redeem_until: float  # the day the offer can last be redeemed
+    redeem_prob: float
+    can_redeem: np.ndarray  # treated customers who have not used the offer yet
+
+
+class _Events:
+    """Columns of the purchase events, gathered round by round."""
+
+    names = ["cust", "t", "channel", "coupon_issued", "free_drink", "offer", "ticket",
+             "topic", "resolve_days", "satisfaction", "died"]
+
+    def __init__(self):
+        self.parts = {k: [] for k in self.names}
+
+    def add(self, **cols):
+        for k in self.names:
+            self.parts[k].append(cols[k])
+
+    def frame(self) -> dict[str, np.ndarray]:
+        return {k: np.concatenate(v) if v else np.array([]) for k, v in self.parts.items()}
+
+
+def _channel(rng, st: BuyerState, who, t):
+    chan = (rng.random(len(who))[:, None] > st.mix[who]).sum(axis=1)
+    return np.where((chan == 2) & (t < st.no_phone_until[who]), 1, chan)
+
+
+def _tickets(rng, chan, truth):
+    """Service tickets raised about some orders: topic, days to resolve, rating."""
+    n = len(chan)
+    rate = np.array([S.TICKET_RATE[c] for c in S.CHANNELS])[chan]
+    has = rng.random(n) < rate
+    topic = np.full(n, -1)
+    days = np.zeros(n)
+    sat = np.zeros(n)
+    topics = all_topics()
+    for c, name in enumerate(S.CHANNELS):
+        sel = has & (chan == c)
+        names, weights = S.TICKET_TOPICS[name]
+        pick = rng.choice(len(names), p=weights, size=sel.sum())
+        topic[sel] = np.array([topics.index(x) for x in names])[pick]
+    mean_days = np.array([S.RESOLUTION_DAYS[x] for x in topics])[np.maximum(topic, 0)]
+    days = np.where(has, rng.geometric(1 / (mean_days + 1)) - 1, 0)
+    shift = np.array([S.SATISFACTION_TOPIC_SHIFT[x] for x in topics])[np.maximum(topic, 0)]
+    latent = 3.6 + shift + S.SATISFACTION_PER_DAY * days + rng.normal(0, 0.8, n)
+    sat = np.where(has, np.clip(np.round(latent), 1, 5), 0).astype(np.int64)
+    leave = has & (sat <= 2) & (rng.random(n) < truth.poor_service_leave)
+    return has, topic, days, sat, leave
+
+
+def all_topics() -> list[str]:
+    """Every ticket topic, in a fixed order."""
+    seen: list[str] = []
+    for c in S.CHANNELS:
+        for x in S.TICKET_TOPICS[c][0]:
+            if x not in seen:
+                seen.append(x)
+    return seen
+
+
+def _purchase(rng, st: BuyerState, ev: _Events, who, t, chan, offer: Offer | None,
+              truth, repeat: bool):
+    """Record purchases by customers ``who`` at days ``t`` and update their state."""
+    cafe = chan == 0
+    # Loyalty card: redeem a valid coupon at a cafe visit, then stamp the card.
+    age = t - st.coupon_day[who]
+    valid = cafe & (age <= S.COUPON_DAYS)
+    free = valid & (rng.random(len(who)) < S.COUPON_REDEEM)
+    expired = age > S.COUPON_DAYS
+    st.coupon_day[who[free | expired]] = np.nan
+    st.stamps[who[cafe]] += 1
+    issued = cafe & (st.stamps[who] >= S.STAMPS_PER_REWARD)
+    st.stamps[who[issued]] = 0
+    st.coupon_day[who[issued]] = t[issued]
+    # Retention offer redeemed on the first purchase while it is open.
+    used = np.full(len(who), -1)
+    if offer is not None:
+        open_ = offer.can_redeem[who] & (t <= offer.redeem_until)
+        take = open_ & (rng.random(len(who)) < offer.redeem_prob)
+        used[take] = offer.campaign
+        offer.can_redeem[who[open_]] = False  # one chance per customer
+    has, topic, days, sat, leave = _tickets(rng, chan, truth)
+    died = np.zeros(len(who), dtype=bool)
+    if repeat:
+        p = st.p[who]
+        if offer is not None:
+            p = p * (1 - np.where(t < offer.until, offer.dropout_cut[who], 0.0))
+        died = (rng.random(len(who)) < p) | leave
+    else:
+        died = leave
+    st.alive[who[died]] = False
+    st.death_day[who[died]] = t[died]
+    st.last[who] = t
+    st.n_orders[who] += 1
+    ev.add(cust=who, t=t, channel=chan, coupon_issued=issued, free_drink=free, offer=used,
+           ticket=has, topic=topic, resolve_days=days, satisfaction=sat, died=died)
+
+
+def simulate_buying(rng: np.random.Generator, st: BuyerState, truth, day_factor: np.ndarray,
+                    end: float, campaign_days: list[float] | None = None,
+                    assign: Callable[[int, float, BuyerState], Offer] | None = None,
+                    first_channel: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Simulate every purchase of the customers in ``st`` up to day ``end``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The stream to draw from.
+    st : BuyerState
+        Customers' latent traits; updated in place (alive, last purchase ...).
+    truth : HarborTruth
+        Effect sizes (goal gradient, service).
+    day_factor : numpy.ndarray
+        Rate multiplier of each simulation day (season and media push).
+    end : float
+        First day not simulated.
+    campaign_days, assign : optional
+        Days on which a retention campaign starts, and a function that, given
+        the campaign's index, day and the state, returns its :class:`Offer`.
+    first_channel : numpy.ndarray, optional
+        Channel code of each customer's first purchase.
+
+    Returns
+    -------
+    dict of numpy arrays
+        One entry per purchase event: customer index, fractional day,
+        channel code, loyalty-card, offer, ticket and dropout columns.
+    """
+    ev = _Events()
+    goal = goal_multipliers(truth.goal_gradient_top)
+    wk = S.WEEKDAY_FACTOR / S.WEEKDAY_FACTOR.mean(axis=1, keepdims=True)
+    n = len(st.lam)
+    # First purchases (sign-up): never followed by dropout from the BG/NBD process.
+    first = np.argsort(st.start, kind="stable")
+    chan0 = first_channel[first] if first_channel is not None else _channel(
+        rng, st, first, st.start[first])
+    _purchase(rng, st, ev, first, st.start[first], chan0, None, truth, repeat=False)
+    st.n_orders[:] = 1
+    t = st.start.copy()
+    bound_lam = st.lam / 7 * day_factor.max() * wk.max(axis=1)[st.life] * goal.max()
+    bounds = sorted(campaign_days or []) + [end]
+    lo = -np.inf
+    offer = None
+    for k, hi in enumerate(bounds):
+        if k > 0 and assign is not None:
+            offer = assign(k - 1, lo, st)
+        extra = offer.extra_rate / 7 if offer is not None else np.zeros(n)
+        t = np.maximum(t, lo)
+        who = np.flatnonzero(st.alive & (st.start < hi))
+        while len(who):
+            rate_hi = bound_lam[who] + extra[who]
+            t_new = t[who] + rng.exponential(1.0, len(who)) / rate_hi
+            inside = t_new < hi
+            t[who] = np.where(inside, t_new, hi)
+            who, t_new = who[inside], t_new[inside]
+            day = np.floor(t_new).astype(np.int64)
+            dow = (day + 6) % 7  # day 0 (2023-01-01) is a Sunday; Monday = 0
+            rate = (st.lam[who] / 7 * day_factor[day] * wk[st.life[who], dow]
+                    * goal[st.stamps[who]])
+            if offer is not None:
+                rate = rate + np.where(t_new < offer.until, extra[who], 0.0)
+            keep = rng.random(len(who)) * rate_hi[inside] < rate
+            buyers, tb = who[keep], t_new[keep]
+            if len(buyers):
+                chan = _channel(rng, st, buyers, tb)
+                _purchase(rng, st, ev, buyers, tb, chan, offer, truth, repeat=True)
+            who = who[st.alive[who]]
+        lo = hi
+    return ev.frame()

@@ -1,0 +1,115 @@
+"""Retention campaigns: random control groups and a true, state-dependent effect."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from crmlib.simulate import settings as S
+from crmlib.simulate.buying import BuyerState, Offer
+from crmlib.simulate.streams import day_of
+
+
+def offer_effect_shape(lapse) -> np.ndarray:
+    """How strongly an offer moves a living customer, between 0 and 1.
+
+    ``lapse`` is the number of purchases the customer would have been expected
+    to make since their last one (days since the last purchase times their
+    weekly rate / 7). Regulars (lapse near 0) buy anyway, so the offer adds
+    little; customers drifting away (lapse near ``offer_peak_lapse``) are moved
+    most; the long gone (large lapse) hardly react. The shape is
+    ``x * exp(1 - x)`` with ``x = lapse / offer_peak_lapse``, which peaks at 1.
+
+    Examples
+    --------
+    >>> offer_effect_shape([0.0, 3.0, 30.0]).round(3).tolist()
+    [0.0, 1.0, 0.001]
+    """
+    x = np.asarray(lapse, dtype="float64") / S.HarborTruth().offer_peak_lapse
+    return x * np.exp(1 - x)
+
+
+def true_offer_effect(truth, lapse, alive) -> tuple[np.ndarray, np.ndarray]:
+    """The true effect of a retention offer on each customer.
+
+    Parameters
+    ----------
+    truth : HarborTruth
+        ``offer_peak_rate`` (extra purchases a week at the peak),
+        ``offer_peak_lapse``, ``offer_weeks`` and ``offer_dropout_cut``.
+    lapse : array-like
+        Expected purchases missed since the last purchase.
+    alive : array-like of bool
+        Whether the customer is still a customer (latent; the firm cannot see it).
+
+    Returns
+    -------
+    extra_rate, dropout_cut : numpy.ndarray
+        Extra purchases a week while the offer runs, and the share of the
+        dropout chance removed; both 0 for customers who have already left.
+    """
+    x = np.asarray(lapse, dtype="float64") / truth.offer_peak_lapse
+    shape = x * np.exp(1 - x) * np.asarray(alive, dtype=bool)
+    return truth.offer_peak_rate * shape, truth.offer_dropout_cut * shape
+
+
+class RetentionCampaigns:
+    """Runs the retention plan inside the purchase simulation.
+
+    At each campaign's start, customers who joined at least
+    ``ELIGIBLE_MIN_TENURE_DAYS`` ago and bought within
+    ``ELIGIBLE_MAX_RECENCY_DAYS`` are eligible; a random share is held out as
+    the control group and only the treatment group is contacted. The records
+    (assignments, contacts and the answer key of true effects) are kept here.
+    """
+
+    def __init__(self, rng: np.random.Generator, truth, first_id: int):
+        self.rng, self.truth, self.first_id = rng, truth, first_id
+        self.plan = [(day_of(d), ch, value, hold) for d, ch, value, hold in S.RETENTION_PLAN]
+        self.assignments: list[pd.DataFrame] = []
+
+    @property
+    def days(self) -> list[float]:
+        return [float(d) for d, *_ in self.plan]
+
+    def __call__(self, k: int, day: float, st: BuyerState) -> Offer:
+        start, channel, value, hold = self.plan[k]
+        cid = self.first_id + k
+        n = len(st.lam)
+        eligible = ((st.start <= start - S.ELIGIBLE_MIN_TENURE_DAYS)
+                    & (st.last >= start - S.ELIGIBLE_MAX_RECENCY_DAYS))
+        idx = np.flatnonzero(eligible)
+        treated = self.rng.random(len(idx)) >= hold
+        lapse = (start - st.last[idx]) * st.lam[idx] / 7
+        extra, cut = true_offer_effect(self.truth, lapse, st.alive[idx])
+        self.assignments.append(pd.DataFrame({
+            "campaign_id": cid, "customer_idx": idx, "treated": treated,
+            "assigned_day": start, "alive": st.alive[idx], "lapse": lapse,
+            "extra_rate": extra, "dropout_cut": cut}))
+        full_extra, full_cut = np.zeros(n), np.zeros(n)
+        full_extra[idx[treated]] = extra[treated]
+        full_cut[idx[treated]] = cut[treated]
+        can = np.zeros(n, dtype=bool)
+        can[idx[treated]] = True
+        return Offer(campaign=cid, extra_rate=full_extra, dropout_cut=full_cut,
+                     until=start + 7 * self.truth.offer_weeks,
+                     redeem_until=start + S.OFFER_REDEEM_DAYS,
+                     redeem_prob=S.OFFER_REDEEM[channel], can_redeem=can)
+
+    def campaigns(self) -> pd.DataFrame:
+        """The retention campaigns' rows of the ``campaigns`` table."""
+        return pd.DataFrame([
+            (self.first_id + k, f"Retention {k + 1:02d}: {ch}, ${value:.0f} off", "customers",
+             ch, d, 1, S.RETENTION_COST[ch], f"${value:.2f} off the next order within "
+             f"{S.OFFER_REDEEM_DAYS} days")
+            for k, (d, ch, value, hold) in enumerate(self.plan)],
+            columns=["campaign_id", "name", "audience", "channel", "start_day", "waves",
+                     "cost_per_contact", "offer"])
+
+    def offer_value(self, campaign_id: np.ndarray) -> np.ndarray:
+        """Discount in dollars of each campaign id (0 where there is none)."""
+        values = np.zeros(self.first_id + len(self.plan) + 1)
+        for k, (_, _, value, _) in enumerate(self.plan):
+            values[self.first_id + k] = value
+        cid = np.asarray(campaign_id)
+        return np.where(cid > 0, values[np.maximum(cid, 0)], 0.0)

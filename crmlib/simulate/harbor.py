@@ -1,0 +1,489 @@
+"""Simulate every Harbor Coffee table: the orchestrating function and its steps."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+
+import numpy as np
+import pandas as pd
+
+from crmlib.simulate import baskets as B
+from crmlib.simulate import media as M
+from crmlib.simulate import people as P
+from crmlib.simulate import settings as S
+from crmlib.simulate.buying import BuyerState, all_topics, simulate_buying
+from crmlib.simulate.campaigns import RetentionCampaigns
+from crmlib.simulate.settings import HarborTruth
+from crmlib.simulate.streams import day_of, rng_for, to_date
+from crmlib.simulate.subscriptions import subscriptions
+
+BTYD_NAMES = ["r", "alpha", "a", "b", "p", "q", "gamma", "sbg_alpha", "sbg_beta"]
+
+
+def true_parameters(variant: int | None = None) -> dict[str, float]:
+    """Return the true simulation parameters of the base data or a variant.
+
+    Parameters
+    ----------
+    variant : int or None
+        ``None`` for the committed data; an integer for a student's variant,
+        whose BG/NBD, Gamma-Gamma and sBG parameters are the base ones scaled
+        by a reproducible factor between 0.9 and 1.1.
+
+    Returns
+    -------
+    dict
+        Parameter name to value (see :class:`HarborTruth`).
+
+    Examples
+    --------
+    >>> true_parameters()["r"]
+    0.4
+    """
+    return asdict(truth_of(variant))
+
+
+def truth_of(variant: int | None) -> HarborTruth:
+    """The :class:`HarborTruth` of the committed data or of a variant."""
+    base = HarborTruth()
+    if variant is None:
+        return base
+    factors = rng_for(variant, "truth").uniform(0.9, 1.1, size=len(BTYD_NAMES))
+    return replace(base, **{n: round(float(getattr(base, n) * f), 3)
+                           for n, f in zip(BTYD_NAMES, factors)})
+
+
+def _day_factor(truth, n_days: int) -> np.ndarray:
+    """Season times media push, per simulation day (the season averages 1)."""
+    days = np.arange(n_days)
+    month = (S.START + days.astype("timedelta64[D]")).astype("datetime64[M]").astype(int) % 12
+    season = S.MONTH_FACTOR[month] / np.average(
+        S.MONTH_FACTOR, weights=[31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    return season * (1 + truth.push_order_lift * M.daily_push(truth, n_days))
+
+
+def _first_channel(acq: np.ndarray) -> np.ndarray:
+    """Channel code of the first order, from how the customer was acquired."""
+    web = np.isin(acq, ["web search", "social media", "digital ad", "email", "direct mail",
+                        "sales visit"])
+    return np.select([acq == "cafe walk-in", web, np.isin(acq, ["phone", "tv offer"])],
+                     [0, 1, 2], 0).astype(np.int64)
+
+
+def _buyers(rng, truth, signup_day, channel, region, first_time=None):
+    """Customers' profiles, latent traits and their state for the purchase process."""
+    cust, latent = P.customers(rng, truth, signup_day, channel, region)
+    life = latent["life"].to_numpy()
+    start = signup_day + (first_time if first_time is not None
+                          else 0.3 + 0.6 * rng.random(len(signup_day)))
+    st = BuyerState(lam=latent["lam"].to_numpy(), p=latent["p"].to_numpy(), start=start,
+                    life=life, mix=P.channel_mix(rng, life, latent["nu"].to_numpy()),
+                    no_phone_until=np.full(len(start), -np.inf))
+    return cust, latent, st
+
+
+def simulate_harbor(variant: int | None = None) -> dict[str, pd.DataFrame]:
+    """Simulate every Harbor Coffee table.
+
+    Parameters
+    ----------
+    variant : int or None
+        ``None`` for the committed data set; a non-negative integer for a
+        reproducible per-student variant.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        One DataFrame per table, keyed by table name (see ``datasets/README.md``).
+
+    Examples
+    --------
+    >>> tables = simulate_harbor()
+    >>> sorted(tables)[:3]
+    ['awareness', 'call_staffing', 'calls']
+    """
+    truth = truth_of(variant)
+    end = day_of(S.END) + 1
+    n_days = end + 1
+
+    # Media: exogenous to everything else.
+    rng = rng_for(variant, "media")
+    plan = M.media_plan()
+    awareness = M.awareness_survey(rng, truth)
+    spots = M.tv_spots(rng)
+    spots["day"] = spots["day"].astype(np.int64)
+    staff = M.staffing()
+    rise = M.daily_push(truth, n_days)
+
+    # People and acquisition.
+    sus = P.suspects(rng_for(variant, "suspects"))
+    pros = P.prospects(rng_for(variant, "prospects"))
+    acq_campaigns, acq_contacts, pros, sale_day, sale_channel = P.acquisition_campaigns(
+        rng_for(variant, "acquisition"), truth, pros, sus)
+
+    rng = rng_for(variant, "signups")
+    signup = P.organic_signups(rng, S.N_ORGANIC, end - 1)
+    n_push = rng.poisson(truth.push_signups_per_week / 7 * rise.sum())
+    push_days = np.sort(rng.choice(n_days, p=rise / rise.sum(), size=n_push))
+    org_channel = rng.choice(S.ORGANIC_CHANNELS, p=S.ORGANIC_CHANNEL_WEIGHTS, size=len(signup))
+    conv = np.flatnonzero(sale_day >= 0)
+    signup_all = np.concatenate([signup, push_days, sale_day[conv]])
+    channel_all = np.concatenate([org_channel, np.full(n_push, "web search"),
+                                  sale_channel[conv].astype(str)])
+    region_all = np.concatenate([rng.choice(S.REGIONS, p=S.REGION_WEIGHTS,
+                                            size=len(signup) + n_push),
+                                 pros["region"].to_numpy()[conv]])
+    prospect_idx = np.concatenate([np.full(len(signup) + n_push, -1), conv])
+    order = np.lexsort((rng.random(len(signup_all)), signup_all))
+    signup_all, channel_all = signup_all[order], channel_all[order]
+    region_all, prospect_idx = region_all[order], prospect_idx[order]
+
+    # Buying, with the retention campaigns run inside it.
+    rng = rng_for(variant, "purchases")
+    cust, latent, st = _buyers(rng, truth, signup_all, channel_all, region_all)
+    day_factor = _day_factor(truth, n_days + 400)
+    retention = RetentionCampaigns(rng_for(variant, "retention"), truth,
+                                   first_id=len(acq_campaigns) + 1)
+    ev = simulate_buying(rng, st, truth, day_factor, end, retention.days, retention,
+                         first_channel=_first_channel(channel_all))
+
+    # The phone line during the push: existing customers' orders and spot callers.
+    rng = rng_for(variant, "phone-line")
+    w0, w1 = day_of(S.MEDIA_START), day_of(S.MEDIA_START) + 7 * S.MEDIA_WEEKS
+    in_window = (ev["channel"] == 2) & (ev["t"] >= w0) & (ev["t"] < w1)
+    line = M.phone_line(rng, truth, spots, staff, ev["t"][in_window])
+    calls = line["calls"]
+    ev_idx = np.flatnonzero(in_window)
+    ev["channel"][ev_idx[line["web_instead"]]] = 1
+    got = ~line["web_instead"]
+    # The order's time of day is when the call was answered.
+    ev["t"][ev_idx[got]] = w0 + line["answered_time"][got] / 86400
+    spot_buy = np.flatnonzero((calls["kind"].to_numpy() == "spot order")
+                              & (calls["outcome"].to_numpy() == "answered"))
+    tv_time = w0 + (calls["arrival"].to_numpy()[spot_buy]
+                    + calls["wait_seconds"].to_numpy()[spot_buy]) / 86400
+
+    # Customers won by the TV spots: their own purchase histories.
+    rng = rng_for(variant, "tv-customers")
+    tv_day = np.floor(tv_time).astype(np.int64)
+    tv_region = spots["region"].to_numpy()[calls["ref"].to_numpy()[spot_buy]]
+    cust2, latent2, st2 = _buyers(rng, truth, tv_day, np.full(len(tv_day), "tv offer"),
+                                  tv_region, first_time=tv_time - tv_day)
+    st2.no_phone_until[:] = w1  # their next orders in the push go through the web shop
+    ev2 = simulate_buying(rng, st2, truth, day_factor, end,
+                          first_channel=np.full(len(tv_day), 2))
+
+    # One customer table, in sign-up order.
+    n1 = len(cust)
+    allc = pd.concat([cust, cust2], ignore_index=True)
+    lat = pd.concat([latent, latent2], ignore_index=True)
+    start = np.concatenate([st.start, st2.start])
+    order = np.lexsort((np.arange(len(start)), start))
+    new_of_old = np.empty(len(order), dtype=np.int64)
+    new_of_old[order] = np.arange(len(order))
+    allc = allc.iloc[order].reset_index(drop=True)
+    lat = lat.iloc[order].reset_index(drop=True)
+    death = np.concatenate([st.death_day, st2.death_day])[order]
+    allc["customer_id"] = np.arange(1, len(allc) + 1)
+    allc["signup_date"] = to_date(allc.pop("signup_day"))
+    allc = _contacts_fields(allc)
+
+    # Purchase events -> orders.
+    ev2["cust"] = ev2["cust"] + n1
+    events = {k: np.concatenate([ev[k], ev2[k]]) for k in ev}
+    events["cust"] = new_of_old[events["cust"]]
+    events["src"] = np.concatenate([np.full(len(ev["t"]), -1), np.arange(len(ev2["t"]))])
+    events["phone_ref"] = np.full(len(events["t"]), -1)
+    events["phone_ref"][ev_idx[got]] = np.flatnonzero(got)
+    first_order_of_tv = np.full(len(ev2["t"]), False)
+    first_order_of_tv[: len(tv_day)] = True  # simulate_buying records first purchases first
+    ev_order = np.lexsort((events["cust"], events["t"]))
+    events = {k: v[ev_order] for k, v in events.items()}
+    n_orders = len(events["t"])
+    order_id = np.arange(1, n_orders + 1)
+    tables = _orders(rng_for(variant, "baskets"), truth, events, allc, lat, retention,
+                     prospect_idx, new_of_old, n1)
+
+    # Calls: link each placing call to its order.
+    call_order = np.zeros(len(calls), dtype=np.int64)
+    is_ord = calls["kind"].to_numpy() == "order"
+    placed = is_ord & (calls["outcome"].to_numpy() == "answered")
+    ref_to_order = np.zeros(len(line["answered_time"]), dtype=np.int64)
+    has_ref = events["phone_ref"] >= 0
+    ref_to_order[events["phone_ref"][has_ref]] = order_id[has_ref]
+    first_call = np.zeros(len(calls), dtype=bool)
+    # Only the first answered call of an order placed it (kind stays "order").
+    first_call[placed] = True
+    call_order[first_call] = ref_to_order[calls["ref"].to_numpy()[first_call]]
+    tv_first = (events["src"] >= 0) & first_order_of_tv[np.maximum(events["src"], 0)]
+    tv_orders = np.zeros(len(tv_day), dtype=np.int64)
+    tv_orders[events["src"][tv_first]] = order_id[tv_first]
+    call_order[spot_buy] = tv_orders
+    tables["calls"] = M.calls_table(calls, call_order)
+
+    tables.update(_acquisition_tables(acq_campaigns, acq_contacts, pros, sus, allc, lat,
+                                      prospect_idx, new_of_old, sale_day, rng_for(
+                                          variant, "prospect-links")))
+    tables.update(_retention_tables(retention, acq_campaigns, tables["purchases"],
+                                    events, new_of_old, allc))
+    tables["contacts"] = _contacts(tables.pop("_acq_contacts"), tables.pop("_ret_contacts"))
+    tables["referrals"] = _referrals(rng_for(variant, "referrals"), allc, events, death)
+    tables["subscriptions"] = _subscriptions(rng_for(variant, "subscriptions"), truth,
+                                             tables["purchases"], lat)
+    tables.update({
+        "customers": allc,
+        "products": B.products(),
+        "media_plan": plan,
+        "awareness": awareness,
+        "tv_spots": pd.DataFrame({
+            "spot_id": spots["spot_id"],
+            "air_time": to_date(spots["day"]).astype("datetime64[s]")
+            + (spots["minute"].to_numpy() * 60).astype("timedelta64[s]"),
+            "region": spots["region"], "grp": spots["grp"], "cost": spots["cost"]}),
+        "call_staffing": staff,
+    })
+    return tables
+
+
+def _contacts_fields(allc: pd.DataFrame) -> pd.DataFrame:
+    """E-mail and phone keyed on the final customer id."""
+    ids = allc["customer_id"].to_numpy()
+    domains = np.array(["example.com", "example.net", "example.org"])[ids % 3]
+    allc["email"] = [f"{f.lower()}.{s.lower()}{i}@{d}" for f, s, i, d in
+                     zip(allc["first_name"], allc["last_name"], ids, domains)]
+    allc["phone"] = [f"555-{(i * 7919) % 10000:04d}-{(i * 104729) % 100:02d}" for i in ids]
+    cols = ["customer_id", "first_name", "last_name", "email", "phone", "signup_date",
+            "acquisition_channel", "region", "age", "income", "household_size", "lifestyle",
+            "benefit_sought"]
+    return allc[cols]
+
+
+def _orders(rng, truth, events, allc, lat, retention, prospect_idx, new_of_old, n1):
+    """Purchases, order lines and the core (unsiloed) tickets and coupons."""
+    n = len(events["t"])
+    cust = events["cust"]
+    # The first order of a customer won by an acquisition campaign uses the welcome offer.
+    acq = allc["acquisition_channel"].to_numpy()
+    campaign_won = np.isin(acq, ["email", "direct mail", "phone", "digital ad", "sales visit"])
+    is_first = np.zeros(n, dtype=bool)
+    _, first_pos = np.unique(cust, return_index=True)
+    is_first[first_pos] = True
+    orders = pd.DataFrame({"order_idx": np.arange(n), "cust": cust,
+                           "channel": events["channel"], "free_drink": events["free_drink"],
+                           "welcome": is_first & campaign_won[cust]})
+    life = lat["life"].to_numpy()
+    taste = np.where(rng.random(len(life)) < 0.75, life, rng.integers(0, len(S.TASTES),
+                                                                     len(life)))
+    items = B.baskets(rng, orders, taste, lat["nu"].to_numpy(), truth)
+    offer = retention.offer_value(events["offer"])
+    quantity, value = B.order_totals(items, n)
+    discount = np.minimum(B.discounts(items, orders, offer), value)
+    purchases = pd.DataFrame({
+        "order_id": np.arange(1, n + 1),
+        "customer_id": cust + 1,
+        "date": to_date(events["t"]),
+        "channel": np.array(S.CHANNELS)[events["channel"]],
+        "quantity": quantity,
+        "discount": discount,
+        "amount": np.round(value - discount, 2),
+    })
+    items_out = pd.DataFrame({
+        "order_id": items["order_idx"].to_numpy() + 1,
+        "product_id": B.PID[items["product_idx"].to_numpy()],
+        "quantity": items["quantity"].to_numpy(),
+        "unit_price": B.PRICE[items["product_idx"].to_numpy()],
+    }).sort_values(["order_id", "product_id"], ignore_index=True)
+    return {"purchases": purchases, "order_items": items_out,
+            "_tickets": _tickets(rng, events, purchases),
+            "_coupons": _coupons(events)}
+
+
+def _tickets(rng, events, purchases) -> pd.DataFrame:
+    """Service tickets, one per order that raised one, with the true customer."""
+    sel = np.flatnonzero(events["ticket"])
+    opened = np.floor(events["t"][sel]).astype(np.int64) + rng.integers(0, 4, len(sel))
+    resolved = opened + events["resolve_days"][sel].astype(np.int64)
+    still_open = (resolved > day_of(S.END)) | (rng.random(len(sel)) < S.OPEN_TICKET_SHARE)
+    topics = np.array(all_topics())
+    t = pd.DataFrame({
+        "customer_id": events["cust"][sel] + 1,
+        "order_id": sel + 1,
+        "channel": purchases["channel"].to_numpy()[sel],
+        "opened_date": to_date(opened),
+        "topic": topics[events["topic"][sel]],
+        "resolved_date": pd.Series(to_date(np.where(still_open, opened, resolved))).where(
+            ~still_open),
+        "satisfaction": pd.array(np.where(still_open, 0, events["satisfaction"][sel]),
+                                 dtype="Int64"),
+    })
+    t["satisfaction"] = t["satisfaction"].where(~still_open)
+    t = t.sort_values(["opened_date", "order_id"], ignore_index=True)
+    t.insert(0, "ticket_id", np.arange(1, len(t) + 1))
+    return t
+
+
+def _coupons(events) -> pd.DataFrame:
+    """Free-drink coupons: issued on every fifth cafe purchase, redeemed at a later visit."""
+    cust, t = events["cust"], events["t"]
+    iss = pd.DataFrame({"cust": cust[events["coupon_issued"]],
+                        "issued": t[events["coupon_issued"]]}).sort_values("issued")
+    red = pd.DataFrame({"cust": cust[events["free_drink"]],
+                        "redeemed": t[events["free_drink"]]}).sort_values("redeemed")
+    # Each redemption belongs to the latest coupon issued to that customer before it.
+    m = pd.merge_asof(red, iss.assign(key=iss["issued"]), left_on="redeemed", right_on="key",
+                      by="cust", direction="backward")
+    iss = iss.merge(m[["cust", "issued", "redeemed"]], on=["cust", "issued"], how="left")
+    iss = iss.drop_duplicates(["cust", "issued"]).sort_values(["issued", "cust"],
+                                                              ignore_index=True)
+    day = np.floor(iss["issued"].to_numpy()).astype(np.int64)
+    red_day = iss["redeemed"].to_numpy()
+    return pd.DataFrame({
+        "coupon_id": np.arange(1, len(iss) + 1),
+        "customer_id": iss["cust"].to_numpy() + 1,
+        "issued_date": to_date(day),
+        "expiry_date": to_date(day + S.COUPON_DAYS),
+        "redeemed_date": pd.Series(to_date(np.nan_to_num(red_day))).where(~np.isnan(red_day)),
+        "value": 0.0,
+    })
+
+
+def _acquisition_tables(campaigns, contacts, pros, sus, allc, lat, prospect_idx, new_of_old,
+                        sale_day, rng):
+    """Prospects (with their customer link), suspects, and acquisition contacts."""
+    n_main = len(prospect_idx)
+    pros = pros.copy()
+    pros["customer_id"] = pd.array([pd.NA] * len(pros), dtype="Int64")
+    linked = np.flatnonzero(prospect_idx >= 0)
+    pros.loc[prospect_idx[linked], "customer_id"] = new_of_old[linked] + 1
+    # Some organic customers were prospects first (a visit, a newsletter, a sample).
+    organic = np.flatnonzero(prospect_idx < 0)
+    cust_of = new_of_old[organic]
+    was = rng.random(len(organic)) < 0.25
+    chosen = cust_of[was]
+    signup = (allc["signup_date"].to_numpy()[chosen] - S.START).astype("timedelta64[D]").astype(
+        np.int64)
+    extra = pd.DataFrame({
+        "first_seen": np.maximum(signup - rng.integers(1, 120, len(chosen)), 0),
+        "source": rng.choice(S.PROSPECT_SOURCES, p=S.PROSPECT_SOURCE_WEIGHTS, size=len(chosen)),
+        "interest": rng.choice(S.PROSPECT_INTERESTS, p=S.PROSPECT_INTEREST_WEIGHTS,
+                               size=len(chosen)),
+        "region": allc["region"].to_numpy()[chosen],
+        "suspect_id": pd.array([pd.NA] * len(chosen), dtype="Int64"),
+        "customer_id": pd.array(chosen + 1, dtype="Int64")})
+    n_pros = len(pros)
+    pro = pd.concat([pros, extra], ignore_index=True)
+    pro["_idx"] = np.arange(len(pro))
+    first, last = P.names(rng, len(pro))
+    by_id = allc.set_index("customer_id")
+    is_cust = pro["customer_id"].notna().to_numpy()
+    cid = pro["customer_id"].fillna(1).astype(np.int64).to_numpy()
+    sus_by = sus.set_index("suspect_id")
+    is_sus = pro["suspect_id"].notna().to_numpy()
+    sid = pro["suspect_id"].fillna(1).astype(np.int64).to_numpy()
+    for col, fresh in [("first_name", first), ("last_name", last)]:
+        pro[col] = np.where(is_cust, by_id[col].reindex(cid).to_numpy(),
+                            np.where(is_sus, sus_by[col].reindex(sid).to_numpy(), fresh))
+    own = [f"{a.lower()}_{b.lower()}{i}@example.com" for i, (a, b) in enumerate(zip(first, last))]
+    pro["email"] = np.where(is_cust, by_id["email"].reindex(cid).to_numpy(),
+                            np.where(is_sus, sus_by["email"].reindex(sid).to_numpy(), own))
+    pro = pro.sort_values(["first_seen", "_idx"], kind="stable", ignore_index=True)
+    pid_of_idx = np.empty(len(pro), dtype=np.int64)
+    pid_of_idx[pro["_idx"].to_numpy()] = np.arange(1, len(pro) + 1)
+    pro.insert(0, "prospect_id", np.arange(1, len(pro) + 1))
+    pro["first_seen"] = to_date(pro["first_seen"])
+    prospects = pro[["prospect_id", "first_name", "last_name", "email", "first_seen", "source",
+                     "interest", "region", "suspect_id", "customer_id"]]
+    del n_pros, n_main, sale_day, lat
+
+    c = contacts.copy()
+    is_p = c["audience"].to_numpy() == "prospects"
+    c["prospect_id"] = pd.array(np.where(is_p, pid_of_idx[np.where(is_p, c["target"], 0)], 0),
+                                dtype="Int64")
+    c["prospect_id"] = c["prospect_id"].where(is_p)
+    c["suspect_id"] = pd.array(np.where(~is_p, sus["suspect_id"].to_numpy()[
+        np.where(~is_p, c["target"], 0)], 0), dtype="Int64")
+    c["suspect_id"] = c["suspect_id"].where(~is_p)
+    suspects = sus.assign(added_date=to_date(np.full(len(sus), day_of(S.SUSPECT_LIST_DATE))))
+    return {"prospects": prospects, "suspects": suspects, "_acq_contacts": c}
+
+
+def _retention_tables(retention, acq_campaigns, purchases, events, new_of_old, allc):
+    """Campaigns, contacts, random assignments and the answer key of true effects."""
+    asg = pd.concat(retention.assignments, ignore_index=True)
+    asg["customer_id"] = new_of_old[asg["customer_idx"].to_numpy()] + 1
+    redeemed = events["offer"] > 0
+    red = pd.DataFrame({"campaign_id": events["offer"][redeemed],
+                        "customer_id": events["cust"][redeemed] + 1,
+                        "response_day": np.floor(events["t"][redeemed]).astype(np.int64)})
+    treated = asg[asg["treated"]].merge(red, on=["campaign_id", "customer_id"], how="left")
+    ret_contacts = pd.DataFrame({
+        "campaign_id": treated["campaign_id"], "contact_day": treated["assigned_day"],
+        "exposure": 1, "responded": treated["response_day"].notna().to_numpy(),
+        "customer_id": treated["customer_id"],
+        "response_day": treated["response_day"].fillna(-1).astype(np.int64)})
+    ret_contacts["sale"] = ret_contacts["responded"]
+    campaigns = pd.concat([acq_campaigns, retention.campaigns()], ignore_index=True)
+    campaigns["start_date"] = to_date(campaigns.pop("start_day"))
+    campaigns = campaigns[["campaign_id", "name", "audience", "channel", "start_date", "waves",
+                           "cost_per_contact", "offer"]]
+    assignments = pd.DataFrame({
+        "campaign_id": asg["campaign_id"], "customer_id": asg["customer_id"],
+        "group": np.where(asg["treated"], "treatment", "control"),
+        "assigned_date": to_date(asg["assigned_day"])}).sort_values(
+        ["campaign_id", "customer_id"], ignore_index=True)
+    effects = pd.DataFrame({
+        "campaign_id": asg["campaign_id"], "customer_id": asg["customer_id"],
+        "alive": asg["alive"], "expected_missed": np.round(asg["lapse"], 4),
+        "true_extra_rate": np.round(asg["extra_rate"], 5),
+        "true_extra_orders": np.round(asg["extra_rate"] * HarborTruth().offer_weeks, 5),
+        "true_dropout_cut": np.round(asg["dropout_cut"], 5)}).sort_values(
+        ["campaign_id", "customer_id"], ignore_index=True)
+    return {"campaigns": campaigns, "campaign_assignments": assignments,
+            "campaign_effects": effects, "_ret_contacts": ret_contacts}
+
+
+def _contacts(acq: pd.DataFrame, ret: pd.DataFrame) -> pd.DataFrame:
+    """Every campaign contact: prospects, suspects and customers in the treatment groups."""
+    ret = ret.assign(customer_id=pd.array(ret["customer_id"], dtype="Int64"))
+    acq = acq.assign(customer_id=pd.array([pd.NA] * len(acq), dtype="Int64"))
+    c = pd.concat([acq, ret], ignore_index=True)
+    for col in ["prospect_id", "suspect_id"]:
+        c[col] = c[col].astype("Int64")
+    c = c.sort_values(["contact_day", "campaign_id", "customer_id", "prospect_id", "suspect_id"],
+                      kind="stable", ignore_index=True)
+    c.insert(0, "contact_id", np.arange(1, len(c) + 1))
+    c["contact_date"] = to_date(c["contact_day"])
+    rd = c["response_day"].to_numpy()
+    c["response_date"] = pd.Series(to_date(np.maximum(rd, 0))).where(rd >= 0)
+    return c[["contact_id", "campaign_id", "customer_id", "prospect_id", "suspect_id",
+              "contact_date", "exposure", "responded", "sale", "response_date"]]
+
+
+def _referrals(rng, allc, events, death) -> pd.DataFrame:
+    """Each referred customer names a friend who was an active customer at the time."""
+    referred = np.flatnonzero(allc["acquisition_channel"].to_numpy() == "referral")
+    day = (allc["signup_date"].to_numpy()[referred] - S.START).astype("timedelta64[D]").astype(
+        np.int64)
+    t, cust = events["t"], events["cust"]
+    lo = np.searchsorted(t, day - 60)
+    hi = np.searchsorted(t, day)
+    span = hi - lo
+    tries = 30
+    pick = lo[:, None] + np.floor(rng.random((len(referred), tries)) * np.maximum(span, 1)[
+        :, None]).astype(np.int64)
+    pick = np.minimum(pick, len(t) - 1)
+    who = cust[pick]
+    ok = (span[:, None] > 0) & (who != referred[:, None]) & (death[who] > day[:, None])
+    has = ok.any(axis=1)
+    first = ok.argmax(axis=1)
+    referrer = who[np.arange(len(referred)), first][has]
+    out = pd.DataFrame({"referrer_id": referrer + 1, "referred_id": referred[has] + 1,
+                        "date": to_date(day[has])})
+    out.insert(0, "referral_id", np.arange(1, len(out) + 1))
+    return out
+
+
+def _subscriptions(rng, truth, purchases, lat) -> pd.DataFrame:
+    web = purchases[purchases["channel"] == "web"].drop_duplicates("customer_id")
+    life = lat["life"].to_numpy()[web["customer_id"].to_numpy() - 1]
+    return subscriptions(rng, truth, web[["customer_id", "date"]], life)

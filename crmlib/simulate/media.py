@@ -1,0 +1,225 @@
+"""The autumn 2025 media push: plan, awareness, TV spots, and the phone line.
+
+The plan is front-loaded. Awareness follows an adstock model of the weekly
+GRPs; while it is raised, more people sign up on the web and existing
+customers buy a little more. Spot-TV airings with a free-phone number bring
+bursts of calls: callers who get through and want to order become customers,
+callers who hang up (or find the line closed) are lost sales. Existing
+customers' phone orders go through the same queue; one whose call is lost
+calls back later, and orders on the web if the line never answers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from crmlib.contact import awareness_curve, simulate_queue
+from crmlib.simulate import settings as S
+from crmlib.simulate.streams import day_of, to_date, to_datetime
+
+SURVEY_START = np.datetime64("2025-07-07")  # a Monday, eight weeks before the push
+SURVEY_WEEKS = 26
+
+
+def media_plan() -> pd.DataFrame:
+    """Weekly GRPs and spend by medium."""
+    weeks = S.MEDIA_START + 7 * np.arange(S.MEDIA_WEEKS).astype("timedelta64[D]")
+    rows = []
+    for medium, grps in S.MEDIA_PLAN.items():
+        g = np.asarray(grps, dtype=float)
+        rows.append(pd.DataFrame({"week_start": weeks, "medium": medium, "grps": g,
+                                  "spend": np.round(g * S.COST_PER_GRP[medium], 2)}))
+    return pd.concat(rows, ignore_index=True).sort_values(["week_start", "medium"],
+                                                          ignore_index=True)
+
+
+def awareness_truth(truth) -> tuple[np.ndarray, np.ndarray]:
+    """True weekly awareness from ``SURVEY_START`` and each week's total GRPs."""
+    offset = int((S.MEDIA_START - SURVEY_START).astype(int) // 7)
+    grps = np.zeros(SURVEY_WEEKS)
+    total = np.sum([np.asarray(g, float) for g in S.MEDIA_PLAN.values()], axis=0)
+    grps[offset:offset + S.MEDIA_WEEKS] = total
+    aware = awareness_curve(grps, truth.adstock_decay, truth.awareness_base,
+                            truth.awareness_max, truth.awareness_k)
+    return aware, grps
+
+
+def daily_push(truth, n_days: int) -> np.ndarray:
+    """Raised awareness (0 to 1 of its possible rise) on each simulation day."""
+    aware, _ = awareness_truth(truth)
+    rise = (aware - truth.awareness_base) / truth.awareness_max
+    out = np.zeros(n_days)
+    first = day_of(SURVEY_START)
+    days = first + np.arange(7 * SURVEY_WEEKS)
+    ok = days < n_days
+    out[days[ok]] = np.repeat(rise, 7)[ok]
+    return out
+
+
+def awareness_survey(rng: np.random.Generator, truth) -> pd.DataFrame:
+    """The weekly survey: how many of 400 people know Harbor Coffee."""
+    aware, _ = awareness_truth(truth)
+    sample = np.full(SURVEY_WEEKS, S.AWARENESS_SAMPLE)
+    hits = rng.binomial(sample, aware)
+    weeks = SURVEY_START + 7 * np.arange(SURVEY_WEEKS).astype("timedelta64[D]")
+    return pd.DataFrame({"week_start": weeks, "sample_size": sample, "aware": hits,
+                         "aware_share": np.round(hits / sample, 4)})
+
+
+def tv_spots(rng: np.random.Generator) -> pd.DataFrame:
+    """Spot-TV airings: about one spot per 10 GRPs, a share at dinner time or late."""
+    start = day_of(S.MEDIA_START)
+    rows = []
+    slots = list(S.SPOT_SLOT_SHARES)
+    for w, grp in enumerate(S.MEDIA_PLAN["tv"]):
+        n = int(grp // S.GRPS_PER_SPOT)
+        day = start + 7 * w + rng.integers(0, 7, size=n)
+        slot = rng.choice(slots, p=list(S.SPOT_SLOT_SHARES.values()), size=n)
+        minute = np.select([slot == "day", slot == "dinner"],
+                           [rng.integers(9 * 60, 17 * 60, n), rng.integers(18 * 60, 20 * 60, n)],
+                           rng.integers(20 * 60 + 30, 21 * 60 + 30, n))
+        rows.append(pd.DataFrame({"day": day, "minute": minute,
+                                  "region": rng.choice(S.REGIONS, p=S.REGION_WEIGHTS, size=n),
+                                  "grp": np.round(rng.uniform(*S.SPOT_GRP_RANGE, n), 1)}))
+    spots = pd.concat(rows).sort_values(["day", "minute"], kind="stable", ignore_index=True)
+    spots.insert(0, "spot_id", np.arange(1, len(spots) + 1))
+    spots["cost"] = np.round(spots["grp"] * S.COST_PER_GRP["tv"], 2)
+    return spots
+
+
+def staffing() -> pd.DataFrame:
+    """Agents on the phone line by hour over the twelve weeks of the push."""
+    n_days = 7 * S.MEDIA_WEEKS
+    dd = np.repeat(np.arange(n_days), 24)
+    hh = np.tile(np.arange(24), n_days)
+    weekend = (dd % 7) >= 5  # MEDIA_START is a Monday
+    agents = np.where(weekend, np.asarray(S.WEEKEND_AGENTS)[hh],
+                      np.asarray(S.WEEKDAY_AGENTS)[hh])
+    return pd.DataFrame({"date": to_date(day_of(S.MEDIA_START) + dd), "hour": hh,
+                         "agents": agents})
+
+
+def _open_time(rng, day_offset: np.ndarray) -> np.ndarray:
+    """A random second within the open hours of each day (0 = MEDIA_START)."""
+    weekend = (day_offset % 7) >= 5
+    agents = np.where(weekend[:, None], np.asarray(S.WEEKEND_AGENTS)[None, :],
+                      np.asarray(S.WEEKDAY_AGENTS)[None, :]).astype(float)
+    # Calls follow the staffing plan's shape: more in the busy daytime hours.
+    cdf = np.cumsum(agents, axis=1)
+    cdf /= cdf[:, -1:]
+    hour = (rng.random(len(day_offset))[:, None] > cdf).sum(axis=1)
+    return day_offset * 86400.0 + hour * 3600.0 + rng.random(len(day_offset)) * 3600.0
+
+
+def phone_line(rng: np.random.Generator, truth, spots: pd.DataFrame, staff: pd.DataFrame,
+               order_day: np.ndarray) -> dict[str, np.ndarray]:
+    """Simulate every call to the phone line during the push.
+
+    Parameters
+    ----------
+    order_day : numpy.ndarray
+        Simulation day of each existing customer's phone order in the window.
+
+    Returns
+    -------
+    dict
+        ``calls`` (a DataFrame in arrival order, with ``kind`` = order /
+        enquiry / spot order / spot enquiry and ``ref`` = index of the order
+        or spot), ``web_instead`` (orders whose caller never got through and
+        ordered on the web) and ``answered_time`` (seconds from MEDIA_START,
+        of the call that placed each existing order, NaN if none).
+    """
+    start = day_of(S.MEDIA_START)
+    n_days = 7 * S.MEDIA_WEEKS
+    agents = staff["agents"].to_numpy()
+    # Existing customers' orders, at a time of day when the line is open.
+    order_t = _open_time(rng, np.floor(order_day).astype(np.int64) - start)
+    # Enquiries: questions about orders, deliveries and the loyalty card.
+    lam = np.where(agents > 0, S.ENQUIRY_CALLS_PER_OPEN_HOUR, 0.0)
+    n_enq = rng.poisson(lam)
+    enq_t = np.repeat(np.arange(len(lam)), n_enq) * 3600.0 + rng.random(n_enq.sum()) * 3600
+    # Spot-driven callers: a burst after each airing.
+    spot_sec = ((spots["day"].to_numpy() - start) * 86400.0 + spots["minute"].to_numpy() * 60)
+    n_spot = rng.poisson(spots["grp"].to_numpy() * truth.calls_per_spot_grp)
+    spot_ref = np.repeat(np.arange(len(spots)), n_spot)
+    spot_t = spot_sec[spot_ref] + rng.exponential(12 * 60, n_spot.sum())
+    spot_order = rng.random(len(spot_t)) < truth.spot_caller_orders
+    kinds = np.concatenate([np.full(len(order_t), "order"), np.full(len(enq_t), "enquiry"),
+                            np.where(spot_order, "spot order", "spot enquiry")])
+    refs = np.concatenate([np.arange(len(order_t)), np.full(len(enq_t), -1), spot_ref])
+    times = np.concatenate([order_t, enq_t, spot_t])
+    keep = times < n_days * 86400
+    kinds, refs, times = kinds[keep], refs[keep], times[keep]
+    patience = rng.exponential(truth.mean_patience_minutes * 60, len(times))
+    handle = rng.exponential(truth.mean_handle_minutes * 60, len(times)) + 30
+    tries = np.zeros(len(times), dtype=np.int64)
+    lo, hi = S.CALLBACK_MINUTES
+    n_orders = len(order_t)
+    for _ in range(6):  # a lost order call is tried again, three times at most
+        order = np.argsort(times, kind="stable")
+        kinds, refs, times = kinds[order], refs[order], times[order]
+        patience, handle, tries = patience[order], handle[order], tries[order]
+        wait, outcome = simulate_queue(times, patience, handle, agents)
+        is_order = kinds == "order"
+        got = np.zeros(n_orders, dtype=bool)
+        got[refs[is_order & (outcome == "answered")]] = True
+        latest = np.full(n_orders, -1)
+        latest[refs[is_order]] = np.flatnonzero(is_order)  # sorted: the last call wins
+        pending = np.flatnonzero(~got & (latest >= 0))
+        last = latest[pending]
+        pending, last = pending[tries[last] < 3], last[tries[last] < 3]
+        if not len(pending):
+            break
+        retry_t = times[last] + rng.uniform(lo, hi, len(last)) * 60
+        # A caller who found the line closed tries the next morning.
+        morning = (np.floor(times[last] / 86400) + 1) * 86400 + (9 + rng.random(len(last))) * 3600
+        retry_t = np.where(outcome[last] == "closed", morning, retry_t)
+        ok = retry_t < n_days * 86400
+        kinds = np.concatenate([kinds, np.full(ok.sum(), "order")])
+        refs = np.concatenate([refs, pending[ok]])
+        times = np.concatenate([times, retry_t[ok]])
+        patience = np.concatenate([patience, rng.exponential(
+            truth.mean_patience_minutes * 60, ok.sum())])
+        handle = np.concatenate([handle, rng.exponential(
+            truth.mean_handle_minutes * 60, ok.sum()) + 30])
+        tries = np.concatenate([tries, tries[last][ok] + 1])
+        if not ok.any():
+            break
+    if len(outcome) != len(times):
+        wait, outcome = simulate_queue(times, patience, handle, agents)
+    answered = outcome == "answered"
+    # The first answered call of an order places it; a later answered one is a follow-up.
+    is_order = (kinds == "order") & answered
+    first = np.zeros(len(times), dtype=bool)
+    idx = np.flatnonzero(is_order)
+    _, pos = np.unique(refs[idx], return_index=True)
+    first[idx[pos]] = True
+    kinds = np.where(is_order & ~first, "follow-up", kinds)
+    answered_time = np.full(n_orders, np.nan)
+    answered_time[refs[first]] = times[first] + wait[first]
+    calls = pd.DataFrame({
+        "arrival": times, "kind": kinds, "ref": refs, "outcome": outcome,
+        "wait_seconds": np.round(wait).astype(np.int64),
+        "handle_seconds": np.where(answered, np.round(handle), 0).astype(np.int64)})
+    return {"calls": calls, "web_instead": np.isnan(answered_time),
+            "answered_time": answered_time, "order_time": order_t}
+
+
+def calls_table(calls: pd.DataFrame, order_id: np.ndarray) -> pd.DataFrame:
+    """The call log as the phone system keeps it (no caller identity).
+
+    ``order_id`` gives, per call, the order it placed (0 for none).
+    """
+    placed = order_id > 0
+    out = pd.DataFrame({
+        "call_id": np.arange(1, len(calls) + 1),
+        "arrival_time": to_datetime(day_of(S.MEDIA_START) + calls["arrival"].to_numpy() / 86400),
+        "outcome": calls["outcome"].to_numpy(),
+        "wait_seconds": calls["wait_seconds"].to_numpy(),
+        "handle_seconds": calls["handle_seconds"].to_numpy(),
+        "order_placed": placed,
+        "order_id": pd.array(order_id, dtype="Int64"),
+    })
+    out["order_id"] = out["order_id"].where(placed)
+    return out

@@ -1,0 +1,237 @@
+"""Who Harbor Coffee's people are: suspects, prospects, acquisition, customers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from crmlib.simulate import settings as S
+from crmlib.simulate.streams import day_of
+
+
+def assign_by_score(score: np.ndarray, labels: list[str], shares: list[float]) -> np.ndarray:
+    """Cut a latent score into labelled groups of the given shares (highest first).
+
+    Examples
+    --------
+    >>> assign_by_score(np.array([0.1, 0.9, 0.5, 0.3]), ["hi", "lo"], [0.5, 0.5]).tolist()
+    ['lo', 'hi', 'hi', 'lo']
+    """
+    order = np.argsort(-score, kind="stable")
+    bounds = np.round(np.cumsum(shares) / np.sum(shares) * len(score)).astype(int)
+    group = np.searchsorted(bounds, np.arange(len(score)), side="right")
+    out = np.empty(len(score), dtype=object)
+    out[order] = np.asarray(labels, dtype=object)[group]
+    return out
+
+
+def zscore(x: np.ndarray) -> np.ndarray:
+    """Standardise to mean 0 and standard deviation 1."""
+    return (x - x.mean()) / x.std()
+
+
+def names(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """First and last names drawn from the course's name lists."""
+    return rng.choice(S.FIRST_NAMES, n), rng.choice(S.LAST_NAMES, n)
+
+
+def suspects(rng: np.random.Generator) -> pd.DataFrame:
+    """The bought-in list: people with no relationship with Harbor Coffee."""
+    n = S.N_SUSPECTS
+    first, last = names(rng, n)
+    ids = np.arange(1, n + 1)
+    return pd.DataFrame({
+        "suspect_id": ids,
+        "first_name": first,
+        "last_name": last,
+        "email": [f"{a.lower()}{b.lower()}{i}@list.example" for a, b, i in zip(first, last, ids)],
+        "region": rng.choice(S.REGIONS, p=S.REGION_WEIGHTS, size=n),
+        "added_date": np.full(n, S.SUSPECT_LIST_DATE),
+    })
+
+
+def prospects(rng: np.random.Generator) -> pd.DataFrame:
+    """People who showed interest (visit, newsletter, enquiry, free sample).
+
+    ``first_seen`` is a simulation day; interest and source set how likely a
+    campaign contact turns them into a lead (responsive segments).
+    """
+    n = S.N_PROSPECTS
+    last_day = day_of("2025-10-31")
+    return pd.DataFrame({
+        "first_seen": np.sort(rng.integers(0, last_day, size=n)),
+        "source": rng.choice(S.PROSPECT_SOURCES, p=S.PROSPECT_SOURCE_WEIGHTS, size=n),
+        "interest": rng.choice(S.PROSPECT_INTERESTS, p=S.PROSPECT_INTEREST_WEIGHTS, size=n),
+        "region": rng.choice(S.REGIONS, p=S.REGION_WEIGHTS, size=n),
+        "suspect_id": pd.array([pd.NA] * n, dtype="Int64"),
+    })
+
+
+def lead_chance(truth, source, interest, channel: str, exposure: int) -> np.ndarray:
+    """True chance that one contact turns a person into a lead.
+
+    The chance is ``lead_rate_enquiry`` times the factors of the person's
+    source and interest, the channel's factor and the lift of the exposure
+    (1st, 2nd ... contact of the same campaign).
+    """
+    src = pd.Series(source).map(S.SOURCE_LEAD_FACTOR).to_numpy(dtype=float)
+    intr = pd.Series(interest).map(S.INTEREST_LEAD_FACTOR).to_numpy(dtype=float)
+    base = truth.lead_rate_enquiry * S.CHANNEL_LEAD_FACTOR[channel]
+    return np.minimum(base * src * intr * S.EXPOSURE_LIFT[exposure - 1], 0.9)
+
+
+def acquisition_campaigns(rng: np.random.Generator, truth, pros: pd.DataFrame,
+                          sus: pd.DataFrame):
+    """Acquisition campaigns: waves of contacts, leads, and sales after leads.
+
+    Returns the campaigns, their contacts, the prospects (with suspects who
+    became prospects appended) and, per prospect, the sale day (-1 if none)
+    and the channel that made the sale.
+    """
+    starts = np.linspace(day_of("2023-03-06"), day_of("2025-08-04"), 12).round().astype(int)
+    plan = [(int(s), S.CONTACT_CHANNELS[c % len(S.CONTACT_CHANNELS)], "prospects")
+            for c, s in enumerate(starts)]
+    plan.append((day_of("2024-02-05"), "direct mail", "suspects"))
+    plan.sort()
+    pros = pros.copy()
+    sale_day = np.full(len(pros), -1)
+    sale_channel = np.empty(len(pros), dtype=object)
+    campaigns, contacts, new_pros = [], [], []
+    for cid, (start, channel, audience) in enumerate(plan, start=1):
+        waves = S.CAMPAIGN_WAVES[channel] if audience == "prospects" else 3
+        name = (f"Acquisition {cid:02d}: {channel}" if audience == "prospects"
+                else f"Acquisition {cid:02d}: {channel} to the bought-in list")
+        campaigns.append((cid, name, audience, channel, start, waves,
+                          S.COST_PER_CONTACT[channel], S.WELCOME_OFFER))
+        if audience == "prospects":
+            eligible = np.flatnonzero((pros["first_seen"].to_numpy() < start) & (sale_day < 0))
+            size = min(S.CAMPAIGN_SIZE[channel], len(eligible))
+            targets = np.sort(rng.choice(eligible, size=size, replace=False))
+            source = pros["source"].to_numpy()[targets]
+            interest = pros["interest"].to_numpy()[targets]
+        else:
+            targets = np.arange(len(sus))
+            source = np.full(len(sus), "purchased list", dtype=object)
+            interest = rng.choice(S.PROSPECT_INTERESTS, p=S.PROSPECT_INTEREST_WEIGHTS,
+                                  size=len(sus))
+        waiting = np.ones(len(targets), dtype=bool)
+        lead_day = np.full(len(targets), -1)
+        sold = np.zeros(len(targets), dtype=bool)
+        for k in range(1, waves + 1):
+            day = start + S.WAVE_DAYS * (k - 1)
+            idx = np.flatnonzero(waiting)
+            lead = rng.random(len(idx)) < lead_chance(truth, source[idx], interest[idx],
+                                                       channel, k)
+            rday = day + rng.integers(0, 8, size=len(idx))
+            sale = lead & (rng.random(len(idx)) < S.LEAD_TO_SALE[channel])
+            lead_day[idx[lead]] = rday[lead]
+            sold[idx[sale]] = True
+            contacts.append(pd.DataFrame({
+                "campaign_id": cid, "target": targets[idx], "audience": audience,
+                "contact_day": day, "exposure": k, "responded": lead, "sale": sale,
+                "response_day": np.where(lead, rday, -1)}))
+            waiting[idx[lead]] = False  # leads leave the campaign
+        lo, hi = S.LEAD_TO_SALE_DAYS
+        sday = lead_day + rng.integers(lo, hi + 1, size=len(targets))
+        if audience == "prospects":
+            sale_day[targets[sold]] = sday[sold]
+            sale_channel[targets[sold]] = channel
+        else:
+            # Suspects who answer become prospects; some of them buy.
+            led = lead_day >= 0
+            new_pros.append(pd.DataFrame({
+                "first_seen": lead_day[led], "source": "purchased list",
+                "interest": interest[led], "region": sus["region"].to_numpy()[led],
+                "suspect_id": sus["suspect_id"].to_numpy()[led],
+                "_sale_day": np.where(sold[led], sday[led], -1)}))
+    contacts = pd.concat(contacts, ignore_index=True)
+    if new_pros:
+        extra = pd.concat(new_pros, ignore_index=True)
+        extra["suspect_id"] = extra["suspect_id"].astype("Int64")
+        sale_day = np.concatenate([sale_day, extra.pop("_sale_day").to_numpy()])
+        sale_channel = np.concatenate([sale_channel,
+                                       np.where(sale_day[len(pros):] >= 0, "direct mail",
+                                                None)])
+        pros = pd.concat([pros, extra], ignore_index=True)
+    campaigns = pd.DataFrame(campaigns, columns=["campaign_id", "name", "audience", "channel",
+                                                 "start_day", "waves", "cost_per_contact",
+                                                 "offer"])
+    return campaigns, contacts, pros, sale_day, sale_channel
+
+
+def organic_signups(rng: np.random.Generator, n: int, end_day: int,
+                    awareness_lift: np.ndarray | None = None) -> np.ndarray:
+    """Sign-up days of organic customers: growth, seasons, and the media push.
+
+    ``awareness_lift`` (per day) adds to the daily weight while the push runs.
+    """
+    days = np.arange(end_day + 1)
+    dates = pd.to_datetime(S.START + days.astype("timedelta64[D]"))
+    weight = (1 + (S.SIGNUP_GROWTH - 1) * days / end_day) * S.SIGNUP_MONTH_FACTOR[
+        dates.month.to_numpy() - 1]
+    if awareness_lift is not None:
+        weight = weight + awareness_lift[: len(days)]
+    return np.sort(rng.choice(len(days), p=weight / weight.sum(), size=n))
+
+
+def customers(rng: np.random.Generator, truth, signup: np.ndarray, channel: np.ndarray,
+              region: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Customers' profiles and latent behaviour, in sign-up order.
+
+    Latent traits are exactly the BG/NBD and Gamma-Gamma populations: purchase
+    rate ``lam`` ~ Gamma(r, alpha), dropout ``p`` ~ Beta(a, b) (ranked by a
+    loyalty score that depends on the acquisition channel) and spend rate
+    ``nu`` ~ Gamma(q, gamma). Lifestyle follows ``lam``, benefit sought follows
+    ``nu``; age, income, household size and region carry almost no signal.
+    """
+    n = len(signup)
+    lam = rng.gamma(truth.r, 1.0 / truth.alpha, size=n)
+    nu = rng.gamma(truth.q, 1.0 / truth.gamma, size=n)
+    p_draw = np.sort(rng.beta(truth.a, truth.b, size=n))
+    loyalty = pd.Series(channel).map(S.CHANNEL_LOYALTY).to_numpy() + rng.normal(0, 1.0, n)
+    p = np.empty(n)
+    p[np.argsort(-loyalty, kind="stable")] = p_draw  # most loyal get the lowest dropout
+    age = np.clip(rng.normal(39, 13, n), 18, 85).round().astype(int)
+    income = np.round(np.exp(rng.normal(np.log(58), 0.45, n)), 1)  # thousand dollars a year
+    household = np.clip(rng.poisson(1.6, n) + 1, 1, 7)
+    lifestyle = assign_by_score(zscore(np.log(lam)) + rng.normal(0, 0.6, n),
+                                S.LIFESTYLES, S.LIFESTYLE_SHARES)
+    benefit = assign_by_score(zscore(-np.log(nu)) + 0.15 * zscore(np.log(income))
+                              + rng.normal(0, 0.6, n), S.BENEFITS, S.BENEFIT_SHARES)
+    first, last = names(rng, n)
+    ids = np.arange(1, n + 1)
+    domains = np.array(["example.com", "example.net", "example.org"])[ids % 3]
+    email = [f"{f.lower()}.{s.lower()}{i}@{d}" for f, s, i, d in zip(first, last, ids, domains)]
+    phone = [f"555-{(i * 7919) % 10000:04d}-{(i * 104729) % 100:02d}" for i in ids]
+    life_idx = pd.Categorical(lifestyle, categories=S.LIFESTYLES).codes.astype(np.int64)
+    table = pd.DataFrame({
+        "customer_id": ids,
+        "first_name": first,
+        "last_name": last,
+        "email": email,
+        "phone": phone,
+        "signup_day": signup,
+        "acquisition_channel": channel,
+        "region": region,
+        "age": age,
+        "income": income,
+        "household_size": household,
+        "lifestyle": lifestyle,
+        "benefit_sought": benefit,
+    })
+    latent = pd.DataFrame({"lam": lam, "p": p, "nu": nu, "life": life_idx})
+    return table, latent
+
+
+def channel_mix(rng: np.random.Generator, life: np.ndarray, nu: np.ndarray) -> np.ndarray:
+    """Each customer's cumulative channel probabilities (cafe, web, phone).
+
+    Lifestyle sets the mix; big spenders (low ``nu``) lean a little to the web
+    shop, where orders are larger.
+    """
+    mix = S.CHANNEL_MIX[life].copy()
+    tilt = np.clip(0.08 * zscore(-np.log(nu)) + rng.normal(0, 0.05, len(nu)), -0.15, 0.15)
+    shift = np.clip(tilt, -mix[:, 1], mix[:, 0] - 0.02)
+    mix[:, 0] -= shift
+    mix[:, 1] += shift
+    return np.cumsum(mix, axis=1)

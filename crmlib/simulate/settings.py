@@ -1,0 +1,291 @@
+"""The story's settings and true parameters, in one place.
+
+:class:`HarborTruth` holds every number a lesson estimates and checks against
+the truth (model parameters and effect sizes). The module-level constants are
+the story's other settings: calendar, catalogue, channels, costs and shares.
+Each is named and documented here, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+BASE_SEED = 20_231_001
+
+# --------------------------------------------------------------------------- calendar
+START = np.datetime64("2023-01-01")  # a Sunday; the first day of the data
+END = np.datetime64("2025-12-31")  # the last day of the data
+FIRST_CAMPAIGN = np.datetime64("2024-03-04")  # no retention campaign before this day
+MEDIA_START = np.datetime64("2025-09-01")  # a Monday: the autumn push begins
+MEDIA_WEEKS = 12
+# Relative busyness of each calendar month (cafe visits and orders); the
+# simulation rescales them so that a whole year averages exactly 1.
+MONTH_FACTOR = np.array([0.92, 0.93, 0.97, 1.00, 1.02, 0.96,
+                         0.90, 0.90, 1.03, 1.06, 1.08, 1.23])
+# Sign-ups grow: the weight of a month rises linearly from 1 to this over 2023-2025.
+SIGNUP_GROWTH = 1.5
+SIGNUP_MONTH_FACTOR = np.array([1.0, 0.9, 1.0, 1.0, 1.0, 0.95,
+                                0.9, 0.9, 1.2, 1.05, 1.1, 1.4])
+
+# --------------------------------------------------------------------------- people
+REGIONS = ["Harbourfront", "Old Town", "Northside", "Eastgate", "Westfield"]
+REGION_WEIGHTS = [0.28, 0.22, 0.20, 0.16, 0.14]
+LIFESTYLES = [  # ordered from most to least frequent buyers
+    "Busy commuter",
+    "Coffee connoisseur",
+    "Social sipper",
+    "Home brewer",
+    "Occasional treat",
+]
+LIFESTYLE_SHARES = [0.18, 0.17, 0.22, 0.20, 0.23]
+BENEFITS = [  # ordered from highest to lowest spender
+    "Quality and taste",
+    "Ethical sourcing",
+    "Atmosphere",
+    "Convenience",
+    "Low price",
+]
+BENEFIT_SHARES = [0.18, 0.14, 0.22, 0.26, 0.20]
+# How each lifestyle spreads its visits over the week, Monday to Sunday
+# (rescaled to average 1): commuters on weekdays, social sippers at weekends.
+WEEKDAY_FACTOR = np.array([
+    [1.25, 1.25, 1.25, 1.25, 1.20, 0.45, 0.35],
+    [1.00, 0.95, 0.95, 1.00, 1.05, 1.05, 1.00],
+    [0.80, 0.75, 0.80, 0.90, 1.20, 1.40, 1.15],
+    [0.95, 0.95, 0.95, 0.95, 1.00, 1.10, 1.10],
+    [0.80, 0.80, 0.85, 0.90, 1.10, 1.35, 1.20],
+])
+# Share of each lifestyle's orders by channel (cafe, web, phone).
+CHANNELS = ["cafe", "web", "phone"]
+CHANNEL_MIX = np.array([
+    [0.88, 0.10, 0.02],
+    [0.62, 0.34, 0.04],
+    [0.90, 0.08, 0.02],
+    [0.25, 0.62, 0.13],
+    [0.82, 0.12, 0.06],
+])
+ORGANIC_CHANNELS = ["cafe walk-in", "web search", "social media", "referral"]
+ORGANIC_CHANNEL_WEIGHTS = [0.45, 0.20, 0.15, 0.20]
+# Shift of the latent loyalty score by acquisition channel: positive = lower dropout.
+CHANNEL_LOYALTY = {
+    "referral": 0.8,
+    "cafe walk-in": 0.3,
+    "sales visit": 0.3,
+    "tv offer": -0.2,
+    "web search": 0.0,
+    "phone": 0.0,
+    "email": -0.1,
+    "direct mail": -0.1,
+    "social media": -0.4,
+    "digital ad": -0.5,
+}
+N_ORGANIC = 16_000  # organic sign-ups, 2023-2025, before the autumn push adds its own
+
+FIRST_NAMES = (
+    "Aisha Alex Amara Ana Ben Carlos Chen Chloe Dan David Elena Emma Farah Felix Grace "
+    "Hana Ivan Jack James Jon Julia Kate Kenji Lara Leo Lina Lucas Maya Mei Mohammed "
+    "Nadia Noah Olga Omar Priya Rafael Rosa Sam Sara Sofia Tariq Tom Uma Victor Wei "
+    "Yara Yusuf Zoe Ines Marta Pavel Nora Ravi Ali Eva Hugo Iris Oscar Ruth Theo"
+).split()
+LAST_NAMES = (
+    "Adams Ahmed Baker Brown Castro Chen Costa Davies Dubois Evans Fischer Garcia Gray "
+    "Hall Hughes Ito Jensen Kim Kowalski Lee Lopez Martin Meyer Moreau Murphy Nakamura "
+    "Nguyen Novak Okafor Olsen Patel Perez Quinn Rossi Santos Schmidt Silva Smith Tanaka "
+    "Taylor Walker Wang Weber White Wilson Young Zhang Ortiz Berg Haddad Lind Moretti "
+    "Reyes Sato Varga Kaur Mensah Diaz Fox Moss"
+).split()
+NICKNAMES = {"James": "Jim", "Jon": "John", "Kate": "Katherine", "Alex": "Alexander",
+             "Sam": "Samantha", "Ben": "Benjamin", "Dan": "Daniel", "Tom": "Thomas",
+             "Theo": "Theodore", "Zoe": "Zoey"}
+
+# --------------------------------------------------------------------------- products
+# product_id, name, category, list price ($), unit cost ($), durable
+PRODUCTS = [
+    (101, "Espresso", "Espresso drinks", 3.20, 0.70, False),
+    (102, "Cappuccino", "Espresso drinks", 4.40, 1.05, False),
+    (103, "Flat white", "Espresso drinks", 4.60, 1.10, False),
+    (104, "Latte", "Espresso drinks", 4.70, 1.15, False),
+    (105, "Mocha", "Espresso drinks", 5.20, 1.40, False),
+    (201, "House filter coffee", "Filter coffee", 3.00, 0.55, False),
+    (202, "Cold brew", "Filter coffee", 4.80, 1.00, False),
+    (301, "Chai latte", "Tea", 4.50, 1.10, False),
+    (302, "Green tea", "Tea", 3.20, 0.50, False),
+    (401, "Croissant", "Bakery", 3.50, 1.40, False),
+    (402, "Blueberry muffin", "Bakery", 3.80, 1.50, False),
+    (403, "Almond biscotti", "Bakery", 2.50, 0.80, False),
+    (404, "Banana bread", "Bakery", 3.90, 1.45, False),
+    (501, "House Blend beans 250 g", "Whole beans", 15.00, 6.20, False),
+    (502, "Ethiopia Yirgacheffe beans 250 g", "Whole beans", 19.50, 8.60, False),
+    (503, "Colombia Huila beans 250 g", "Whole beans", 18.00, 7.80, False),
+    (504, "Swiss Water decaf beans 250 g", "Whole beans", 17.00, 7.40, False),
+    (505, "House Blend beans 1 kg", "Whole beans", 52.00, 22.50, False),
+    (601, "House Blend ground 250 g", "Ground coffee", 15.00, 6.30, False),
+    (702, "Paper filters (100)", "Brewing supplies", 6.50, 2.20, False),
+    (701, "Pour-over dripper", "Brewing equipment", 28.00, 11.00, True),
+    (703, "Burr grinder", "Brewing equipment", 149.00, 82.00, True),
+    (704, "French press", "Brewing equipment", 39.00, 17.50, True),
+    (801, "Reusable cup", "Merchandise", 18.00, 6.50, True),
+]
+CAFE_CATEGORIES = {"Espresso drinks", "Filter coffee", "Tea", "Bakery"}
+DRINK_CATEGORIES = {"Espresso drinks", "Filter coffee", "Tea"}
+# Favourite products of each taste profile (one per lifestyle, same order).
+TASTES = [
+    [103, 104, 201, 401, 404, 501, 801],
+    [101, 103, 202, 502, 503, 701, 702, 703, 403],
+    [102, 104, 105, 301, 402, 404, 501],
+    [501, 505, 601, 702, 704, 504, 503, 703],
+    [105, 301, 302, 402, 403, 202, 601],
+]
+# Chance that a customer who already owns a durable product buys it again
+# (a replacement or a gift) when a basket would otherwise include it.
+DURABLE_REPEAT = 0.04
+
+# --------------------------------------------------------------------------- loyalty card
+STAMPS_PER_REWARD = 5  # a free drink after every fifth cafe purchase
+COUPON_DAYS = 60  # the free-drink coupon is valid this long
+COUPON_REDEEM = 0.9  # chance the next cafe visit within the validity redeems it
+
+# --------------------------------------------------------------------------- acquisition
+PROSPECT_SOURCES = ["site visit", "newsletter sign-up", "enquiry", "free sample"]
+PROSPECT_SOURCE_WEIGHTS = [0.42, 0.30, 0.16, 0.12]
+PROSPECT_INTERESTS = ["cafe drinks", "beans at home", "gifts", "office coffee"]
+PROSPECT_INTEREST_WEIGHTS = [0.40, 0.30, 0.18, 0.12]
+N_PROSPECTS = 7000  # prospects who showed interest, 2023-2025
+N_SUSPECTS = 3000  # bought-in list of people with no relationship (added 2024-01-15)
+SUSPECT_LIST_DATE = np.datetime64("2024-01-15")
+CONTACT_CHANNELS = ["email", "direct mail", "phone", "digital ad", "sales visit"]
+COST_PER_CONTACT = {
+    "email": 0.05,
+    "digital ad": 0.02,
+    "direct mail": 0.85,
+    "phone": 4.50,
+    "sales visit": 120.00,
+}
+CAMPAIGN_SIZE = {"email": 2000, "digital ad": 2500, "direct mail": 900, "phone": 400,
+                 "sales visit": 60}
+CAMPAIGN_WAVES = {"email": 5, "digital ad": 6, "direct mail": 4, "phone": 3, "sales visit": 2}
+WAVE_DAYS = 14  # days between two exposures of one campaign
+LEAD_TO_SALE_DAYS = (1, 14)  # a sale follows its lead by this many days (inclusive)
+WELCOME_OFFER = "Welcome offer: first bag of beans half price"
+
+
+@dataclass(frozen=True)
+class HarborTruth:
+    """True parameters and effect sizes of the Harbor Coffee simulation.
+
+    Rates are per week unless stated. ``r, alpha, a, b`` are the BG/NBD
+    population (purchase rate Gamma(r, alpha), dropout Beta(a, b)); ``p, q,
+    gamma`` the Gamma-Gamma spend population each order's target value is
+    drawn from; ``sbg_alpha, sbg_beta`` the subscriptions' monthly
+    cancellation probabilities, Beta(sbg_alpha, sbg_beta).
+    """
+
+    # Purchases (BG/NBD) and spend (Gamma-Gamma).
+    r: float = 0.40
+    alpha: float = 2.50
+    a: float = 0.90
+    b: float = 6.00
+    p: float = 6.00
+    q: float = 3.80
+    gamma: float = 5.20
+    # Subscriptions (shifted-beta-geometric).
+    sbg_alpha: float = 0.85
+    sbg_beta: float = 3.40
+    # Goal gradient: purchase-rate multiplier by stamps already on the card
+    # (0 to 4), rescaled so the mean time to fill a card is unchanged.
+    goal_gradient_top: float = 1.30  # rate with 4 stamps over rate with 0 stamps
+    # Retention offers (extra purchases a week, while the offer runs).
+    offer_peak_rate: float = 0.30  # extra weekly purchase rate at the peak of the effect
+    offer_peak_lapse: float = 3.0  # expected purchases missed at which the effect peaks
+    offer_weeks: float = 4.0  # how long the offer lifts purchasing
+    offer_dropout_cut: float = 0.5  # share of the dropout chance removed at the peak
+    # Acquisition: lead chance at the first exposure by source, times the
+    # interest multiplier, times the exposure lift of later waves.
+    lead_rate_enquiry: float = 0.040
+    # Media push.
+    adstock_decay: float = 0.70
+    awareness_base: float = 0.08
+    awareness_max: float = 0.55
+    awareness_k: float = 0.004
+    push_order_lift: float = 0.25  # extra purchase rate of existing customers at full awareness
+    push_signups_per_week: float = 110.0  # extra web sign-ups a week at full awareness
+    # Call centre.
+    calls_per_spot_grp: float = 1.6
+    spot_caller_orders: float = 0.55  # share of spot-driven callers who would order
+    mean_handle_minutes: float = 5.0
+    mean_patience_minutes: float = 3.0
+    # Service: extra chance of leaving right after a ticket rated 1 or 2.
+    poor_service_leave: float = 0.35
+
+
+# Exposure lifts of the lead chance, waves 1 to 6 (rising, then flattening).
+EXPOSURE_LIFT = np.array([1.0, 1.6, 1.9, 2.0, 1.9, 1.7])
+SOURCE_LEAD_FACTOR = {"enquiry": 1.0, "free sample": 1.25, "newsletter sign-up": 0.45,
+                      "site visit": 0.25, "purchased list": 0.12}
+INTEREST_LEAD_FACTOR = {"cafe drinks": 0.8, "beans at home": 1.5, "gifts": 0.7,
+                        "office coffee": 1.2}
+CHANNEL_LEAD_FACTOR = {"email": 0.35, "digital ad": 0.15, "direct mail": 0.9, "phone": 1.6,
+                       "sales visit": 4.0}
+LEAD_TO_SALE = {"email": 0.30, "digital ad": 0.25, "direct mail": 0.35, "phone": 0.40,
+                "sales visit": 0.55}
+
+# --------------------------------------------------------------------------- retention
+# (start date, channel, offer value in dollars, share held out as control)
+RETENTION_PLAN = [
+    ("2024-03-04", "email", 3.00, 0.5),
+    ("2024-06-03", "direct mail", 5.00, 0.5),
+    ("2024-10-07", "email", 3.00, 0.5),
+    ("2025-02-03", "phone", 5.00, 0.5),
+    ("2025-04-07", "direct mail", 5.00, 0.5),
+    ("2025-10-06", "email", 3.00, 0.5),
+]
+RETENTION_COST = {"email": 0.05, "direct mail": 0.85, "phone": 4.50}
+OFFER_REDEEM = {"email": 0.55, "direct mail": 0.70, "phone": 0.75}
+OFFER_REDEEM_DAYS = 21  # the offer can be redeemed this many days after the contact
+ELIGIBLE_MIN_TENURE_DAYS = 90  # customers who joined at least this long ago ...
+ELIGIBLE_MAX_RECENCY_DAYS = 365  # ... and bought within this many days
+
+# --------------------------------------------------------------------------- media
+MEDIA_PLAN = {  # medium: GRPs in each of the 12 weeks (front-loaded)
+    "tv": [120, 110, 95, 80, 60, 45, 35, 25, 20, 15, 10, 10],
+    "radio": [60, 55, 50, 45, 40, 35, 30, 25, 20, 15, 10, 10],
+    "digital": [80, 80, 70, 65, 60, 55, 50, 45, 40, 35, 30, 30],
+    "print": [30, 25, 20, 15, 10, 10, 5, 5, 0, 0, 0, 0],
+}
+COST_PER_GRP = {"tv": 95.0, "radio": 30.0, "digital": 22.0, "print": 40.0}
+AWARENESS_SAMPLE = 400
+SPOT_GRP_RANGE = (6.0, 14.0)
+GRPS_PER_SPOT = 10.0
+SPOT_SLOT_SHARES = {"day": 0.62, "dinner": 0.28, "late": 0.10}
+# Agents on the phone line by hour (0-23), weekdays and weekends.
+WEEKDAY_AGENTS = [0] * 8 + [2, 3, 3, 3, 3, 3, 3, 3, 3, 2, 1, 1, 1] + [0] * 3
+WEEKEND_AGENTS = [0] * 9 + [2] * 8 + [0] * 7
+ENQUIRY_CALLS_PER_OPEN_HOUR = 1.2  # calls that are not orders (questions, tickets)
+CALLBACK_MINUTES = (10, 90)  # a customer whose order call was lost tries again this later
+
+# --------------------------------------------------------------------------- service
+TICKET_RATE = {"cafe": 0.004, "web": 0.035, "phone": 0.025}  # tickets per order
+TICKET_TOPICS = {
+    "cafe": (["loyalty card", "product quality", "staff"], [0.45, 0.35, 0.20]),
+    "web": (["late delivery", "wrong item", "billing", "web account", "product quality"],
+            [0.38, 0.17, 0.15, 0.18, 0.12]),
+    "phone": (["late delivery", "wrong item", "billing", "product quality"],
+              [0.42, 0.22, 0.22, 0.14]),
+}
+# Mean days to resolve, by topic; satisfaction falls with resolution time.
+RESOLUTION_DAYS = {"loyalty card": 1.5, "product quality": 3.0, "staff": 2.0,
+                   "late delivery": 5.0, "wrong item": 4.0, "billing": 6.0, "web account": 2.5}
+SATISFACTION_TOPIC_SHIFT = {"loyalty card": 0.4, "product quality": -0.2, "staff": -0.3,
+                            "late delivery": -0.3, "wrong item": 0.0, "billing": -0.1,
+                            "web account": 0.2}
+SATISFACTION_PER_DAY = -0.22  # change of the latent satisfaction per day to resolve
+OPEN_TICKET_SHARE = 0.02  # tickets still unresolved for reasons unrelated to their age
+
+# --------------------------------------------------------------------------- subscriptions
+SUBSCRIPTION_PLANS = {"250 g monthly": 16.50, "500 g monthly": 31.00, "1 kg monthly": 58.00}
+SUBSCRIPTION_PLAN_WEIGHTS = [0.55, 0.33, 0.12]
+SUBSCRIPTION_START = np.datetime64("2023-03-01")  # the first month subscriptions are sold
+# Chance that a web customer of each lifestyle takes up a subscription.
+SUBSCRIPTION_TAKE_UP = np.array([0.05, 0.22, 0.03, 0.30, 0.04])
