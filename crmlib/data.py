@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from crmlib.simulate import simulate_harbor, variant_key
+from crmlib.simulate.silos import SILO_SCHEMAS
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "datasets"
 CHECKSUMS = "CHECKSUMS"
@@ -73,27 +74,42 @@ HARBOR: dict[str, Schema] = {
          "phone": "str", "signup_date": "date", "acquisition_channel": "str", "region": "str",
          "age": "int", "income": "float", "household_size": "int", "lifestyle": "str",
          "benefit_sought": "str"}, ("customer_id",)),
-    "products": Schema({"product_id": "int", "name": "str", "category": "str"},
+    "products": Schema({"product_id": "int", "name": "str", "category": "str",
+                        "price": "float", "unit_cost": "float", "durable": "bool"},
                        ("product_id",)),
     "purchases": Schema(
         {"order_id": "int", "customer_id": "int", "date": "date", "channel": "str",
-         "quantity": "int", "amount": "float"}, ("order_id",)),
-    "order_items": Schema({"order_id": "int", "product_id": "int", "quantity": "int"},
-                          ("order_id", "product_id")),
+         "quantity": "int", "discount": "float", "amount": "float"}, ("order_id",)),
+    "order_items": Schema({"order_id": "int", "product_id": "int", "quantity": "int",
+                           "unit_price": "float"}, ("order_id", "product_id")),
+    "subscriptions": Schema(
+        {"subscription_id": "int", "customer_id": "int", "start_date": "date",
+         "end_date": "date?", "plan": "str", "monthly_price": "float"}, ("subscription_id",)),
+    "suspects": Schema(
+        {"suspect_id": "int", "first_name": "str", "last_name": "str", "email": "str",
+         "region": "str", "added_date": "date"}, ("suspect_id",)),
     "prospects": Schema(
         {"prospect_id": "int", "first_name": "str", "last_name": "str", "email": "str",
-         "first_seen": "date", "source": "str", "region": "str", "customer_id": "int?"},
-        ("prospect_id",)),
+         "first_seen": "date", "source": "str", "interest": "str", "region": "str",
+         "suspect_id": "int?", "customer_id": "int?"}, ("prospect_id",)),
     "referrals": Schema({"referral_id": "int", "referrer_id": "int", "referred_id": "int",
                          "date": "date"}, ("referral_id",)),
     "campaigns": Schema(
         {"campaign_id": "int", "name": "str", "audience": "str", "channel": "str",
          "start_date": "date", "waves": "int", "cost_per_contact": "float", "offer": "str"},
         ("campaign_id",)),
+    "campaign_assignments": Schema(
+        {"campaign_id": "int", "customer_id": "int", "group": "str", "assigned_date": "date"},
+        ("campaign_id", "customer_id")),
+    "campaign_effects": Schema(
+        {"campaign_id": "int", "customer_id": "int", "alive": "bool",
+         "expected_missed": "float", "true_extra_rate": "float", "true_extra_orders": "float",
+         "true_dropout_cut": "float"}, ("campaign_id", "customer_id")),
     "contacts": Schema(
         {"contact_id": "int", "campaign_id": "int", "customer_id": "int?",
-         "prospect_id": "int?", "contact_date": "date", "exposure": "int", "responded": "bool",
-         "sale": "bool", "response_date": "date?"}, ("contact_id",)),
+         "prospect_id": "int?", "suspect_id": "int?", "contact_date": "date",
+         "exposure": "int", "responded": "bool", "sale": "bool", "response_date": "date?"},
+        ("contact_id",)),
     "media_plan": Schema({"week_start": "date", "medium": "str", "grps": "float",
                           "spend": "float"}, ("week_start", "medium")),
     "awareness": Schema({"week_start": "date", "sample_size": "int", "aware": "int",
@@ -104,18 +120,11 @@ HARBOR: dict[str, Schema] = {
                             ("date", "hour")),
     "calls": Schema(
         {"call_id": "int", "arrival_time": "datetime", "outcome": "str", "wait_seconds": "int",
-         "handle_seconds": "int", "order_placed": "bool"}, ("call_id",)),
-    "service_tickets": Schema(
-        {"ticket_id": "int", "opened_date": "date", "email": "str", "topic": "str",
-         "resolved_date": "date?", "satisfaction": "int?"}, ("ticket_id",)),
-    "coupons": Schema(
-        {"coupon_code": "str", "email": "str", "issued_date": "date", "expiry_date": "date",
-         "redeemed_date": "date?", "value": "float"}, ("coupon_code",)),
-    "marketing_list": Schema(
-        {"list_id": "int", "email": "str", "first_name": "str", "last_name": "str",
-         "region": "str", "source": "str", "added_date": "date", "opt_in": "bool"},
-        ("list_id",)),
+         "handle_seconds": "int", "order_placed": "bool", "order_id": "int?"}, ("call_id",)),
+    **{name: Schema(columns, key) for name, (columns, key) in SILO_SCHEMAS.items()},
 }
+# Tables that score a method and are never its input (see datasets/README.md).
+ANSWER_KEYS = ("campaign_effects", "silo_links")
 
 CDNOW_FILES = {"sample": "CDNOW_sample.txt", "master": "CDNOW_master.txt"}
 CDNOW_RAW_COLUMNS = {

@@ -139,7 +139,9 @@ def discounts(items: pd.DataFrame, orders: pd.DataFrame, offer_value: np.ndarray
     bag_price = np.zeros(n)
     np.maximum.at(bag_price, oi, np.where(BEANS[items["product_idx"].to_numpy()], price, 0))
     disc = np.where(orders["free_drink"].to_numpy(), drink_price, 0.0)
-    disc = disc + offer_value
+    # A retention offer takes its face value off, but never more than half the basket.
+    value = np.bincount(oi, weights=items["quantity"].to_numpy() * price, minlength=n)
+    disc = disc + np.minimum(offer_value, value / 2)
     disc = disc + np.where(orders["welcome"].to_numpy(), bag_price / 2, 0.0)
     return np.round(disc, 2)
 

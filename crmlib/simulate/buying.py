@@ -30,22 +30,31 @@ from crmlib.simulate import settings as S
 
 
 def goal_multipliers(top: float) -> np.ndarray:
-    """Purchase-rate multipliers for 0..4 stamps on the card, harmonic mean 1.
+    """Purchase-rate multipliers by the stamps on the loyalty card.
+
+    Entry 0 is for customers without a card (no cafe purchase yet): 1. Entries
+    1 to 5 are for 0 to 4 stamps: slow just after a reward (0 stamps), level
+    with 1 or 2, faster with 3 and fastest with 4. They are scaled to a
+    harmonic mean of 1, so a card takes exactly as long to fill as it would
+    at the customer's own rate, and ``top`` is the rate with 4 stamps over the
+    rate with 0.
 
     Parameters
     ----------
     top : float
-        Rate with 4 stamps over the rate with 0 stamps; the multipliers rise
-        geometrically between the two.
+        Rate with 4 stamps over the rate just after a reward (1 = no effect).
 
     Examples
     --------
-    >>> g = goal_multipliers(1.3)
-    >>> round(float(len(g) / (1 / g).sum()), 12), round(float(g[-1] / g[0]), 3)
-    (1.0, 1.3)
+    >>> g = goal_multipliers(1.4)
+    >>> round(float(5 / (1 / g[1:]).sum()), 12), round(float(g[5] / g[1]), 3)
+    (1.0, 1.4)
     """
-    g = top ** (np.arange(S.STAMPS_PER_REWARD) / (S.STAMPS_PER_REWARD - 1))
-    return g * (1 / g).mean()
+    # Geometric in the distance from the reward, centred on 1 and 2 stamps.
+    s = np.log(top)
+    raw = np.exp(s * np.array([-0.45, 0.0, 0.0, 0.2, 0.55]))
+    g = raw * (1 / raw).mean()
+    return np.concatenate([[1.0], g])
 
 
 @dataclass
@@ -70,7 +79,7 @@ class BuyerState:
         self.alive = np.ones(n, dtype=bool)
         self.last = self.start.copy()
         self.n_orders = np.zeros(n, dtype=np.int64)
-        self.stamps = np.zeros(n, dtype=np.int64)
+        self.stamps = np.full(n, -1, dtype=np.int64)  # -1: no loyalty card yet
         self.coupon_day = np.full(n, np.nan)
         self.death_day = np.full(n, np.inf)
 
@@ -86,6 +95,9 @@ class Offer:
     redeem_until: float  # the day the offer can last be redeemed
     redeem_prob: float
     can_redeem: np.ndarray  # treated customers who have not used the offer yet
+
+
+_TICKET_RATE = np.array([S.TICKET_RATE[c] for c in S.CHANNELS])
 
 
 class _Events:
@@ -110,24 +122,30 @@ def _channel(rng, st: BuyerState, who, t):
     return np.where((chan == 2) & (t < st.no_phone_until[who]), 1, chan)
 
 
+def _topic_tables():
+    """Cumulative topic probabilities per channel, and the topics' settings, as arrays."""
+    topics = all_topics()
+    cdf = np.zeros((len(S.CHANNELS), len(topics)))
+    for c, name in enumerate(S.CHANNELS):
+        names, weights = S.TICKET_TOPICS[name]
+        for x, w in zip(names, weights):
+            cdf[c, topics.index(x)] = w
+    cdf = np.cumsum(cdf, axis=1)
+    cdf[:, -1] = 1.0
+    mean_days = np.array([S.RESOLUTION_DAYS[x] for x in topics])
+    shift = np.array([S.SATISFACTION_TOPIC_SHIFT[x] for x in topics])
+    return cdf, mean_days, shift
+
+
 def _tickets(rng, chan, truth):
     """Service tickets raised about some orders: topic, days to resolve, rating."""
     n = len(chan)
-    rate = np.array([S.TICKET_RATE[c] for c in S.CHANNELS])[chan]
-    has = rng.random(n) < rate
-    topic = np.full(n, -1)
-    days = np.zeros(n)
-    sat = np.zeros(n)
-    topics = all_topics()
-    for c, name in enumerate(S.CHANNELS):
-        sel = has & (chan == c)
-        names, weights = S.TICKET_TOPICS[name]
-        pick = rng.choice(len(names), p=weights, size=sel.sum())
-        topic[sel] = np.array([topics.index(x) for x in names])[pick]
-    mean_days = np.array([S.RESOLUTION_DAYS[x] for x in topics])[np.maximum(topic, 0)]
-    days = np.where(has, rng.geometric(1 / (mean_days + 1)) - 1, 0)
-    shift = np.array([S.SATISFACTION_TOPIC_SHIFT[x] for x in topics])[np.maximum(topic, 0)]
-    latent = 3.6 + shift + S.SATISFACTION_PER_DAY * days + rng.normal(0, 0.8, n)
+    cdf, mean_days, shift = _TOPICS
+    has = rng.random(n) < _TICKET_RATE[chan]
+    topic = np.where(has, (rng.random(n)[:, None] > cdf[chan]).sum(axis=1), -1)
+    t = np.maximum(topic, 0)
+    days = np.where(has, rng.geometric(1 / (mean_days[t] + 1)) - 1, 0)
+    latent = 3.6 + shift[t] + S.SATISFACTION_PER_DAY * days + rng.normal(0, 0.8, n)
     sat = np.where(has, np.clip(np.round(latent), 1, 5), 0).astype(np.int64)
     leave = has & (sat <= 2) & (rng.random(n) < truth.poor_service_leave)
     return has, topic, days, sat, leave
@@ -143,6 +161,9 @@ def all_topics() -> list[str]:
     return seen
 
 
+_TOPICS = _topic_tables()
+
+
 def _purchase(rng, st: BuyerState, ev: _Events, who, t, chan, offer: Offer | None,
               truth, repeat: bool):
     """Record purchases by customers ``who`` at days ``t`` and update their state."""
@@ -153,7 +174,7 @@ def _purchase(rng, st: BuyerState, ev: _Events, who, t, chan, offer: Offer | Non
     free = valid & (rng.random(len(who)) < S.COUPON_REDEEM)
     expired = age > S.COUPON_DAYS
     st.coupon_day[who[free | expired]] = np.nan
-    st.stamps[who[cafe]] += 1
+    st.stamps[who[cafe]] = np.maximum(st.stamps[who[cafe]], 0) + 1  # a first visit gets a card
     issued = cafe & (st.stamps[who] >= S.STAMPS_PER_REWARD)
     st.stamps[who[issued]] = 0
     st.coupon_day[who[issued]] = t[issued]
@@ -241,7 +262,7 @@ def simulate_buying(rng: np.random.Generator, st: BuyerState, truth, day_factor:
             day = np.floor(t_new).astype(np.int64)
             dow = (day + 6) % 7  # day 0 (2023-01-01) is a Sunday; Monday = 0
             rate = (st.lam[who] / 7 * day_factor[day] * wk[st.life[who], dow]
-                    * goal[st.stamps[who]])
+                    * goal[st.stamps[who] + 1])
             if offer is not None:
                 rate = rate + np.where(t_new < offer.until, extra[who], 0.0)
             keep = rng.random(len(who)) * rate_hi[inside] < rate

@@ -14,6 +14,7 @@ from crmlib.simulate import settings as S
 from crmlib.simulate.buying import BuyerState, all_topics, simulate_buying
 from crmlib.simulate.campaigns import RetentionCampaigns
 from crmlib.simulate.settings import HarborTruth
+from crmlib.simulate.silos import simulate_silos
 from crmlib.simulate.streams import day_of, rng_for, to_date
 from crmlib.simulate.subscriptions import subscriptions
 
@@ -230,6 +231,9 @@ def simulate_harbor(variant: int | None = None) -> dict[str, pd.DataFrame]:
     tables["referrals"] = _referrals(rng_for(variant, "referrals"), allc, events, death)
     tables["subscriptions"] = _subscriptions(rng_for(variant, "subscriptions"), truth,
                                              tables["purchases"], lat)
+    tables.update(simulate_silos(
+        lambda name: rng_for(variant, name), allc, tables["purchases"], tables.pop("_tickets"),
+        tables.pop("_coupons"), tables["prospects"], S.END, suspects=tables["suspects"]))
     tables.update({
         "customers": allc,
         "products": B.products(),
@@ -247,11 +251,12 @@ def simulate_harbor(variant: int | None = None) -> dict[str, pd.DataFrame]:
 
 def _contacts_fields(allc: pd.DataFrame) -> pd.DataFrame:
     """E-mail and phone keyed on the final customer id."""
-    ids = allc["customer_id"].to_numpy()
-    domains = np.array(["example.com", "example.net", "example.org"])[ids % 3]
-    allc["email"] = [f"{f.lower()}.{s.lower()}{i}@{d}" for f, s, i, d in
-                     zip(allc["first_name"], allc["last_name"], ids, domains)]
-    allc["phone"] = [f"555-{(i * 7919) % 10000:04d}-{(i * 104729) % 100:02d}" for i in ids]
+    ids = pd.Series(allc["customer_id"].to_numpy())
+    domain = pd.Series(np.array(["example.com", "example.net", "example.org"])[ids % 3])
+    allc["email"] = (allc["first_name"].str.lower() + "." + allc["last_name"].str.lower()
+                     + ids.astype(str) + "@" + domain).to_numpy()
+    allc["phone"] = ("555-" + ((ids * 7919) % 10000).astype(str).str.zfill(4) + "-"
+                     + ((ids * 104729) % 100).astype(str).str.zfill(2)).to_numpy()
     cols = ["customer_id", "first_name", "last_name", "email", "phone", "signup_date",
             "acquisition_channel", "region", "age", "income", "household_size", "lifestyle",
             "benefit_sought"]
@@ -343,7 +348,7 @@ def _coupons(events) -> pd.DataFrame:
         "issued_date": to_date(day),
         "expiry_date": to_date(day + S.COUPON_DAYS),
         "redeemed_date": pd.Series(to_date(np.nan_to_num(red_day))).where(~np.isnan(red_day)),
-        "value": 0.0,
+        "value": S.COUPON_VALUE,
     })
 
 

@@ -136,7 +136,7 @@ def phone_line(rng: np.random.Generator, truth, spots: pd.DataFrame, staff: pd.D
     # Existing customers' orders, at a time of day when the line is open.
     order_t = _open_time(rng, np.floor(order_day).astype(np.int64) - start)
     # Enquiries: questions about orders, deliveries and the loyalty card.
-    lam = np.where(agents > 0, S.ENQUIRY_CALLS_PER_OPEN_HOUR, 0.0)
+    lam = agents * S.ENQUIRY_CALLS_PER_AGENT_HOUR
     n_enq = rng.poisson(lam)
     enq_t = np.repeat(np.arange(len(lam)), n_enq) * 3600.0 + rng.random(n_enq.sum()) * 3600
     # Spot-driven callers: a burst after each airing.

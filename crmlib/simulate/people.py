@@ -67,6 +67,16 @@ def prospects(rng: np.random.Generator) -> pd.DataFrame:
     })
 
 
+def _factor(labels, factors: dict[str, float]) -> np.ndarray:
+    """Look up a factor for each label (vectorised)."""
+    keys = np.array(list(factors), dtype=object)
+    values = np.array(list(factors.values()))
+    labels = np.asarray(labels, dtype=object)
+    order = np.argsort(keys)
+    pos = np.searchsorted(keys[order], labels)
+    return values[order][pos]
+
+
 def lead_chance(truth, source, interest, channel: str, exposure: int) -> np.ndarray:
     """True chance that one contact turns a person into a lead.
 
@@ -74,8 +84,8 @@ def lead_chance(truth, source, interest, channel: str, exposure: int) -> np.ndar
     source and interest, the channel's factor and the lift of the exposure
     (1st, 2nd ... contact of the same campaign).
     """
-    src = pd.Series(source).map(S.SOURCE_LEAD_FACTOR).to_numpy(dtype=float)
-    intr = pd.Series(interest).map(S.INTEREST_LEAD_FACTOR).to_numpy(dtype=float)
+    src = _factor(source, S.SOURCE_LEAD_FACTOR)
+    intr = _factor(interest, S.INTEREST_LEAD_FACTOR)
     base = truth.lead_rate_enquiry * S.CHANNEL_LEAD_FACTOR[channel]
     return np.minimum(base * src * intr * S.EXPOSURE_LIFT[exposure - 1], 0.9)
 
@@ -200,16 +210,11 @@ def customers(rng: np.random.Generator, truth, signup: np.ndarray, channel: np.n
                               + rng.normal(0, 0.6, n), S.BENEFITS, S.BENEFIT_SHARES)
     first, last = names(rng, n)
     ids = np.arange(1, n + 1)
-    domains = np.array(["example.com", "example.net", "example.org"])[ids % 3]
-    email = [f"{f.lower()}.{s.lower()}{i}@{d}" for f, s, i, d in zip(first, last, ids, domains)]
-    phone = [f"555-{(i * 7919) % 10000:04d}-{(i * 104729) % 100:02d}" for i in ids]
     life_idx = pd.Categorical(lifestyle, categories=S.LIFESTYLES).codes.astype(np.int64)
     table = pd.DataFrame({
         "customer_id": ids,
         "first_name": first,
         "last_name": last,
-        "email": email,
-        "phone": phone,
         "signup_day": signup,
         "acquisition_channel": channel,
         "region": region,

@@ -146,6 +146,7 @@ DURABLE_REPEAT = 0.04
 STAMPS_PER_REWARD = 5  # a free drink after every fifth cafe purchase
 COUPON_DAYS = 60  # the free-drink coupon is valid this long
 COUPON_REDEEM = 0.9  # chance the next cafe visit within the validity redeems it
+COUPON_VALUE = 4.00  # face value of a free-drink coupon, for the accounts
 
 # --------------------------------------------------------------------------- acquisition
 PROSPECT_SOURCES = ["site visit", "newsletter sign-up", "enquiry", "free sample"]
@@ -195,9 +196,9 @@ class HarborTruth:
     sbg_beta: float = 3.40
     # Goal gradient: purchase-rate multiplier by stamps already on the card
     # (0 to 4), rescaled so the mean time to fill a card is unchanged.
-    goal_gradient_top: float = 1.30  # rate with 4 stamps over rate with 0 stamps
+    goal_gradient_top: float = 1.40  # rate with 4 stamps over rate with 0 stamps
     # Retention offers (extra purchases a week, while the offer runs).
-    offer_peak_rate: float = 0.30  # extra weekly purchase rate at the peak of the effect
+    offer_peak_rate: float = 0.15  # extra weekly purchase rate at the peak of the effect
     offer_peak_lapse: float = 3.0  # expected purchases missed at which the effect peaks
     offer_weeks: float = 4.0  # how long the offer lifts purchasing
     offer_dropout_cut: float = 0.5  # share of the dropout chance removed at the peak
@@ -209,7 +210,7 @@ class HarborTruth:
     awareness_base: float = 0.08
     awareness_max: float = 0.55
     awareness_k: float = 0.004
-    push_order_lift: float = 0.25  # extra purchase rate of existing customers at full awareness
+    push_order_lift: float = 0.12  # extra purchase rate of existing customers at full awareness
     push_signups_per_week: float = 110.0  # extra web sign-ups a week at full awareness
     # Call centre.
     calls_per_spot_grp: float = 1.6
@@ -254,15 +255,16 @@ MEDIA_PLAN = {  # medium: GRPs in each of the 12 weeks (front-loaded)
     "digital": [80, 80, 70, 65, 60, 55, 50, 45, 40, 35, 30, 30],
     "print": [30, 25, 20, 15, 10, 10, 5, 5, 0, 0, 0, 0],
 }
-COST_PER_GRP = {"tv": 95.0, "radio": 30.0, "digital": 22.0, "print": 40.0}
+COST_PER_GRP = {"tv": 40.0, "radio": 15.0, "digital": 10.0, "print": 20.0}
 AWARENESS_SAMPLE = 400
 SPOT_GRP_RANGE = (6.0, 14.0)
 GRPS_PER_SPOT = 10.0
 SPOT_SLOT_SHARES = {"day": 0.62, "dinner": 0.28, "late": 0.10}
 # Agents on the phone line by hour (0-23), weekdays and weekends.
-WEEKDAY_AGENTS = [0] * 8 + [2, 3, 3, 3, 3, 3, 3, 3, 3, 2, 1, 1, 1] + [0] * 3
-WEEKEND_AGENTS = [0] * 9 + [2] * 8 + [0] * 7
-ENQUIRY_CALLS_PER_OPEN_HOUR = 1.2  # calls that are not orders (questions, tickets)
+# Lean in the daytime (two agents, three over lunch), one agent from 18:00 to closing.
+WEEKDAY_AGENTS = [0] * 8 + [1, 2, 2, 2, 3, 3, 2, 2, 2, 2, 1, 1, 1] + [0] * 3
+WEEKEND_AGENTS = [0] * 9 + [1] * 8 + [0] * 7
+ENQUIRY_CALLS_PER_AGENT_HOUR = 1.6  # calls that are not orders (questions, tickets, trade)
 CALLBACK_MINUTES = (10, 90)  # a customer whose order call was lost tries again this later
 
 # --------------------------------------------------------------------------- service
