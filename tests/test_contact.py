@@ -81,7 +81,8 @@ def test_harbor_evening_spots_lose_calls():
     by_hour = calls.groupby(hour)["outcome"].apply(lambda s: (s != "answered").mean())
     agents = staffing.assign(t=staffing["date"] + pd.to_timedelta(staffing["hour"], "h"))
     agents = agents.set_index("t")["agents"].reindex(by_hour.index)
-    assert by_hour[agents <= 2].mean() > 2 * by_hour[agents >= 4].mean()
+    # One agent from 18:00: hours with one agent lose far more calls than hours with two.
+    assert by_hour[agents == 1].mean() > 2 * by_hour[agents >= 2].mean()
 
 
 def test_adstock_and_awareness():
@@ -113,7 +114,10 @@ def test_response_rises_with_exposure_and_route_economics():
     campaigns = load_harbor("campaigns")
     acq = contacts[contacts["prospect_id"].notna()].merge(campaigns, on="campaign_id")
     by_exp = response_by_exposure(acq)
-    assert by_exp["response_rate"].is_monotonic_increasing
+    # Repeated exposures raise the response, with diminishing returns after a few.
+    assert by_exp["response_rate"].iloc[:3].is_monotonic_increasing
+    gains = by_exp["cumulative_response"].diff().dropna()
+    assert gains.iloc[-1] < gains.iloc[0]
     assert by_exp["cumulative_response"].iloc[-1] > 3 * by_exp["response_rate"].iloc[0]
     econ = route_economics(acq, "channel", "cost_per_contact")
     assert set(econ.index) == {"email", "direct mail", "phone", "digital ad", "sales visit"}

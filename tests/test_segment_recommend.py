@@ -64,9 +64,10 @@ def test_psychographics_explain_segments_demographics_do_not(segments):
     customers = load_harbor("customers").set_index("customer_id")
     v = base_association(labels, customers, ["region", "age", "income", "household_size",
                                               "lifestyle"])
-    assert v["lifestyle"] > 0.2
-    for base in ("region", "age", "income", "household_size"):
-        assert v[base] < 0.06
+    # Lifestyle drives how often and where people buy; demographics carry almost no
+    # signal in the simulation, so they associate with the segments far more weakly.
+    demographic = max(v[b] for b in ("region", "age", "income", "household_size"))
+    assert v["lifestyle"] > 3 * demographic
     prof = profile_segments(labels, customers, ["lifestyle", "age"])
     np.testing.assert_allclose(prof["lifestyle"].sum(axis=1), 1.0)
     assert "mean" in prof["age"].columns

@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 from silo_inputs import EMAIL_TABLES, END, exact_email_outcomes, make_inputs, rng_factory
 
-from crmlib.simulate_silos import NICKNAMES, SILO_SCHEMAS, SILO_SETTINGS, _people, simulate_silos
+from crmlib.simulate.silos import (
+    BOUGHT_LIST_FIRST_NAMES,
+    NICKNAMES,
+    SILO_SCHEMAS,
+    SILO_SETTINGS,
+    _people,
+    simulate_silos,
+)
 
 S = SILO_SETTINGS
 SEED = 5
@@ -164,9 +171,10 @@ def test_exact_email_match_rates_follow_the_settings(silos, inputs, table):
     lo_u, hi_u, lo_w, hi_w = expected_email_bands(table)
     unresolved = (mine["outcome"] == "unresolved").mean()
     wrong = (mine["outcome"] == "wrong").mean()
-    se = 4 * np.sqrt(0.25 / n_people)
-    assert lo_u - se <= unresolved <= hi_u + se, (table, unresolved, lo_u, hi_u)
-    assert lo_w - se <= wrong <= hi_w + se, (table, wrong, lo_w, hi_w)
+    for share, lo, hi in [(unresolved, lo_u, hi_u), (wrong, lo_w, hi_w)]:
+        mid = (lo + hi) / 2
+        tol = 4 * np.sqrt(mid * (1 - mid) / n_people)
+        assert lo - tol <= share <= hi + tol, (table, share, lo, hi)
 
 
 def test_exact_email_leaves_a_real_share_unresolved_or_wrong(silos, inputs):
@@ -198,6 +206,13 @@ def test_marketing_list_duplicates_and_consent(silos):
     assert within(len(again) / len(own), S["marketing_list.duplicate"], len(own))
     bought = mlist[mlist["source"] == "purchased list"]
     assert not bought["opt_in"].any()  # a bought list carries no consent
+    suspects = bought[bought["customer_id"].isna()]
+    pool = {n.lower() for n in BOUGHT_LIST_FIRST_NAMES}
+    share = clean(suspects["first_name"]).isin(pool).mean()
+    rate, n = S["marketing_list.suspect_other_names"], len(suspects)
+    # a typo can take a name out of the pool
+    assert rate * (1 - S["name_typo"]) - 4 * np.sqrt(rate * (1 - rate) / n) <= share
+    assert share <= rate + 4 * np.sqrt(rate * (1 - rate) / n)
     p = (S["consent_inclined_share"] * S["opt_in_inclined"]
          + (1 - S["consent_inclined_share"]) * S["opt_in_not_inclined"])
     assert within(own["opt_in"].mean(), p, own["customer_id"].nunique())
@@ -367,3 +382,12 @@ def test_bad_input_names_the_table_and_column(inputs):
     purchases.loc[0, "customer_id"] = -4
     with pytest.raises(ValueError, match="purchases: customer_id -4"):
         simulate_silos(rng_factory(SEED), **dict(inputs, purchases=purchases), end=END)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import crmlib.simulate.silos as module
+
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

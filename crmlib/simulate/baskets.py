@@ -54,7 +54,7 @@ def _draw(rng, cdf: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def baskets(rng: np.random.Generator, orders: pd.DataFrame, taste: np.ndarray,
-            nu: np.ndarray, truth) -> pd.DataFrame:
+            target: np.ndarray) -> pd.DataFrame:
     """Order lines for every order.
 
     Parameters
@@ -64,8 +64,10 @@ def baskets(rng: np.random.Generator, orders: pd.DataFrame, taste: np.ndarray,
         ``channel`` (0 cafe, 1 web, 2 phone), ``free_drink`` (bool),
         ``welcome`` (bool: the first order of a campaign-acquired customer).
         Orders must be in time order within each customer.
-    taste, nu : numpy.ndarray
-        Each customer's taste profile (0..4) and Gamma-Gamma spend rate.
+    taste : numpy.ndarray
+        Each customer's taste profile (0..4).
+    target : numpy.ndarray
+        Each order's target value (drawn from the Gamma-Gamma population).
 
     Returns
     -------
@@ -75,7 +77,6 @@ def baskets(rng: np.random.Generator, orders: pd.DataFrame, taste: np.ndarray,
     n = len(orders)
     cust = orders["cust"].to_numpy()
     chan = orders["channel"].to_numpy()
-    target = rng.gamma(truth.p, 1.0 / nu[cust])
     cafe_cdf = np.cumsum(_taste_weights(CAFE), axis=1)
     bean_cdf = np.cumsum(_taste_weights(BEANS), axis=1)
     dur_cdf = np.cumsum(_taste_weights(DURABLE), axis=1)

@@ -65,7 +65,7 @@ class BuyerState:
     p: np.ndarray  # dropout chance after each repeat purchase
     start: np.ndarray  # day (fractional) of the first purchase
     life: np.ndarray  # lifestyle index
-    mix: np.ndarray  # cumulative channel probabilities, n x 3
+    nu: np.ndarray  # Gamma-Gamma spend rate (an order's target value is Gamma(p, nu))
     no_phone_until: np.ndarray  # phone orders go to the web before this day
     alive: np.ndarray = field(init=False)
     last: np.ndarray = field(init=False)  # day of the last purchase
@@ -103,7 +103,7 @@ _TICKET_RATE = np.array([S.TICKET_RATE[c] for c in S.CHANNELS])
 class _Events:
     """Columns of the purchase events, gathered round by round."""
 
-    names = ["cust", "t", "channel", "coupon_issued", "free_drink", "offer", "ticket",
+    names = ["cust", "t", "channel", "target", "coupon_issued", "free_drink", "offer", "ticket",
              "topic", "resolve_days", "satisfaction", "died"]
 
     def __init__(self):
@@ -117,9 +117,33 @@ class _Events:
         return {k: np.concatenate(v) if v else np.array([]) for k, v in self.parts.items()}
 
 
-def _channel(rng, st: BuyerState, who, t):
-    chan = (rng.random(len(who))[:, None] > st.mix[who]).sum(axis=1)
-    return np.where((chan == 2) & (t < st.no_phone_until[who]), 1, chan)
+def order_targets(rng, st: BuyerState, who, truth) -> np.ndarray:
+    """Each order's target value: Gamma(p, nu) with the customer's own ``nu``."""
+    return rng.gamma(truth.p, 1.0 / st.nu[who])
+
+
+def choose_channel(rng, life, target, t=None, no_phone_until=None) -> np.ndarray:
+    """Channel of each order (0 cafe, 1 web, 2 phone) from its size and the lifestyle.
+
+    A big order (stocking up on beans) goes to the web shop or the phone line,
+    a small one is a cafe visit; where the line between them lies depends on
+    the lifestyle (home brewers shop online for smaller orders than commuters).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> chan = choose_channel(rng, np.full(2000, 3), np.full(2000, 40.0))
+    >>> bool((chan > 0).mean() > 0.9)
+    True
+    """
+    life = np.asarray(life)
+    z = (np.asarray(target) - S.REMOTE_THRESHOLD[life]) / S.REMOTE_SPREAD
+    remote = rng.random(len(life)) < 1 / (1 + np.exp(-z))
+    phone = remote & (rng.random(len(life)) < S.PHONE_SHARE[life])
+    chan = np.where(phone, 2, np.where(remote, 1, 0))
+    if no_phone_until is not None:
+        chan = np.where((chan == 2) & (t < no_phone_until), 1, chan)
+    return chan
 
 
 def _topic_tables():
@@ -164,7 +188,7 @@ def all_topics() -> list[str]:
 _TOPICS = _topic_tables()
 
 
-def _purchase(rng, st: BuyerState, ev: _Events, who, t, chan, offer: Offer | None,
+def _purchase(rng, st: BuyerState, ev: _Events, who, t, chan, target, offer: Offer | None,
               truth, repeat: bool):
     """Record purchases by customers ``who`` at days ``t`` and update their state."""
     cafe = chan == 0
@@ -198,7 +222,7 @@ def _purchase(rng, st: BuyerState, ev: _Events, who, t, chan, offer: Offer | Non
     st.death_day[who[died]] = t[died]
     st.last[who] = t
     st.n_orders[who] += 1
-    ev.add(cust=who, t=t, channel=chan, coupon_issued=issued, free_drink=free, offer=used,
+    ev.add(cust=who, t=t, channel=chan, target=target, coupon_issued=issued, free_drink=free, offer=used,
            ticket=has, topic=topic, resolve_days=days, satisfaction=sat, died=died)
 
 
@@ -238,9 +262,10 @@ def simulate_buying(rng: np.random.Generator, st: BuyerState, truth, day_factor:
     n = len(st.lam)
     # First purchases (sign-up): never followed by dropout from the BG/NBD process.
     first = np.argsort(st.start, kind="stable")
-    chan0 = first_channel[first] if first_channel is not None else _channel(
-        rng, st, first, st.start[first])
-    _purchase(rng, st, ev, first, st.start[first], chan0, None, truth, repeat=False)
+    target0 = order_targets(rng, st, first, truth)
+    chan0 = first_channel[first] if first_channel is not None else choose_channel(
+        rng, st.life[first], target0)
+    _purchase(rng, st, ev, first, st.start[first], chan0, target0, None, truth, repeat=False)
     st.n_orders[:] = 1
     t = st.start.copy()
     bound_lam = st.lam / 7 * day_factor.max() * wk.max(axis=1)[st.life] * goal.max()
@@ -268,8 +293,10 @@ def simulate_buying(rng: np.random.Generator, st: BuyerState, truth, day_factor:
             keep = rng.random(len(who)) * rate_hi[inside] < rate
             buyers, tb = who[keep], t_new[keep]
             if len(buyers):
-                chan = _channel(rng, st, buyers, tb)
-                _purchase(rng, st, ev, buyers, tb, chan, offer, truth, repeat=True)
+                target = order_targets(rng, st, buyers, truth)
+                chan = choose_channel(rng, st.life[buyers], target, tb,
+                                      st.no_phone_until[buyers])
+                _purchase(rng, st, ev, buyers, tb, chan, target, offer, truth, repeat=True)
             who = who[st.alive[who]]
         lo = hi
     return ev.frame()

@@ -78,7 +78,7 @@ def _buyers(rng, truth, signup_day, channel, region, first_time=None):
     start = signup_day + (first_time if first_time is not None
                           else 0.3 + 0.6 * rng.random(len(signup_day)))
     st = BuyerState(lam=latent["lam"].to_numpy(), p=latent["p"].to_numpy(), start=start,
-                    life=life, mix=P.channel_mix(rng, life, latent["nu"].to_numpy()),
+                    life=life, nu=latent["nu"].to_numpy(),
                     no_phone_until=np.full(len(start), -np.inf))
     return cust, latent, st
 
@@ -124,8 +124,9 @@ def simulate_harbor(variant: int | None = None) -> dict[str, pd.DataFrame]:
 
     rng = rng_for(variant, "signups")
     signup = P.organic_signups(rng, S.N_ORGANIC, end - 1)
-    n_push = rng.poisson(truth.push_signups_per_week / 7 * rise.sum())
-    push_days = np.sort(rng.choice(n_days, p=rise / rise.sum(), size=n_push))
+    lift = rise[:end]  # sign-ups the push adds, on the days of the data
+    n_push = rng.poisson(truth.push_signups_per_week / 7 * lift.sum())
+    push_days = np.sort(rng.choice(end, p=lift / lift.sum(), size=n_push))
     org_channel = rng.choice(S.ORGANIC_CHANNELS, p=S.ORGANIC_CHANNEL_WEIGHTS, size=len(signup))
     conv = np.flatnonzero(sale_day >= 0)
     signup_all = np.concatenate([signup, push_days, sale_day[conv]])
@@ -151,7 +152,9 @@ def simulate_harbor(variant: int | None = None) -> dict[str, pd.DataFrame]:
     # The phone line during the push: existing customers' orders and spot callers.
     rng = rng_for(variant, "phone-line")
     w0, w1 = day_of(S.MEDIA_START), day_of(S.MEDIA_START) + 7 * S.MEDIA_WEEKS
-    in_window = (ev["channel"] == 2) & (ev["t"] >= w0) & (ev["t"] < w1)
+    # Inbound orders only: a first order agreed on an outbound sales call is not on the line.
+    repeat = np.arange(len(ev["t"])) >= len(st.lam)  # first purchases are recorded first
+    in_window = repeat & (ev["channel"] == 2) & (ev["t"] >= w0) & (ev["t"] < w1)
     line = M.phone_line(rng, truth, spots, staff, ev["t"][in_window])
     calls = line["calls"]
     ev_idx = np.flatnonzero(in_window)
@@ -279,7 +282,7 @@ def _orders(rng, truth, events, allc, lat, retention, prospect_idx, new_of_old, 
     life = lat["life"].to_numpy()
     taste = np.where(rng.random(len(life)) < 0.75, life, rng.integers(0, len(S.TASTES),
                                                                      len(life)))
-    items = B.baskets(rng, orders, taste, lat["nu"].to_numpy(), truth)
+    items = B.baskets(rng, orders, taste, events["target"])
     offer = retention.offer_value(events["offer"])
     quantity, value = B.order_totals(items, n)
     discount = np.minimum(B.discounts(items, orders, offer), value)

@@ -226,17 +226,3 @@ def customers(rng: np.random.Generator, truth, signup: np.ndarray, channel: np.n
     })
     latent = pd.DataFrame({"lam": lam, "p": p, "nu": nu, "life": life_idx})
     return table, latent
-
-
-def channel_mix(rng: np.random.Generator, life: np.ndarray, nu: np.ndarray) -> np.ndarray:
-    """Each customer's cumulative channel probabilities (cafe, web, phone).
-
-    Lifestyle sets the mix; big spenders (low ``nu``) lean a little to the web
-    shop, where orders are larger.
-    """
-    mix = S.CHANNEL_MIX[life].copy()
-    tilt = np.clip(0.08 * zscore(-np.log(nu)) + rng.normal(0, 0.05, len(nu)), -0.15, 0.15)
-    shift = np.clip(tilt, -mix[:, 1], mix[:, 0] - 0.02)
-    mix[:, 0] -= shift
-    mix[:, 1] += shift
-    return np.cumsum(mix, axis=1)

@@ -57,15 +57,13 @@ WEEKDAY_FACTOR = np.array([
     [0.95, 0.95, 0.95, 0.95, 1.00, 1.10, 1.10],
     [0.80, 0.80, 0.85, 0.90, 1.10, 1.35, 1.20],
 ])
-# Share of each lifestyle's orders by channel (cafe, web, phone).
 CHANNELS = ["cafe", "web", "phone"]
-CHANNEL_MIX = np.array([
-    [0.88, 0.10, 0.02],
-    [0.62, 0.34, 0.04],
-    [0.90, 0.08, 0.02],
-    [0.25, 0.62, 0.13],
-    [0.82, 0.12, 0.06],
-])
+# An order goes to the web shop or the phone line rather than a cafe when its
+# target value is well above the lifestyle's threshold (dollars; logistic with
+# this spread), so orders stocking up on beans are remote and cafe visits small.
+REMOTE_THRESHOLD = np.array([24.0, 15.0, 26.0, 10.0, 20.0])
+REMOTE_SPREAD = 3.0
+PHONE_SHARE = np.array([0.15, 0.12, 0.15, 0.22, 0.45])  # of remote orders, by lifestyle
 ORGANIC_CHANNELS = ["cafe walk-in", "web search", "social media", "referral"]
 ORGANIC_CHANNEL_WEIGHTS = [0.45, 0.20, 0.15, 0.20]
 # Shift of the latent loyalty score by acquisition channel: positive = lower dropout.
@@ -87,14 +85,23 @@ FIRST_NAMES = (
     "Aisha Alex Amara Ana Ben Carlos Chen Chloe Dan David Elena Emma Farah Felix Grace "
     "Hana Ivan Jack James Jon Julia Kate Kenji Lara Leo Lina Lucas Maya Mei Mohammed "
     "Nadia Noah Olga Omar Priya Rafael Rosa Sam Sara Sofia Tariq Tom Uma Victor Wei "
-    "Yara Yusuf Zoe Ines Marta Pavel Nora Ravi Ali Eva Hugo Iris Oscar Ruth Theo"
+    "Yara Yusuf Zoe Ines Marta Pavel Nora Ravi Ali Eva Hugo Iris Oscar Ruth Theo "
+    "Adele Amir Anika Arjun Bianca Boris Camila Dara Diego Elif Emil Esther Fatima Gabriel "
+    "Hassan Helga Ibrahim Ingrid Jamal Jana Joao Kai Kamala Karim Laila Liam Lucia Malik "
+    "Mateo Mila Nadim Nikos Nina Obi Paula Petra Quentin Rania Rhea Rui Sana Selma Soren "
+    "Tanvi Tobias Valentina Vera Wanjiru Xavier Yasmin Yuki Zain Zara Ada Bruno Cleo Dmitri"
 ).split()
 LAST_NAMES = (
     "Adams Ahmed Baker Brown Castro Chen Costa Davies Dubois Evans Fischer Garcia Gray "
     "Hall Hughes Ito Jensen Kim Kowalski Lee Lopez Martin Meyer Moreau Murphy Nakamura "
     "Nguyen Novak Okafor Olsen Patel Perez Quinn Rossi Santos Schmidt Silva Smith Tanaka "
     "Taylor Walker Wang Weber White Wilson Young Zhang Ortiz Berg Haddad Lind Moretti "
-    "Reyes Sato Varga Kaur Mensah Diaz Fox Moss"
+    "Reyes Sato Varga Kaur Mensah Diaz Fox Moss "
+    "Abara Andersen Bauer Bianchi Campbell Carvalho Dalton Demir Eriksson Ferreira Gallagher "
+    "Gomez Hansen Hoffmann Ibrahim Ivanova Jovanovic Kaplan Kelly Khan Laine Larsen Lim "
+    "Maddox Medina Mendes Nilsson Novotny O'Brien Owusu Park Petrov Popescu Ramos Richter "
+    "Romero Sanchez Shah Sorensen Suzuki Toth Turner Vargas Vogel Ward Yilmaz Zimmer Alvarez "
+    "Byrne Cohen Dimitrov Eze Farouk Grant Horvat Jones"
 ).split()
 NICKNAMES = {"James": "Jim", "Jon": "John", "Kate": "Katherine", "Alex": "Alexander",
              "Sam": "Samantha", "Ben": "Benjamin", "Dan": "Daniel", "Tom": "Thomas",
@@ -222,7 +229,7 @@ class HarborTruth:
 
 
 # Exposure lifts of the lead chance, waves 1 to 6 (rising, then flattening).
-EXPOSURE_LIFT = np.array([1.0, 1.6, 1.9, 2.0, 1.9, 1.7])
+EXPOSURE_LIFT = np.array([1.0, 1.6, 1.8, 1.8, 1.6, 1.4])
 SOURCE_LEAD_FACTOR = {"enquiry": 1.0, "free sample": 1.25, "newsletter sign-up": 0.45,
                       "site visit": 0.25, "purchased list": 0.12}
 INTEREST_LEAD_FACTOR = {"cafe drinks": 0.8, "beans at home": 1.5, "gifts": 0.7,
@@ -261,10 +268,10 @@ SPOT_GRP_RANGE = (6.0, 14.0)
 GRPS_PER_SPOT = 10.0
 SPOT_SLOT_SHARES = {"day": 0.62, "dinner": 0.28, "late": 0.10}
 # Agents on the phone line by hour (0-23), weekdays and weekends.
-# Lean in the daytime (two agents, three over lunch), one agent from 18:00 to closing.
-WEEKDAY_AGENTS = [0] * 8 + [1, 2, 2, 2, 3, 3, 2, 2, 2, 2, 1, 1, 1] + [0] * 3
+# Lean in the daytime (two agents from 09:00 to 18:00), one from 18:00 to closing.
+WEEKDAY_AGENTS = [0] * 8 + [1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1] + [0] * 3
 WEEKEND_AGENTS = [0] * 9 + [1] * 8 + [0] * 7
-ENQUIRY_CALLS_PER_AGENT_HOUR = 1.6  # calls that are not orders (questions, tickets, trade)
+ENQUIRY_CALLS_PER_AGENT_HOUR = 2.6  # calls that are not orders (questions, tickets, trade)
 CALLBACK_MINUTES = (10, 90)  # a customer whose order call was lost tries again this later
 
 # --------------------------------------------------------------------------- service

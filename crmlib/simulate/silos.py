@@ -22,8 +22,9 @@ The mess is simulated, each kind at a rate named in :data:`SILO_SETTINGS`:
   loyalty card, a second phone-order record, a second entry on the list.
 
 Every table draws from its own stream (``silos/<table>``), so changing one
-table's story leaves the others alone; ``erasure_requests`` also reads the
-marketing list (people on the list who are not customers ask to be removed).
+table's story leaves the others alone. Two tables also read another one:
+``coupons`` carry the loyalty card in use on the day, and ``erasure_requests``
+include people on the marketing list who are not customers.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ SILO_SETTINGS: dict[str, float] = {
     "space_mess": 0.10,  # a typed field with stray leading or trailing spaces
     "nickname": 0.15,  # a first name given as a nickname or long form, where one exists
     "name_typo": 0.03,  # a name with one typo
+    "email_typo_in_domain": 0.25,  # share of e-mail typos that fall in the domain
     "phone_restyle": 0.30,  # a phone number written without dashes or with spaces
     "phone_typo": 0.02,  # a phone number with two digits swapped
     "address_abbrev": 0.35,  # Street/Road/Avenue/Lane written St/Rd/Ave/Ln
@@ -81,9 +83,12 @@ SILO_SETTINGS: dict[str, float] = {
     "coupons.email_typo": 0.04,
     # --- marketing_list ---------------------------------------------------------------
     "marketing_list.news_share": 0.50,  # customers who signed up for news
-    "marketing_list.duplicate": 0.10,  # of those, signed up again later (event, new address)
+    "marketing_list.duplicate": 0.10,  # of those, signed up again later at an event
+    "marketing_list.again_other_email": 0.50,  # such a second entry has the other address
     "marketing_list.prospect_share": 0.60,  # prospects who left an address
     "marketing_list.suspect_ratio": 0.15,  # bought-in names per customer
+    "marketing_list.suspect_other_names": 0.60,  # a bought-in first or last name from
+    # the list's own pool rather than the customers' names (each part on its own)
     "marketing_list.customers_on_bought_list": 0.03,  # customers also on the bought list
     "marketing_list.email_typo": 0.03,
     "marketing_list.region_missing": 0.08,
@@ -120,7 +125,7 @@ SILO_SCHEMAS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
         {"request_id": "int", "received_date": "date", "email": "str", "first_name": "str",
          "last_name": "str"}, ("request_id",)),
     "silo_links": (
-        {"source": "str", "record_id": "str", "customer_id": "int?"}, ("source", "record_id")),
+        {"source": "str", "record_id": "str", "customer_id": "int"}, ("source", "record_id")),
 }
 
 # Other forms of a first name that people give (nickname or long form).
@@ -143,6 +148,16 @@ NICKNAMES: dict[str, tuple[str, ...]] = {
 }
 NEW_EMAIL_DOMAINS = ("inbox.example", "mailbox.example", "post.example", "fastmail.example")
 BOUGHT_LIST_DOMAINS = ("list.example", "leads.example")
+# Names on the bought-in list that the customer base may not have.
+BOUGHT_LIST_FIRST_NAMES = (
+    "Abel Adele Agnes Albert Alice Arthur Beatrice Bruno Cecil Clara Cyril Daisy Edgar "
+    "Edith Elsie Ernest Flora Frank Gordon Harriet Herbert Ida Irene Jasper Lottie Mabel "
+    "Miles Nell Otto Percy Rupert Stella Una Vera Walter Wilma"
+).split()
+BOUGHT_LIST_LAST_NAMES = (
+    "Abbott Barlow Bishop Carver Dalton Ellis Finch Garner Hardy Holt Ingram Keane Lowe "
+    "Marsh Nash Osborne Payne Pike Rhodes Sharp Stone Thorne Vaughan Wade Webb Wells Yates"
+).split()
 STREETS = (
     "Anchor Bay Church Cedar Dockside Elm Ferry Foundry Garden Granary Harbour Hill "
     "Kiln Lantern Lighthouse Linden Maple Market Mill Mooring Oak Orchard Park Pier "
@@ -225,13 +240,14 @@ def _typo_where(rng: np.random.Generator, values: pd.Series, rate: float,
                 email: bool = False) -> tuple[pd.Series, np.ndarray]:
     """Put one typo into a share ``rate`` of the non-missing values.
 
-    E-mail addresses get a slip in the local part (swap, drop, double) or, a
-    quarter of the time, in the domain (``exmaple.com``). Returns the new
-    values and which rows were changed.
+    The slip is a swap, a drop or a doubling; in an e-mail address it falls in
+    the part before the ``@`` or, at rate ``email_typo_in_domain``, in the
+    domain (``exmaple.com``). Returns the new values and which rows changed.
     """
     n = len(values)
     hit = (rng.random(n) < rate) & values.notna().to_numpy()
-    u, kind, dkind = rng.random(n), rng.integers(0, 4 if email else 3, n), rng.integers(0, 3, n)
+    u, kind = rng.random(n), rng.integers(0, 3, n)
+    in_domain = email & (rng.random(n) < SILO_SETTINGS["email_typo_in_domain"])
     out = values.copy()
     if not hit.any():
         return out, hit
@@ -240,12 +256,11 @@ def _typo_where(rng: np.random.Generator, values: pd.Series, rate: float,
     length = np.strings.str_len(arr)
     if email:
         at = np.strings.find(arr, "@")
-        in_domain = kind[hit] == 3
-        lo = np.where(in_domain, at + 1, 0)
-        hi = np.where(in_domain, length, at)
-        k = np.where(in_domain, dkind[hit], kind[hit])
+        lo = np.where(in_domain[hit], at + 1, 0)
+        hi = np.where(in_domain[hit], length, at)
     else:
-        lo, hi, k = np.zeros_like(length), length, kind[hit]
+        lo, hi = np.zeros_like(length), length
+    k = kind[hit]
     vals = _obj(out)
     vals[hit] = _typo(sub, lo, hi, u[hit], k).to_numpy()
     return pd.Series(vals, index=values.index), hit
@@ -347,8 +362,10 @@ def _blank(rng: np.random.Generator, values: pd.Series, rate: float) -> pd.Serie
 
 def _day(values) -> pd.Series:
     """Dates as a ``datetime64[s]`` Series at midnight (index reset)."""
-    out = pd.Series(pd.to_datetime(np.asarray(values))).dt.floor("D")
-    return out.astype("datetime64[s]")
+    arr = np.asarray(values)
+    if arr.dtype.kind != "M":
+        arr = pd.to_datetime(arr).to_numpy()
+    return pd.Series(arr.astype("datetime64[D]").astype("datetime64[s]"))
 
 
 def _uniform_day(rng: np.random.Generator, start: pd.Series, end: pd.Timestamp) -> pd.Series:
@@ -490,15 +507,22 @@ def _with_duplicates(rng: np.random.Generator, first_pos: np.ndarray, first_day:
 def _first_by_channel(purchases: pd.DataFrame, ids: pd.Index
                       ) -> dict[str, tuple[np.ndarray, pd.Series]]:
     """For each channel, its customers (positions) and the day of their first order there."""
-    first = purchases.groupby(["channel", "customer_id"], sort=True)["date"].min()
-    pos = ids.get_indexer(first.index.get_level_values("customer_id"))
+    code, channels = pd.factorize(purchases["channel"])
+    pos = ids.get_indexer(purchases["customer_id"])
     if (pos < 0).any():
-        bad = first.index.get_level_values("customer_id")[pos < 0][0]
+        bad = purchases["customer_id"].to_numpy()[pos < 0][0]
         raise ValueError(f"purchases: customer_id {bad} is not in customers")
-    chan = first.index.get_level_values("channel").to_numpy(dtype=object)
-    day = _day(first.to_numpy())
-    return {c: (pos[chan == c], day[chan == c].reset_index(drop=True))
-            for c in ("cafe", "web", "phone")}
+    day = _day(purchases["date"]).to_numpy()
+    order = np.lexsort((day, pos, code))
+    code, pos, day = code[order], pos[order], day[order]
+    first = np.ones(len(code), bool)
+    first[1:] = (code[1:] != code[:-1]) | (pos[1:] != pos[:-1])
+    out = {}
+    for c in ("cafe", "web", "phone"):
+        k = channels.get_indexer([c])[0]
+        m = first & (code == k) if k >= 0 else np.zeros(len(code), bool)
+        out[c] = (pos[m], pd.Series(day[m]))
+    return out
 
 
 def _links(source: str, record_id: pd.Series, customer_id) -> pd.DataFrame:
@@ -515,7 +539,10 @@ def _web_accounts(rng, people, first_orders, end):
     pos, day, second = pos[order], day.iloc[order].reset_index(drop=True), second[order]
     n = len(pos)
     email = _email_at(rng, people, pos, day)
-    email = email.where(~second, people["new_email"].to_numpy()[pos])  # a new account
+    # a second account is opened with the address the first one does not use
+    new, old = people["new_email"].to_numpy()[pos], people["email"].to_numpy()[pos]
+    first_email = pd.Series(email.to_numpy()).groupby(pos).transform("first").to_numpy()
+    email = email.where(~second, np.where(first_email == new, old, new))
     first = _nicknames(rng, people["first_name"].iloc[pos].reset_index(drop=True),
                        s["nickname"])
     abbrev = rng.random(n) < s["address_abbrev"]
@@ -699,7 +726,7 @@ def _marketing_list(rng, people, prospects, ids, end, suspects=None):
                                np.zeros(len(bought), bool)])
     n_c = len(cust_pos)
     email = _email_at(rng, people, cust_pos, cust_day)
-    email = email.where(~(is_again & (rng.random(n_c) < 0.5)),
+    email = email.where(~(is_again & (rng.random(n_c) < s["marketing_list.again_other_email"])),
                         people["new_email"].to_numpy()[cust_pos])
     first = _nicknames(rng, people["first_name"].iloc[cust_pos].reset_index(drop=True),
                        s["nickname"])
@@ -735,8 +762,11 @@ def _marketing_list(rng, people, prospects, ids, end, suspects=None):
     else:
         # Bought-in suspects: names like the customers', addresses on the list's domains.
         n_sus = int(round(s["marketing_list.suspect_ratio"] * n_cust))
-        sf = rng.choice(people["first_name"].to_numpy(), n_sus)
-        sl = rng.choice(people["last_name"].to_numpy(), n_sus)
+        outside = rng.random((n_sus, 2)) < s["marketing_list.suspect_other_names"]
+        sf = np.where(outside[:, 0], rng.choice(np.array(BOUGHT_LIST_FIRST_NAMES, object), n_sus),
+                      rng.choice(people["first_name"].to_numpy(), n_sus))
+        sl = np.where(outside[:, 1], rng.choice(np.array(BOUGHT_LIST_LAST_NAMES, object), n_sus),
+                      rng.choice(people["last_name"].to_numpy(), n_sus))
         sdom = rng.choice(np.array(BOUGHT_LIST_DOMAINS, dtype=object), n_sus)
         sus_rows = pd.DataFrame({
             "email": _cat(np.strings.lower(sf.astype(str)), "_", np.strings.lower(sl.astype(str)),
@@ -861,14 +891,12 @@ def simulate_silos(rng_for: RngFor, customers: pd.DataFrame, purchases: pd.DataF
     ...     "signup_date": [d, d], "age": [30, 41]})
     >>> purchases = pd.DataFrame({"order_id": [1, 2], "customer_id": [1, 2],
     ...     "date": [d, d], "channel": ["web", "cafe"]})
-    >>> tickets = pd.DataFrame({"ticket_id": pd.Series([], dtype=int),
-    ...     "customer_id": pd.Series([], dtype=int), "opened_date": pd.Series([], "M8[s]"),
-    ...     "topic": pd.Series([], dtype=str), "resolved_date": pd.Series([], "M8[s]"),
-    ...     "satisfaction": pd.Series([], dtype="Int64"), "channel": pd.Series([], dtype=str)})
-    >>> coupons = pd.DataFrame({"coupon_id": pd.Series([], dtype=int),
-    ...     "customer_id": pd.Series([], dtype=int), "issued_date": pd.Series([], "M8[s]"),
-    ...     "expiry_date": pd.Series([], "M8[s]"), "redeemed_date": pd.Series([], "M8[s]"),
-    ...     "value": pd.Series([], dtype=float)})
+    >>> tickets = pd.DataFrame({"ticket_id": [1], "customer_id": [1], "opened_date": [d],
+    ...     "topic": ["late delivery"], "resolved_date": [d], "channel": ["web"],
+    ...     "satisfaction": pd.array([4], dtype="Int64")})
+    >>> coupons = pd.DataFrame({"coupon_id": [1], "customer_id": [2], "issued_date": [d],
+    ...     "expiry_date": [d + pd.Timedelta(days=60)], "redeemed_date": [pd.NaT],
+    ...     "value": [4.0]})
     >>> prospects = pd.DataFrame({"prospect_id": [1], "first_name": ["Omar"],
     ...     "last_name": ["Haddad"], "email": ["oh@example.com"], "region": ["Old Town"],
     ...     "first_seen": [d], "customer_id": pd.array([pd.NA], dtype="Int64")})
@@ -876,8 +904,11 @@ def simulate_silos(rng_for: RngFor, customers: pd.DataFrame, purchases: pd.DataF
     ...                        pd.Timestamp("2025-12-31"))
     >>> sorted(silos) == sorted(SILO_SCHEMAS)
     True
-    >>> len(silos["web_accounts"]) >= 1 and len(silos["loyalty_cards"]) >= 1
-    True
+    >>> links = silos["silo_links"]
+    >>> links.loc[links["source"] == "service_tickets", ["record_id", "customer_id"]].values
+    array([['1', 1]], dtype=object)
+    >>> sorted(links["customer_id"].unique().tolist())  # the prospect who never bought: no row
+    [1, 2]
     """
     needed = {
         "customers": (customers, ["customer_id", "first_name", "last_name", "email", "phone",
