@@ -334,10 +334,10 @@ def test_erasure_requests(silos, inputs):
 
 
 def test_settings_are_rates_and_documented():
-    text = (ROOT / "datasets" / "README_silos.md").read_text()
+    text = (ROOT / "datasets" / "README.md").read_text()
     for name, value in SILO_SETTINGS.items():
         assert 0 <= value <= 1, name
-        assert f"`{name}`" in text, f"{name} is not documented in datasets/README_silos.md"
+        assert f"`{name}`" in text, f"{name} is not documented in datasets/README.md"
     for table, (columns, _) in SILO_SCHEMAS.items():
         assert f"### {table}" in text, table
         for col in columns:

@@ -415,7 +415,8 @@ def test_02_sbg_recovers_the_subscriptions_truth():
 
     def neg(theta):
         a, b = np.exp(theta)
-        # P(cancel after t months) = B(a+1, b+t-1)/B(a,b); P(still paying after t) = B(a, b+t)/B(a,b)
+        # P(cancel after t months) = B(a+1, b+t-1)/B(a,b);
+        # P(still paying after t months) = B(a, b+t)/B(a,b)
         ll = np.where(cancelled, special.betaln(a + 1, b + months - 1),
                       special.betaln(a, b + months)) - special.betaln(a, b)
         return -ll.sum()

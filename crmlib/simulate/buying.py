@@ -222,8 +222,8 @@ def _purchase(rng, st: BuyerState, ev: _Events, who, t, chan, target, offer: Off
     st.death_day[who[died]] = t[died]
     st.last[who] = t
     st.n_orders[who] += 1
-    ev.add(cust=who, t=t, channel=chan, target=target, coupon_issued=issued, free_drink=free, offer=used,
-           ticket=has, topic=topic, resolve_days=days, satisfaction=sat, died=died)
+    ev.add(cust=who, t=t, channel=chan, target=target, coupon_issued=issued, free_drink=free,
+           offer=used, ticket=has, topic=topic, resolve_days=days, satisfaction=sat, died=died)
 
 
 def simulate_buying(rng: np.random.Generator, st: BuyerState, truth, day_factor: np.ndarray,

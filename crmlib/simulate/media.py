@@ -81,11 +81,18 @@ def tv_spots(rng: np.random.Generator) -> pd.DataFrame:
                            rng.integers(20 * 60 + 30, 21 * 60 + 30, n))
         rows.append(pd.DataFrame({"day": day, "minute": minute,
                                   "region": rng.choice(S.REGIONS, p=S.REGION_WEIGHTS, size=n),
-                                  "grp": np.round(rng.uniform(*S.SPOT_GRP_RANGE, n), 1)}))
+                                  "grp": np.round(_slot_grp(rng, slot), 1)}))
     spots = pd.concat(rows).sort_values(["day", "minute"], kind="stable", ignore_index=True)
     spots.insert(0, "spot_id", np.arange(1, len(spots) + 1))
     spots["cost"] = np.round(spots["grp"] * S.COST_PER_GRP["tv"], 2)
     return spots
+
+
+def _slot_grp(rng, slot: np.ndarray) -> np.ndarray:
+    """Rating points of each airing, from its slot's range."""
+    lo = np.array([S.SPOT_GRP_RANGE[x][0] for x in slot])
+    hi = np.array([S.SPOT_GRP_RANGE[x][1] for x in slot])
+    return lo + (hi - lo) * rng.random(len(slot))
 
 
 def staffing() -> pd.DataFrame:
@@ -136,7 +143,10 @@ def phone_line(rng: np.random.Generator, truth, spots: pd.DataFrame, staff: pd.D
     # Existing customers' orders, at a time of day when the line is open.
     order_t = _open_time(rng, np.floor(order_day).astype(np.int64) - start)
     # Enquiries: questions about orders, deliveries and the loyalty card.
-    lam = agents * S.ENQUIRY_CALLS_PER_AGENT_HOUR
+    hour = np.arange(len(agents)) % 24
+    lam = np.where(agents > 0, np.where((hour >= 9) & (hour < 17),
+                                        S.ENQUIRY_CALLS_PER_HOUR["day"],
+                                        S.ENQUIRY_CALLS_PER_HOUR["other"]), 0.0)
     n_enq = rng.poisson(lam)
     enq_t = np.repeat(np.arange(len(lam)), n_enq) * 3600.0 + rng.random(n_enq.sum()) * 3600
     # Spot-driven callers: a burst after each airing.

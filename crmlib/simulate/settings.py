@@ -220,7 +220,7 @@ class HarborTruth:
     push_order_lift: float = 0.12  # extra purchase rate of existing customers at full awareness
     push_signups_per_week: float = 110.0  # extra web sign-ups a week at full awareness
     # Call centre.
-    calls_per_spot_grp: float = 1.6
+    calls_per_spot_grp: float = 1.0
     spot_caller_orders: float = 0.55  # share of spot-driven callers who would order
     mean_handle_minutes: float = 5.0
     mean_patience_minutes: float = 3.0
@@ -264,14 +264,18 @@ MEDIA_PLAN = {  # medium: GRPs in each of the 12 weeks (front-loaded)
 }
 COST_PER_GRP = {"tv": 40.0, "radio": 15.0, "digital": 10.0, "print": 20.0}
 AWARENESS_SAMPLE = 400
-SPOT_GRP_RANGE = (6.0, 14.0)
-GRPS_PER_SPOT = 10.0
+# Rating points one airing delivers, by slot: few viewers in the daytime, most at
+# dinner time (prime time), fewer late in the evening.
+SPOT_GRP_RANGE = {"day": (3.0, 6.0), "dinner": (9.0, 15.0), "late": (6.0, 10.0)}
+GRPS_PER_SPOT = 7.0  # airings bought per week = the week's TV GRPs / this
 SPOT_SLOT_SHARES = {"day": 0.62, "dinner": 0.28, "late": 0.10}
 # Agents on the phone line by hour (0-23), weekdays and weekends.
 # Lean in the daytime (two agents from 09:00 to 18:00), one from 18:00 to closing.
 WEEKDAY_AGENTS = [0] * 8 + [1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1] + [0] * 3
 WEEKEND_AGENTS = [0] * 9 + [1] * 8 + [0] * 7
-ENQUIRY_CALLS_PER_AGENT_HOUR = 2.6  # calls that are not orders (questions, tickets, trade)
+# Calls that are not orders (questions about deliveries, tickets, the card, trade):
+# per hour while the line is open, more in the daytime (09:00-17:00).
+ENQUIRY_CALLS_PER_HOUR = {"day": 4.0, "other": 1.5}
 CALLBACK_MINUTES = (10, 90)  # a customer whose order call was lost tries again this later
 
 # --------------------------------------------------------------------------- service
