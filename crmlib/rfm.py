@@ -13,14 +13,33 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.utils import check_scalar
 
 from crmlib.checks import require_columns
 
 SEGMENTS = ["Champions", "Loyal", "Promising", "Needs attention", "At risk", "Hibernating"]
 
 
+def _day(value, name: str) -> pd.Timestamp:
+    """A date-like argument as a day (midnight, local calendar, no time zone)."""
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{name}={value!r}: cannot read it as a date") from err
+    if ts is pd.NaT:
+        raise ValueError(f"{name}={value!r}: cannot read it as a date")
+    return (ts.tz_localize(None) if ts.tzinfo is not None else ts).normalize()
+
+
 def _check_transactions(tx: pd.DataFrame, customer: str, date: str,
                         amount: str | None) -> pd.DataFrame:
+    """The columns used, checked, with dates reduced to days.
+
+    Both views of a purchase log count whole days: a purchase at 14:00 on
+    ``as_of`` or ``calibration_end`` belongs to that day. Time-zone-aware
+    dates are read on their own local calendar (the day the customer saw),
+    then the time zone is dropped.
+    """
     cols = {"customer": customer, "date": date}
     if amount is not None:
         cols["amount"] = amount
@@ -29,11 +48,14 @@ def _check_transactions(tx: pd.DataFrame, customer: str, date: str,
     if out[customer].isna().any():
         raise ValueError(f"customer={customer!r}: missing customer ids in tx")
     try:
-        out[date] = pd.to_datetime(out[date])
+        days = pd.to_datetime(out[date])
     except (ValueError, TypeError) as err:
         raise ValueError(f"date={date!r}: cannot read the column as dates: {err}") from err
-    if out[date].isna().any():
+    if days.isna().any():
         raise ValueError(f"date={date!r}: missing dates in tx")
+    if days.dt.tz is not None:
+        days = days.dt.tz_localize(None)  # local wall time, as the customer saw it
+    out[date] = days.dt.normalize()
     if amount is not None:
         if not pd.api.types.is_numeric_dtype(out[amount]):
             raise ValueError(f"amount={amount!r}: the column is not numeric")
@@ -55,14 +77,16 @@ def rfm_table(tx: pd.DataFrame, customer: str = "customer_id", date: str = "date
     customer, date, amount : str
         Column names in ``tx``.
     as_of : date-like, optional
-        The day the table describes; purchases after it are ignored. Defaults
-        to the day after the last purchase in ``tx``.
+        The day the table describes; purchases on it (at any time of day)
+        count, purchases after it are ignored. Defaults to the day after the
+        last purchase in ``tx``.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by customer, with ``recency`` (whole days from the last
-        purchase to ``as_of``), ``frequency`` (number of purchases),
+        purchase to ``as_of``: RFM's recency, time *since* the last purchase,
+        unlike the BTYD recency of :func:`btyd_summary`), ``frequency`` (number of purchases),
         ``monetary`` (total spend) and ``avg_spend`` (spend per purchase).
 
     Examples
@@ -76,7 +100,7 @@ def rfm_table(tx: pd.DataFrame, customer: str = "customer_id", date: str = "date
     2                 20          1       5.0        5.0
     """
     tx = _check_transactions(tx, customer, date, amount)
-    as_of = tx[date].max() + pd.Timedelta(days=1) if as_of is None else pd.Timestamp(as_of)
+    as_of = tx[date].max() + pd.Timedelta(days=1) if as_of is None else _day(as_of, "as_of")
     tx = tx[tx[date] <= as_of]
     if tx.empty:
         raise ValueError(f"as_of={as_of.date()}: no purchases on or before it")
@@ -133,10 +157,15 @@ def rfm_scores(rfm: pd.DataFrame, q: int = 5, ties: str = "together") -> pd.Data
     At risk (R <= 2, F >= 3) and Hibernating (R <= 2, F <= 2), with the
     thresholds scaled to q.
     """
-    require_columns(rfm, {"rfm": "recency", "frequency": "frequency", "monetary": "monetary"},
-                   "rfm")
-    if not isinstance(q, (int, np.integer)) or q < 2:
-        raise ValueError(f"q must be an integer >= 2, got {q!r}")
+    if not isinstance(rfm, pd.DataFrame):
+        raise ValueError(f"rfm must be a pandas DataFrame, got {type(rfm).__name__}")
+    missing = [c for c in ("recency", "frequency", "monetary") if c not in rfm.columns]
+    if missing:
+        raise ValueError(f"rfm: missing column(s) {', '.join(map(repr, missing))}; pass the "
+                         f"output of rfm_table (columns: {list(rfm.columns)})")
+    if rfm.empty:
+        raise ValueError("rfm is empty")
+    check_scalar(q, "q", (int, np.integer), min_val=2)
     if ties not in ("together", "split"):
         raise ValueError(f"ties must be 'together' or 'split', got {ties!r}")
     out = rfm.copy()
@@ -170,7 +199,7 @@ def breakeven_response_rate(cost_per_contact: float, profit_per_response: float)
 
     Examples
     --------
-    >>> breakeven_response_rate(0.85, 40.0)
+    >>> round(breakeven_response_rate(0.85, 40.0), 5)  # 85 cents against $40
     0.02125
     """
     for name, v in [("cost_per_contact", cost_per_contact),
@@ -250,7 +279,8 @@ def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: 
     -------
     pandas.DataFrame
         Indexed by customer: ``frequency`` (repeat purchase days in the
-        calibration period), ``recency`` (first to last purchase), ``T``
+        calibration period), ``recency`` (first to last purchase: the BTYD
+        recency, unlike RFM's time since the last purchase), ``T``
         (first purchase to ``calibration_end``), ``monetary_value`` (mean
         spend of the repeat purchase days, 0 without repeats); with
         ``observation_end`` also ``frequency_holdout``,
@@ -269,8 +299,8 @@ def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: 
     if unit not in _UNITS:
         raise ValueError(f"unit must be 'W' or 'D', got {unit!r}")
     tx = _check_transactions(tx, customer, date, amount)
-    cal_end = pd.Timestamp(calibration_end)
-    obs_end = None if observation_end is None else pd.Timestamp(observation_end)
+    cal_end = _day(calibration_end, "calibration_end")
+    obs_end = None if observation_end is None else _day(observation_end, "observation_end")
     if obs_end is not None and obs_end <= cal_end:
         raise ValueError(f"observation_end ({obs_end.date()}) must be after "
                          f"calibration_end ({cal_end.date()})")

@@ -120,3 +120,27 @@ def test_response_rises_with_exposure_and_route_economics():
     assert econ.loc["sales visit", "cost_per_contact"] == 120
     assert (econ["cost_per_sale"] > econ["cost_per_lead"]).all()
     assert econ.loc["sales visit", "cost_per_sale"] > econ.loc["email", "cost_per_sale"]
+
+
+def test_route_economics_without_leads_or_sales_is_infinite():
+    contacts = pd.DataFrame({
+        "route": ["mail", "mail", "free", "free", "call"],
+        "cost": [2.0, 2.0, 0.0, 0.0, 5.0],
+        "responded": [True, False, False, False, True],
+        "sale": [True, False, False, False, False],
+    })
+    econ = route_economics(contacts, "route", "cost")
+    assert econ.loc["mail", "cost_per_sale"] == 4.0
+    # No lead or no sale: cost per lead or sale is infinite, whatever the cost.
+    assert np.isposinf(econ.loc["free", "cost_per_lead"])
+    assert np.isposinf(econ.loc["free", "cost_per_sale"])
+    assert np.isposinf(econ.loc["call", "cost_per_sale"])
+    assert econ.loc["call", "cost_per_lead"] == 5.0
+
+
+def test_awareness_fit_without_anyone_aware_warns():
+    from sklearn.exceptions import ConvergenceWarning
+
+    grps = np.r_[np.full(8, 100.0), np.zeros(8)]
+    with pytest.warns(ConvergenceWarning):
+        fit_awareness(grps, np.zeros(16), np.full(16, 400))
