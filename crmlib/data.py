@@ -26,7 +26,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "datasets"
+
+def _find_data_dir() -> Path:
+    """The ``datasets`` folder: inside the installed package, else the repository's.
+
+    A regular install (``pip install <path or git URL>``) carries the data as
+    ``crmlib/datasets`` (pyproject.toml maps the repository's ``datasets/``
+    there); an editable install or a checkout uses ``datasets/`` beside ``crmlib/``.
+    """
+    package = Path(__file__).resolve().parent
+    inside = package / "datasets"
+    if (inside / "harbor").is_dir() or (inside / "cdnow").is_dir():
+        return inside
+    return package.parent / "datasets"
+
+
+DATA_DIR = _find_data_dir()
 CHECKSUMS = "CHECKSUMS"
 
 

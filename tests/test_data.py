@@ -126,6 +126,7 @@ def test_checksums_verify():
     assert verify_checksums() == []
 
 
+@pytest.mark.slow  # simulates all of Harbor Coffee
 def test_rebuild_is_byte_for_byte(tmp_path, repo):
     written = build_harbor(tmp_path)
     assert len(written) == len(HARBOR)
@@ -307,6 +308,7 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
 
 
+@pytest.mark.slow  # simulates all of Harbor Coffee
 def test_cli_build_into_folder_then_verify(tmp_path, capsys):
     (tmp_path / "cdnow").mkdir()
     assert cli.main(["data", "build", "--dir", str(tmp_path)]) == 0

@@ -1,12 +1,30 @@
-"""`make lab` serves JupyterLab with the first lesson open."""
+"""`make lab` serves JupyterLab with the first lesson open.
+
+The test runs the Makefile's own ``jupyter lab`` command line (read with
+``make -n``) with the running interpreter's ``jupyter``, so it checks what
+``make lab`` does without building a ``.venv``.
+"""
 
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
 import urllib.request
 
 import pytest
-from conftest import free_port, serve, stop
+from support import executable, free_port, serve, stop
+
+
+def make_lab_command(repo, extra: str) -> list[str]:
+    """The command `make lab` runs, with this interpreter's jupyter."""
+    out = subprocess.run(["make", "-n", "--no-print-directory", "lab", f"LAB_ARGS={extra}"],
+                         cwd=repo, capture_output=True, text=True, check=True).stdout
+    out = out.replace("\\\n", " ")  # recipe lines continued with a backslash
+    line = next(ln for ln in out.splitlines() if "jupyter lab" in ln)
+    cmd = shlex.split(line)
+    assert cmd[0].endswith("/jupyter") and cmd[1] == "lab", line
+    return [executable("jupyter"), *cmd[1:]]
 
 
 @pytest.fixture
@@ -15,8 +33,8 @@ def lab(repo):
     args = (f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.port_retries=0 "
             f"--IdentityProvider.token={token}")
     base = f"http://127.0.0.1:{port}"
-    proc = serve(["make", "--no-print-directory", "lab", f"LAB_ARGS={args}"],
-                 f"{base}/api/status?token={token}", repo, timeout=90)
+    proc = serve(make_lab_command(repo, args), f"{base}/api/status?token={token}", repo,
+                 timeout=90)
     try:
         yield base, token
     finally:
