@@ -293,8 +293,16 @@ def test_wrong_number_of_cdnow_fields(data_dir):
         load_cdnow("sample", data_dir=data_dir)
 
 
-def test_dataset_error_is_a_value_error():
-    assert issubclass(DatasetError, ValueError)
+def test_dataset_error_is_caught_as_a_value_error_with_its_facts(data_dir):
+    # Code that guards against bad input with `except ValueError` must catch it.
+    (data_dir / "harbor" / "products.csv").write_text("product_id,name,category\n1,,Tea\n")
+    try:
+        load_harbor("products", data_dir=data_dir)
+    except ValueError as err:
+        caught = err
+    assert isinstance(caught, DatasetError)
+    assert (caught.column, caught.line) == ("name", 2)
+    assert caught.path == str(data_dir / "harbor" / "products.csv")
 
 
 def test_atomic_write_keeps_old_file_on_failure(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -60,13 +62,33 @@ def test_bgnbd_expected_purchases(bgnbd):
     assert round(float(bgnbd.expected_purchases(39, 2, 30.43, 38.86)[0]), 3) == 1.226
 
 
-def test_bgnbd_holdout_forecast(bgnbd, summary):
-    conditional = bgnbd.expected_purchases(39, summary["frequency"], summary["recency"],
+def _holdout_forecasts(model, summary) -> tuple[float, float]:
+    """Repeat purchases in weeks 40-78: conditional on each history, and for the cohort."""
+    conditional = model.expected_purchases(39, summary["frequency"], summary["recency"],
                                            summary["T"]).sum()
     T = summary["T"].to_numpy()
-    cohort = np.sum(bgnbd.expected_purchases_new(T + 39) - bgnbd.expected_purchases_new(T))
-    for forecast in (conditional, cohort):
-        assert 1650 <= forecast <= 1670
+    cohort = np.sum(model.expected_purchases_new(T + 39) - model.expected_purchases_new(T))
+    return float(conditional), float(cohort)
+
+
+def test_bgnbd_holdout_forecast_follows_from_the_published_parameters(bgnbd, summary):
+    # The paper prints r, alpha, a, b to three decimals and plots (does not print) the
+    # holdout forecast; SYLLABUS.md's "about 1,650-1,670" is read off that plot. So the
+    # expectation is computed from the printed parameters: every parameter vector that
+    # rounds to them (the corners of the +-0.0005 box) gives the range of forecasts the
+    # paper is consistent with, and the course's fit must forecast inside it.
+    printed = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    corners = []
+    for signs in itertools.product((-1, 1), repeat=4):
+        m = BetaGeo()
+        m.params_ = {k: v + 0.0005 * sgn for (k, v), sgn in zip(printed.items(), signs)}
+        corners.append(_holdout_forecasts(m, summary))
+    low, high = np.min(corners, axis=0), np.max(corners, axis=0)
+    ours = _holdout_forecasts(bgnbd, summary)
+    for value, lo, hi in zip(ours, low, high):
+        assert lo <= value <= hi
+    # Both forecasts fall short of the 1,882 repeat purchases that happened.
+    assert max(high) < summary["frequency_holdout"].sum() == 1882
 
 
 def test_gamma_gamma(gamma_gamma, summary):
