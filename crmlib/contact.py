@@ -10,7 +10,7 @@ from scipy import optimize, signal, special
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from crmlib.checks import require_columns
+from crmlib.checks import check_count, require_columns
 
 
 # --------------------------------------------------------------------------- response
@@ -262,8 +262,7 @@ def _load(arrival_rate, handle_time, agents) -> float:
         raise ValueError(f"arrival_rate must be a non-negative number, got {arrival_rate!r}")
     if not (np.isfinite(handle_time) and handle_time > 0):
         raise ValueError(f"handle_time must be a positive number, got {handle_time!r}")
-    if isinstance(agents, bool) or not isinstance(agents, (int, np.integer)) or agents < 1:
-        raise ValueError(f"agents must be a positive integer, got {agents!r}")
+    check_count(agents, "agents")
     return arrival_rate * handle_time
 
 

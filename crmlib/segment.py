@@ -10,7 +10,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from crmlib.checks import require_columns
+from crmlib.checks import check_count, require_columns
 
 RUNGS = ["suspect", "prospect", "customer", "client", "advocate"]
 
@@ -50,8 +50,7 @@ def behaviour_features(purchases: pd.DataFrame, as_of, customer: str = "customer
 
 def segmentation_pipeline(k: int, seed: int = 0) -> Pipeline:
     """Standardise the features, then k-means with ``k`` clusters (10 restarts)."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
-        raise ValueError(f"k must be an integer >= 2, got {k!r}")
+    check_count(k, "k", min_val=2)
     return Pipeline([("scale", StandardScaler()),
                      ("kmeans", KMeans(n_clusters=k, n_init=10, random_state=seed))])
 
