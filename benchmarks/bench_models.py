@@ -6,14 +6,25 @@ ratios (reference time / crmlib time, so 5.0 means crmlib is five times
 faster) and the agreement of the results; asserts nothing.
 
 Usage: python benchmarks/bench_models.py [--scale-customers N] [--skip-scale]
+       [--skip-load] [--load-workers N]
+
+The load run repeats the BG/NBD comparison while this script keeps the machine
+busy with its own worker processes (half multi-threaded BLAS products, half
+pure-Python loops, as on a shared JupyterHub with installs, tests and kernels
+running), once with crmlib's fits on one BLAS thread (the default) and once
+with the BLAS library's own thread count.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import resource
+import signal
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 import warnings
@@ -21,6 +32,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+import crmlib.fitting
 from crmlib.clv import BetaGeo, GammaGamma
 from crmlib.data import load_cdnow
 from crmlib.rfm import btyd_summary
@@ -80,6 +92,54 @@ def bench_against_lifetimes(rows: list[dict]) -> None:
                  "agreement": f"max abs difference {worst:.2e} over 4 columns"})
 
 
+# Busy work for the load run: BLAS products on two threads, or a pure-Python loop.
+_BLAS_WORK = ("import os; os.environ['OPENBLAS_NUM_THREADS'] = '2'\n"
+              "import numpy as np\n"
+              "a = np.random.default_rng(0).random((600, 600))\n"
+              "while True: a = np.tanh(a @ a / 600)\n")
+_PYTHON_WORK = "x = 0\nwhile True: x = (x * 31 + 7) % 1000003\n"
+
+
+def start_load(workers: int) -> list[subprocess.Popen]:
+    """Start ``workers`` busy processes (alternately BLAS and pure Python)."""
+    procs = []
+    for i in range(workers):
+        code = _BLAS_WORK if i % 2 == 0 else _PYTHON_WORK
+        procs.append(subprocess.Popen([sys.executable, "-c", code], start_new_session=True))
+    time.sleep(2.0)  # let them get going
+    return procs
+
+
+def stop_load(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=10)
+
+
+def bench_under_load(rows: list[dict], workers: int) -> None:
+    """BG/NBD fit against lifetimes with the machine busy, one BLAS thread or the default."""
+    from lifetimes import BetaGeoFitter
+
+    sample = btyd_summary(load_cdnow("sample"), "1997-09-30")
+    f, r, T = sample["frequency"], sample["recency"], sample["T"]
+    load = start_load(workers)
+    try:
+        for threads, label in ((1, "one BLAS thread (default)"),
+                               (None, "BLAS library's own threads")):
+            crmlib.fitting.BLAS_THREADS = threads
+            t_ours, _ = timed(lambda: BetaGeo().fit(f, r, T), repeat=15)
+            t_ref, _ = timed(lambda: BetaGeoFitter(penalizer_coef=0.0).fit(f, r, T), repeat=7)
+            rows.append({"task": f"BG/NBD fit under load, {label}", "crmlib_s": t_ours,
+                         "reference": "lifetimes BetaGeoFitter", "reference_s": t_ref,
+                         "agreement": f"{workers} busy processes on {os.cpu_count()} cores"})
+    finally:
+        crmlib.fitting.BLAS_THREADS = 1
+        stop_load(load)
+
+
 def simulate_log(n_customers: int, seed: int = 0) -> pd.DataFrame:
     """A BG/NBD purchase log of ``n_customers`` over two years (vectorised)."""
     rng = np.random.default_rng(seed)
@@ -130,9 +190,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale-customers", type=int, default=1_000_000)
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--load-workers", type=int, default=4)
     args = parser.parse_args()
     rows: list[dict] = []
     bench_against_lifetimes(rows)
+    if not args.skip_load:
+        bench_under_load(rows, args.load_workers)
     if not args.skip_scale:
         bench_scale(rows, args.scale_customers)
     table = pd.DataFrame(rows)
