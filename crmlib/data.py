@@ -18,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from crmlib.atomic import write_atomic  # noqa: F401  (re-exported: crmlib.data.write_atomic)
 
 
 def _find_data_dir() -> Path:
@@ -417,20 +418,6 @@ def to_csv_text(table: pd.DataFrame, schema: Schema) -> str:
         if base in _DATE_FORMATS:
             out[col] = out[col].dt.strftime(_DATE_FORMATS[base])
     return out.to_csv(index=False, lineterminator="\n")
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --------------------------------------------------------------------------- loaders
