@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
@@ -255,3 +256,32 @@ def test_a_healthy_fit_does_not_warn(cdnow):
         g = GammaGamma().fit(rep["frequency"], rep["monetary_value"])
     assert m.converged_ and g.converged_
     assert all(np.isfinite(v) and v > 0 for v in m.standard_errors_.values())
+
+
+def test_series_in_series_out_on_the_customers_index(cdnow):
+    s, m, g = cdnow
+    s = s.iloc[:50]
+    e = m.expected_purchases(10, s["frequency"], s["recency"], s["T"])
+    assert isinstance(e, pd.Series) and e.index.equals(s.index)
+    np.testing.assert_allclose(e.to_numpy(), m.expected_purchases(
+        10, s["frequency"].to_numpy(), s["recency"].to_numpy(), s["T"].to_numpy()))
+    assert m.p_alive(s["frequency"], s["recency"], s["T"]).index.equals(s.index)
+    clv = customer_lifetime_value(m, g, s["frequency"], s["recency"], s["T"],
+                                  s["monetary_value"], horizon=10)
+    assert isinstance(clv, pd.Series) and clv.index.equals(s.index)
+
+
+def test_summary_table(cdnow):
+    _, m, _ = cdnow
+    table = m.summary()
+    assert list(table.index) == ["r", "alpha", "a", "b"]
+    for name, row in table.iterrows():
+        assert row["estimate"] == m.params_[name]
+        assert row["std_error"] == m.standard_errors_[name]
+        # The interval is symmetric in logs: its geometric mean is the estimate, and its
+        # half-width in logs is 1.96 standard errors of log(parameter) (se / estimate).
+        assert np.sqrt(row["ci_95_low"] * row["ci_95_high"]) == pytest.approx(row["estimate"])
+        assert np.log(row["ci_95_high"] / row["estimate"]) == pytest.approx(
+            1.96 * row["std_error"] / row["estimate"], rel=1e-3)
+    assert table.attrs == {"log_likelihood": m.loglik_, "n_customers": 2357,
+                           "converged": True}
