@@ -187,8 +187,14 @@ def defection_cut_effect(defection: float, profits, acquisition_cost: float = 0.
 
 
 def _period_ordinals(dates: pd.Series, freq: str) -> pd.Series:
-    """Whole periods since the epoch, so that differences count periods."""
-    periods = pd.to_datetime(dates).dt.to_period(freq)
+    """Whole periods since the epoch, so that differences count periods.
+
+    Time-zone-aware dates are read on their local calendar (as in :mod:`crmlib.rfm`).
+    """
+    dates = pd.to_datetime(dates)
+    if dates.dt.tz is not None:
+        dates = dates.dt.tz_localize(None)
+    periods = dates.dt.to_period(freq)
     return pd.Series(pd.PeriodIndex(periods).asi8, index=dates.index)
 
 

@@ -176,3 +176,17 @@ def test_sbg_published_fit_does_not_warn():
         warnings.simplefilter("error")
         m = ShiftedBetaGeometric().fit([1000, 631, 468, 382, 326, 289, 262, 241])
     assert m.converged_
+
+
+def test_cohort_table_reads_aware_dates_on_their_local_calendar():
+    import warnings
+
+    local = pd.to_datetime(["2025-01-31 23:30", "2025-02-01 00:30", "2025-03-15 12:00"])
+    naive = pd.DataFrame({"customer_id": [1, 2, 1], "date": local})
+    aware = naive.assign(date=local.tz_localize("America/Los_Angeles"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = cohort_table(aware)
+    pd.testing.assert_frame_equal(got, cohort_table(naive))
+    # Customer 1 joined in January (local time), customer 2 in February.
+    assert got.loc[pd.Period("2025-01", "M")].tolist() == [1, 0, 1]
