@@ -62,41 +62,75 @@ def bench_against_lifetimes(rows: list[dict]) -> None:
     ref_model = BetaGeo()
     ref_model.params_ = {k: float(ref_params[k]) for k in ("r", "alpha", "a", "b")}
     ref_ll = float(ref_model.loglik(f, r, T).sum())
-    rows.append({"task": "BG/NBD fit, CDNOW sample (2,357)", "crmlib_s": t_ours,
-                 "reference": "lifetimes BetaGeoFitter", "reference_s": t_ref,
-                 "agreement": f"LL {ours.loglik_:.3f} vs {ref_ll:.3f} "
-                              f"(diff {abs(ours.loglik_ - ref_ll):.4f})"})
+    rows.append(
+        {
+            "task": "BG/NBD fit, CDNOW sample (2,357)",
+            "crmlib_s": t_ours,
+            "reference": "lifetimes BetaGeoFitter",
+            "reference_s": t_ref,
+            "agreement": f"LL {ours.loglik_:.3f} vs {ref_ll:.3f} "
+            f"(diff {abs(ours.loglik_ - ref_ll):.4f})",
+        }
+    )
 
     rep = sample[sample["frequency"] > 0]
     t_ours, ours = timed(lambda: GammaGamma().fit(rep["frequency"], rep["monetary_value"]))
-    t_ref, ref = timed(lambda: GammaGammaFitter(penalizer_coef=0.0).fit(
-        rep["frequency"], rep["monetary_value"]), repeat=3)
+    t_ref, ref = timed(
+        lambda: GammaGammaFitter(penalizer_coef=0.0).fit(rep["frequency"], rep["monetary_value"]),
+        repeat=3,
+    )
     ref_p = {k: float(ref.params_[k]) for k in ("p", "q", "v")}
-    rows.append({"task": "Gamma-Gamma fit, CDNOW repeat buyers (946)", "crmlib_s": t_ours,
-                 "reference": "lifetimes GammaGammaFitter", "reference_s": t_ref,
-                 "agreement": "p, q, gamma {:.3f} {:.3f} {:.3f} vs {:.3f} {:.3f} {:.3f}".format(
-                     *ours.params_.values(), *ref_p.values())})
+    rows.append(
+        {
+            "task": "Gamma-Gamma fit, CDNOW repeat buyers (946)",
+            "crmlib_s": t_ours,
+            "reference": "lifetimes GammaGammaFitter",
+            "reference_s": t_ref,
+            "agreement": "p, q, gamma {:.3f} {:.3f} {:.3f} vs {:.3f} {:.3f} {:.3f}".format(
+                *ours.params_.values(), *ref_p.values()
+            ),
+        }
+    )
 
     master = load_cdnow("master")
     t_ours, ours = timed(lambda: btyd_summary(master, "1998-06-30"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t_ref, ref = timed(lambda: summary_data_from_transaction_data(
-            master, "customer_id", "date", monetary_value_col="amount",
-            observation_period_end="1998-06-30", freq="D", freq_multiplier=7), repeat=3)
+        t_ref, ref = timed(
+            lambda: summary_data_from_transaction_data(
+                master,
+                "customer_id",
+                "date",
+                monetary_value_col="amount",
+                observation_period_end="1998-06-30",
+                freq="D",
+                freq_multiplier=7,
+            ),
+            repeat=3,
+        )
     ref = ref.reindex(ours.index)
-    worst = max(float(np.max(np.abs(ours[c].to_numpy() - ref[c].to_numpy())))
-                for c in ("frequency", "recency", "T", "monetary_value"))
-    rows.append({"task": "btyd_summary, CDNOW master (69,659 rows)", "crmlib_s": t_ours,
-                 "reference": "lifetimes summary_data_from_...", "reference_s": t_ref,
-                 "agreement": f"max abs difference {worst:.2e} over 4 columns"})
+    worst = max(
+        float(np.max(np.abs(ours[c].to_numpy() - ref[c].to_numpy())))
+        for c in ("frequency", "recency", "T", "monetary_value")
+    )
+    rows.append(
+        {
+            "task": "btyd_summary, CDNOW master (69,659 rows)",
+            "crmlib_s": t_ours,
+            "reference": "lifetimes summary_data_from_...",
+            "reference_s": t_ref,
+            "agreement": f"max abs difference {worst:.2e} over 4 columns",
+        }
+    )
 
 
 # Busy work for the load run: BLAS products on two threads, or a pure-Python loop.
-_BLAS_WORK = ("import os; os.environ['OPENBLAS_NUM_THREADS'] = '2'\n"
-              "import numpy as np\n"
-              "a = np.random.default_rng(0).random((600, 600))\n"
-              "while True: a = np.tanh(a @ a / 600)\n")
+_BLAS_WORK = (
+    "import os; os.environ['OPENBLAS_NUM_THREADS'] = '2'\n"
+    "import numpy as np\n"
+    "a = np.random.default_rng(0).random((600, 600))\n"
+    "while True: a = np.tanh(a @ a / 600)\n"
+)
 _PYTHON_WORK = "x = 0\nwhile True: x = (x * 31 + 7) % 1000003\n"
 
 
@@ -127,14 +161,22 @@ def bench_under_load(rows: list[dict], workers: int) -> None:
     f, r, T = sample["frequency"], sample["recency"], sample["T"]
     load = start_load(workers)
     try:
-        for threads, label in ((1, "one BLAS thread (default)"),
-                               (None, "BLAS library's own threads")):
+        for threads, label in (
+            (1, "one BLAS thread (default)"),
+            (None, "BLAS library's own threads"),
+        ):
             crmlib.fitting.BLAS_THREADS = threads
             t_ours, _ = timed(lambda: BetaGeo().fit(f, r, T), repeat=15)
             t_ref, _ = timed(lambda: BetaGeoFitter(penalizer_coef=0.0).fit(f, r, T), repeat=7)
-            rows.append({"task": f"BG/NBD fit under load, {label}", "crmlib_s": t_ours,
-                         "reference": "lifetimes BetaGeoFitter", "reference_s": t_ref,
-                         "agreement": f"{workers} busy processes on {os.cpu_count()} cores"})
+            rows.append(
+                {
+                    "task": f"BG/NBD fit under load, {label}",
+                    "crmlib_s": t_ours,
+                    "reference": "lifetimes BetaGeoFitter",
+                    "reference_s": t_ref,
+                    "agreement": f"{workers} busy processes on {os.cpu_count()} cores",
+                }
+            )
     finally:
         crmlib.fitting.BLAS_THREADS = 1
         stop_load(load)
@@ -161,9 +203,13 @@ def simulate_log(n_customers: int, seed: int = 0) -> pd.DataFrame:
     owner = np.concatenate([np.arange(n_customers), owner])
     day = np.concatenate([birth, day])
     start = np.datetime64("2024-01-01")
-    return pd.DataFrame({"customer_id": owner,
-                         "date": start + day.astype("timedelta64[D]"),
-                         "amount": np.round(rng.gamma(6.0, 2.0, len(owner)), 2)})
+    return pd.DataFrame(
+        {
+            "customer_id": owner,
+            "date": start + day.astype("timedelta64[D]"),
+            "amount": np.round(rng.gamma(6.0, 2.0, len(owner)), 2),
+        }
+    )
 
 
 def bench_scale(rows: list[dict], n_customers: int) -> None:
@@ -178,12 +224,17 @@ def bench_scale(rows: list[dict], n_customers: int) -> None:
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB -> MB on Linux
-    rows.append({"task": f"scale: {len(tx):,} transactions / {n_customers:,} customers",
-                 "crmlib_s": t_total, "reference": "(none: seconds and memory)",
-                 "reference_s": float("nan"),
-                 "agreement": f"summary {t_summary:.1f} s + fit {t_total - t_summary:.1f} s; "
-                              f"peak traced {peak / 2**30:.2f} GB, max RSS {rss / 1024:.2f} GB; "
-                              f"r={model.params_['r']:.3f} (true 1.2)"})
+    rows.append(
+        {
+            "task": f"scale: {len(tx):,} transactions / {n_customers:,} customers",
+            "crmlib_s": t_total,
+            "reference": "(none: seconds and memory)",
+            "reference_s": float("nan"),
+            "agreement": f"summary {t_summary:.1f} s + fit {t_total - t_summary:.1f} s; "
+            f"peak traced {peak / 2**30:.2f} GB, max RSS {rss / 1024:.2f} GB; "
+            f"r={model.params_['r']:.3f} (true 1.2)",
+        }
+    )
 
 
 def main() -> None:
@@ -202,8 +253,11 @@ def main() -> None:
     table = pd.DataFrame(rows)
     table["ratio"] = table["reference_s"] / table["crmlib_s"]
     with pd.option_context("display.max_colwidth", 80, "display.width", 250):
-        print(table[["task", "crmlib_s", "reference", "reference_s", "ratio", "agreement"]]
-              .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print(
+            table[["task", "crmlib_s", "reference", "reference_s", "ratio", "agreement"]].to_string(
+                index=False, float_format=lambda v: f"{v:.3f}"
+            )
+        )
 
 
 if __name__ == "__main__":

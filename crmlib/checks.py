@@ -29,8 +29,9 @@ def require_columns(frame: pd.DataFrame, columns: dict[str, str], name: str = "t
         raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
     for arg, col in columns.items():
         if col not in frame.columns:
-            raise ValueError(f"{arg}={col!r}: no such column in {name} "
-                             f"(columns: {list(frame.columns)})")
+            raise ValueError(
+                f"{arg}={col!r}: no such column in {name} (columns: {list(frame.columns)})"
+            )
     if frame.empty:
         raise ValueError(f"{name} is empty")
 

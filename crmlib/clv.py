@@ -62,8 +62,9 @@ def _unique_rows(*cols: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Unique rows of the given columns and how often each occurs (hash-based)."""
     counts = pd.DataFrame({i: c for i, c in enumerate(cols)}).value_counts(sort=False)
     uniq = counts.index.to_frame(index=False)
-    return [uniq[i].to_numpy(dtype="float64") for i in range(len(cols))], \
-        counts.to_numpy(dtype="float64")
+    return [uniq[i].to_numpy(dtype="float64") for i in range(len(cols))], counts.to_numpy(
+        dtype="float64"
+    )
 
 
 def _index_of(*values) -> pd.Index | None:
@@ -88,11 +89,15 @@ def _summary(model, names: list[str]) -> pd.DataFrame:
     est = np.array([model.params_[n] for n in names])
     se = np.array([model.standard_errors_[n] for n in names])
     spread = np.exp(1.959964 * se / est)
-    table = pd.DataFrame({"estimate": est, "std_error": se, "ci_95_low": est / spread,
-                          "ci_95_high": est * spread},
-                         index=pd.Index(names, name="parameter"))
-    table.attrs = {"log_likelihood": model.loglik_, "n_customers": model.n_customers_,
-                   "converged": model.converged_}
+    table = pd.DataFrame(
+        {"estimate": est, "std_error": se, "ci_95_low": est / spread, "ci_95_high": est * spread},
+        index=pd.Index(names, name="parameter"),
+    )
+    table.attrs = {
+        "log_likelihood": model.loglik_,
+        "n_customers": model.n_customers_,
+        "converged": model.converged_,
+    }
     return table
 
 
@@ -163,12 +168,14 @@ class BetaGeo(BaseEstimator):
         ll = c_l[g] + m + np.log(e1 + e2)
         w1 = e1 / (e1 + e2)
         w2 = np.where(has, 1.0 - w1, 0.0)
-        grad = np.column_stack([
-            dc_r_l[g] - w1 * log_at - w2 * log_atx,
-            r / alpha - w1 * rx / (alpha + T) - w2 * rx / (alpha + t_x),
-            (dg_ab - special.digamma(a)) + w1 * d1a_l[g] + w2 * d2a_l[g],
-            (dg_ab - special.digamma(b)) + w1 * d1b_l[g] + w2 * d2b_l[g],
-        ])
+        grad = np.column_stack(
+            [
+                dc_r_l[g] - w1 * log_at - w2 * log_atx,
+                r / alpha - w1 * rx / (alpha + T) - w2 * rx / (alpha + t_x),
+                (dg_ab - special.digamma(a)) + w1 * d1a_l[g] + w2 * d2a_l[g],
+                (dg_ab - special.digamma(b)) + w1 * d1b_l[g] + w2 * d2b_l[g],
+            ]
+        )
         grad *= np.array([r, alpha, a, b])  # d/d log(parameter)
         return ll, grad
 
@@ -202,8 +209,9 @@ class BetaGeo(BaseEstimator):
         args = (ux, utx, uT, w, levels, index)
         best = None
         for start in (self._start(ux, utx, uT), np.array([-1.0, 1.0, -0.5, 1.0])):
-            res = minimize_bounded(self._neg_loglik, start, args, ftol=self.tol,
-                                   max_iter=self.max_iter)
+            res = minimize_bounded(
+                self._neg_loglik, start, args, ftol=self.tol, max_iter=self.max_iter
+            )
             if best is None or res.fun < best.fun:
                 best = res
             if res.success:  # the second start is only a fallback
@@ -301,9 +309,11 @@ class BetaGeo(BaseEstimator):
         has = x > 0
         log_odds = np.where(
             has,
-            np.log(a) - np.log(np.where(has, b + x - 1, 1.0))
+            np.log(a)
+            - np.log(np.where(has, b + x - 1, 1.0))
             + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)),
-            -np.inf)
+            -np.inf,
+        )
         return special.expit(-log_odds)
 
     def p_alive(self, frequency, recency, T):
@@ -368,14 +378,23 @@ class GammaGamma(BaseEstimator):
         p, q, g = np.exp(theta)
         px = p * x
         lgm = np.log(g + m * x)
-        ll = (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q)
-              + q * np.log(g) + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * lgm)
+        ll = (
+            special.gammaln(px + q)
+            - special.gammaln(px)
+            - special.gammaln(q)
+            + q * np.log(g)
+            + (px - 1) * np.log(m)
+            + px * np.log(x)
+            - (px + q) * lgm
+        )
         dpq = special.digamma(px + q)
-        grad = np.column_stack([
-            x * (dpq - special.digamma(px) + np.log(m) + np.log(x) - lgm),
-            dpq - special.digamma(q) + np.log(g) - lgm,
-            q / g - (px + q) / (g + m * x),
-        ]) * np.array([p, q, g])
+        grad = np.column_stack(
+            [
+                x * (dpq - special.digamma(px) + np.log(m) + np.log(x) - lgm),
+                dpq - special.digamma(q) + np.log(g) - lgm,
+                q / g - (px + q) / (g + m * x),
+            ]
+        ) * np.array([p, q, g])
         return ll, grad
 
     def _neg_loglik(self, theta, x, m, w):
@@ -400,14 +419,14 @@ class GammaGamma(BaseEstimator):
         x, m = self._check(frequency, monetary_value)
         (ux, um), w = _unique_rows(x, m)
         start = np.log([1.0, 1.0, max(float(np.mean(m)), 1e-3)])
-        res = minimize_bounded(self._neg_loglik, start, (ux, um, w), ftol=self.tol,
-                               max_iter=self.max_iter)
+        res = minimize_bounded(
+            self._neg_loglik, start, (ux, um, w), ftol=self.tol, max_iter=self.max_iter
+        )
         if not np.isfinite(res.fun):
             raise RuntimeError(f"Gamma-Gamma fit failed: {res.message}")
         p, q, g = np.exp(res.x)
         self.params_ = {"p": float(p), "q": float(q), "gamma": float(g)}
-        se, sound = check_fit("Gamma-Gamma", list(self.params_), res, self._neg_loglik,
-                              (ux, um, w))
+        se, sound = check_fit("Gamma-Gamma", list(self.params_), res, self._neg_loglik, (ux, um, w))
         self.standard_errors_ = dict(zip(self.params_, (float(v) for v in se)))
         self.loglik_ = float(-res.fun)
         self.n_customers_ = int(len(x))
@@ -445,9 +464,19 @@ class GammaGamma(BaseEstimator):
         return _like((g + m * x) * p / (p * x + q - 1), index, "expected_spend")
 
 
-def customer_lifetime_value(purchase_model: BetaGeo, spend_model: GammaGamma, frequency,
-                            recency, T, monetary_value, *, horizon: int = 52,
-                            discount: float = 0.01, margin_share: float = 1.0, step: int = 1):
+def customer_lifetime_value(
+    purchase_model: BetaGeo,
+    spend_model: GammaGamma,
+    frequency,
+    recency,
+    T,
+    monetary_value,
+    *,
+    horizon: int = 52,
+    discount: float = 0.01,
+    margin_share: float = 1.0,
+    step: int = 1,
+):
     """Discounted expected margin of each customer over a horizon.
 
     Sums, step by step, expected purchases (BG/NBD) times expected spend
@@ -492,14 +521,15 @@ def customer_lifetime_value(purchase_model: BetaGeo, spend_model: GammaGamma, fr
 
     check_scalar(horizon, "horizon", (int, np.integer), min_val=1)
     check_scalar(step, "step", (int, np.integer), min_val=1, max_val=horizon)
-    check_scalar(discount, "discount", (float, int), min_val=0, max_val=1,
-                 include_boundaries="left")
-    check_scalar(margin_share, "margin_share", (float, int), min_val=0, max_val=1,
-                 include_boundaries="right")
+    check_scalar(
+        discount, "discount", (float, int), min_val=0, max_val=1, include_boundaries="left"
+    )
+    check_scalar(
+        margin_share, "margin_share", (float, int), min_val=0, max_val=1, include_boundaries="right"
+    )
     index = _index_of(frequency, recency, T, monetary_value)
     x, t_x, T = _check_rft(frequency, recency, T)
-    value = np.asarray(spend_model.expected_spend(x, _as_array("monetary_value",
-                                                               monetary_value)))
+    value = np.asarray(spend_model.expected_spend(x, _as_array("monetary_value", monetary_value)))
     ends = np.arange(step, horizon + 1, step)
     if ends[-1] != horizon:
         ends = np.append(ends, horizon)  # a last, shorter step

@@ -14,8 +14,9 @@ from crmlib.checks import check_count, require_columns
 
 
 # --------------------------------------------------------------------------- response
-def response_by_exposure(contacts: pd.DataFrame, exposure: str = "exposure",
-                         responded: str = "responded") -> pd.DataFrame:
+def response_by_exposure(
+    contacts: pd.DataFrame, exposure: str = "exposure", responded: str = "responded"
+) -> pd.DataFrame:
     """Response rate at the 1st, 2nd, 3rd ... exposure, and cumulatively.
 
     Parameters
@@ -40,8 +41,13 @@ def response_by_exposure(contacts: pd.DataFrame, exposure: str = "exposure",
     return out
 
 
-def route_economics(contacts: pd.DataFrame, route: str, cost_per_contact: str,
-                    lead: str = "responded", sale: str = "sale") -> pd.DataFrame:
+def route_economics(
+    contacts: pd.DataFrame,
+    route: str,
+    cost_per_contact: str,
+    lead: str = "responded",
+    sale: str = "sale",
+) -> pd.DataFrame:
     """Cost per contact, per lead and per sale of each contact route.
 
     Parameters
@@ -68,14 +74,22 @@ def route_economics(contacts: pd.DataFrame, route: str, cost_per_contact: str,
     mail             4.0            4.0
     call             5.0            inf
     """
-    require_columns(contacts, {"route": route, "cost_per_contact": cost_per_contact,
-                               "lead": lead, "sale": sale}, "contacts")
+    require_columns(
+        contacts,
+        {"route": route, "cost_per_contact": cost_per_contact, "lead": lead, "sale": sale},
+        "contacts",
+    )
     if (contacts[cost_per_contact] < 0).any():
         raise ValueError(f"cost_per_contact={cost_per_contact!r}: negative costs")
     g = contacts.groupby(route)
-    out = pd.DataFrame({"contacts": g.size(), "leads": g[lead].sum().astype("int64"),
-                        "sales": g[sale].sum().astype("int64"),
-                        "cost": g[cost_per_contact].sum()})
+    out = pd.DataFrame(
+        {
+            "contacts": g.size(),
+            "leads": g[lead].sum().astype("int64"),
+            "sales": g[sale].sum().astype("int64"),
+            "cost": g[cost_per_contact].sum(),
+        }
+    )
     out["cost_per_contact"] = out["cost"] / out["contacts"]
     for per, count in (("cost_per_lead", "leads"), ("cost_per_sale", "sales")):
         # No lead (sale) means none was bought at any price: inf, even at zero cost.
@@ -183,17 +197,22 @@ class AwarenessModel(BaseEstimator):
 
         best = None
         for d0 in self.starts:
-            res = optimize.minimize(neg, np.array([d0, -2.0, 0.0, np.log(0.005)]),
-                                    method="Nelder-Mead",
-                                    options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 20000})
+            res = optimize.minimize(
+                neg,
+                np.array([d0, -2.0, 0.0, np.log(0.005)]),
+                method="Nelder-Mead",
+                options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 20000},
+            )
             if best is None or res.fun < best.fun:
                 best = res
         self.decay_, self.base_, self.ceiling_, self.k_ = (
-            float(v) for v in _unpack_awareness(best.x))
+            float(v) for v in _unpack_awareness(best.x)
+        )
         # A share within 1e-6 of 0 or 1 (|logit| > 13.8), or k beyond exp(+-13.8).
         stuck = np.abs(best.x) > 13.8
-        _, self.converged_ = check_fit("awareness", ["decay", "base", "ceiling", "k"], best,
-                                       stuck=stuck)
+        _, self.converged_ = check_fit(
+            "awareness", ["decay", "base", "ceiling", "k"], best, stuck=stuck
+        )
         self.loglik_ = float(-best.fun)
         return self
 
@@ -219,8 +238,13 @@ def fit_awareness(grps, aware, sample_size) -> dict[str, float]:
         ``decay``, ``base``, ``ceiling``, ``k`` and ``loglik``.
     """
     m = AwarenessModel().fit(grps, aware, sample_size)
-    return {"decay": m.decay_, "base": m.base_, "ceiling": m.ceiling_, "k": m.k_,
-            "loglik": m.loglik_}
+    return {
+        "decay": m.decay_,
+        "base": m.base_,
+        "ceiling": m.ceiling_,
+        "k": m.k_,
+        "loglik": m.loglik_,
+    }
 
 
 # --------------------------------------------------------------------------- call centre
@@ -266,8 +290,9 @@ def _load(arrival_rate, handle_time, agents) -> float:
     return arrival_rate * handle_time
 
 
-def erlang_c_wait(arrival_rate: float, handle_time: float, agents: int,
-                  target: float = 20.0) -> dict[str, float]:
+def erlang_c_wait(
+    arrival_rate: float, handle_time: float, agents: int, target: float = 20.0
+) -> dict[str, float]:
     """Queue figures of an Erlang C call centre.
 
     Returns
@@ -280,12 +305,15 @@ def erlang_c_wait(arrival_rate: float, handle_time: float, agents: int,
     """
     load = _load(arrival_rate, handle_time, agents)
     if load >= agents:
-        return {"p_wait": 1.0, "mean_wait": float("inf"), "service_level": 0.0,
-                "occupancy": 1.0}
+        return {"p_wait": 1.0, "mean_wait": float("inf"), "service_level": 0.0, "occupancy": 1.0}
     pw = erlang_c(arrival_rate, handle_time, agents)
     gap = (agents - load) / handle_time
-    return {"p_wait": pw, "mean_wait": pw / (agents / handle_time - arrival_rate),
-            "service_level": 1 - pw * np.exp(-gap * target), "occupancy": load / agents}
+    return {
+        "p_wait": pw,
+        "mean_wait": pw / (agents / handle_time - arrival_rate),
+        "service_level": 1 - pw * np.exp(-gap * target),
+        "occupancy": load / agents,
+    }
 
 
 def simulate_queue(arrival, patience, handle, agents_by_hour) -> tuple[np.ndarray, np.ndarray]:
@@ -352,9 +380,14 @@ def simulate_queue(arrival, patience, handle, agents_by_hour) -> tuple[np.ndarra
     return wait, outcome.astype(str)
 
 
-def simulate_call_centre(arrival_rate: float, handle_time: float, patience: float,
-                         agents: int, hours: float = 1000.0, seed: int = 0
-                         ) -> dict[str, float]:
+def simulate_call_centre(
+    arrival_rate: float,
+    handle_time: float,
+    patience: float,
+    agents: int,
+    hours: float = 1000.0,
+    seed: int = 0,
+) -> dict[str, float]:
     """Steady-state figures of an M/M/c+M call centre (Erlang A) by simulation.
 
     Parameters
@@ -382,11 +415,15 @@ def simulate_call_centre(arrival_rate: float, handle_time: float, patience: floa
     n = rng.poisson(arrival_rate * hours * 3600)
     arrival = np.sort(rng.random(n) * hours * 3600)
     pat = rng.exponential(patience, n) if np.isfinite(patience) else np.full(n, np.inf)
-    wait, outcome = simulate_queue(arrival, pat, rng.exponential(handle_time, n),
-                                   np.full(int(np.ceil(hours)), agents))
+    wait, outcome = simulate_queue(
+        arrival, pat, rng.exponential(handle_time, n), np.full(int(np.ceil(hours)), agents)
+    )
     keep = arrival > 0.05 * hours * 3600  # drop the warm-up
     wait, outcome = wait[keep], outcome[keep]
     answered = outcome == "answered"
-    return {"p_wait": float(np.mean(wait > 0)), "abandon_rate": float(np.mean(~answered)),
-            "mean_wait": float(np.mean(wait)),
-            "service_level_20s": float(np.mean(answered & (wait <= 20)))}
+    return {
+        "p_wait": float(np.mean(wait > 0)),
+        "abandon_rate": float(np.mean(~answered)),
+        "mean_wait": float(np.mean(wait)),
+        "service_level_20s": float(np.mean(answered & (wait <= 20))),
+    }

@@ -35,9 +35,17 @@ def _threadpools() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def minimize_bounded(fun: Callable, x0: np.ndarray, args: tuple = (), *, jac: bool = True,
-                     bound: float = LOG_BOUND, ftol: float = 1e-14, gtol: float = 1e-8,
-                     max_iter: int = 1000) -> optimize.OptimizeResult:
+def minimize_bounded(
+    fun: Callable,
+    x0: np.ndarray,
+    args: tuple = (),
+    *,
+    jac: bool = True,
+    bound: float = LOG_BOUND,
+    ftol: float = 1e-14,
+    gtol: float = 1e-8,
+    max_iter: int = 1000,
+) -> optimize.OptimizeResult:
     """L-BFGS-B within ``[-bound, bound]`` for every coordinate, on one BLAS thread.
 
     The problems are small (a handful of parameters, at most a few thousand
@@ -50,10 +58,17 @@ def minimize_bounded(fun: Callable, x0: np.ndarray, args: tuple = (), *, jac: bo
     >>> np.round(res.x, 6).tolist()
     [1.0, 1.0]
     """
+
     def run():
-        return optimize.minimize(fun, x0, args=args, jac=jac, method="L-BFGS-B",
-                                 bounds=[(-bound, bound)] * len(x0),
-                                 options={"ftol": ftol, "gtol": gtol, "maxiter": max_iter})
+        return optimize.minimize(
+            fun,
+            x0,
+            args=args,
+            jac=jac,
+            method="L-BFGS-B",
+            bounds=[(-bound, bound)] * len(x0),
+            options={"ftol": ftol, "gtol": gtol, "maxiter": max_iter},
+        )
 
     if BLAS_THREADS is None:
         return run()
@@ -72,9 +87,14 @@ def at_bound(theta: np.ndarray, bound: float = LOG_BOUND, tol: float = 1.0) -> n
     return np.abs(np.asarray(theta)) >= bound - tol
 
 
-def check_fit(model: str, names: Sequence[str], res: optimize.OptimizeResult,
-              neg_loglik: Callable | None = None, args: tuple = (),
-              stuck: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+def check_fit(
+    model: str,
+    names: Sequence[str],
+    res: optimize.OptimizeResult,
+    neg_loglik: Callable | None = None,
+    args: tuple = (),
+    stuck: np.ndarray | None = None,
+) -> tuple[np.ndarray, bool]:
     """Standard errors of a finished fit, and a warning when it is not sound.
 
     A fit is sound when the optimiser succeeded, no parameter stopped at a
@@ -124,22 +144,30 @@ def check_fit(model: str, names: Sequence[str], res: optimize.OptimizeResult,
     problems = []
     if stuck.any():
         params = ", ".join(n for n, s in zip(names, stuck) if s)
-        problems.append(f"{params} at or near a bound of the search (the data do not pin "
-                        f"{'it' if stuck.sum() == 1 else 'them'} down)")
+        problems.append(
+            f"{params} at or near a bound of the search (the data do not pin "
+            f"{'it' if stuck.sum() == 1 else 'them'} down)"
+        )
     if not res.success:
         problems.append(f"the optimiser did not converge ({res.message})")
     if not definite and not stuck.any():
-        problems.append("the log-likelihood is flat in some direction (its Hessian is not "
-                        "positive definite), so some parameters are not identified")
+        problems.append(
+            "the log-likelihood is flat in some direction (its Hessian is not "
+            "positive definite), so some parameters are not identified"
+        )
     if problems:
-        warnings.warn(f"{model} fit: " + "; ".join(problems) + ". Treat the estimates as "
-                      "unreliable (standard errors are NaN where unknown).",
-                      ConvergenceWarning, stacklevel=3)
+        warnings.warn(
+            f"{model} fit: " + "; ".join(problems) + ". Treat the estimates as "
+            "unreliable (standard errors are NaN where unknown).",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     return se, not problems
 
 
-def standard_errors(neg_loglik: Callable, theta: np.ndarray, args: tuple,
-                    step: float = 1e-5) -> np.ndarray:
+def standard_errors(
+    neg_loglik: Callable, theta: np.ndarray, args: tuple, step: float = 1e-5
+) -> np.ndarray:
     """Standard errors of ``exp(theta)`` from the observed information.
 
     The Hessian of the negative log-likelihood in log-parameters is taken by

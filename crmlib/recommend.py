@@ -63,15 +63,17 @@ class ItemItemRecommender(BaseEstimator):
         users = pd.Index(pairs[user].unique())
         rows = users.get_indexer(pairs[user])
         cols = self.items_.get_indexer(pairs[item])
-        X = sparse.csr_matrix((np.ones(len(pairs)), (rows, cols)),
-                              shape=(len(users), len(self.items_)))
+        X = sparse.csr_matrix(
+            (np.ones(len(pairs)), (rows, cols)), shape=(len(users), len(self.items_))
+        )
         Xn = normalize(X.tocsc(), axis=0)
         sim = (Xn.T @ Xn).tocsr()
         sim.setdiag(0)
         sim.eliminate_zeros()
         self.similarity_ = sim
-        self.popularity_ = pd.Series(np.asarray(X.sum(axis=0)).ravel(), index=self.items_,
-                                     name="buyers")
+        self.popularity_ = pd.Series(
+            np.asarray(X.sum(axis=0)).ravel(), index=self.items_, name="buyers"
+        )
         return self
 
     def similar_items(self, item, n: int = 5) -> pd.Series:
@@ -96,9 +98,15 @@ class ItemItemRecommender(BaseEstimator):
             One row per user and rank (1..n): ``user``, ``rank``, ``item``, ``score``.
         """
         check_is_fitted(self, "items_")
-        return _top_n(history, self.user, self.item, self.items_, n,
-                      lambda U: np.asarray((U @ self.similarity_).todense()),
-                      self.popularity_.to_numpy())
+        return _top_n(
+            history,
+            self.user,
+            self.item,
+            self.items_,
+            n,
+            lambda U: np.asarray((U @ self.similarity_).todense()),
+            self.popularity_.to_numpy(),
+        )
 
 
 def _top_n(history, user, item, items, n, score_fn, popularity) -> pd.DataFrame:
@@ -107,20 +115,25 @@ def _top_n(history, user, item, items, n, score_fn, popularity) -> pd.DataFrame:
     pairs = history[[user, item]].drop_duplicates()
     pairs = pairs[items.get_indexer(pairs[item]) >= 0]
     users = pd.Index(np.sort(pairs[user].unique()), name=user)
-    U = sparse.csr_matrix((np.ones(len(pairs)), (users.get_indexer(pairs[user]),
-                                                 items.get_indexer(pairs[item]))),
-                          shape=(len(users), len(items)))
+    U = sparse.csr_matrix(
+        (np.ones(len(pairs)), (users.get_indexer(pairs[user]), items.get_indexer(pairs[item]))),
+        shape=(len(users), len(items)),
+    )
     scores = score_fn(U).astype("float64")
     scores[U.toarray() > 0] = -np.inf  # never recommend what they have
     # Rank by score, then popularity: a tiny popularity term breaks ties.
     tie = popularity / (popularity.max() + 1) * 1e-9
-    order = np.argsort(-(scores + tie), axis=1, kind="stable")[:, :min(n, len(items))]
+    order = np.argsort(-(scores + tie), axis=1, kind="stable")[:, : min(n, len(items))]
     top_scores = np.take_along_axis(scores, order, axis=1)
     k = order.shape[1]
-    out = pd.DataFrame({"user": np.repeat(users.to_numpy(), k),
-                        "rank": np.tile(np.arange(1, k + 1), len(users)),
-                        "item": items.to_numpy()[order.ravel()],
-                        "score": top_scores.ravel()})
+    out = pd.DataFrame(
+        {
+            "user": np.repeat(users.to_numpy(), k),
+            "rank": np.tile(np.arange(1, k + 1), len(users)),
+            "item": items.to_numpy()[order.ravel()],
+            "score": top_scores.ravel(),
+        }
+    )
     return out[np.isfinite(out["score"])].reset_index(drop=True)
 
 
@@ -150,12 +163,24 @@ class PopularityRecommender(BaseEstimator):
         """Top-``n`` most popular new items for every user in ``history``."""
         check_is_fitted(self, "items_")
         pop = self.popularity_.to_numpy().astype("float64")
-        return _top_n(history, self.user, self.item, self.items_, n,
-                      lambda U: np.tile(pop, (U.shape[0], 1)), pop)
+        return _top_n(
+            history,
+            self.user,
+            self.item,
+            self.items_,
+            n,
+            lambda U: np.tile(pop, (U.shape[0], 1)),
+            pop,
+        )
 
 
-def hit_rate_at_k(recommendations: pd.DataFrame, held_out: pd.DataFrame, k: int,
-                  user: str = "customer_id", item: str = "product_id") -> float:
+def hit_rate_at_k(
+    recommendations: pd.DataFrame,
+    held_out: pd.DataFrame,
+    k: int,
+    user: str = "customer_id",
+    item: str = "product_id",
+) -> float:
     """Share of users for whom at least one of the top-k items was bought later.
 
     Parameters
@@ -176,8 +201,9 @@ def hit_rate_at_k(recommendations: pd.DataFrame, held_out: pd.DataFrame, k: int,
     return float(hits[user].nunique() / truth[user].nunique())
 
 
-def split_new_items(baskets: pd.DataFrame, date: str, cutoff, user: str = "customer_id",
-                    item: str = "product_id") -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_new_items(
+    baskets: pd.DataFrame, date: str, cutoff, user: str = "customer_id", item: str = "product_id"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split purchases at ``cutoff``: history before it, and items first bought after it.
 
     Only users with a history are kept in the held-out part, and only the

@@ -110,12 +110,14 @@ def margin_multiple_grid(retentions, discounts) -> pd.DataFrame:
     r = np.asarray(retentions, dtype="float64")
     i = np.asarray(discounts, dtype="float64")
     values = margin_multiple(r[:, None], i[None, :])
-    return pd.DataFrame(values, index=pd.Index(r, name="retention"),
-                        columns=pd.Index(i, name="discount"))
+    return pd.DataFrame(
+        values, index=pd.Index(r, name="retention"), columns=pd.Index(i, name="discount")
+    )
 
 
-def cohort_profit(retention: float, profits, acquisition_cost: float = 0.0,
-                  discount: float = 0.10) -> float:
+def cohort_profit(
+    retention: float, profits, acquisition_cost: float = 0.0, discount: float = 0.10
+) -> float:
     """Net present value of an acquired customer whose yearly profit grows with tenure.
 
     Parameters
@@ -158,8 +160,13 @@ def cohort_profit(retention: float, profits, acquisition_cost: float = 0.0,
     return float(-acquisition_cost + head + tail)
 
 
-def defection_cut_effect(defection: float, profits, acquisition_cost: float = 0.0,
-                         discount: float = 0.10, cut: float = 0.05) -> dict[str, float]:
+def defection_cut_effect(
+    defection: float,
+    profits,
+    acquisition_cost: float = 0.0,
+    discount: float = 0.10,
+    cut: float = 0.05,
+) -> dict[str, float]:
     """What cutting the defection rate does to the value of a customer.
 
     Returns
@@ -176,13 +183,13 @@ def defection_cut_effect(defection: float, profits, acquisition_cost: float = 0.
     0.59
     """
     if not 0 <= cut <= defection <= 1:
-        raise ValueError(f"need 0 <= cut <= defection <= 1, got cut={cut}, "
-                         f"defection={defection}")
+        raise ValueError(f"need 0 <= cut <= defection <= 1, got cut={cut}, defection={defection}")
     before = cohort_profit(1 - defection, profits, acquisition_cost, discount)
     after = cohort_profit(1 - defection + cut, profits, acquisition_cost, discount)
     if before <= 0:
-        raise ValueError("the customer is worth nothing before the cut: the relative "
-                         "increase is undefined")
+        raise ValueError(
+            "the customer is worth nothing before the cut: the relative increase is undefined"
+        )
     return {"npv_before": before, "npv_after": after, "increase": after / before - 1}
 
 
@@ -198,8 +205,13 @@ def _period_ordinals(dates: pd.Series, freq: str) -> pd.Series:
     return pd.Series(pd.PeriodIndex(periods).asi8, index=dates.index)
 
 
-def cohort_table(tx: pd.DataFrame, customer: str = "customer_id", date: str = "date",
-                 freq: str = "M", share: bool = False) -> pd.DataFrame:
+def cohort_table(
+    tx: pd.DataFrame,
+    customer: str = "customer_id",
+    date: str = "date",
+    freq: str = "M",
+    share: bool = False,
+) -> pd.DataFrame:
     """Active customers by acquisition cohort and periods since acquisition.
 
     A customer joins the cohort of the period of their first purchase and is
@@ -236,23 +248,28 @@ def cohort_table(tx: pd.DataFrame, customer: str = "customer_id", date: str = "d
     require_columns(tx, {"customer": customer, "date": date})
     ordinal = _period_ordinals(tx[date], freq)
     cohort = ordinal.groupby(tx[customer]).transform("min")
-    active = (pd.DataFrame({"cohort": cohort, "age": ordinal - cohort, "c": tx[customer]})
-              .drop_duplicates().groupby(["cohort", "age"]).size().unstack("age"))
+    active = (
+        pd.DataFrame({"cohort": cohort, "age": ordinal - cohort, "c": tx[customer]})
+        .drop_duplicates()
+        .groupby(["cohort", "age"])
+        .size()
+        .unstack("age")
+    )
     # Every age up to the oldest cohort's, even one at which nobody bought; a cell is
     # observed when its period is not after the last one in the data.
     ages = np.arange(ordinal.max() - active.index.min() + 1)
     observed = ages[None, :] <= (ordinal.max() - active.index.to_numpy())[:, None]
     active = active.reindex(columns=ages).fillna(0).where(observed)
-    active.index = pd.PeriodIndex.from_ordinals(active.index.to_numpy(), freq=freq,
-                                                name="cohort")
+    active.index = pd.PeriodIndex.from_ordinals(active.index.to_numpy(), freq=freq, name="cohort")
     active.columns = pd.Index(ages, name="periods since first purchase")
     if share:
         active = active.div(active[0], axis=0)
     return active
 
 
-def survival_curve(tx: pd.DataFrame, customer: str = "customer_id", date: str = "date",
-                   freq: str = "M") -> pd.Series:
+def survival_curve(
+    tx: pd.DataFrame, customer: str = "customer_id", date: str = "date", freq: str = "M"
+) -> pd.Series:
     """Share of customers who buy again k or more periods after their first purchase.
 
     In a non-contractual business nobody announces that they left; the last
@@ -274,8 +291,11 @@ def survival_curve(tx: pd.DataFrame, customer: str = "customer_id", date: str = 
     k = np.arange(observed.max() + 1)
     at_risk = (observed[None, :] >= k[:, None]).sum(axis=1)
     alive = ((lived[None, :] >= k[:, None]) & (observed[None, :] >= k[:, None])).sum(axis=1)
-    return pd.Series(alive / at_risk, index=pd.Index(k, name="periods since first purchase"),
-                     name="surviving share")
+    return pd.Series(
+        alive / at_risk,
+        index=pd.Index(k, name="periods since first purchase"),
+        name="surviving share",
+    )
 
 
 class ShiftedBetaGeometric(BaseEstimator):
@@ -327,8 +347,7 @@ class ShiftedBetaGeometric(BaseEstimator):
             raise ValueError("active_counts must be finite, non-negative, with a positive start")
         if (np.diff(n) > 0).any():
             i = int(np.argmax(np.diff(n) > 0)) + 1
-            raise ValueError(f"active_counts must not increase (period {i}: {n[i - 1]} -> "
-                             f"{n[i]})")
+            raise ValueError(f"active_counts must not increase (period {i}: {n[i - 1]} -> {n[i]})")
         lost = -np.diff(n)
         t = np.arange(1, n.size)
         final = n[-1]
@@ -347,8 +366,9 @@ class ShiftedBetaGeometric(BaseEstimator):
             dp_b = special.digamma(b + t - 1) - special.digamma(a + b + t) - dlb[1]
             ds_a = special.digamma(a) - special.digamma(a + b + T) - dlb[0]
             ds_b = special.digamma(b + T) - special.digamma(a + b + T) - dlb[1]
-            grad = np.array([np.dot(lost, dp_a) + final * ds_a,
-                             np.dot(lost, dp_b) + final * ds_b]) * np.array([a, b])
+            grad = np.array(
+                [np.dot(lost, dp_a) + final * ds_a, np.dot(lost, dp_b) + final * ds_b]
+            ) * np.array([a, b])
             return -ll, -grad
 
         res = minimize_bounded(neg, np.zeros(2), ftol=1e-12, gtol=1e-9)

@@ -31,8 +31,9 @@ def _day(value, name: str) -> pd.Timestamp:
     return (ts.tz_localize(None) if ts.tzinfo is not None else ts).normalize()
 
 
-def _check_transactions(tx: pd.DataFrame, customer: str, date: str,
-                        amount: str | None) -> pd.DataFrame:
+def _check_transactions(
+    tx: pd.DataFrame, customer: str, date: str, amount: str | None
+) -> pd.DataFrame:
     """The columns used, checked, with dates reduced to days.
 
     Both views of a purchase log count whole days: a purchase at 14:00 on
@@ -66,8 +67,13 @@ def _check_transactions(tx: pd.DataFrame, customer: str, date: str,
     return out
 
 
-def rfm_table(tx: pd.DataFrame, customer: str = "customer_id", date: str = "date",
-              amount: str = "amount", as_of=None) -> pd.DataFrame:
+def rfm_table(
+    tx: pd.DataFrame,
+    customer: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+    as_of=None,
+) -> pd.DataFrame:
     """Recency, frequency and monetary value of each customer.
 
     Parameters
@@ -105,11 +111,13 @@ def rfm_table(tx: pd.DataFrame, customer: str = "customer_id", date: str = "date
     if tx.empty:
         raise ValueError(f"as_of={as_of.date()}: no purchases on or before it")
     g = tx.groupby(customer, sort=True)
-    out = pd.DataFrame({
-        "recency": (as_of - g[date].max()).dt.days,
-        "frequency": g.size(),
-        "monetary": g[amount].sum(),
-    })
+    out = pd.DataFrame(
+        {
+            "recency": (as_of - g[date].max()).dt.days,
+            "frequency": g.size(),
+            "monetary": g[amount].sum(),
+        }
+    )
     out["avg_spend"] = out["monetary"] / out["frequency"]
     return out
 
@@ -161,8 +169,10 @@ def rfm_scores(rfm: pd.DataFrame, q: int = 5, ties: str = "together") -> pd.Data
         raise ValueError(f"rfm must be a pandas DataFrame, got {type(rfm).__name__}")
     missing = [c for c in ("recency", "frequency", "monetary") if c not in rfm.columns]
     if missing:
-        raise ValueError(f"rfm: missing column(s) {', '.join(map(repr, missing))}; pass the "
-                         f"output of rfm_table (columns: {list(rfm.columns)})")
+        raise ValueError(
+            f"rfm: missing column(s) {', '.join(map(repr, missing))}; pass the "
+            f"output of rfm_table (columns: {list(rfm.columns)})"
+        )
     if rfm.empty:
         raise ValueError("rfm is empty")
     check_scalar(q, "q", (int, np.integer), min_val=2)
@@ -177,7 +187,9 @@ def rfm_scores(rfm: pd.DataFrame, q: int = 5, ties: str = "together") -> pd.Data
     r, f = out["R"], out["F"]
     out["segment"] = np.select(
         [(r >= hi) & (f >= hi), (r >= mid) & (f >= mid), r >= hi, r >= mid, f >= mid],
-        SEGMENTS[:5], SEGMENTS[5])
+        SEGMENTS[:5],
+        SEGMENTS[5],
+    )
     out["segment"] = pd.Categorical(out["segment"], categories=SEGMENTS)
     return out
 
@@ -202,15 +214,22 @@ def breakeven_response_rate(cost_per_contact: float, profit_per_response: float)
     >>> round(breakeven_response_rate(0.85, 40.0), 5)  # 85 cents against $40
     0.02125
     """
-    for name, v in [("cost_per_contact", cost_per_contact),
-                    ("profit_per_response", profit_per_response)]:
+    for name, v in [
+        ("cost_per_contact", cost_per_contact),
+        ("profit_per_response", profit_per_response),
+    ]:
         if not np.isfinite(v) or v <= 0:
             raise ValueError(f"{name} must be a positive number, got {v!r}")
     return cost_per_contact / profit_per_response
 
 
-def response_by_cell(scores: pd.DataFrame, responded: pd.Series, cost_per_contact: float,
-                     profit_per_response: float, by: str = "cell") -> pd.DataFrame:
+def response_by_cell(
+    scores: pd.DataFrame,
+    responded: pd.Series,
+    cost_per_contact: float,
+    profit_per_response: float,
+    by: str = "cell",
+) -> pd.DataFrame:
     """Response rate and profit of a test mailing, cell by cell.
 
     Parameters
@@ -248,9 +267,16 @@ def response_by_cell(scores: pd.DataFrame, responded: pd.Series, cost_per_contac
 _UNITS = {"D": 1.0, "W": 7.0}
 
 
-def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: str = "W",
-                 customer: str = "customer_id", date: str = "date",
-                 amount: str | None = "amount", merge_same_day: bool = True) -> pd.DataFrame:
+def btyd_summary(
+    tx: pd.DataFrame,
+    calibration_end,
+    observation_end=None,
+    unit: str = "W",
+    customer: str = "customer_id",
+    date: str = "date",
+    amount: str | None = "amount",
+    merge_same_day: bool = True,
+) -> pd.DataFrame:
     """Summarise a purchase log for buy-till-you-die models (BG/NBD, Gamma-Gamma).
 
     Purchases on the same day are merged into one. Time runs from each
@@ -302,8 +328,9 @@ def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: 
     cal_end = _day(calibration_end, "calibration_end")
     obs_end = None if observation_end is None else _day(observation_end, "observation_end")
     if obs_end is not None and obs_end <= cal_end:
-        raise ValueError(f"observation_end ({obs_end.date()}) must be after "
-                         f"calibration_end ({cal_end.date()})")
+        raise ValueError(
+            f"observation_end ({obs_end.date()}) must be after calibration_end ({cal_end.date()})"
+        )
     scale = _UNITS[unit]
     # One sort by customer and day; everything after is counting along it.
     codes, uniques = pd.factorize(tx[customer], sort=True)
@@ -317,7 +344,7 @@ def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: 
         c, d = c[new], d[new]
     first_row = np.r_[True, c[1:] != c[:-1]]
     first_day = d[first_row]  # per customer, in code order
-    cal_day = (cal_end.to_datetime64().astype("datetime64[D]").astype("int64"))
+    cal_day = cal_end.to_datetime64().astype("datetime64[D]").astype("int64")
     kept = first_day <= cal_day
     if not kept.any():
         raise ValueError(f"calibration_end={cal_end.date()}: no customer bought on or before it")
@@ -329,16 +356,17 @@ def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: 
     cal_rows = np.flatnonzero(in_cal)
     seg_end = np.r_[c[cal_rows][1:] != c[cal_rows][:-1], True]
     last_day[c[cal_rows][seg_end]] = d[cal_rows][seg_end]
-    out = pd.DataFrame({
-        "frequency": (count - 1).astype("float64"),
-        "recency": (last_day - first_day) / scale,
-        "T": (cal_day - first_day) / scale,
-    })
+    out = pd.DataFrame(
+        {
+            "frequency": (count - 1).astype("float64"),
+            "recency": (last_day - first_day) / scale,
+            "T": (cal_day - first_day) / scale,
+        }
+    )
     if amount is not None:
         repeat = in_cal & ~first_row
         total = np.bincount(c[repeat], weights=amt[repeat], minlength=n)
-        out["monetary_value"] = np.divide(total, count - 1, out=np.zeros(n),
-                                          where=count > 1)
+        out["monetary_value"] = np.divide(total, count - 1, out=np.zeros(n), where=count > 1)
     if obs_end is not None:
         obs_day = obs_end.to_datetime64().astype("datetime64[D]").astype("int64")
         hold = (d > cal_day) & (d <= obs_day)
@@ -346,8 +374,9 @@ def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: 
         out["frequency_holdout"] = n_hold.astype("float64")
         if amount is not None:
             total = np.bincount(c[hold], weights=amt[hold], minlength=n)
-            out["monetary_value_holdout"] = np.divide(total, n_hold, out=np.zeros(n),
-                                                      where=n_hold > 0)
+            out["monetary_value_holdout"] = np.divide(
+                total, n_hold, out=np.zeros(n), where=n_hold > 0
+            )
         out["duration_holdout"] = (obs_day - cal_day) / scale
     out.index = pd.Index(uniques)
     out = out[kept]

@@ -26,8 +26,10 @@ def executable(name: str) -> str:
     """The path of a console script installed beside the running interpreter."""
     path = BIN / name
     if not path.exists():
-        raise FileNotFoundError(f"{name} is not installed beside {sys.executable}; "
-                                f"install the course with its dev extras (pip install -e '.[dev]')")
+        raise FileNotFoundError(
+            f"{name} is not installed beside {sys.executable}; "
+            f"install the course with its dev extras (pip install -e '.[dev]')"
+        )
     return str(path)
 
 
@@ -40,13 +42,21 @@ def free_port() -> int:
 
 def serve(cmd: list[str], url: str, cwd, env=None, timeout: float = 120) -> subprocess.Popen:
     """Start a server in its own process group and wait until ``url`` answers."""
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        text=True,
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{' '.join(cmd[:2])} exited with {proc.returncode}: "
-                               f"{proc.stdout.read()}")
+            raise RuntimeError(
+                f"{' '.join(cmd[:2])} exited with {proc.returncode}: {proc.stdout.read()}"
+            )
         try:
             urllib.request.urlopen(url, timeout=2)
             return proc

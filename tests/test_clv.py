@@ -33,8 +33,10 @@ def test_analytic_gradient_matches_finite_differences(cdnow):
     for i in range(4):
         step = np.zeros(4)
         step[i] = 1e-6
-        numeric = (m._neg_loglik(theta + step, x, t_x, T, w)[0]
-                   - m._neg_loglik(theta - step, x, t_x, T, w)[0]) / 2e-6
+        numeric = (
+            m._neg_loglik(theta + step, x, t_x, T, w)[0]
+            - m._neg_loglik(theta - step, x, t_x, T, w)[0]
+        ) / 2e-6
         assert grad[i] == pytest.approx(numeric, rel=1e-5)
 
 
@@ -48,8 +50,9 @@ def test_gamma_gamma_gradient_matches_finite_differences(cdnow):
     for i in range(3):
         step = np.zeros(3)
         step[i] = 1e-6
-        numeric = (g._neg_loglik(theta + step, x, mv, w)[0]
-                   - g._neg_loglik(theta - step, x, mv, w)[0]) / 2e-6
+        numeric = (
+            g._neg_loglik(theta + step, x, mv, w)[0] - g._neg_loglik(theta - step, x, mv, w)[0]
+        ) / 2e-6
         assert grad[i] == pytest.approx(numeric, rel=1e-5)
 
 
@@ -58,13 +61,16 @@ def test_fit_on_unique_rows_equals_full_likelihood(cdnow):
     assert m.loglik(s["frequency"], s["recency"], s["T"]).sum() == pytest.approx(m.loglik_)
 
 
-@pytest.mark.parametrize("x, t_x, T", [
-    (0, 0.0, 38.86),        # never came back
-    (2, 38.86, 38.86),      # bought on the last day: recency = T
-    (5000, 38.0, 38.86),    # absurdly frequent
-    (5000, 38.86, 38.86),
-    (1, 1e-9, 1e-9),        # brand new
-])
+@pytest.mark.parametrize(
+    "x, t_x, T",
+    [
+        (0, 0.0, 38.86),  # never came back
+        (2, 38.86, 38.86),  # bought on the last day: recency = T
+        (5000, 38.0, 38.86),  # absurdly frequent
+        (5000, 38.86, 38.86),
+        (1, 1e-9, 1e-9),  # brand new
+    ],
+)
 def test_edge_cases_give_numbers_without_warnings(cdnow, x, t_x, T):
     _, m, g = cdnow
     with warnings.catch_warnings():
@@ -96,8 +102,9 @@ def test_a_single_customer_can_be_fitted_with_a_warning():
 
 def test_expected_purchases_grow_with_horizon_and_frequency(cdnow):
     _, m, _ = cdnow
-    assert m.expected_purchases(78, 2, 30.43, 38.86)[0] > m.expected_purchases(39, 2, 30.43,
-                                                                                  38.86)[0]
+    assert (
+        m.expected_purchases(78, 2, 30.43, 38.86)[0] > m.expected_purchases(39, 2, 30.43, 38.86)[0]
+    )
     e = m.expected_purchases(39, [1, 3, 6], [30.0, 30.0, 30.0], [38.86] * 3)
     assert np.all(np.diff(e) > 0)
 
@@ -110,25 +117,31 @@ def test_gamma_gamma_shrinks_towards_the_mean(cdnow):
     assert g.expected_spend([0], [0.0])[0] == pytest.approx(mean)
 
 
-@pytest.mark.parametrize("args, message", [
-    (([-1], [0.0], [5.0]), "frequency must be non-negative"),
-    (([1], [6.0], [5.0]), "recency must not exceed T"),
-    (([1], [np.nan], [5.0]), "recency contains NaN"),
-    (([], [], []), "frequency is empty"),
-    (([1.5], [1.0], [5.0]), "whole numbers"),
-    (([0], [2.0], [5.0]), "recency must be 0"),
-    (([1, 2], [1.0], [5.0, 6.0, 7.0]), "same length"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (([-1], [0.0], [5.0]), "frequency must be non-negative"),
+        (([1], [6.0], [5.0]), "recency must not exceed T"),
+        (([1], [np.nan], [5.0]), "recency contains NaN"),
+        (([], [], []), "frequency is empty"),
+        (([1.5], [1.0], [5.0]), "whole numbers"),
+        (([0], [2.0], [5.0]), "recency must be 0"),
+        (([1, 2], [1.0], [5.0, 6.0, 7.0]), "same length"),
+    ],
+)
 def test_bgnbd_bad_input_names_the_argument(args, message):
     with pytest.raises(ValueError, match=message):
         BetaGeo().fit(*args)
 
 
-@pytest.mark.parametrize("args, message", [
-    (([0, 2], [10.0, 12.0]), "frequency must be positive"),
-    (([1, 2], [10.0, -1.0]), "monetary_value must be positive"),
-    (([1, 2], [10.0]), "same length"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (([0, 2], [10.0, 12.0]), "frequency must be positive"),
+        (([1, 2], [10.0, -1.0]), "monetary_value must be positive"),
+        (([1, 2], [10.0]), "same length"),
+    ],
+)
 def test_gamma_gamma_bad_input(args, message):
     with pytest.raises(ValueError, match=message):
         GammaGamma().fit(*args)
@@ -143,14 +156,24 @@ def test_predicting_before_fitting_is_a_clear_error():
 
 def test_customer_lifetime_value(cdnow):
     s, m, g = cdnow
-    clv = customer_lifetime_value(m, g, s["frequency"], s["recency"], s["T"],
-                                  s["monetary_value"], horizon=52, discount=0.01,
-                                  margin_share=0.3)
+    clv = customer_lifetime_value(
+        m,
+        g,
+        s["frequency"],
+        s["recency"],
+        s["T"],
+        s["monetary_value"],
+        horizon=52,
+        discount=0.01,
+        margin_share=0.3,
+    )
     assert clv.shape == (len(s),) and np.isfinite(clv).all() and (clv >= 0).all()
-    undiscounted = customer_lifetime_value(m, g, s["frequency"], s["recency"], s["T"],
-                                           s["monetary_value"], horizon=52, discount=0.0)
-    expected = (m.expected_purchases(52, s["frequency"], s["recency"], s["T"])
-                * g.expected_spend(s["frequency"], s["monetary_value"]))
+    undiscounted = customer_lifetime_value(
+        m, g, s["frequency"], s["recency"], s["T"], s["monetary_value"], horizon=52, discount=0.0
+    )
+    expected = m.expected_purchases(52, s["frequency"], s["recency"], s["T"]) * g.expected_spend(
+        s["frequency"], s["monetary_value"]
+    )
     np.testing.assert_allclose(undiscounted, expected, rtol=1e-10)
     assert (clv < 0.3 * undiscounted + 1e-12).all()
     with pytest.raises(ValueError, match="discount"):
@@ -164,8 +187,7 @@ def test_fitting_harbor_recovers_the_true_parameters(variant):
     # error only: we accept 3 asymptotic standard errors (observed information), a
     # 99.7% band per parameter. Same-day visits are separate purchases in this data.
     truth = true_parameters(variant)
-    s = btyd_summary(load_harbor("purchases", variant=variant), "2025-12-31",
-                     merge_same_day=False)
+    s = btyd_summary(load_harbor("purchases", variant=variant), "2025-12-31", merge_same_day=False)
     m = BetaGeo().fit(s["frequency"], s["recency"], s["T"])
     for name in ("r", "alpha", "a", "b"):
         assert abs(m.params_[name] - truth[name]) < 3 * m.standard_errors_[name], name
@@ -195,8 +217,9 @@ def test_clv_counts_the_tail_when_step_does_not_divide_horizon(cdnow):
     s, m, g = cdnow
     args = (s["frequency"], s["recency"], s["T"], s["monetary_value"])
     # Undiscounted, any step must give 52 weeks of expected purchases times spend.
-    whole = (m.expected_purchases(52, s["frequency"], s["recency"], s["T"])
-             * g.expected_spend(s["frequency"], s["monetary_value"]))
+    whole = m.expected_purchases(52, s["frequency"], s["recency"], s["T"]) * g.expected_spend(
+        s["frequency"], s["monetary_value"]
+    )
     clv = customer_lifetime_value(m, g, *args, horizon=52, step=5, discount=0.0)
     np.testing.assert_allclose(clv, whole, rtol=1e-10)
 
@@ -205,8 +228,9 @@ def test_clv_counts_the_tail_when_step_does_not_divide_horizon(cdnow):
 def test_clv_with_discounting_and_steps(cdnow, step):
     s, m, g = cdnow
     args = (s["frequency"], s["recency"], s["T"], s["monetary_value"])
-    clv = customer_lifetime_value(m, g, *args, horizon=52, step=step, discount=0.01,
-                                  margin_share=0.3)
+    clv = customer_lifetime_value(
+        m, g, *args, horizon=52, step=step, discount=0.01, margin_share=0.3
+    )
     np.testing.assert_allclose(clv, _clv_by_hand(m, g, s, 52, step, 0.01, 0.3), rtol=1e-10)
 
 
@@ -243,8 +267,9 @@ def test_fit_on_one_time_buyers_warns_and_still_predicts():
     for da in (1e-4, -1e-4):
         near.params_ = {**m.params_, "a": 1.0 + da}
         assert e == pytest.approx(near.expected_purchases_new(10.0), rel=1e-3)
-        assert c[0] == pytest.approx(near.expected_purchases(10.0, [1.0], [2.0], [5.0])[0],
-                                     rel=1e-3)
+        assert c[0] == pytest.approx(
+            near.expected_purchases(10.0, [1.0], [2.0], [5.0])[0], rel=1e-3
+        )
 
 
 def test_a_healthy_fit_does_not_warn(cdnow):
@@ -263,11 +288,16 @@ def test_series_in_series_out_on_the_customers_index(cdnow):
     s = s.iloc[:50]
     e = m.expected_purchases(10, s["frequency"], s["recency"], s["T"])
     assert isinstance(e, pd.Series) and e.index.equals(s.index)
-    np.testing.assert_allclose(e.to_numpy(), m.expected_purchases(
-        10, s["frequency"].to_numpy(), s["recency"].to_numpy(), s["T"].to_numpy()))
+    np.testing.assert_allclose(
+        e.to_numpy(),
+        m.expected_purchases(
+            10, s["frequency"].to_numpy(), s["recency"].to_numpy(), s["T"].to_numpy()
+        ),
+    )
     assert m.p_alive(s["frequency"], s["recency"], s["T"]).index.equals(s.index)
-    clv = customer_lifetime_value(m, g, s["frequency"], s["recency"], s["T"],
-                                  s["monetary_value"], horizon=10)
+    clv = customer_lifetime_value(
+        m, g, s["frequency"], s["recency"], s["T"], s["monetary_value"], horizon=10
+    )
     assert isinstance(clv, pd.Series) and clv.index.equals(s.index)
 
 
@@ -282,6 +312,6 @@ def test_summary_table(cdnow):
         # half-width in logs is 1.96 standard errors of log(parameter) (se / estimate).
         assert np.sqrt(row["ci_95_low"] * row["ci_95_high"]) == pytest.approx(row["estimate"])
         assert np.log(row["ci_95_high"] / row["estimate"]) == pytest.approx(
-            1.96 * row["std_error"] / row["estimate"], rel=1e-3)
-    assert table.attrs == {"log_likelihood": m.loglik_, "n_customers": 2357,
-                           "converged": True}
+            1.96 * row["std_error"] / row["estimate"], rel=1e-3
+        )
+    assert table.attrs == {"log_likelihood": m.loglik_, "n_customers": 2357, "converged": True}

@@ -75,9 +75,14 @@ def test_every_harbor_table_loads_typed(table):
     for col, kind in HARBOR[table].columns.items():
         base = kind.rstrip("?")
         dtype = str(df[col].dtype)
-        expected = {"int": ("int64", "Int64"), "float": ("float64",), "str": ("str",),
-                    "bool": ("bool", "boolean"), "date": ("datetime64[s]",),
-                    "datetime": ("datetime64[s]",)}[base]
+        expected = {
+            "int": ("int64", "Int64"),
+            "float": ("float64",),
+            "str": ("str",),
+            "bool": ("bool", "boolean"),
+            "date": ("datetime64[s]",),
+            "datetime": ("datetime64[s]",),
+        }[base]
         assert dtype in expected, f"{table}.{col}: {dtype}"
 
 
@@ -266,11 +271,14 @@ def test_duplicate_key(data_dir):
     assert (err.value.column, err.value.line) == ("customer_id", 11)
 
 
-@pytest.mark.parametrize("table, row, column, value, message", [
-    ("order_items", 2, "quantity", "two", r"column 'quantity', line 4: cannot read 'two'"),
-    ("customers", 0, "email", "", r"column 'email', line 2: empty cell"),
-    ("calls", 0, "order_placed", "yes", r"column 'order_placed', line 2: expected True"),
-])
+@pytest.mark.parametrize(
+    "table, row, column, value, message",
+    [
+        ("order_items", 2, "quantity", "two", r"column 'quantity', line 4: cannot read 'two'"),
+        ("customers", 0, "email", "", r"column 'email', line 2: empty cell"),
+        ("calls", 0, "order_placed", "yes", r"column 'order_placed', line 2: expected True"),
+    ],
+)
 def test_bad_cell_names_column_and_line(data_dir, table, row, column, value, message):
     path = data_dir / "harbor" / f"{table}.csv"
     df = pd.read_csv(path, dtype=str)
@@ -309,7 +317,6 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
     path = tmp_path / "table.csv"
     path.write_text("old\n")
 
-
     with pytest.raises(TypeError):
         write_atomic(path, 12345)  # not text: fails while writing the temporary file
     assert path.read_text() == "old\n"
@@ -325,8 +332,9 @@ def test_cli_build_into_folder_then_verify(tmp_path, capsys):
 
 
 # --------------------------------------------------------------------------- one validator
-SMALL = Schema({"id": "int", "flag": "bool", "value": "float", "count": "int?",
-                "day": "date?"}, ("id",))
+SMALL = Schema(
+    {"id": "int", "flag": "bool", "value": "float", "count": "int?", "day": "date?"}, ("id",)
+)
 
 
 def _small(tmp_path, rows: list[str]):
@@ -344,8 +352,9 @@ def _both_ways(path):
 
 
 def test_booleans_follow_one_rule(tmp_path):
-    path = _small(tmp_path, ["1,True,1.5,,", "2,False,2,3,2025-01-31", "3,True,0,0,",
-                             "4,False,7.25,,"])
+    path = _small(
+        tmp_path, ["1,True,1.5,,", "2,False,2,3,2025-01-31", "3,True,0,0,", "4,False,7.25,,"]
+    )
     t = _both_ways(path)
     assert t["flag"].tolist() == [True, False, True, False]
     assert t["flag"].dtype == bool
@@ -353,12 +362,15 @@ def test_booleans_follow_one_rule(tmp_path):
     assert t["day"].iloc[1] == pd.Timestamp("2025-01-31")
 
 
-@pytest.mark.parametrize("cell, message", [
-    ("yes", "expected True or False"),
-    ("1", "expected True or False"),
-    ("true", "expected True or False"),
-    ("TRUE", "expected True or False"),
-])
+@pytest.mark.parametrize(
+    "cell, message",
+    [
+        ("yes", "expected True or False"),
+        ("1", "expected True or False"),
+        ("true", "expected True or False"),
+        ("TRUE", "expected True or False"),
+    ],
+)
 def test_a_bad_boolean_names_its_cell(tmp_path, cell, message):
     path = _small(tmp_path, ["1,True,1.5,,", f"2,{cell},2,,"])
     with pytest.raises(DatasetError, match=message) as err:
@@ -369,10 +381,18 @@ def test_a_bad_boolean_names_its_cell(tmp_path, cell, message):
         parse_table(raw, SMALL, path)
 
 
-@pytest.mark.parametrize("column, cell", [
-    ("value", "inf"), ("value", "-inf"), ("value", "nan"), ("value", "NaN"),
-    ("value", "Infinity"), ("count", "inf"), ("count", "nan"),
-])
+@pytest.mark.parametrize(
+    "column, cell",
+    [
+        ("value", "inf"),
+        ("value", "-inf"),
+        ("value", "nan"),
+        ("value", "NaN"),
+        ("value", "Infinity"),
+        ("count", "inf"),
+        ("count", "nan"),
+    ],
+)
 def test_numbers_must_be_finite(tmp_path, column, cell):
     row = {"value": f"1,True,{cell},2,", "count": f"1,True,1.0,{cell},"}[column]
     path = _small(tmp_path, ["7,False,3.0,,", row])
@@ -400,7 +420,7 @@ def _dictionary(text: str) -> dict[str, tuple[dict[str, str], tuple[str, ...]]]:
     """
     tables = {}
     for head in re.finditer(r"^### (\w+):.*\(key (.*)\)\s*$", text, re.M):
-        body = text[head.end():].split("\n#", 1)[0]
+        body = text[head.end() :].split("\n#", 1)[0]
         columns = {}
         for names, kind in re.findall(r"^\|([^|]+)\|([^|]+)\|", body, re.M):
             kind = kind.strip()

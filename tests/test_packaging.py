@@ -72,8 +72,11 @@ def _lock(repo) -> dict[str, str]:
 
 
 def test_pandas_range_is_3_and_the_lock_pins_a_3():
-    pandas = next(Requirement(r) for r in _pyproject(REPO)["project"]["dependencies"]
-                  if Requirement(r).name == "pandas")
+    pandas = next(
+        Requirement(r)
+        for r in _pyproject(REPO)["project"]["dependencies"]
+        if Requirement(r).name == "pandas"
+    )
     assert pandas.specifier.contains("3.0.0") and not pandas.specifier.contains("2.3.3")
     assert not pandas.specifier.contains("4.0.0")
     assert Version(_lock(REPO)["pandas"]).major == 3
@@ -88,19 +91,25 @@ def test_lock_pins_every_dependency_within_its_range(repo):
         assert name in pins, f"{name} is not pinned in constraints.txt (run make lock)"
         assert req.specifier.contains(pins[name], prereleases=True), (
             f"constraints.txt pins {name}=={pins[name]}, outside {req.specifier} "
-            "(pyproject.toml); run make lock")
+            "(pyproject.toml); run make lock"
+        )
 
 
 def _make(repo, target: str, *args: str) -> list[list[str]]:
     """The commands `make` would run for a target (all of them, as if out of date)."""
-    out = subprocess.run(["make", "-n", "-B", "--no-print-directory", target, *args], cwd=repo,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["make", "-n", "-B", "--no-print-directory", target, *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     out = out.replace("\\\n", " ")
     return [shlex.split(line) for line in out.splitlines() if line.strip()]
 
 
 def _pytest_runs(commands: list[list[str]]) -> list[list[str]]:
-    return [c[c.index("pytest") + 1:] for c in commands if "pytest" in c]
+    return [c[c.index("pytest") + 1 :] for c in commands if "pytest" in c]
 
 
 def test_environments_install_from_the_lock(repo):
@@ -143,12 +152,15 @@ def test_make_test_runs_lint_every_test_and_the_notebooks(repo):
     assert strict and lax
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("data", [".venv/bin/crm", "data", "build"]),
-    ("verify-data", [".venv/bin/crm", "data", "verify"]),
-    ("bench", [".venv-bench/bin/python", "benchmarks/bench_models.py"]),
-    ("clean", ["rm", "-rf", ".venv", ".venv-bench", ".pytest_cache", ".ruff_cache"]),
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("data", [".venv/bin/crm", "data", "build"]),
+        ("verify-data", [".venv/bin/crm", "data", "verify"]),
+        ("bench", [".venv-bench/bin/python", "benchmarks/bench_models.py"]),
+        ("clean", ["rm", "-rf", ".venv", ".venv-bench", ".pytest_cache", ".ruff_cache"]),
+    ],
+)
 def test_make_targets_run_their_command(repo, target, expected):
     out = subprocess.run(["make", "-n", "-B", target], cwd=repo, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
@@ -157,8 +169,9 @@ def test_make_targets_run_their_command(repo, target, expected):
 
 
 def test_make_lab_opens_the_first_lesson(repo):
-    out = subprocess.run(["make", "-n", "lab"], cwd=repo, capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["make", "-n", "lab"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout
     assert "jupyter lab" in out and "notebooks/00_start_here.ipynb" in out
 
 

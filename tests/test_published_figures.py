@@ -34,8 +34,9 @@ def gamma_gamma(summary):
 
 
 def test_summary_matches_fader_hardie_published_summary(summary):
-    pub = pd.read_csv(DATA_DIR / "cdnow" / "cdnow_customers_summary_with_transactions.csv",
-                      index_col="ID")
+    pub = pd.read_csv(
+        DATA_DIR / "cdnow" / "cdnow_customers_summary_with_transactions.csv", index_col="ID"
+    )
     assert list(summary.index) == list(pub.index)
     assert (summary["frequency"].to_numpy() == pub["x"].to_numpy()).all()
     assert (summary["recency"].round(2).to_numpy() == pub["t_x"].to_numpy()).all()
@@ -53,7 +54,11 @@ def test_holdout_repeat_transactions(summary):
 def test_bgnbd_parameters(bgnbd):
     p = bgnbd.params_
     assert (round(p["r"], 3), round(p["alpha"], 3), round(p["a"], 3), round(p["b"], 3)) == (
-        0.243, 4.414, 0.793, 2.426)
+        0.243,
+        4.414,
+        0.793,
+        2.426,
+    )
     assert round(bgnbd.loglik_, 1) == -9582.4
 
 
@@ -64,8 +69,9 @@ def test_bgnbd_expected_purchases(bgnbd):
 
 def _holdout_forecasts(model, summary) -> tuple[float, float]:
     """Repeat purchases in weeks 40-78: conditional on each history, and for the cohort."""
-    conditional = model.expected_purchases(39, summary["frequency"], summary["recency"],
-                                           summary["T"]).sum()
+    conditional = model.expected_purchases(
+        39, summary["frequency"], summary["recency"], summary["T"]
+    ).sum()
     T = summary["T"].to_numpy()
     cohort = np.sum(model.expected_purchases_new(T + 39) - model.expected_purchases_new(T))
     return float(conditional), float(cohort)
@@ -105,10 +111,13 @@ def test_margin_multiples():
     assert round(margin_multiple(0.8, 0.10), 2) == 2.67
 
 
-@pytest.mark.parametrize("data, alpha, beta, ll, year12, actual12, del10", [
-    (REGULAR, 0.704, 1.182, -1680.3, 17.0, 17.3, 3.70),
-    (HIGH_END, 0.668, 3.806, -1611.2, 37.8, 39.4, 5.92),
-])
+@pytest.mark.parametrize(
+    "data, alpha, beta, ll, year12, actual12, del10",
+    [
+        (REGULAR, 0.704, 1.182, -1680.3, 17.0, 17.3, 3.70),
+        (HIGH_END, 0.668, 3.806, -1611.2, 37.8, 39.4, 5.92),
+    ],
+)
 def test_shifted_beta_geometric(data, alpha, beta, ll, year12, actual12, del10):
     counts = np.array(data[:8]) * 10  # years 0..7 of 1,000 customers
     m = ShiftedBetaGeometric().fit(counts)

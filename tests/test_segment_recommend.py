@@ -45,11 +45,14 @@ def test_features(purchases):
 
 
 def test_features_by_hand():
-    tx = pd.DataFrame({"customer_id": [1, 1, 1, 2],
-                       "date": pd.to_datetime(["2025-01-01", "2025-01-11", "2025-02-01",
-                                               "2025-01-20"]),
-                       "amount": [10.0, 20.0, 30.0, 5.0],
-                       "channel": ["cafe", "web", "cafe", "web"]})
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2],
+            "date": pd.to_datetime(["2025-01-01", "2025-01-11", "2025-02-01", "2025-01-20"]),
+            "amount": [10.0, 20.0, 30.0, 5.0],
+            "channel": ["cafe", "web", "cafe", "web"],
+        }
+    )
     f = behaviour_features(tx, "2025-02-10")
     # Customer 1: last order 9 days before as_of, first 40 days before, 3 orders of $20.
     assert f.loc[1, ["recency_days", "tenure_days"]].tolist() == [9, 40]
@@ -89,8 +92,9 @@ def test_choose_k_prefers_the_true_number_of_groups():
 def test_psychographics_explain_segments_demographics_do_not(segments):
     _, labels = segments
     customers = load_harbor("customers").set_index("customer_id")
-    v = base_association(labels, customers, ["region", "age", "income", "household_size",
-                                              "lifestyle"])
+    v = base_association(
+        labels, customers, ["region", "age", "income", "household_size", "lifestyle"]
+    )
     assert v["lifestyle"] > 0.2
     for base in ("region", "age", "income", "household_size"):
         assert v[base] < 0.06
@@ -107,8 +111,10 @@ def ladder(purchases):
     referrals = load_harbor("referrals")
     mlist = load_harbor("marketing_list")
     suspects = mlist[mlist["source"] == "purchased list"]
-    return [loyalty_ladder(day, purchases, prospects, referrals, suspects)
-            for day in ("2024-12-31", "2025-12-31")]
+    return [
+        loyalty_ladder(day, purchases, prospects, referrals, suspects)
+        for day in ("2024-12-31", "2025-12-31")
+    ]
 
 
 def test_ladder_rungs(ladder, purchases):
@@ -116,8 +122,10 @@ def test_ladder_rungs(ladder, purchases):
     assert list(after.cat.categories) == RUNGS
     counts = after.value_counts()
     assert (counts > 0).all()
-    assert counts["client"] + counts["customer"] + counts["advocate"] == purchases[
-        "customer_id"].nunique()
+    assert (
+        counts["client"] + counts["customer"] + counts["advocate"]
+        == purchases["customer_id"].nunique()
+    )
     assert counts["advocate"] == load_harbor("referrals")["referrer_id"].nunique()
 
 
@@ -167,8 +175,9 @@ def test_recommendations_are_new_items(baskets):
 
 
 def test_hit_rate_by_hand():
-    recs = pd.DataFrame({"user": [1, 1, 2, 2], "rank": [1, 2, 1, 2], "item": [10, 11, 10, 12],
-                         "score": 1.0})
+    recs = pd.DataFrame(
+        {"user": [1, 1, 2, 2], "rank": [1, 2, 1, 2], "item": [10, 11, 10, 12], "score": 1.0}
+    )
     held = pd.DataFrame({"customer_id": [1, 2], "product_id": [11, 13]})
     assert hit_rate_at_k(recs, held, 1) == 0.0
     assert hit_rate_at_k(recs, held, 2) == 0.5
