@@ -9,8 +9,14 @@ LAB_ARGS ?=
 VOILA_ARGS ?=
 QUIZ_PORT ?= 8866
 NBVAL_SANITIZE := tests/nbval_sanitize.cfg
+# Exact versions the tests and CI install (pyproject.toml keeps the ranges for pip users).
+LOCK := constraints.txt
+PYTEST := MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile
+# Docstring examples run as tests, in every crmlib module.
+DOCTESTS := --doctest-modules crmlib
 
-.PHONY: help install lab test lint unit notebooks exercises-test bench execute quiz data verify-data clean
+.PHONY: help install lab test lint unit pytest-all notebooks exercises-test bench execute quiz \
+	data verify-data lock clean
 
 help:
 	@echo "make lab          open JupyterLab on the first lesson"
@@ -20,11 +26,13 @@ help:
 	@echo "make bench        speed figures against reference implementations"
 	@echo "make data         rebuild the Harbor Coffee data (byte for byte) and its checksums"
 	@echo "make verify-data  check the data files against datasets/CHECKSUMS"
+	@echo "make unit         the fast tests and doctests (no browser, no servers; under a minute)"
+	@echo "make lock         re-resolve the dependencies and rewrite $(LOCK)"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[dev]"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -36,8 +44,13 @@ lab: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check crmlib tests benchmarks tools
 
+# The fast tier: no browser, no servers, no package builds.
 unit: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile tests
+	$(PYTEST) -m "not browser and not slow" $(DOCTESTS) tests
+
+# Every test, browser and slow ones included.
+pytest-all: $(STAMP)
+	$(PYTEST) $(DOCTESTS) tests
 
 # Lessons and solutions carry outputs and must reproduce them (strict nbval).
 # A throw-away progress file keeps the learner's own quiz progress out of the tests.
@@ -56,13 +69,13 @@ exercises-test: $(STAMP)
 	    -p no:cacheprovider exercises; \
 	else echo "exercises/: no workbooks yet, nothing to run"; fi
 
-test: lint unit notebooks exercises-test
+test: lint pytest-all notebooks exercises-test
 
 # lifetimes is the reference implementation; it lives in its own environment.
-.venv-bench/.installed: pyproject.toml
+.venv-bench/.installed: pyproject.toml $(LOCK)
 	@test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/python -m pip install --quiet --upgrade pip
-	.venv-bench/bin/python -m pip install --quiet -e . "lifetimes==0.11.3"
+	.venv-bench/bin/python -m pip install --quiet -c $(LOCK) -e . "lifetimes==0.11.3"
 	@touch .venv-bench/.installed
 
 bench: $(STAMP) .venv-bench/.installed
@@ -83,6 +96,19 @@ data: $(STAMP)
 
 verify-data: $(STAMP)
 	$(BIN)/crm data verify
+
+# Resolve the ranges of pyproject.toml afresh in a throw-away environment and pin the
+# result; commit constraints.txt after `make test` passes with it.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet ".[dev]"
+	{ echo "# Exact versions for make test and CI, written by make lock from the ranges in"; \
+	  echo "# pyproject.toml (Python $$(.venv-lock/bin/python -c 'import platform; print(platform.python_version())'))."; \
+	  .venv-lock/bin/python -m pip freeze --exclude crmlib; } > $(LOCK).tmp
+	mv $(LOCK).tmp $(LOCK)
+	rm -rf .venv-lock
 
 clean:
 	rm -rf $(VENV) .venv-bench .pytest_cache .ruff_cache

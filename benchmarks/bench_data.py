@@ -28,15 +28,24 @@ def best_of(fn, repeat: int = 5) -> float:
 def main() -> None:
     purchases = DATA_DIR / "harbor" / "purchases.csv"
     rows = [
-        ("load_harbor('purchases')", best_of(lambda: load_harbor("purchases")),
-         "pd.read_csv(parse_dates)",
-         best_of(lambda: pd.read_csv(purchases, parse_dates=["date"]))),
-        ("load_cdnow('master')", best_of(lambda: load_cdnow("master")),
-         "pd.read_csv(sep=whitespace)",
-         best_of(lambda: pd.read_csv(DATA_DIR / "cdnow" / "CDNOW_master.txt", sep=r"\s+"))),
-        ("simulate_harbor()", best_of(simulate_harbor, repeat=3),
-         "load all 16 tables from CSV",
-         best_of(lambda: [load_harbor(t) for t in harbor_tables()], repeat=3)),
+        (
+            "load_harbor('purchases')",
+            best_of(lambda: load_harbor("purchases")),
+            "pd.read_csv(parse_dates)",
+            best_of(lambda: pd.read_csv(purchases, parse_dates=["date"])),
+        ),
+        (
+            "load_cdnow('master')",
+            best_of(lambda: load_cdnow("master")),
+            "pd.read_csv(sep=whitespace)",
+            best_of(lambda: pd.read_csv(DATA_DIR / "cdnow" / "CDNOW_master.txt", sep=r"\s+")),
+        ),
+        (
+            "simulate_harbor()",
+            best_of(simulate_harbor, repeat=3),
+            "load all 16 tables from CSV",
+            best_of(lambda: [load_harbor(t) for t in harbor_tables()], repeat=3),
+        ),
     ]
     print(f"{'task':32} {'seconds':>8}  {'reference':32} {'seconds':>8}  {'ratio':>6}")
     for name, t, ref, t_ref in rows:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from sklearn.utils import check_scalar
 
 
 def require_columns(frame: pd.DataFrame, columns: dict[str, str], name: str = "tx") -> None:
@@ -27,7 +29,28 @@ def require_columns(frame: pd.DataFrame, columns: dict[str, str], name: str = "t
         raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
     for arg, col in columns.items():
         if col not in frame.columns:
-            raise ValueError(f"{arg}={col!r}: no such column in {name} "
-                             f"(columns: {list(frame.columns)})")
+            raise ValueError(
+                f"{arg}={col!r}: no such column in {name} (columns: {list(frame.columns)})"
+            )
     if frame.empty:
         raise ValueError(f"{name} is empty")
+
+
+def check_count(value, name: str, min_val: int = 1, max_val: int | None = None) -> int:
+    """A whole number in range, by :func:`sklearn.utils.check_scalar` (which names it).
+
+    ``True`` and ``False`` are refused although Python counts them as integers.
+
+    Examples
+    --------
+    >>> check_count(3, "agents")
+    3
+    >>> check_count(0, "agents")
+    Traceback (most recent call last):
+    ...
+    ValueError: agents == 0, must be >= 1.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, not {value!r}")
+    check_scalar(value, name, (int, np.integer), min_val=min_val, max_val=max_val)
+    return int(value)

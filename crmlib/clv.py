@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from crmlib.fitting import check_fit, minimize_bounded
 
 _LOG_EPS = -745.0  # log of the smallest positive double
 
@@ -58,31 +62,46 @@ def _unique_rows(*cols: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Unique rows of the given columns and how often each occurs (hash-based)."""
     counts = pd.DataFrame({i: c for i, c in enumerate(cols)}).value_counts(sort=False)
     uniq = counts.index.to_frame(index=False)
-    return [uniq[i].to_numpy(dtype="float64") for i in range(len(cols))], \
-        counts.to_numpy(dtype="float64")
+    return [uniq[i].to_numpy(dtype="float64") for i in range(len(cols))], counts.to_numpy(
+        dtype="float64"
+    )
 
 
-def _standard_errors(neg_loglik, theta: np.ndarray, args: tuple) -> np.ndarray:
-    """Standard errors of exp(theta) from the observed information.
+def _index_of(*values) -> pd.Index | None:
+    """The index of the first pandas Series among the inputs, if any."""
+    return next((v.index for v in values if isinstance(v, pd.Series)), None)
 
-    The Hessian of the negative log-likelihood in log-parameters is taken by
-    central differences of the analytic gradient; the delta method moves the
-    errors to the natural scale. NaN where the Hessian is not invertible.
+
+def _like(out: np.ndarray, index: pd.Index | None, name: str):
+    """A Series on the customers' index when they came as Series, else the array."""
+    if index is not None and len(index) == len(out):
+        return pd.Series(out, index=index, name=name)
+    return out
+
+
+def _summary(model, names: list[str]) -> pd.DataFrame:
+    """Estimate, standard error and 95% interval of each parameter, with the fit's facts.
+
+    The interval is symmetric in log(parameter), where the fit is done, so it
+    never crosses zero: estimate * exp(+-1.96 * se / estimate).
     """
-    k = len(theta)
-    H = np.empty((k, k))
-    for i in range(k):
-        step = np.zeros(k)
-        step[i] = 1e-5
-        H[:, i] = (neg_loglik(theta + step, *args)[1] - neg_loglik(theta - step, *args)[1]) / 2e-5
-    try:
-        cov = np.linalg.inv((H + H.T) / 2)
-    except np.linalg.LinAlgError:
-        return np.full(k, np.nan)
-    return np.sqrt(np.clip(np.diag(cov), 0, None)) * np.exp(theta)
+    check_is_fitted(model, "params_")
+    est = np.array([model.params_[n] for n in names])
+    se = np.array([model.standard_errors_[n] for n in names])
+    spread = np.exp(1.959964 * se / est)
+    table = pd.DataFrame(
+        {"estimate": est, "std_error": se, "ci_95_low": est / spread, "ci_95_high": est * spread},
+        index=pd.Index(names, name="parameter"),
+    )
+    table.attrs = {
+        "log_likelihood": model.loglik_,
+        "n_customers": model.n_customers_,
+        "converged": model.converged_,
+    }
+    return table
 
 
-class BetaGeo:
+class BetaGeo(BaseEstimator):
     """The BG/NBD model of repeat buying and dropout.
 
     Attributes
@@ -106,7 +125,7 @@ class BetaGeo:
     -9582.4
     """
 
-    def __init__(self, tol: float = 1e-14, max_iter: int = 1000):
+    def __init__(self, *, tol: float = 1e-14, max_iter: int = 1000):
         self.tol = tol
         self.max_iter = max_iter
 
@@ -149,12 +168,14 @@ class BetaGeo:
         ll = c_l[g] + m + np.log(e1 + e2)
         w1 = e1 / (e1 + e2)
         w2 = np.where(has, 1.0 - w1, 0.0)
-        grad = np.column_stack([
-            dc_r_l[g] - w1 * log_at - w2 * log_atx,
-            r / alpha - w1 * rx / (alpha + T) - w2 * rx / (alpha + t_x),
-            (dg_ab - special.digamma(a)) + w1 * d1a_l[g] + w2 * d2a_l[g],
-            (dg_ab - special.digamma(b)) + w1 * d1b_l[g] + w2 * d2b_l[g],
-        ])
+        grad = np.column_stack(
+            [
+                dc_r_l[g] - w1 * log_at - w2 * log_atx,
+                r / alpha - w1 * rx / (alpha + T) - w2 * rx / (alpha + t_x),
+                (dg_ab - special.digamma(a)) + w1 * d1a_l[g] + w2 * d2a_l[g],
+                (dg_ab - special.digamma(b)) + w1 * d1b_l[g] + w2 * d2b_l[g],
+            ]
+        )
         grad *= np.array([r, alpha, a, b])  # d/d log(parameter)
         return ll, grad
 
@@ -188,10 +209,9 @@ class BetaGeo:
         args = (ux, utx, uT, w, levels, index)
         best = None
         for start in (self._start(ux, utx, uT), np.array([-1.0, 1.0, -0.5, 1.0])):
-            res = optimize.minimize(self._neg_loglik, start, args=args, jac=True,
-                                    method="L-BFGS-B", bounds=[(-12.0, 12.0)] * 4,
-                                    options={"ftol": self.tol, "gtol": 1e-8,
-                                             "maxiter": self.max_iter})
+            res = minimize_bounded(
+                self._neg_loglik, start, args, ftol=self.tol, max_iter=self.max_iter
+            )
             if best is None or res.fun < best.fun:
                 best = res
             if res.success:  # the second start is only a fallback
@@ -200,78 +220,122 @@ class BetaGeo:
             raise RuntimeError(f"BG/NBD fit failed: {best.message}")
         r, alpha, a, b = np.exp(best.x)
         self.params_ = {"r": float(r), "alpha": float(alpha), "a": float(a), "b": float(b)}
-        se = _standard_errors(self._neg_loglik, best.x, args)
+        se, sound = check_fit("BG/NBD", list(self.params_), best, self._neg_loglik, args)
         self.standard_errors_ = dict(zip(self.params_, (float(v) for v in se)))
         self.loglik_ = float(-best.fun)
         self.n_customers_ = int(len(x))
-        self.converged_ = bool(best.success)
+        self.converged_ = sound
         return self
 
     def _params(self):
-        if not hasattr(self, "params_"):
-            raise RuntimeError("fit the model first (BetaGeo().fit(frequency, recency, T))")
+        check_is_fitted(self, "params_")
         p = self.params_
         return p["r"], p["alpha"], p["a"], p["b"]
 
-    def loglik(self, frequency, recency, T) -> np.ndarray:
+    def loglik(self, frequency, recency, T):
         """Log-likelihood of each customer under the fitted parameters."""
+        index = _index_of(frequency, recency, T)
         x, t_x, T = _check_rft(frequency, recency, T)
         theta = np.log(np.array(self._params()))
-        return self._loglik_terms(theta, x, t_x, T)[0]
+        return _like(self._loglik_terms(theta, x, t_x, T)[0], index, "loglik")
 
     # ------------------------------------------------------------------ predictions
+    def _near_a_one(self, formula):
+        """``formula(r, alpha, a, b)``, continuous through a = 1.
+
+        The closed forms divide by a - 1 (a removable singularity: the bracket
+        they multiply vanishes too). Within 1e-4 of 1, the mean of the values
+        at 1 +- 1e-4 is used, accurate to about 1e-8 as the function is smooth in a.
+        """
+        r, alpha, a, b = self._params()
+        h = 1e-4
+        if abs(a - 1) >= h:
+            return formula(r, alpha, a, b)
+        return (formula(r, alpha, 1 + h, b) + formula(r, alpha, 1 - h, b)) / 2
+
     def expected_purchases_new(self, t) -> np.ndarray | float:
         """Expected purchases of a new customer in their first ``t`` time units, E[X(t)].
 
         Repeat purchases only (the first purchase at time 0 is not counted).
+
+        Examples
+        --------
+        >>> m = BetaGeo()
+        >>> m.params_ = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+        >>> round(m.expected_purchases_new(78), 2)  # Fader, Hardie and Lee (2005): 1.86
+        1.86
         """
-        r, alpha, a, b = self._params()
         t = _as_array("t", t)
-        z = t / (alpha + t)
-        h = special.hyp2f1(r, b, a + b - 1, z)
-        out = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * h)
+
+        def formula(r, alpha, a, b):
+            z = t / (alpha + t)
+            h = special.hyp2f1(r, b, a + b - 1, z)
+            return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * h)
+
+        out = self._near_a_one(formula)
         return out if out.size > 1 else float(out[0])
 
-    def expected_purchases(self, t, frequency, recency, T) -> np.ndarray:
+    def expected_purchases(self, t, frequency, recency, T):
         """Expected purchases in the next ``t`` time units, given each customer's history.
 
         Equation (10) of Fader, Hardie and Lee (2005), computed in logs so that
         very frequent customers give finite numbers.
+
+        Returns
+        -------
+        numpy.ndarray or pandas.Series
+            One value per customer, a Series on their index when the history
+            came as Series.
         """
-        r, alpha, a, b = self._params()
+        index = _index_of(frequency, recency, T)
         x, t_x, T = _check_rft(frequency, recency, T)
         t = _as_array("t", t)
-        z = t / (alpha + T + t)
-        # (a+b+x-1)/(a-1) * [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)].
-        # Euler's transformation, 2F1(A, B; C; z) = (1-z)^(C-A-B) 2F1(C-A, C-B; C; z), with
-        # 1 - z = (alpha+T)/(alpha+T+t) turns the bracket into
-        # 1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z), which stays finite for any x.
-        cc = a + b + x - 1
-        inner = np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(a + b - 1 - r, a - 1, cc, z)
-        num = (a + b + x - 1) / (a - 1) * (1 - inner)
-        return num * self.p_alive(x, t_x, T)
 
-    def p_alive(self, frequency, recency, T) -> np.ndarray:
-        """Probability that each customer is still active at T."""
+        def formula(r, alpha, a, b):
+            z = t / (alpha + T + t)
+            # (a+b+x-1)/(a-1) * [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)].
+            # Euler's transformation, 2F1(A, B; C; z) = (1-z)^(C-A-B) 2F1(C-A, C-B; C; z),
+            # with 1 - z = (alpha+T)/(alpha+T+t) turns the bracket into
+            # 1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z), which stays finite for any x.
+            cc = a + b + x - 1
+            inner = np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(a + b - 1 - r, a - 1, cc, z)
+            return (a + b + x - 1) / (a - 1) * (1 - inner)
+
+        out = self._near_a_one(formula) * self._p_alive(x, t_x, T)
+        return _like(out, index, "expected_purchases")
+
+    def _p_alive(self, x, t_x, T) -> np.ndarray:
         r, alpha, a, b = self._params()
-        x, t_x, T = _check_rft(frequency, recency, T)
         has = x > 0
         log_odds = np.where(
             has,
-            np.log(a) - np.log(np.where(has, b + x - 1, 1.0))
+            np.log(a)
+            - np.log(np.where(has, b + x - 1, 1.0))
             + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)),
-            -np.inf)
+            -np.inf,
+        )
         return special.expit(-log_odds)
 
+    def p_alive(self, frequency, recency, T):
+        """Probability that each customer is still active at T.
+
+        Here ``recency`` is the BTYD one, the time from the first to the last
+        purchase (see :func:`crmlib.rfm.btyd_summary`), not RFM's time since
+        the last purchase.
+        """
+        index = _index_of(frequency, recency, T)
+        return _like(self._p_alive(*_check_rft(frequency, recency, T)), index, "p_alive")
+
     def summary(self) -> pd.DataFrame:
-        """The fitted parameters and log-likelihood as a small table."""
-        r, alpha, a, b = self._params()
-        return pd.DataFrame({"value": [r, alpha, a, b, self.loglik_]},
-                            index=pd.Index(["r", "alpha", "a", "b", "log-likelihood"],
-                                           name="parameter"))
+        """Estimate, standard error and 95% interval of r, alpha, a and b.
+
+        The interval is symmetric in log(parameter). The log-likelihood, the
+        number of customers and ``converged`` are in the table's ``attrs``.
+        """
+        return _summary(self, ["r", "alpha", "a", "b"])
 
 
-class GammaGamma:
+class GammaGamma(BaseEstimator):
     """The Gamma-Gamma model of average spend per transaction.
 
     Fit it on repeat customers only (frequency > 0) with their mean repeat
@@ -297,7 +361,7 @@ class GammaGamma:
     -4055.9
     """
 
-    def __init__(self, tol: float = 1e-14, max_iter: int = 1000):
+    def __init__(self, *, tol: float = 1e-14, max_iter: int = 1000):
         self.tol = tol
         self.max_iter = max_iter
 
@@ -314,14 +378,23 @@ class GammaGamma:
         p, q, g = np.exp(theta)
         px = p * x
         lgm = np.log(g + m * x)
-        ll = (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q)
-              + q * np.log(g) + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * lgm)
+        ll = (
+            special.gammaln(px + q)
+            - special.gammaln(px)
+            - special.gammaln(q)
+            + q * np.log(g)
+            + (px - 1) * np.log(m)
+            + px * np.log(x)
+            - (px + q) * lgm
+        )
         dpq = special.digamma(px + q)
-        grad = np.column_stack([
-            x * (dpq - special.digamma(px) + np.log(m) + np.log(x) - lgm),
-            dpq - special.digamma(q) + np.log(g) - lgm,
-            q / g - (px + q) / (g + m * x),
-        ]) * np.array([p, q, g])
+        grad = np.column_stack(
+            [
+                x * (dpq - special.digamma(px) + np.log(m) + np.log(x) - lgm),
+                dpq - special.digamma(q) + np.log(g) - lgm,
+                q / g - (px + q) / (g + m * x),
+            ]
+        ) * np.array([p, q, g])
         return ll, grad
 
     def _neg_loglik(self, theta, x, m, w):
@@ -346,25 +419,22 @@ class GammaGamma:
         x, m = self._check(frequency, monetary_value)
         (ux, um), w = _unique_rows(x, m)
         start = np.log([1.0, 1.0, max(float(np.mean(m)), 1e-3)])
-        res = optimize.minimize(self._neg_loglik, start, args=(ux, um, w), jac=True,
-                                method="L-BFGS-B", bounds=[(-12.0, 12.0)] * 3,
-                                options={"ftol": self.tol, "gtol": 1e-8,
-                                         "maxiter": self.max_iter})
+        res = minimize_bounded(
+            self._neg_loglik, start, (ux, um, w), ftol=self.tol, max_iter=self.max_iter
+        )
         if not np.isfinite(res.fun):
             raise RuntimeError(f"Gamma-Gamma fit failed: {res.message}")
         p, q, g = np.exp(res.x)
         self.params_ = {"p": float(p), "q": float(q), "gamma": float(g)}
-        se = _standard_errors(self._neg_loglik, res.x, (ux, um, w))
+        se, sound = check_fit("Gamma-Gamma", list(self.params_), res, self._neg_loglik, (ux, um, w))
         self.standard_errors_ = dict(zip(self.params_, (float(v) for v in se)))
         self.loglik_ = float(-res.fun)
         self.n_customers_ = int(len(x))
-        self.converged_ = bool(res.success)
+        self.converged_ = sound
         return self
 
     def _params(self):
-        if not hasattr(self, "params_"):
-            raise RuntimeError("fit the model first (GammaGamma().fit(frequency, "
-                               "monetary_value))")
+        check_is_fitted(self, "params_")
         return self.params_["p"], self.params_["q"], self.params_["gamma"]
 
     def mean_spend(self) -> float:
@@ -372,7 +442,11 @@ class GammaGamma:
         p, q, g = self._params()
         return p * g / (q - 1) if q > 1 else float("inf")
 
-    def expected_spend(self, frequency, monetary_value) -> np.ndarray:
+    def summary(self) -> pd.DataFrame:
+        """Estimate, standard error and 95% interval of p, q and gamma (see BetaGeo.summary)."""
+        return _summary(self, ["p", "q", "gamma"])
+
+    def expected_spend(self, frequency, monetary_value):
         """Expected spend per future transaction of each customer.
 
         A weighted average of the population mean and the customer's own
@@ -380,59 +454,89 @@ class GammaGamma:
         population mean.
         """
         p, q, g = self._params()
+        index = _index_of(frequency, monetary_value)
         x = _as_array("frequency", frequency)
         m = _as_array("monetary_value", monetary_value)
         if x.shape != m.shape:
             raise ValueError("frequency and monetary_value must have the same length")
         if q <= 1:
             raise ValueError("the fitted q <= 1: the population mean spend is infinite")
-        return (g + m * x) * p / (p * x + q - 1)
+        return _like((g + m * x) * p / (p * x + q - 1), index, "expected_spend")
 
 
-def customer_lifetime_value(purchases: BetaGeo, spend: GammaGamma, frequency, recency, T,
-                            monetary_value, horizon: int = 52, discount_rate: float = 0.01,
-                            margin: float = 1.0, step: int = 1) -> np.ndarray:
+def customer_lifetime_value(
+    purchase_model: BetaGeo,
+    spend_model: GammaGamma,
+    frequency,
+    recency,
+    T,
+    monetary_value,
+    *,
+    horizon: int = 52,
+    discount: float = 0.01,
+    margin_share: float = 1.0,
+    step: int = 1,
+):
     """Discounted expected margin of each customer over a horizon.
 
-    Sums, period by period, expected purchases (BG/NBD) times expected spend
-    (Gamma-Gamma) times ``margin``, discounted at ``discount_rate`` per period.
+    Sums, step by step, expected purchases (BG/NBD) times expected spend
+    (Gamma-Gamma) times ``margin_share``, each step's purchases discounted at
+    ``discount`` per period from the end of the step. When ``step`` does not
+    divide ``horizon`` the last step is shorter, so the whole horizon counts.
 
     Parameters
     ----------
-    purchases : BetaGeo
+    purchase_model : BetaGeo
         A fitted BG/NBD model.
-    spend : GammaGamma
+    spend_model : GammaGamma
         A fitted Gamma-Gamma model.
     frequency, recency, T, monetary_value : array-like
         Each customer's summary (see :func:`crmlib.rfm.btyd_summary`).
     horizon : int
         Number of periods (in the summary's time unit) to look ahead.
-    discount_rate : float
-        Discount rate per period (0.01 a week is about 68% a year).
-    margin : float
-        Share of revenue that is profit, between 0 and 1.
+    discount : float
+        Discount rate per period, in [0, 1) (0.01 a week is about 68% a year).
+    margin_share : float
+        Share of revenue that is profit, in (0, 1].
     step : int
-        Periods per discounting step.
+        Periods per discounting step, 1 to ``horizon``.
 
     Returns
     -------
-    numpy.ndarray
-        Discounted CLV per customer.
+    numpy.ndarray or pandas.Series
+        Discounted CLV per customer, a Series on their index when the
+        summary came as Series.
+
+    Examples
+    --------
+    >>> m, g = BetaGeo(), GammaGamma()
+    >>> m.params_ = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    >>> g.params_ = {"p": 6.25, "q": 3.74, "gamma": 15.44}
+    >>> clv = customer_lifetime_value(m, g, [2, 0], [30.43, 0.0], [38.86, 38.86],
+    ...                               [30.0, 0.0], horizon=52, discount=0.0)
+    >>> bool(clv[0] > clv[1] > 0)
+    True
     """
-    if not (isinstance(horizon, (int, np.integer)) and horizon > 0):
-        raise ValueError(f"horizon must be a positive integer, got {horizon!r}")
-    if not (isinstance(step, (int, np.integer)) and 0 < step <= horizon):
-        raise ValueError(f"step must be a positive integer no larger than horizon, got {step!r}")
-    if not (0 <= discount_rate < 1):
-        raise ValueError(f"discount_rate must be in [0, 1), got {discount_rate!r}")
-    if not (0 < margin <= 1):
-        raise ValueError(f"margin must be in (0, 1], got {margin!r}")
+    from sklearn.utils import check_scalar
+
+    check_scalar(horizon, "horizon", (int, np.integer), min_val=1)
+    check_scalar(step, "step", (int, np.integer), min_val=1, max_val=horizon)
+    check_scalar(
+        discount, "discount", (float, int), min_val=0, max_val=1, include_boundaries="left"
+    )
+    check_scalar(
+        margin_share, "margin_share", (float, int), min_val=0, max_val=1, include_boundaries="right"
+    )
+    index = _index_of(frequency, recency, T, monetary_value)
     x, t_x, T = _check_rft(frequency, recency, T)
-    value = spend.expected_spend(x, _as_array("monetary_value", monetary_value))
+    value = np.asarray(spend_model.expected_spend(x, _as_array("monetary_value", monetary_value)))
+    ends = np.arange(step, horizon + 1, step)
+    if ends[-1] != horizon:
+        ends = np.append(ends, horizon)  # a last, shorter step
     total = np.zeros_like(x)
     prev = np.zeros_like(x)
-    for t in range(step, horizon + 1, step):
-        cum = purchases.expected_purchases(t, x, t_x, T)
-        total += (cum - prev) / (1 + discount_rate) ** t
+    for t in ends:  # one pass per step (at most horizon), each vectorised over customers
+        cum = np.asarray(purchase_model.expected_purchases(float(t), x, t_x, T))
+        total += (cum - prev) / (1 + discount) ** t
         prev = cum
-    return total * value * margin
+    return _like(total * value * margin_share, index, "clv")

@@ -7,13 +7,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import optimize, signal, special
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
-from crmlib.checks import require_columns
+from crmlib.checks import check_count, require_columns
 
 
 # --------------------------------------------------------------------------- response
-def response_by_exposure(contacts: pd.DataFrame, exposure: str = "exposure",
-                         responded: str = "responded") -> pd.DataFrame:
+def response_by_exposure(
+    contacts: pd.DataFrame, exposure: str = "exposure", responded: str = "responded"
+) -> pd.DataFrame:
     """Response rate at the 1st, 2nd, 3rd ... exposure, and cumulatively.
 
     Parameters
@@ -38,8 +41,13 @@ def response_by_exposure(contacts: pd.DataFrame, exposure: str = "exposure",
     return out
 
 
-def route_economics(contacts: pd.DataFrame, route: str, cost_per_contact: str,
-                    lead: str = "responded", sale: str = "sale") -> pd.DataFrame:
+def route_economics(
+    contacts: pd.DataFrame,
+    route: str,
+    cost_per_contact: str,
+    lead: str = "responded",
+    sale: str = "sale",
+) -> pd.DataFrame:
     """Cost per contact, per lead and per sale of each contact route.
 
     Parameters
@@ -54,20 +62,38 @@ def route_economics(contacts: pd.DataFrame, route: str, cost_per_contact: str,
     pandas.DataFrame
         Per route: ``contacts``, ``leads``, ``sales``, ``cost``,
         ``cost_per_contact``, ``cost_per_lead``, ``cost_per_sale`` (inf when
-        there was no lead or sale), sorted by cost per sale.
+        there was no lead or sale, whatever the cost), sorted by cost per sale.
+
+    Examples
+    --------
+    >>> contacts = pd.DataFrame({"route": ["mail", "mail", "call"], "cost": [2.0, 2.0, 5.0],
+    ...                          "responded": [True, False, True], "sale": [True, False, False]})
+    >>> route_economics(contacts, "route", "cost")[["cost_per_lead", "cost_per_sale"]]
+           cost_per_lead  cost_per_sale
+    route
+    mail             4.0            4.0
+    call             5.0            inf
     """
-    require_columns(contacts, {"route": route, "cost_per_contact": cost_per_contact,
-                               "lead": lead, "sale": sale}, "contacts")
+    require_columns(
+        contacts,
+        {"route": route, "cost_per_contact": cost_per_contact, "lead": lead, "sale": sale},
+        "contacts",
+    )
     if (contacts[cost_per_contact] < 0).any():
         raise ValueError(f"cost_per_contact={cost_per_contact!r}: negative costs")
     g = contacts.groupby(route)
-    out = pd.DataFrame({"contacts": g.size(), "leads": g[lead].sum().astype("int64"),
-                        "sales": g[sale].sum().astype("int64"),
-                        "cost": g[cost_per_contact].sum()})
+    out = pd.DataFrame(
+        {
+            "contacts": g.size(),
+            "leads": g[lead].sum().astype("int64"),
+            "sales": g[sale].sum().astype("int64"),
+            "cost": g[cost_per_contact].sum(),
+        }
+    )
     out["cost_per_contact"] = out["cost"] / out["contacts"]
-    with np.errstate(divide="ignore"):
-        out["cost_per_lead"] = out["cost"] / out["leads"].where(out["leads"] > 0, 0)
-        out["cost_per_sale"] = out["cost"] / out["sales"].where(out["sales"] > 0, 0)
+    for per, count in (("cost_per_lead", "leads"), ("cost_per_sale", "sales")):
+        # No lead (sale) means none was bought at any price: inf, even at zero cost.
+        out[per] = (out["cost"] / out[count].where(out[count] > 0)).fillna(np.inf)
     return out.sort_values("cost_per_sale")
 
 
@@ -109,47 +135,116 @@ def awareness_curve(grps, decay: float, base: float, ceiling: float, k: float) -
     return base + ceiling * (1 - np.exp(-k * adstock(grps, decay)))
 
 
-def fit_awareness(grps, aware, sample_size) -> dict[str, float]:
-    """Fit the awareness model to survey counts by binomial maximum likelihood.
+class AwarenessModel(BaseEstimator):
+    """Awareness built by advertising: base + ceiling * (1 - exp(-k * adstock)).
 
-    Parameters
+    Fitted to tracking-survey counts by binomial maximum likelihood (Nelder-Mead
+    from three starting decays, keeping the best). Parameters are searched in
+    an unbounded scale (logit of decay, base and the ceiling's share of
+    1 - base, log of k), so a fit that runs off towards 0 or 1 of a share, or
+    towards 0 or infinity of k, warns with a
+    :class:`~sklearn.exceptions.ConvergenceWarning`.
+
+    Attributes
     ----------
-    grps : array-like
-        Rating points per period.
-    aware, sample_size : array-like
-        People aware and people asked in each period's survey.
+    decay_, base_, ceiling_, k_ : float
+        Fitted parameters (see :func:`awareness_curve`).
+    loglik_ : float
+        Maximised log-likelihood.
+    converged_ : bool
+        False when the fit warned.
+
+    Examples
+    --------
+    >>> grps = np.r_[np.full(6, 150.0), np.zeros(10)]
+    >>> truth = awareness_curve(grps, 0.7, 0.08, 0.55, 0.004)
+    >>> m = AwarenessModel().fit(grps, np.round(truth * 4000), np.full(16, 4000))
+    >>> round(m.decay_, 1), round(m.base_, 2)
+    (0.7, 0.08)
+    """
+
+    def __init__(self, *, starts: tuple[float, ...] = (-1.0, 0.5, 2.0)):
+        self.starts = starts
+
+    def fit(self, grps, aware, sample_size) -> AwarenessModel:
+        """Fit to survey counts.
+
+        Parameters
+        ----------
+        grps : array-like
+            Rating points per period.
+        aware, sample_size : array-like
+            People aware and people asked in each period's survey.
+
+        Returns
+        -------
+        AwarenessModel
+            ``self``, fitted.
+        """
+        from crmlib.fitting import check_fit
+
+        g = np.asarray(grps, dtype="float64")
+        y = np.asarray(aware, dtype="float64")
+        n = np.asarray(sample_size, dtype="float64")
+        if not (g.shape == y.shape == n.shape) or g.ndim != 1:
+            raise ValueError("grps, aware and sample_size must have the same length")
+        if (y < 0).any() or (y > n).any():
+            raise ValueError("aware must lie between 0 and sample_size")
+
+        def neg(z):
+            p = np.clip(awareness_curve(g, *_unpack_awareness(z)), 1e-12, 1 - 1e-12)
+            return -np.sum(y * np.log(p) + (n - y) * np.log1p(-p))
+
+        best = None
+        for d0 in self.starts:
+            res = optimize.minimize(
+                neg,
+                np.array([d0, -2.0, 0.0, np.log(0.005)]),
+                method="Nelder-Mead",
+                options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 20000},
+            )
+            if best is None or res.fun < best.fun:
+                best = res
+        self.decay_, self.base_, self.ceiling_, self.k_ = (
+            float(v) for v in _unpack_awareness(best.x)
+        )
+        # A share within 1e-6 of 0 or 1 (|logit| > 13.8), or k beyond exp(+-13.8).
+        stuck = np.abs(best.x) > 13.8
+        _, self.converged_ = check_fit(
+            "awareness", ["decay", "base", "ceiling", "k"], best, stuck=stuck
+        )
+        self.loglik_ = float(-best.fun)
+        return self
+
+    def predict(self, grps) -> np.ndarray:
+        """Awareness in each period under the fitted parameters."""
+        check_is_fitted(self, "decay_")
+        return awareness_curve(grps, self.decay_, self.base_, self.ceiling_, self.k_)
+
+
+def _unpack_awareness(z):
+    decay, base, share = special.expit(z[:3])
+    return decay, base, (1 - base) * share, np.exp(z[3])
+
+
+def fit_awareness(grps, aware, sample_size) -> dict[str, float]:
+    """Fit the awareness model and return its parameters as a dict.
+
+    A shortcut for :class:`AwarenessModel` (same arguments, same warnings).
 
     Returns
     -------
     dict
         ``decay``, ``base``, ``ceiling``, ``k`` and ``loglik``.
     """
-    g = np.asarray(grps, dtype="float64")
-    y = np.asarray(aware, dtype="float64")
-    n = np.asarray(sample_size, dtype="float64")
-    if not (g.shape == y.shape == n.shape) or g.ndim != 1:
-        raise ValueError("grps, aware and sample_size must have the same length")
-    if (y < 0).any() or (y > n).any():
-        raise ValueError("aware must lie between 0 and sample_size")
-
-    def unpack(z):
-        decay, base, share = special.expit(z[:3])
-        return decay, base, (1 - base) * share, np.exp(z[3])
-
-    def neg(z):
-        p = np.clip(awareness_curve(g, *unpack(z)), 1e-12, 1 - 1e-12)
-        return -np.sum(y * np.log(p) + (n - y) * np.log1p(-p))
-
-    best = None
-    for d0 in (-1.0, 0.5, 2.0):
-        res = optimize.minimize(neg, np.array([d0, -2.0, 0.0, np.log(0.005)]),
-                                method="Nelder-Mead",
-                                options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 20000})
-        if best is None or res.fun < best.fun:
-            best = res
-    decay, base, ceiling, k = unpack(best.x)
-    return {"decay": float(decay), "base": float(base), "ceiling": float(ceiling),
-            "k": float(k), "loglik": float(-best.fun)}
+    m = AwarenessModel().fit(grps, aware, sample_size)
+    return {
+        "decay": m.decay_,
+        "base": m.base_,
+        "ceiling": m.ceiling_,
+        "k": m.k_,
+        "loglik": m.loglik_,
+    }
 
 
 # --------------------------------------------------------------------------- call centre
@@ -191,13 +286,13 @@ def _load(arrival_rate, handle_time, agents) -> float:
         raise ValueError(f"arrival_rate must be a non-negative number, got {arrival_rate!r}")
     if not (np.isfinite(handle_time) and handle_time > 0):
         raise ValueError(f"handle_time must be a positive number, got {handle_time!r}")
-    if isinstance(agents, bool) or not isinstance(agents, (int, np.integer)) or agents < 1:
-        raise ValueError(f"agents must be a positive integer, got {agents!r}")
+    check_count(agents, "agents")
     return arrival_rate * handle_time
 
 
-def erlang_c_wait(arrival_rate: float, handle_time: float, agents: int,
-                  target: float = 20.0) -> dict[str, float]:
+def erlang_c_wait(
+    arrival_rate: float, handle_time: float, agents: int, target: float = 20.0
+) -> dict[str, float]:
     """Queue figures of an Erlang C call centre.
 
     Returns
@@ -210,12 +305,15 @@ def erlang_c_wait(arrival_rate: float, handle_time: float, agents: int,
     """
     load = _load(arrival_rate, handle_time, agents)
     if load >= agents:
-        return {"p_wait": 1.0, "mean_wait": float("inf"), "service_level": 0.0,
-                "occupancy": 1.0}
+        return {"p_wait": 1.0, "mean_wait": float("inf"), "service_level": 0.0, "occupancy": 1.0}
     pw = erlang_c(arrival_rate, handle_time, agents)
     gap = (agents - load) / handle_time
-    return {"p_wait": pw, "mean_wait": pw / (agents / handle_time - arrival_rate),
-            "service_level": 1 - pw * np.exp(-gap * target), "occupancy": load / agents}
+    return {
+        "p_wait": pw,
+        "mean_wait": pw / (agents / handle_time - arrival_rate),
+        "service_level": 1 - pw * np.exp(-gap * target),
+        "occupancy": load / agents,
+    }
 
 
 def simulate_queue(arrival, patience, handle, agents_by_hour) -> tuple[np.ndarray, np.ndarray]:
@@ -282,9 +380,14 @@ def simulate_queue(arrival, patience, handle, agents_by_hour) -> tuple[np.ndarra
     return wait, outcome.astype(str)
 
 
-def simulate_call_centre(arrival_rate: float, handle_time: float, patience: float,
-                         agents: int, hours: float = 1000.0, seed: int = 0
-                         ) -> dict[str, float]:
+def simulate_call_centre(
+    arrival_rate: float,
+    handle_time: float,
+    patience: float,
+    agents: int,
+    hours: float = 1000.0,
+    seed: int = 0,
+) -> dict[str, float]:
     """Steady-state figures of an M/M/c+M call centre (Erlang A) by simulation.
 
     Parameters
@@ -312,11 +415,15 @@ def simulate_call_centre(arrival_rate: float, handle_time: float, patience: floa
     n = rng.poisson(arrival_rate * hours * 3600)
     arrival = np.sort(rng.random(n) * hours * 3600)
     pat = rng.exponential(patience, n) if np.isfinite(patience) else np.full(n, np.inf)
-    wait, outcome = simulate_queue(arrival, pat, rng.exponential(handle_time, n),
-                                   np.full(int(np.ceil(hours)), agents))
+    wait, outcome = simulate_queue(
+        arrival, pat, rng.exponential(handle_time, n), np.full(int(np.ceil(hours)), agents)
+    )
     keep = arrival > 0.05 * hours * 3600  # drop the warm-up
     wait, outcome = wait[keep], outcome[keep]
     answered = outcome == "answered"
-    return {"p_wait": float(np.mean(wait > 0)), "abandon_rate": float(np.mean(~answered)),
-            "mean_wait": float(np.mean(wait)),
-            "service_level_20s": float(np.mean(answered & (wait <= 20)))}
+    return {
+        "p_wait": float(np.mean(wait > 0)),
+        "abandon_rate": float(np.mean(~answered)),
+        "mean_wait": float(np.mean(wait)),
+        "service_level_20s": float(np.mean(answered & (wait <= 20))),
+    }

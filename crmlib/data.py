@@ -18,17 +18,32 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from crmlib.simulate import simulate_harbor, variant_key
+from crmlib.atomic import write_atomic  # noqa: F401  (re-exported: crmlib.data.write_atomic)
 from crmlib.simulate.silos import SILO_SCHEMAS
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "datasets"
+
+def _find_data_dir() -> Path:
+    """The ``datasets`` folder: inside the installed package, else the repository's.
+
+    A regular install (``pip install <path or git URL>``) carries the data as
+    ``crmlib/datasets`` (pyproject.toml maps the repository's ``datasets/``
+    there); an editable install or a checkout uses ``datasets/`` beside ``crmlib/``.
+    """
+    package = Path(__file__).resolve().parent
+    inside = package / "datasets"
+    if (inside / "harbor").is_dir() or (inside / "cdnow").is_dir():
+        return inside
+    return package.parent / "datasets"
+
+
+DATA_DIR = _find_data_dir()
 CHECKSUMS = "CHECKSUMS"
 
 
@@ -134,6 +149,11 @@ CDNOW_RAW_COLUMNS = {
 CDNOW = Schema({"customer_id": "int", "date": "date", "quantity": "int", "amount": "float"})
 
 _DATE_FORMATS = {"date": "%Y-%m-%d", "datetime": "%Y-%m-%d %H:%M:%S"}
+# The one rule for booleans: exactly what the writer (pandas) writes.
+_BOOLEANS = {"True": True, "False": False}
+# Text that pandas reads as a number but no table of the course may hold.
+_NOT_FINITE = {"inf", "-inf", "+inf", "infinity", "-infinity", "+infinity", "nan", "-nan",
+               "+nan"}
 
 
 def _data_dir(data_dir: str | os.PathLike | None) -> Path:
@@ -143,9 +163,70 @@ def _data_dir(data_dir: str | os.PathLike | None) -> Path:
 
 
 # --------------------------------------------------------------------------- parsing
-def _first(mask: pd.Series) -> int:
-    """Position of the first True of a boolean Series."""
-    return int(mask.to_numpy().argmax())
+# One validator, two ways in. A well-formed file is converted by pandas' C parser
+# (fast); the typed table then goes through _problem, the one set of rules. Only
+# when the parser refuses a cell or _problem finds one does the file go through
+# parse_table, which converts it cell by cell from text to say which cell is at
+# fault, and then applies the same _problem.
+def _first(mask) -> int:
+    """Position of the first True of a boolean Series or array."""
+    return int(np.asarray(mask).argmax())
+
+
+def _split(kind: str) -> tuple[str, bool]:
+    return kind.rstrip("?"), kind.endswith("?")
+
+
+def _problem(table: pd.DataFrame, schema: Schema, empty: dict[str, pd.Series] | None = None
+             ) -> tuple[str, int, str] | None:
+    """The first broken rule of a typed table: (column, row position, what), or None.
+
+    The rules: a required column has no empty cell (a text cell of spaces only
+    is empty), numbers are finite and not negative, and the key is unique.
+    ``empty`` marks the cells that were empty in the file, when known, so that
+    a missing number that was not an empty cell is reported as not finite.
+    """
+    for col, kind in schema.columns.items():
+        base, nullable = _split(kind)
+        s = table[col]
+        missing = s.isna()
+        if base == "str":
+            missing = missing | s.fillna("").str.isspace() | (s == "")
+        was_empty = missing if empty is None else empty[col]
+        if not nullable and was_empty.any():
+            return col, _first(was_empty), "empty cell in a required column"
+        if base in ("int", "float"):
+            values = s.to_numpy(dtype="float64", na_value=np.nan)
+            bad = ~np.isfinite(values) & ~was_empty.to_numpy()
+            if bad.any():
+                return col, _first(bad), ("expected a finite number (inf and nan are not "
+                                          "allowed; leave the cell empty for a missing value)")
+            if (values < 0).any():
+                return col, _first(values < 0), "negative values are not allowed"
+    if schema.key:
+        dup = table.duplicated(subset=list(schema.key), keep="first")
+        if dup.any():
+            i = _first(dup)
+            keyval = tuple(v.item() if hasattr(v, "item") else v
+                           for v in table.loc[table.index[i], list(schema.key)])
+            return schema.key[0], i, f"duplicate key {keyval} in {list(schema.key)}"
+    return None
+
+
+def _final_dtypes(table: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """int64 and bool where no cell may be empty, nullable Int64 and boolean elsewhere."""
+    out = {}
+    for col, kind in schema.columns.items():
+        base, nullable = _split(kind)
+        s = table[col]
+        if base == "int":
+            s = s.astype("Int64" if nullable else "int64")
+        elif base == "float":
+            s = s.astype("float64")
+        elif base == "bool":
+            s = s.astype("boolean" if nullable else "bool")
+        out[col] = s
+    return pd.DataFrame(out)
 
 
 def parse_table(raw: pd.DataFrame, schema: Schema, path, header_lines: int = 1,
@@ -174,7 +255,16 @@ def parse_table(raw: pd.DataFrame, schema: Schema, path, header_lines: int = 1,
     ------
     DatasetError
         For a missing or unexpected column, an empty required cell, a value
-        that does not parse, a negative number or a duplicate key.
+        that does not parse (booleans are exactly ``True`` or ``False``,
+        numbers finite), a negative number or a duplicate key.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"id": ["1", "2"], "paid": ["True", "maybe"]})
+    >>> parse_table(raw, Schema({"id": "int", "paid": "bool"}), "t.csv")
+    Traceback (most recent call last):
+    ...
+    crmlib.data.DatasetError: t.csv, column 'paid', line 3: expected True or False (found 'maybe')
     """
     expected = list(schema.columns)
     missing = [c for c in expected if c not in raw.columns]
@@ -186,34 +276,29 @@ def parse_table(raw: pd.DataFrame, schema: Schema, path, header_lines: int = 1,
         raise DatasetError(path, f"unexpected column(s) {extra}; expected {expected}",
                            column=str(extra[0]))
     raw = raw.reset_index(drop=True)
-    out = {}
+    out, empties, texts = {}, {}, {}
     for col, kind in schema.columns.items():
-        base, nullable = kind.rstrip("?"), kind.endswith("?")
+        base, nullable = _split(kind)
         text = raw[col].astype("str").str.strip().where(raw[col].notna())
         empty = text.isna() | (text == "")
-        if not nullable and empty.any():
-            i = _first(empty)
-            raise DatasetError(path, "empty cell in a required column", col, i + 1 + header_lines)
+        empties[col], texts[col] = empty, text
 
-        def fail(bad: pd.Series, what: str, col: str = col, text: pd.Series = text) -> None:
+        def fail(bad, what: str, col: str = col, text: pd.Series = text) -> None:
             i = _first(bad)
             raise DatasetError(path, f"{what} (found {text.iloc[i]!r})", col,
                                i + 1 + header_lines)
 
         if base in ("int", "float"):
             value = pd.to_numeric(text.where(~empty), errors="coerce")
-            bad = value.isna() & ~empty
+            bad = value.isna() & ~empty & ~text.str.lower().isin(_NOT_FINITE)
             if bad.any():
                 fail(bad, f"cannot read {text[bad].iloc[0]!r} as a number")
             if base == "int":
-                frac = value.notna() & (value % 1 != 0)
+                frac = value.notna() & np.isfinite(value) & (value % 1 != 0)
                 if frac.any():
                     fail(frac, "expected a whole number")
-            neg = value < 0
-            if neg.any():
-                fail(neg, "negative values are not allowed")
-            if base == "int":
-                value = value.astype("Int64" if nullable else "int64")
+                finite = np.isfinite(value.to_numpy(dtype="float64", na_value=0.0)).all()
+                value = value.astype("Int64") if finite else value.astype("float64")
             else:
                 value = value.astype("float64")
         elif base in _DATE_FORMATS:
@@ -224,68 +309,60 @@ def parse_table(raw: pd.DataFrame, schema: Schema, path, header_lines: int = 1,
                 fail(bad, f"cannot read the value as a {base} in the format {fmt!r}")
             value = value.astype("datetime64[s]")
         elif base == "bool":
-            value = text.map({"True": True, "False": False})
+            value = text.map(_BOOLEANS)
             bad = value.isna() & ~empty
             if bad.any():
                 fail(bad, "expected True or False")
-            value = value.astype("bool") if not nullable else value.astype("boolean")
+            value = value.astype("boolean")
         else:
             value = raw[col].astype("str").where(~empty)  # text is kept exactly as written
         out[col] = value
     table = pd.DataFrame(out)
-    if schema.key:
-        dup = table.duplicated(subset=list(schema.key), keep="first")
-        if dup.any():
-            i = _first(dup)
-            keyval = tuple(table.loc[i, list(schema.key)])
-            raise DatasetError(path, f"duplicate key {keyval} in {list(schema.key)}",
-                               schema.key[0], i + 1 + header_lines)
-    return table
+    problem = _problem(table, schema, empties)
+    if problem is not None:
+        col, i, what = problem
+        found = "" if what.startswith("duplicate") else f" (found {texts[col].iloc[i]!r})"
+        raise DatasetError(path, what + found, col, i + 1 + header_lines)
+    return _final_dtypes(table, schema)
 
 
-_FAST_DTYPES = {"int": "Int64", "float": "float64", "str": "str", "bool": "boolean"}
+_C_DTYPES = {"int": "Int64", "float": "float64", "str": "str", "bool": "str",
+             "date": "str", "datetime": "str"}
 
 
-def _fast_read(path, schema: Schema, date_format: str | None, names: list[str] | None,
-               **kwargs) -> pd.DataFrame | None:
-    """Read a well-formed file straight into typed columns.
-
-    Returns None at the first sign of trouble, so that :func:`parse_table`
-    can find the problem and describe it precisely.
-    """
+def _typed_read(path, schema: Schema, date_format: str | None, names: list[str] | None,
+                **kwargs) -> pd.DataFrame | None:
+    """Convert a file with pandas' C parser; None when a cell does not convert."""
     cols = names or list(schema.columns)
-    dtype = {c: _FAST_DTYPES.get(schema.columns.get(c, "str").rstrip("?"), "str") for c in cols}
+    dtype = {c: _C_DTYPES[_split(schema.columns.get(c, "str"))[0]] for c in cols}
     try:
         df = pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""],
                          names=names, **kwargs)
-    except (ValueError, TypeError, OverflowError, pd.errors.ParserError):
+    except (ValueError, TypeError, OverflowError, pd.errors.ParserError,
+            pd.errors.EmptyDataError, UnicodeDecodeError):
         return None
     if names:
         df = df[[c for c in cols if c in schema.columns]]
     if list(df.columns) != list(schema.columns):
         return None
     for col, kind in schema.columns.items():
-        base, nullable = kind.rstrip("?"), kind.endswith("?")
+        base = _split(kind)[0]
         s = df[col]
-        missing = s.isna()
-        if base == "str":
-            missing |= s.str.strip() == ""
+        if base == "bool":
+            # Checked on the distinct values, so the rule is _BOOLEANS, exactly (the
+            # parser's own booleans would also take "true" and "TRUE").
+            codes, uniques = pd.factorize(s)
+            if not set(uniques) <= set(_BOOLEANS):
+                return None
+            lookup = np.array([_BOOLEANS[u] for u in uniques] + [False])
+            df[col] = pd.array(lookup[codes], dtype="boolean")
+            df.loc[codes < 0, col] = pd.NA
         elif base in _DATE_FORMATS:
             fmt = date_format if (base == "date" and date_format) else _DATE_FORMATS[base]
             parsed = pd.to_datetime(s, format=fmt, errors="coerce")
-            if (parsed.isna() & ~missing).any():
+            if (parsed.isna() & s.notna()).any():
                 return None
             df[col] = parsed.astype("datetime64[s]")
-        if not nullable and missing.any():
-            return None
-        if base in ("int", "float") and (s < 0).any():
-            return None
-        if not nullable and base == "int":
-            df[col] = s.astype("int64")
-        elif not nullable and base == "bool":
-            df[col] = s.astype("bool")
-    if schema.key and df.duplicated(subset=list(schema.key)).any():
-        return None
     return df
 
 
@@ -293,9 +370,10 @@ def read_table(path, schema: Schema, date_format: str | None = None,
                names: list[str] | None = None, **kwargs) -> pd.DataFrame:
     """Read a data file and check it against its schema.
 
-    A typed read handles well-formed files quickly; anything it cannot
-    accept goes through :func:`parse_table`, which raises a
-    :class:`DatasetError` naming the column and line at fault.
+    pandas' C parser converts a well-formed file and :func:`parse_table`'s
+    rules check it; a file that breaks them is read again as text by
+    :func:`parse_table`, which raises a :class:`DatasetError` naming the
+    column and line at fault.
 
     Parameters
     ----------
@@ -314,9 +392,10 @@ def read_table(path, schema: Schema, date_format: str | None = None,
     if not isinstance(path, io.StringIO) and not Path(path).is_file():
         raise DatasetError(path, "file not found; run `crm data build` (Harbor Coffee) or "
                                  "restore it from git")
-    fast = _fast_read(path, schema, date_format, names, **kwargs)
-    if fast is not None:
-        return fast
+    typed = _typed_read(path, schema, date_format, names, **kwargs)
+    if typed is not None and _problem(typed, schema) is None:
+        return _final_dtypes(typed, schema)
+    # Something is wrong: read the text to say what and where.
     if isinstance(path, io.StringIO):
         path.seek(0)
     raw = _read_csv(path, header=None if names else "infer", **kwargs)
@@ -327,7 +406,8 @@ def read_table(path, schema: Schema, date_format: str | None = None,
                                      f"{names}, found {raw.shape[1]}")
         raw.columns = names
         raw = raw[[c for c in names if c in schema.columns]]
-    return parse_table(raw, schema, path, header_lines=header_lines, date_format=date_format)
+    table = parse_table(raw, schema, path, header_lines=header_lines, date_format=date_format)
+    return table  # parse_table found nothing the parser disliked (e.g. a quoting nuance)
 
 
 def _read_csv(path: Path, **kwargs) -> pd.DataFrame:
@@ -349,20 +429,6 @@ def to_csv_text(table: pd.DataFrame, schema: Schema) -> str:
     return out.to_csv(index=False, lineterminator="\n")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # --------------------------------------------------------------------------- loaders
 def harbor_tables() -> list[str]:
     """Names of the Harbor Coffee tables, in the order of the data dictionary."""
@@ -371,6 +437,8 @@ def harbor_tables() -> list[str]:
 
 @lru_cache(maxsize=4)
 def _variant_simulation(variant: int) -> dict[str, pd.DataFrame]:
+    from crmlib.simulate import simulate_harbor  # scipy and the simulation only when needed
+
     return simulate_harbor(variant)
 
 
@@ -418,6 +486,8 @@ def load_harbor(table: str, variant: int | None = None,
                            f"unknown Harbor Coffee table {table!r}; choose one of "
                            f"{harbor_tables()}")
     if variant is not None:
+        from crmlib.simulate import variant_key
+
         try:
             variant_key(variant)
         except ValueError as err:
@@ -477,6 +547,8 @@ def build_harbor(out_dir: str | os.PathLike | None = None, variant: int | None =
     list of pathlib.Path
         The files written.
     """
+    from crmlib.simulate import simulate_harbor
+
     root = _data_dir(out_dir)
     tables = simulate_harbor(variant)
     written = []

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from crmlib.checks import require_columns
+from crmlib.fitting import check_fit, minimize_bounded
 
 
 def _check_rate(name: str, value, upper_inclusive: bool = True) -> np.ndarray:
@@ -88,8 +91,8 @@ def clv_constant_retention(margin, retention, discount, first_margin_now: bool =
 
     Examples
     --------
-    >>> clv_constant_retention(100, 0.8, 0.1, first_margin_now=True)
-    366.66666666666663
+    >>> round(clv_constant_retention(100, 0.8, 0.1, first_margin_now=True), 2)
+    366.67
     """
     m = np.asarray(margin, dtype="float64")
     if not np.isfinite(m).all():
@@ -107,12 +110,14 @@ def margin_multiple_grid(retentions, discounts) -> pd.DataFrame:
     r = np.asarray(retentions, dtype="float64")
     i = np.asarray(discounts, dtype="float64")
     values = margin_multiple(r[:, None], i[None, :])
-    return pd.DataFrame(values, index=pd.Index(r, name="retention"),
-                        columns=pd.Index(i, name="discount"))
+    return pd.DataFrame(
+        values, index=pd.Index(r, name="retention"), columns=pd.Index(i, name="discount")
+    )
 
 
-def cohort_profit(retention: float, profits, acquisition_cost: float = 0.0,
-                  discount: float = 0.10) -> float:
+def cohort_profit(
+    retention: float, profits, acquisition_cost: float = 0.0, discount: float = 0.10
+) -> float:
     """Net present value of an acquired customer whose yearly profit grows with tenure.
 
     Parameters
@@ -130,23 +135,38 @@ def cohort_profit(retention: float, profits, acquisition_cost: float = 0.0,
     Returns
     -------
     float
-        -acquisition_cost + sum over t of profit_t * retention^t / (1 + discount)^t,
-        summed until the terms are negligible.
+        -acquisition_cost + sum over t >= 0 of profit_t * retention^t / (1 + discount)^t,
+        the years after the last profit given summed in closed form.
+
+    Examples
+    --------
+    >>> round(cohort_profit(0.8, [100.0], discount=0.1), 2)  # 100 * 1.1 / (1.1 - 0.8)
+    366.67
+    >>> round(cohort_profit(0.999, [1.0], discount=0.0), 6)  # 1 / (1 - 0.999)
+    1000.0
     """
     r = float(_check_rate("retention", retention, upper_inclusive=False))
-    if discount < 0:
-        raise ValueError(f"discount must be >= 0, got {discount!r}")
+    if not np.isfinite(discount) or discount < 0:
+        raise ValueError(f"discount must be a non-negative number, got {discount!r}")
     p = np.asarray(profits, dtype="float64")
     if p.ndim != 1 or p.size == 0 or not np.isfinite(p).all():
         raise ValueError("profits must be a non-empty list of finite numbers")
-    years = max(p.size, 2000)
-    prof = np.concatenate([p, np.full(years - p.size, p[-1])])
-    t = np.arange(years)
-    return float(-acquisition_cost + np.sum(prof * (r / (1 + discount)) ** t))
+    q = r / (1 + discount)  # survival and discounting of one year, q < 1
+    t = np.arange(p.size)
+    # Years 0 .. n-1 term by term, then the last profit for ever: a geometric tail
+    # p[-1] * (q^n + q^(n+1) + ...) = p[-1] * q^n / (1 - q), exact however close q is to 1.
+    head = np.sum(p * q**t)
+    tail = p[-1] * q**p.size / (1 - q)
+    return float(-acquisition_cost + head + tail)
 
 
-def defection_cut_effect(defection: float, profits, acquisition_cost: float = 0.0,
-                         discount: float = 0.10, cut: float = 0.05) -> dict[str, float]:
+def defection_cut_effect(
+    defection: float,
+    profits,
+    acquisition_cost: float = 0.0,
+    discount: float = 0.10,
+    cut: float = 0.05,
+) -> dict[str, float]:
     """What cutting the defection rate does to the value of a customer.
 
     Returns
@@ -163,24 +183,35 @@ def defection_cut_effect(defection: float, profits, acquisition_cost: float = 0.
     0.59
     """
     if not 0 <= cut <= defection <= 1:
-        raise ValueError(f"need 0 <= cut <= defection <= 1, got cut={cut}, "
-                         f"defection={defection}")
+        raise ValueError(f"need 0 <= cut <= defection <= 1, got cut={cut}, defection={defection}")
     before = cohort_profit(1 - defection, profits, acquisition_cost, discount)
     after = cohort_profit(1 - defection + cut, profits, acquisition_cost, discount)
     if before <= 0:
-        raise ValueError("the customer is worth nothing before the cut: the relative "
-                         "increase is undefined")
+        raise ValueError(
+            "the customer is worth nothing before the cut: the relative increase is undefined"
+        )
     return {"npv_before": before, "npv_after": after, "increase": after / before - 1}
 
 
 def _period_ordinals(dates: pd.Series, freq: str) -> pd.Series:
-    """Whole periods since the epoch, so that differences count periods."""
-    periods = pd.to_datetime(dates).dt.to_period(freq)
+    """Whole periods since the epoch, so that differences count periods.
+
+    Time-zone-aware dates are read on their local calendar (as in :mod:`crmlib.rfm`).
+    """
+    dates = pd.to_datetime(dates)
+    if dates.dt.tz is not None:
+        dates = dates.dt.tz_localize(None)
+    periods = dates.dt.to_period(freq)
     return pd.Series(pd.PeriodIndex(periods).asi8, index=dates.index)
 
 
-def cohort_table(tx: pd.DataFrame, customer: str = "customer_id", date: str = "date",
-                 freq: str = "M", share: bool = False) -> pd.DataFrame:
+def cohort_table(
+    tx: pd.DataFrame,
+    customer: str = "customer_id",
+    date: str = "date",
+    freq: str = "M",
+    share: bool = False,
+) -> pd.DataFrame:
     """Active customers by acquisition cohort and periods since acquisition.
 
     A customer joins the cohort of the period of their first purchase and is
@@ -200,27 +231,45 @@ def cohort_table(tx: pd.DataFrame, customer: str = "customer_id", date: str = "d
     Returns
     -------
     pandas.DataFrame
-        Rows are cohorts (periods), columns periods since acquisition (0, 1,
-        ...); cells not yet observed are missing.
+        Rows are cohorts (periods), columns every period since acquisition
+        (0, 1, ...), including those at which nobody bought (0); cells not
+        yet observed are missing.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 2],
+    ...                    "date": pd.to_datetime(["2025-01-10", "2025-04-02", "2025-04-20"])})
+    >>> cohort_table(tx)
+    periods since first purchase    0    1    2    3
+    cohort
+    2025-01                       1.0  0.0  0.0  1.0
+    2025-04                       1.0  NaN  NaN  NaN
     """
     require_columns(tx, {"customer": customer, "date": date})
     ordinal = _period_ordinals(tx[date], freq)
     cohort = ordinal.groupby(tx[customer]).transform("min")
-    active = (pd.DataFrame({"cohort": cohort, "age": ordinal - cohort, "c": tx[customer]})
-              .drop_duplicates().groupby(["cohort", "age"]).size().unstack("age"))
-    observed = (np.arange(active.shape[1])[None, :]
-                <= (ordinal.max() - active.index.to_numpy())[:, None])
-    active = active.where(observed).fillna(0).where(observed)
-    active.index = pd.PeriodIndex.from_ordinals(active.index.to_numpy(), freq=freq,
-                                                name="cohort")
-    active.columns.name = "periods since first purchase"
+    active = (
+        pd.DataFrame({"cohort": cohort, "age": ordinal - cohort, "c": tx[customer]})
+        .drop_duplicates()
+        .groupby(["cohort", "age"])
+        .size()
+        .unstack("age")
+    )
+    # Every age up to the oldest cohort's, even one at which nobody bought; a cell is
+    # observed when its period is not after the last one in the data.
+    ages = np.arange(ordinal.max() - active.index.min() + 1)
+    observed = ages[None, :] <= (ordinal.max() - active.index.to_numpy())[:, None]
+    active = active.reindex(columns=ages).fillna(0).where(observed)
+    active.index = pd.PeriodIndex.from_ordinals(active.index.to_numpy(), freq=freq, name="cohort")
+    active.columns = pd.Index(ages, name="periods since first purchase")
     if share:
         active = active.div(active[0], axis=0)
     return active
 
 
-def survival_curve(tx: pd.DataFrame, customer: str = "customer_id", date: str = "date",
-                   freq: str = "M") -> pd.Series:
+def survival_curve(
+    tx: pd.DataFrame, customer: str = "customer_id", date: str = "date", freq: str = "M"
+) -> pd.Series:
     """Share of customers who buy again k or more periods after their first purchase.
 
     In a non-contractual business nobody announces that they left; the last
@@ -242,11 +291,14 @@ def survival_curve(tx: pd.DataFrame, customer: str = "customer_id", date: str = 
     k = np.arange(observed.max() + 1)
     at_risk = (observed[None, :] >= k[:, None]).sum(axis=1)
     alive = ((lived[None, :] >= k[:, None]) & (observed[None, :] >= k[:, None])).sum(axis=1)
-    return pd.Series(alive / at_risk, index=pd.Index(k, name="periods since first purchase"),
-                     name="surviving share")
+    return pd.Series(
+        alive / at_risk,
+        index=pd.Index(k, name="periods since first purchase"),
+        name="surviving share",
+    )
 
 
-class ShiftedBetaGeometric:
+class ShiftedBetaGeometric(BaseEstimator):
     """The shifted-beta-geometric (sBG) model of contract renewals.
 
     Each customer renews each period with their own probability 1 - theta
@@ -258,8 +310,12 @@ class ShiftedBetaGeometric:
     ----------
     alpha_, beta_ : float
         Fitted Beta parameters.
+    standard_errors_ : dict
+        Their asymptotic standard errors (NaN where the fit cannot tell).
     loglik_ : float
         Maximised log-likelihood.
+    converged_ : bool
+        False when the fit warned (a bound reached, no convergence).
 
     Examples
     --------
@@ -291,8 +347,7 @@ class ShiftedBetaGeometric:
             raise ValueError("active_counts must be finite, non-negative, with a positive start")
         if (np.diff(n) > 0).any():
             i = int(np.argmax(np.diff(n) > 0)) + 1
-            raise ValueError(f"active_counts must not increase (period {i}: {n[i - 1]} -> "
-                             f"{n[i]})")
+            raise ValueError(f"active_counts must not increase (period {i}: {n[i - 1]} -> {n[i]})")
         lost = -np.diff(n)
         t = np.arange(1, n.size)
         final = n[-1]
@@ -311,21 +366,20 @@ class ShiftedBetaGeometric:
             dp_b = special.digamma(b + t - 1) - special.digamma(a + b + t) - dlb[1]
             ds_a = special.digamma(a) - special.digamma(a + b + T) - dlb[0]
             ds_b = special.digamma(b + T) - special.digamma(a + b + T) - dlb[1]
-            grad = np.array([np.dot(lost, dp_a) + final * ds_a,
-                             np.dot(lost, dp_b) + final * ds_b]) * np.array([a, b])
+            grad = np.array(
+                [np.dot(lost, dp_a) + final * ds_a, np.dot(lost, dp_b) + final * ds_b]
+            ) * np.array([a, b])
             return -ll, -grad
 
-        res = optimize.minimize(neg, np.zeros(2), jac=True, method="L-BFGS-B",
-                                bounds=[(-12.0, 12.0)] * 2, options={"ftol": 1e-12,
-                                                                     "gtol": 1e-9})
+        res = minimize_bounded(neg, np.zeros(2), ftol=1e-12, gtol=1e-9)
         self.alpha_, self.beta_ = (float(v) for v in np.exp(res.x))
+        se, self.converged_ = check_fit("sBG", ["alpha", "beta"], res, neg)
+        self.standard_errors_ = {"alpha": float(se[0]), "beta": float(se[1])}
         self.loglik_ = float(-res.fun)
-        self.converged_ = bool(res.success)
         return self
 
     def _ab(self):
-        if not hasattr(self, "alpha_"):
-            raise RuntimeError("fit the model first (ShiftedBetaGeometric().fit(counts))")
+        check_is_fitted(self, "alpha_")
         return self.alpha_, self.beta_
 
     @staticmethod

@@ -13,14 +13,34 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.utils import check_scalar
 
 from crmlib.checks import require_columns
 
 SEGMENTS = ["Champions", "Loyal", "Promising", "Needs attention", "At risk", "Hibernating"]
 
 
-def _check_transactions(tx: pd.DataFrame, customer: str, date: str,
-                        amount: str | None) -> pd.DataFrame:
+def _day(value, name: str) -> pd.Timestamp:
+    """A date-like argument as a day (midnight, local calendar, no time zone)."""
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{name}={value!r}: cannot read it as a date") from err
+    if ts is pd.NaT:
+        raise ValueError(f"{name}={value!r}: cannot read it as a date")
+    return (ts.tz_localize(None) if ts.tzinfo is not None else ts).normalize()
+
+
+def _check_transactions(
+    tx: pd.DataFrame, customer: str, date: str, amount: str | None
+) -> pd.DataFrame:
+    """The columns used, checked, with dates reduced to days.
+
+    Both views of a purchase log count whole days: a purchase at 14:00 on
+    ``as_of`` or ``calibration_end`` belongs to that day. Time-zone-aware
+    dates are read on their own local calendar (the day the customer saw),
+    then the time zone is dropped.
+    """
     cols = {"customer": customer, "date": date}
     if amount is not None:
         cols["amount"] = amount
@@ -29,11 +49,14 @@ def _check_transactions(tx: pd.DataFrame, customer: str, date: str,
     if out[customer].isna().any():
         raise ValueError(f"customer={customer!r}: missing customer ids in tx")
     try:
-        out[date] = pd.to_datetime(out[date])
+        days = pd.to_datetime(out[date])
     except (ValueError, TypeError) as err:
         raise ValueError(f"date={date!r}: cannot read the column as dates: {err}") from err
-    if out[date].isna().any():
+    if days.isna().any():
         raise ValueError(f"date={date!r}: missing dates in tx")
+    if days.dt.tz is not None:
+        days = days.dt.tz_localize(None)  # local wall time, as the customer saw it
+    out[date] = days.dt.normalize()
     if amount is not None:
         if not pd.api.types.is_numeric_dtype(out[amount]):
             raise ValueError(f"amount={amount!r}: the column is not numeric")
@@ -44,8 +67,13 @@ def _check_transactions(tx: pd.DataFrame, customer: str, date: str,
     return out
 
 
-def rfm_table(tx: pd.DataFrame, customer: str = "customer_id", date: str = "date",
-              amount: str = "amount", as_of=None) -> pd.DataFrame:
+def rfm_table(
+    tx: pd.DataFrame,
+    customer: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+    as_of=None,
+) -> pd.DataFrame:
     """Recency, frequency and monetary value of each customer.
 
     Parameters
@@ -55,14 +83,16 @@ def rfm_table(tx: pd.DataFrame, customer: str = "customer_id", date: str = "date
     customer, date, amount : str
         Column names in ``tx``.
     as_of : date-like, optional
-        The day the table describes; purchases after it are ignored. Defaults
-        to the day after the last purchase in ``tx``.
+        The day the table describes; purchases on it (at any time of day)
+        count, purchases after it are ignored. Defaults to the day after the
+        last purchase in ``tx``.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by customer, with ``recency`` (whole days from the last
-        purchase to ``as_of``), ``frequency`` (number of purchases),
+        purchase to ``as_of``: RFM's recency, time *since* the last purchase,
+        unlike the BTYD recency of :func:`btyd_summary`), ``frequency`` (number of purchases),
         ``monetary`` (total spend) and ``avg_spend`` (spend per purchase).
 
     Examples
@@ -76,16 +106,18 @@ def rfm_table(tx: pd.DataFrame, customer: str = "customer_id", date: str = "date
     2                 20          1       5.0        5.0
     """
     tx = _check_transactions(tx, customer, date, amount)
-    as_of = tx[date].max() + pd.Timedelta(days=1) if as_of is None else pd.Timestamp(as_of)
+    as_of = tx[date].max() + pd.Timedelta(days=1) if as_of is None else _day(as_of, "as_of")
     tx = tx[tx[date] <= as_of]
     if tx.empty:
         raise ValueError(f"as_of={as_of.date()}: no purchases on or before it")
     g = tx.groupby(customer, sort=True)
-    out = pd.DataFrame({
-        "recency": (as_of - g[date].max()).dt.days,
-        "frequency": g.size(),
-        "monetary": g[amount].sum(),
-    })
+    out = pd.DataFrame(
+        {
+            "recency": (as_of - g[date].max()).dt.days,
+            "frequency": g.size(),
+            "monetary": g[amount].sum(),
+        }
+    )
     out["avg_spend"] = out["monetary"] / out["frequency"]
     return out
 
@@ -133,10 +165,17 @@ def rfm_scores(rfm: pd.DataFrame, q: int = 5, ties: str = "together") -> pd.Data
     At risk (R <= 2, F >= 3) and Hibernating (R <= 2, F <= 2), with the
     thresholds scaled to q.
     """
-    require_columns(rfm, {"rfm": "recency", "frequency": "frequency", "monetary": "monetary"},
-                   "rfm")
-    if not isinstance(q, (int, np.integer)) or q < 2:
-        raise ValueError(f"q must be an integer >= 2, got {q!r}")
+    if not isinstance(rfm, pd.DataFrame):
+        raise ValueError(f"rfm must be a pandas DataFrame, got {type(rfm).__name__}")
+    missing = [c for c in ("recency", "frequency", "monetary") if c not in rfm.columns]
+    if missing:
+        raise ValueError(
+            f"rfm: missing column(s) {', '.join(map(repr, missing))}; pass the "
+            f"output of rfm_table (columns: {list(rfm.columns)})"
+        )
+    if rfm.empty:
+        raise ValueError("rfm is empty")
+    check_scalar(q, "q", (int, np.integer), min_val=2)
     if ties not in ("together", "split"):
         raise ValueError(f"ties must be 'together' or 'split', got {ties!r}")
     out = rfm.copy()
@@ -148,7 +187,9 @@ def rfm_scores(rfm: pd.DataFrame, q: int = 5, ties: str = "together") -> pd.Data
     r, f = out["R"], out["F"]
     out["segment"] = np.select(
         [(r >= hi) & (f >= hi), (r >= mid) & (f >= mid), r >= hi, r >= mid, f >= mid],
-        SEGMENTS[:5], SEGMENTS[5])
+        SEGMENTS[:5],
+        SEGMENTS[5],
+    )
     out["segment"] = pd.Categorical(out["segment"], categories=SEGMENTS)
     return out
 
@@ -170,18 +211,25 @@ def breakeven_response_rate(cost_per_contact: float, profit_per_response: float)
 
     Examples
     --------
-    >>> breakeven_response_rate(0.85, 40.0)
+    >>> round(breakeven_response_rate(0.85, 40.0), 5)  # 85 cents against $40
     0.02125
     """
-    for name, v in [("cost_per_contact", cost_per_contact),
-                    ("profit_per_response", profit_per_response)]:
+    for name, v in [
+        ("cost_per_contact", cost_per_contact),
+        ("profit_per_response", profit_per_response),
+    ]:
         if not np.isfinite(v) or v <= 0:
             raise ValueError(f"{name} must be a positive number, got {v!r}")
     return cost_per_contact / profit_per_response
 
 
-def response_by_cell(scores: pd.DataFrame, responded: pd.Series, cost_per_contact: float,
-                     profit_per_response: float, by: str = "cell") -> pd.DataFrame:
+def response_by_cell(
+    scores: pd.DataFrame,
+    responded: pd.Series,
+    cost_per_contact: float,
+    profit_per_response: float,
+    by: str = "cell",
+) -> pd.DataFrame:
     """Response rate and profit of a test mailing, cell by cell.
 
     Parameters
@@ -219,9 +267,16 @@ def response_by_cell(scores: pd.DataFrame, responded: pd.Series, cost_per_contac
 _UNITS = {"D": 1.0, "W": 7.0}
 
 
-def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: str = "W",
-                 customer: str = "customer_id", date: str = "date",
-                 amount: str | None = "amount", merge_same_day: bool = True) -> pd.DataFrame:
+def btyd_summary(
+    tx: pd.DataFrame,
+    calibration_end,
+    observation_end=None,
+    unit: str = "W",
+    customer: str = "customer_id",
+    date: str = "date",
+    amount: str | None = "amount",
+    merge_same_day: bool = True,
+) -> pd.DataFrame:
     """Summarise a purchase log for buy-till-you-die models (BG/NBD, Gamma-Gamma).
 
     Purchases on the same day are merged into one. Time runs from each
@@ -250,7 +305,8 @@ def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: 
     -------
     pandas.DataFrame
         Indexed by customer: ``frequency`` (repeat purchase days in the
-        calibration period), ``recency`` (first to last purchase), ``T``
+        calibration period), ``recency`` (first to last purchase: the BTYD
+        recency, unlike RFM's time since the last purchase), ``T``
         (first purchase to ``calibration_end``), ``monetary_value`` (mean
         spend of the repeat purchase days, 0 without repeats); with
         ``observation_end`` also ``frequency_holdout``,
@@ -269,11 +325,12 @@ def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: 
     if unit not in _UNITS:
         raise ValueError(f"unit must be 'W' or 'D', got {unit!r}")
     tx = _check_transactions(tx, customer, date, amount)
-    cal_end = pd.Timestamp(calibration_end)
-    obs_end = None if observation_end is None else pd.Timestamp(observation_end)
+    cal_end = _day(calibration_end, "calibration_end")
+    obs_end = None if observation_end is None else _day(observation_end, "observation_end")
     if obs_end is not None and obs_end <= cal_end:
-        raise ValueError(f"observation_end ({obs_end.date()}) must be after "
-                         f"calibration_end ({cal_end.date()})")
+        raise ValueError(
+            f"observation_end ({obs_end.date()}) must be after calibration_end ({cal_end.date()})"
+        )
     scale = _UNITS[unit]
     # One sort by customer and day; everything after is counting along it.
     codes, uniques = pd.factorize(tx[customer], sort=True)
@@ -287,7 +344,7 @@ def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: 
         c, d = c[new], d[new]
     first_row = np.r_[True, c[1:] != c[:-1]]
     first_day = d[first_row]  # per customer, in code order
-    cal_day = (cal_end.to_datetime64().astype("datetime64[D]").astype("int64"))
+    cal_day = cal_end.to_datetime64().astype("datetime64[D]").astype("int64")
     kept = first_day <= cal_day
     if not kept.any():
         raise ValueError(f"calibration_end={cal_end.date()}: no customer bought on or before it")
@@ -299,16 +356,17 @@ def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: 
     cal_rows = np.flatnonzero(in_cal)
     seg_end = np.r_[c[cal_rows][1:] != c[cal_rows][:-1], True]
     last_day[c[cal_rows][seg_end]] = d[cal_rows][seg_end]
-    out = pd.DataFrame({
-        "frequency": (count - 1).astype("float64"),
-        "recency": (last_day - first_day) / scale,
-        "T": (cal_day - first_day) / scale,
-    })
+    out = pd.DataFrame(
+        {
+            "frequency": (count - 1).astype("float64"),
+            "recency": (last_day - first_day) / scale,
+            "T": (cal_day - first_day) / scale,
+        }
+    )
     if amount is not None:
         repeat = in_cal & ~first_row
         total = np.bincount(c[repeat], weights=amt[repeat], minlength=n)
-        out["monetary_value"] = np.divide(total, count - 1, out=np.zeros(n),
-                                          where=count > 1)
+        out["monetary_value"] = np.divide(total, count - 1, out=np.zeros(n), where=count > 1)
     if obs_end is not None:
         obs_day = obs_end.to_datetime64().astype("datetime64[D]").astype("int64")
         hold = (d > cal_day) & (d <= obs_day)
@@ -316,8 +374,9 @@ def btyd_summary(tx: pd.DataFrame, calibration_end, observation_end=None, unit: 
         out["frequency_holdout"] = n_hold.astype("float64")
         if amount is not None:
             total = np.bincount(c[hold], weights=amt[hold], minlength=n)
-            out["monetary_value_holdout"] = np.divide(total, n_hold, out=np.zeros(n),
-                                                      where=n_hold > 0)
+            out["monetary_value_holdout"] = np.divide(
+                total, n_hold, out=np.zeros(n), where=n_hold > 0
+            )
         out["duration_holdout"] = (obs_day - cal_day) / scale
     out.index = pd.Index(uniques)
     out = out[kept]

@@ -10,14 +10,19 @@ from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from crmlib.checks import require_columns
+from crmlib.checks import check_count, require_columns
 
 RUNGS = ["suspect", "prospect", "customer", "client", "advocate"]
 
 
-def behaviour_features(purchases: pd.DataFrame, as_of, customer: str = "customer_id",
-                       date: str = "date", amount: str = "amount",
-                       channel: str | None = "channel") -> pd.DataFrame:
+def behaviour_features(
+    purchases: pd.DataFrame,
+    as_of,
+    customer: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+    channel: str | None = "channel",
+) -> pd.DataFrame:
     """Per-customer behaviour for segmentation, from purchases up to ``as_of``.
 
     Returns
@@ -36,12 +41,14 @@ def behaviour_features(purchases: pd.DataFrame, as_of, customer: str = "customer
     if tx.empty:
         raise ValueError(f"as_of={as_of.date()}: no purchases on or before it")
     g = tx.groupby(customer)
-    out = pd.DataFrame({
-        "log_orders": np.log(g.size()),
-        "log_avg_spend": np.log(g[amount].mean().clip(lower=0.01)),
-        "recency_days": (as_of - g[date].max()).dt.days,
-        "tenure_days": (as_of - g[date].min()).dt.days,
-    })
+    out = pd.DataFrame(
+        {
+            "log_orders": np.log(g.size()),
+            "log_avg_spend": np.log(g[amount].mean().clip(lower=0.01)),
+            "recency_days": (as_of - g[date].max()).dt.days,
+            "tenure_days": (as_of - g[date].min()).dt.days,
+        }
+    )
     if channel is not None:
         shares = pd.crosstab(tx[customer], tx[channel], normalize="index")
         out = out.join(shares.add_prefix("share_"))
@@ -50,14 +57,18 @@ def behaviour_features(purchases: pd.DataFrame, as_of, customer: str = "customer
 
 def segmentation_pipeline(k: int, seed: int = 0) -> Pipeline:
     """Standardise the features, then k-means with ``k`` clusters (10 restarts)."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
-        raise ValueError(f"k must be an integer >= 2, got {k!r}")
-    return Pipeline([("scale", StandardScaler()),
-                     ("kmeans", KMeans(n_clusters=k, n_init=10, random_state=seed))])
+    check_count(k, "k", min_val=2)
+    return Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("kmeans", KMeans(n_clusters=k, n_init=10, random_state=seed)),
+        ]
+    )
 
 
-def choose_k(features: pd.DataFrame, ks=range(2, 9), seed: int = 0,
-             sample_size: int | None = 3000) -> pd.DataFrame:
+def choose_k(
+    features: pd.DataFrame, ks=range(2, 9), seed: int = 0, sample_size: int | None = 3000
+) -> pd.DataFrame:
     """Inertia (for the elbow) and silhouette score for each candidate k.
 
     The silhouette is computed on a random sample of ``sample_size``
@@ -78,16 +89,21 @@ def choose_k(features: pd.DataFrame, ks=range(2, 9), seed: int = 0,
         pipe = segmentation_pipeline(k, seed).fit(features)
         scaled = pipe.named_steps["scale"].transform(features)
         labels = pipe.named_steps["kmeans"].labels_
-        rows[k] = {"inertia": pipe.named_steps["kmeans"].inertia_,
-                   "silhouette": silhouette_score(
-                       scaled, labels, random_state=seed,
-                       sample_size=None if sample_size is None
-                       else min(sample_size, len(features)))}
+        rows[k] = {
+            "inertia": pipe.named_steps["kmeans"].inertia_,
+            "silhouette": silhouette_score(
+                scaled,
+                labels,
+                random_state=seed,
+                sample_size=None if sample_size is None else min(sample_size, len(features)),
+            ),
+        }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("k")
 
 
-def profile_segments(labels: pd.Series, customers: pd.DataFrame, bases: list[str]
-                     ) -> dict[str, pd.DataFrame]:
+def profile_segments(
+    labels: pd.Series, customers: pd.DataFrame, bases: list[str]
+) -> dict[str, pd.DataFrame]:
     """How each segment looks on each base: shares for categories, means for numbers.
 
     Parameters
@@ -120,8 +136,9 @@ def profile_segments(labels: pd.Series, customers: pd.DataFrame, bases: list[str
     return out
 
 
-def base_association(labels: pd.Series, customers: pd.DataFrame, bases: list[str],
-                     bins: int = 5) -> pd.Series:
+def base_association(
+    labels: pd.Series, customers: pd.DataFrame, bases: list[str], bins: int = 5
+) -> pd.Series:
     """Cramér's V between segment membership and each base (0 none, 1 perfect).
 
     Numeric bases are cut into ``bins`` quantile groups first.
@@ -139,9 +156,13 @@ def base_association(labels: pd.Series, customers: pd.DataFrame, bases: list[str
     return pd.Series(values, name="cramers_v").sort_values(ascending=False)
 
 
-def loyalty_ladder(as_of, purchases: pd.DataFrame, prospects: pd.DataFrame,
-                   referrals: pd.DataFrame, suspects: pd.DataFrame | None = None
-                   ) -> pd.Series:
+def loyalty_ladder(
+    as_of,
+    purchases: pd.DataFrame,
+    prospects: pd.DataFrame,
+    referrals: pd.DataFrame,
+    suspects: pd.DataFrame | None = None,
+) -> pd.Series:
     """Each known person's rung on the ladder of loyalty on a given day.
 
     suspect (on a bought-in list, no sign of interest) -> prospect (a sign of
@@ -171,37 +192,43 @@ def loyalty_ladder(as_of, purchases: pd.DataFrame, prospects: pd.DataFrame,
         ``P<prospect_id>`` for other prospects, ``S<list_id>`` for suspects.
     """
     as_of = pd.Timestamp(as_of)
-    for name, frame, cols in [("purchases", purchases, ["customer_id", "date"]),
-                              ("prospects", prospects, ["prospect_id", "first_seen",
-                                                        "customer_id"]),
-                              ("referrals", referrals, ["referrer_id", "date"])]:
+    for name, frame, cols in [
+        ("purchases", purchases, ["customer_id", "date"]),
+        ("prospects", prospects, ["prospect_id", "first_seen", "customer_id"]),
+        ("referrals", referrals, ["referrer_id", "date"]),
+    ]:
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             raise ValueError(f"{name}: missing column(s) {missing}")
     orders = purchases.loc[purchases["date"] <= as_of, "customer_id"].value_counts()
     referred = set(referrals.loc[referrals["date"] <= as_of, "referrer_id"])
-    rung = pd.Series(np.where(orders >= 2, "client", "customer"),
-                     index="C" + orders.index.astype(str), dtype=object)
+    rung = pd.Series(
+        np.where(orders >= 2, "client", "customer"),
+        index="C" + orders.index.astype(str),
+        dtype=object,
+    )
     adv = orders.index[orders.index.isin(list(referred))]
     rung["C" + adv.astype(str)] = "advocate"
     seen = prospects[prospects["first_seen"] <= as_of]
-    key = np.where(seen["customer_id"].notna(),
-                   "C" + seen["customer_id"].astype("Int64").astype(str),
-                   "P" + seen["prospect_id"].astype(str))
+    key = np.where(
+        seen["customer_id"].notna(),
+        "C" + seen["customer_id"].astype("Int64").astype(str),
+        "P" + seen["prospect_id"].astype(str),
+    )
     pros = pd.Series("prospect", index=pd.Index(key)).loc[lambda s: ~s.index.isin(rung.index)]
     parts = [rung, pros[~pros.index.duplicated()]]
     if suspects is not None:
         sus = suspects[suspects["added_date"] <= as_of]
         parts.append(pd.Series("suspect", index="S" + sus["list_id"].astype(str)))
     out = pd.concat(parts)
-    out = pd.Series(pd.Categorical(out, categories=RUNGS, ordered=True), index=out.index,
-                    name="rung").sort_index()
+    out = pd.Series(
+        pd.Categorical(out, categories=RUNGS, ordered=True), index=out.index, name="rung"
+    ).sort_index()
     out.index.name = "person"
     return out
 
 
-def migration_matrix(before: pd.Series, after: pd.Series, normalize: bool = True
-                     ) -> pd.DataFrame:
+def migration_matrix(before: pd.Series, after: pd.Series, normalize: bool = True) -> pd.DataFrame:
     """Flows between rungs from one date to another.
 
     Rows are the rung before (``new`` for people not yet known), columns the
@@ -213,8 +240,9 @@ def migration_matrix(before: pd.Series, after: pd.Series, normalize: bool = True
     a = after.reindex(people).astype(object).fillna("gone")
     rows = ["new"] + RUNGS
     cols = RUNGS + (["gone"] if (a == "gone").any() else [])
-    table = pd.crosstab(pd.Categorical(b, categories=rows), pd.Categorical(a, categories=cols),
-                        dropna=False)
+    table = pd.crosstab(
+        pd.Categorical(b, categories=rows), pd.Categorical(a, categories=cols), dropna=False
+    )
     table.index.name, table.columns.name = "from", "to"
     if normalize:
         table = table.div(table.sum(axis=1).replace(0, np.nan), axis=0)

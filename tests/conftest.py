@@ -1,60 +1,39 @@
-"""Shared fixtures for the course's tests."""
+"""Shared fixtures and the test tiers.
+
+Markers (registered in pyproject.toml): ``browser`` for Playwright tests and
+``slow`` for tests that start servers or build and install the package.
+``make unit`` runs ``-m "not browser and not slow"`` (under a minute);
+``make test`` runs everything. Whole files are marked here, so the test files
+themselves stay free of tier bookkeeping.
+"""
 
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+# Re-exported for test files that still import them from conftest (use `support`).
+from support import REPO, free_port, serve, stop  # noqa: F401
+
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-REPO = Path(__file__).resolve().parent.parent
+# File name -> markers for every test in it.
+FILE_MARKERS = {
+    "test_browser.py": ("browser", "slow"),
+    "test_lab.py": ("slow",),
+    "test_install.py": ("slow",),
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for name in FILE_MARKERS.get(Path(str(item.fspath)).name, ()):
+            item.add_marker(getattr(pytest.mark, name))
 
 
 @pytest.fixture(scope="session")
 def repo() -> Path:
     """The repository root."""
     return REPO
-
-
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(cmd: list[str], url: str, cwd, env=None, timeout: float = 120) -> subprocess.Popen:
-    """Start a server in its own process group and wait until ``url`` answers."""
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True, text=True)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{' '.join(cmd[:2])} exited with {proc.returncode}: "
-                               f"{proc.stdout.read()}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return proc
-        except OSError:
-            time.sleep(0.5)
-    stop(proc)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """Stop a server started by :func:`serve`, with all its children."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass

@@ -5,7 +5,9 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from crmlib.clv import BetaGeo, GammaGamma, customer_lifetime_value
 from crmlib.data import load_cdnow, load_harbor
@@ -31,8 +33,10 @@ def test_analytic_gradient_matches_finite_differences(cdnow):
     for i in range(4):
         step = np.zeros(4)
         step[i] = 1e-6
-        numeric = (m._neg_loglik(theta + step, x, t_x, T, w)[0]
-                   - m._neg_loglik(theta - step, x, t_x, T, w)[0]) / 2e-6
+        numeric = (
+            m._neg_loglik(theta + step, x, t_x, T, w)[0]
+            - m._neg_loglik(theta - step, x, t_x, T, w)[0]
+        ) / 2e-6
         assert grad[i] == pytest.approx(numeric, rel=1e-5)
 
 
@@ -46,8 +50,9 @@ def test_gamma_gamma_gradient_matches_finite_differences(cdnow):
     for i in range(3):
         step = np.zeros(3)
         step[i] = 1e-6
-        numeric = (g._neg_loglik(theta + step, x, mv, w)[0]
-                   - g._neg_loglik(theta - step, x, mv, w)[0]) / 2e-6
+        numeric = (
+            g._neg_loglik(theta + step, x, mv, w)[0] - g._neg_loglik(theta - step, x, mv, w)[0]
+        ) / 2e-6
         assert grad[i] == pytest.approx(numeric, rel=1e-5)
 
 
@@ -56,13 +61,16 @@ def test_fit_on_unique_rows_equals_full_likelihood(cdnow):
     assert m.loglik(s["frequency"], s["recency"], s["T"]).sum() == pytest.approx(m.loglik_)
 
 
-@pytest.mark.parametrize("x, t_x, T", [
-    (0, 0.0, 38.86),        # never came back
-    (2, 38.86, 38.86),      # bought on the last day: recency = T
-    (5000, 38.0, 38.86),    # absurdly frequent
-    (5000, 38.86, 38.86),
-    (1, 1e-9, 1e-9),        # brand new
-])
+@pytest.mark.parametrize(
+    "x, t_x, T",
+    [
+        (0, 0.0, 38.86),  # never came back
+        (2, 38.86, 38.86),  # bought on the last day: recency = T
+        (5000, 38.0, 38.86),  # absurdly frequent
+        (5000, 38.86, 38.86),
+        (1, 1e-9, 1e-9),  # brand new
+    ],
+)
 def test_edge_cases_give_numbers_without_warnings(cdnow, x, t_x, T):
     _, m, g = cdnow
     with warnings.catch_warnings():
@@ -82,8 +90,10 @@ def test_recency_equal_t_means_alive(cdnow):
     assert m.p_alive(0, 0, 50.0)[0] == 1.0
 
 
-def test_a_single_customer_can_be_fitted():
-    m = BetaGeo().fit([2], [10.0], [20.0])
+def test_a_single_customer_can_be_fitted_with_a_warning():
+    with pytest.warns(ConvergenceWarning, match="bound"):  # four parameters, one customer
+        m = BetaGeo().fit([2], [10.0], [20.0])
+    assert not m.converged_
     assert all(np.isfinite(v) and v > 0 for v in m.params_.values())
     assert np.isfinite(m.loglik_)
     g = GammaGamma().fit([3], [12.0])
@@ -92,8 +102,9 @@ def test_a_single_customer_can_be_fitted():
 
 def test_expected_purchases_grow_with_horizon_and_frequency(cdnow):
     _, m, _ = cdnow
-    assert m.expected_purchases(78, 2, 30.43, 38.86)[0] > m.expected_purchases(39, 2, 30.43,
-                                                                                  38.86)[0]
+    assert (
+        m.expected_purchases(78, 2, 30.43, 38.86)[0] > m.expected_purchases(39, 2, 30.43, 38.86)[0]
+    )
     e = m.expected_purchases(39, [1, 3, 6], [30.0, 30.0, 30.0], [38.86] * 3)
     assert np.all(np.diff(e) > 0)
 
@@ -106,51 +117,67 @@ def test_gamma_gamma_shrinks_towards_the_mean(cdnow):
     assert g.expected_spend([0], [0.0])[0] == pytest.approx(mean)
 
 
-@pytest.mark.parametrize("args, message", [
-    (([-1], [0.0], [5.0]), "frequency must be non-negative"),
-    (([1], [6.0], [5.0]), "recency must not exceed T"),
-    (([1], [np.nan], [5.0]), "recency contains NaN"),
-    (([], [], []), "frequency is empty"),
-    (([1.5], [1.0], [5.0]), "whole numbers"),
-    (([0], [2.0], [5.0]), "recency must be 0"),
-    (([1, 2], [1.0], [5.0, 6.0, 7.0]), "same length"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (([-1], [0.0], [5.0]), "frequency must be non-negative"),
+        (([1], [6.0], [5.0]), "recency must not exceed T"),
+        (([1], [np.nan], [5.0]), "recency contains NaN"),
+        (([], [], []), "frequency is empty"),
+        (([1.5], [1.0], [5.0]), "whole numbers"),
+        (([0], [2.0], [5.0]), "recency must be 0"),
+        (([1, 2], [1.0], [5.0, 6.0, 7.0]), "same length"),
+    ],
+)
 def test_bgnbd_bad_input_names_the_argument(args, message):
     with pytest.raises(ValueError, match=message):
         BetaGeo().fit(*args)
 
 
-@pytest.mark.parametrize("args, message", [
-    (([0, 2], [10.0, 12.0]), "frequency must be positive"),
-    (([1, 2], [10.0, -1.0]), "monetary_value must be positive"),
-    (([1, 2], [10.0]), "same length"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (([0, 2], [10.0, 12.0]), "frequency must be positive"),
+        (([1, 2], [10.0, -1.0]), "monetary_value must be positive"),
+        (([1, 2], [10.0]), "same length"),
+    ],
+)
 def test_gamma_gamma_bad_input(args, message):
     with pytest.raises(ValueError, match=message):
         GammaGamma().fit(*args)
 
 
 def test_predicting_before_fitting_is_a_clear_error():
-    with pytest.raises(RuntimeError, match="fit the model first"):
+    with pytest.raises(NotFittedError, match="BetaGeo instance is not fitted"):
         BetaGeo().p_alive([1], [1.0], [2.0])
-    with pytest.raises(RuntimeError, match="fit the model first"):
+    with pytest.raises(NotFittedError, match="GammaGamma instance is not fitted"):
         GammaGamma().expected_spend([1], [1.0])
 
 
 def test_customer_lifetime_value(cdnow):
     s, m, g = cdnow
-    clv = customer_lifetime_value(m, g, s["frequency"], s["recency"], s["T"],
-                                  s["monetary_value"], horizon=52, discount_rate=0.01,
-                                  margin=0.3)
+    clv = customer_lifetime_value(
+        m,
+        g,
+        s["frequency"],
+        s["recency"],
+        s["T"],
+        s["monetary_value"],
+        horizon=52,
+        discount=0.01,
+        margin_share=0.3,
+    )
     assert clv.shape == (len(s),) and np.isfinite(clv).all() and (clv >= 0).all()
-    undiscounted = customer_lifetime_value(m, g, s["frequency"], s["recency"], s["T"],
-                                           s["monetary_value"], horizon=52, discount_rate=0.0)
-    expected = (m.expected_purchases(52, s["frequency"], s["recency"], s["T"])
-                * g.expected_spend(s["frequency"], s["monetary_value"]))
+    undiscounted = customer_lifetime_value(
+        m, g, s["frequency"], s["recency"], s["T"], s["monetary_value"], horizon=52, discount=0.0
+    )
+    expected = m.expected_purchases(52, s["frequency"], s["recency"], s["T"]) * g.expected_spend(
+        s["frequency"], s["monetary_value"]
+    )
     np.testing.assert_allclose(undiscounted, expected, rtol=1e-10)
     assert (clv < 0.3 * undiscounted + 1e-12).all()
-    with pytest.raises(ValueError, match="discount_rate"):
-        customer_lifetime_value(m, g, [1], [1.0], [2.0], [10.0], discount_rate=1.5)
+    with pytest.raises(ValueError, match="discount"):
+        customer_lifetime_value(m, g, [1], [1.0], [2.0], [10.0], discount=1.5)
 
 
 @pytest.mark.parametrize("variant", [None, 3])
@@ -169,3 +196,122 @@ def test_fitting_harbor_recovers_the_true_parameters(variant):
         assert abs(m.params_[name] - truth[name]) < 3 * m.standard_errors_[name], name
     # The standard errors are small enough for this to mean something.
     assert m.standard_errors_["r"] < 0.1 * truth["r"]
+
+
+
+def _clv_by_hand(m, g, s, horizon, step, rate, margin=1.0):
+    """Discounted CLV from cumulative expected purchases at the ends of the steps."""
+    ends = list(range(step, horizon + 1, step))
+    if ends[-1] != horizon:
+        ends.append(horizon)  # the last, shorter step
+    args = (s["frequency"], s["recency"], s["T"])
+    total, prev = 0.0, 0.0
+    for t in ends:
+        cum = m.expected_purchases(t, *args)
+        total = total + (cum - prev) / (1 + rate) ** t
+        prev = cum
+    return total * g.expected_spend(s["frequency"], s["monetary_value"]) * margin
+
+
+def test_clv_counts_the_tail_when_step_does_not_divide_horizon(cdnow):
+    s, m, g = cdnow
+    args = (s["frequency"], s["recency"], s["T"], s["monetary_value"])
+    # Undiscounted, any step must give 52 weeks of expected purchases times spend.
+    whole = m.expected_purchases(52, s["frequency"], s["recency"], s["T"]) * g.expected_spend(
+        s["frequency"], s["monetary_value"]
+    )
+    clv = customer_lifetime_value(m, g, *args, horizon=52, step=5, discount=0.0)
+    np.testing.assert_allclose(clv, whole, rtol=1e-10)
+
+
+@pytest.mark.parametrize("step", [1, 4, 5, 52])
+def test_clv_with_discounting_and_steps(cdnow, step):
+    s, m, g = cdnow
+    args = (s["frequency"], s["recency"], s["T"], s["monetary_value"])
+    clv = customer_lifetime_value(
+        m, g, *args, horizon=52, step=step, discount=0.01, margin_share=0.3
+    )
+    np.testing.assert_allclose(clv, _clv_by_hand(m, g, s, 52, step, 0.01, 0.3), rtol=1e-10)
+
+
+def _no_dropout_sample(n=3000, seed=1):
+    """Customers who buy at a Poisson rate for ever: nobody drops out."""
+    rng = np.random.default_rng(seed)
+    T = rng.uniform(20, 52, n)
+    lam = rng.gamma(2.0, 0.25, n)
+    x = rng.poisson(lam * T)
+    # Given x purchases in (0, T], the last is the largest of x uniforms.
+    t_x = np.where(x > 0, T * rng.beta(np.maximum(x, 1), 1.0), 0.0)
+    return x.astype(float), t_x, T
+
+
+def test_fit_without_dropout_warns_and_gives_no_standard_error():
+    x, t_x, T = _no_dropout_sample()
+    with pytest.warns(ConvergenceWarning, match="bound"):
+        m = BetaGeo().fit(x, t_x, T)
+    # b runs to its upper bound: its standard error is not known, not zero.
+    assert np.isnan(m.standard_errors_["b"])
+    assert all(v != 0.0 for v in m.standard_errors_.values())
+
+
+def test_fit_on_one_time_buyers_warns_and_still_predicts():
+    T = np.linspace(5.0, 50.0, 200)
+    with pytest.warns(ConvergenceWarning):
+        m = BetaGeo().fit(np.zeros_like(T), np.zeros_like(T), T)
+    assert all(np.isnan(v) for v in m.standard_errors_.values())
+    # a is not identified and may sit at 1, where the closed forms divide by a - 1.
+    m.params_ = {**m.params_, "a": 1.0}
+    e = m.expected_purchases_new(10.0)
+    c = m.expected_purchases(10.0, [1.0], [2.0], [5.0])
+    near = BetaGeo()
+    for da in (1e-4, -1e-4):
+        near.params_ = {**m.params_, "a": 1.0 + da}
+        assert e == pytest.approx(near.expected_purchases_new(10.0), rel=1e-3)
+        assert c[0] == pytest.approx(
+            near.expected_purchases(10.0, [1.0], [2.0], [5.0])[0], rel=1e-3
+        )
+
+
+def test_a_healthy_fit_does_not_warn(cdnow):
+    s, _, _ = cdnow
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = BetaGeo().fit(s["frequency"], s["recency"], s["T"])
+        rep = s[s["frequency"] > 0]
+        g = GammaGamma().fit(rep["frequency"], rep["monetary_value"])
+    assert m.converged_ and g.converged_
+    assert all(np.isfinite(v) and v > 0 for v in m.standard_errors_.values())
+
+
+def test_series_in_series_out_on_the_customers_index(cdnow):
+    s, m, g = cdnow
+    s = s.iloc[:50]
+    e = m.expected_purchases(10, s["frequency"], s["recency"], s["T"])
+    assert isinstance(e, pd.Series) and e.index.equals(s.index)
+    np.testing.assert_allclose(
+        e.to_numpy(),
+        m.expected_purchases(
+            10, s["frequency"].to_numpy(), s["recency"].to_numpy(), s["T"].to_numpy()
+        ),
+    )
+    assert m.p_alive(s["frequency"], s["recency"], s["T"]).index.equals(s.index)
+    clv = customer_lifetime_value(
+        m, g, s["frequency"], s["recency"], s["T"], s["monetary_value"], horizon=10
+    )
+    assert isinstance(clv, pd.Series) and clv.index.equals(s.index)
+
+
+def test_summary_table(cdnow):
+    _, m, _ = cdnow
+    table = m.summary()
+    assert list(table.index) == ["r", "alpha", "a", "b"]
+    for name, row in table.iterrows():
+        assert row["estimate"] == m.params_[name]
+        assert row["std_error"] == m.standard_errors_[name]
+        # The interval is symmetric in logs: its geometric mean is the estimate, and its
+        # half-width in logs is 1.96 standard errors of log(parameter) (se / estimate).
+        assert np.sqrt(row["ci_95_low"] * row["ci_95_high"]) == pytest.approx(row["estimate"])
+        assert np.log(row["ci_95_high"] / row["estimate"]) == pytest.approx(
+            1.96 * row["std_error"] / row["estimate"], rel=1e-3
+        )
+    assert table.attrs == {"log_likelihood": m.loglik_, "n_customers": 2357, "converged": True}

@@ -60,15 +60,21 @@ def test_impatient_callers_abandon_and_shorten_the_queue():
 
 def test_queue_by_hand():
     # One agent on shift in hour 0 only; calls at 0 s and 10 s, 100 s of talk each.
-    wait, outcome = simulate_queue([0.0, 10.0, 4000.0], [1e9, 50.0, 10.0],
-                                   [100.0, 100.0, 10.0], [1, 0])
+    wait, outcome = simulate_queue(
+        [0.0, 10.0, 4000.0], [1e9, 50.0, 10.0], [100.0, 100.0, 10.0], [1, 0]
+    )
     assert outcome.tolist() == ["answered", "abandoned", "closed"]
     assert wait.tolist() == [0.0, 50.0, 0.0]
 
 
-@pytest.mark.parametrize("args, message", [
-    ((-1, 180, 5), "arrival_rate"), ((1, 0, 5), "handle_time"), ((1, 180, 0), "agents"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((-1, 180, 5), "arrival_rate"),
+        ((1, 0, 5), "handle_time"),
+        ((1, 180, 0), "agents"),
+    ],
+)
 def test_erlang_bad_input(args, message):
     with pytest.raises(ValueError, match=message):
         erlang_c(*args)
@@ -103,8 +109,13 @@ def test_awareness_fit_recovers_harbor_decay():
     # and k trade off against each other, so compare the fitted curve with the truth.
     assert fit["decay"] == pytest.approx(truth["adstock_decay"], abs=0.1)
     assert fit["base"] == pytest.approx(truth["awareness_base"], abs=0.02)
-    true_curve = awareness_curve(g, truth["adstock_decay"], truth["awareness_base"],
-                                 truth["awareness_max"], truth["awareness_k"])
+    true_curve = awareness_curve(
+        g,
+        truth["adstock_decay"],
+        truth["awareness_base"],
+        truth["awareness_max"],
+        truth["awareness_k"],
+    )
     fitted = awareness_curve(g, fit["decay"], fit["base"], fit["ceiling"], fit["k"])
     assert np.abs(fitted - true_curve).max() < 0.04
 
@@ -124,3 +135,29 @@ def test_response_rises_with_exposure_and_route_economics():
     assert econ.loc["sales visit", "cost_per_contact"] == 120
     assert (econ["cost_per_sale"] > econ["cost_per_lead"]).all()
     assert econ.loc["sales visit", "cost_per_sale"] > econ.loc["email", "cost_per_sale"]
+
+
+def test_route_economics_without_leads_or_sales_is_infinite():
+    contacts = pd.DataFrame(
+        {
+            "route": ["mail", "mail", "free", "free", "call"],
+            "cost": [2.0, 2.0, 0.0, 0.0, 5.0],
+            "responded": [True, False, False, False, True],
+            "sale": [True, False, False, False, False],
+        }
+    )
+    econ = route_economics(contacts, "route", "cost")
+    assert econ.loc["mail", "cost_per_sale"] == 4.0
+    # No lead or no sale: cost per lead or sale is infinite, whatever the cost.
+    assert np.isposinf(econ.loc["free", "cost_per_lead"])
+    assert np.isposinf(econ.loc["free", "cost_per_sale"])
+    assert np.isposinf(econ.loc["call", "cost_per_sale"])
+    assert econ.loc["call", "cost_per_lead"] == 5.0
+
+
+def test_awareness_fit_without_anyone_aware_warns():
+    from sklearn.exceptions import ConvergenceWarning
+
+    grps = np.r_[np.full(8, 100.0), np.zeros(8)]
+    with pytest.warns(ConvergenceWarning):
+        fit_awareness(grps, np.zeros(16), np.full(16, 400))

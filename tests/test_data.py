@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -13,11 +14,13 @@ from crmlib.data import (
     DATA_DIR,
     HARBOR,
     DatasetError,
+    Schema,
     build_harbor,
     harbor_tables,
     load_cdnow,
     load_harbor,
     parse_table,
+    read_table,
     verify_checksums,
     write_atomic,
 )
@@ -72,9 +75,14 @@ def test_every_harbor_table_loads_typed(table):
     for col, kind in HARBOR[table].columns.items():
         base = kind.rstrip("?")
         dtype = str(df[col].dtype)
-        expected = {"int": ("int64", "Int64"), "float": ("float64",), "str": ("str",),
-                    "bool": ("bool", "boolean"), "date": ("datetime64[s]",),
-                    "datetime": ("datetime64[s]",)}[base]
+        expected = {
+            "int": ("int64", "Int64"),
+            "float": ("float64",),
+            "str": ("str",),
+            "bool": ("bool", "boolean"),
+            "date": ("datetime64[s]",),
+            "datetime": ("datetime64[s]",),
+        }[base]
         assert dtype in expected, f"{table}.{col}: {dtype}"
 
 
@@ -125,6 +133,7 @@ def test_checksums_verify():
     assert verify_checksums() == []
 
 
+@pytest.mark.slow  # simulates all of Harbor Coffee
 def test_rebuild_is_byte_for_byte(tmp_path, repo):
     written = build_harbor(tmp_path)
     assert len(written) == len(HARBOR)
@@ -264,11 +273,14 @@ def test_duplicate_key(data_dir):
     assert (err.value.column, err.value.line) == ("customer_id", 11)
 
 
-@pytest.mark.parametrize("table, row, column, value, message", [
-    ("order_items", 2, "quantity", "two", r"column 'quantity', line 4: cannot read 'two'"),
-    ("customers", 0, "email", "", r"column 'email', line 2: empty cell"),
-    ("calls", 0, "order_placed", "yes", r"column 'order_placed', line 2: expected True"),
-])
+@pytest.mark.parametrize(
+    "table, row, column, value, message",
+    [
+        ("order_items", 2, "quantity", "two", r"column 'quantity', line 4: cannot read 'two'"),
+        ("customers", 0, "email", "", r"column 'email', line 2: empty cell"),
+        ("calls", 0, "order_placed", "yes", r"column 'order_placed', line 2: expected True"),
+    ],
+)
 def test_bad_cell_names_column_and_line(data_dir, table, row, column, value, message):
     path = data_dir / "harbor" / f"{table}.csv"
     df = pd.read_csv(path, dtype=str)
@@ -291,14 +303,21 @@ def test_wrong_number_of_cdnow_fields(data_dir):
         load_cdnow("sample", data_dir=data_dir)
 
 
-def test_dataset_error_is_a_value_error():
-    assert issubclass(DatasetError, ValueError)
+def test_dataset_error_is_caught_as_a_value_error_with_its_facts(data_dir):
+    # Code that guards against bad input with `except ValueError` must catch it.
+    (data_dir / "harbor" / "products.csv").write_text("product_id,name,category\n1,,Tea\n")
+    try:
+        load_harbor("products", data_dir=data_dir)
+    except ValueError as err:
+        caught = err
+    assert isinstance(caught, DatasetError)
+    assert (caught.column, caught.line) == ("name", 2)
+    assert caught.path == str(data_dir / "harbor" / "products.csv")
 
 
 def test_atomic_write_keeps_old_file_on_failure(tmp_path):
     path = tmp_path / "table.csv"
     path.write_text("old\n")
-
 
     with pytest.raises(TypeError):
         write_atomic(path, 12345)  # not text: fails while writing the temporary file
@@ -306,8 +325,120 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
 
 
+@pytest.mark.slow  # simulates all of Harbor Coffee
 def test_cli_build_into_folder_then_verify(tmp_path, capsys):
     (tmp_path / "cdnow").mkdir()
     assert cli.main(["data", "build", "--dir", str(tmp_path)]) == 0
     assert cli.main(["data", "verify", "--dir", str(tmp_path)]) == 0
     assert "all data files match" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- one validator
+SMALL = Schema(
+    {"id": "int", "flag": "bool", "value": "float", "count": "int?", "day": "date?"}, ("id",)
+)
+
+
+def _small(tmp_path, rows: list[str]):
+    path = tmp_path / "small.csv"
+    path.write_text("id,flag,value,count,day\n" + "".join(r + "\n" for r in rows))
+    return path
+
+
+def _both_ways(path):
+    """The table read from its file and parsed from its text cells: one validator."""
+    from_file = read_table(path, SMALL)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    pd.testing.assert_frame_equal(parse_table(raw, SMALL, path), from_file)
+    return from_file
+
+
+def test_booleans_follow_one_rule(tmp_path):
+    path = _small(
+        tmp_path, ["1,True,1.5,,", "2,False,2,3,2025-01-31", "3,True,0,0,", "4,False,7.25,,"]
+    )
+    t = _both_ways(path)
+    assert t["flag"].tolist() == [True, False, True, False]
+    assert t["flag"].dtype == bool
+    assert t["count"].isna().tolist() == [True, False, False, True]
+    assert t["day"].iloc[1] == pd.Timestamp("2025-01-31")
+
+
+@pytest.mark.parametrize(
+    "cell, message",
+    [
+        ("yes", "expected True or False"),
+        ("1", "expected True or False"),
+        ("true", "expected True or False"),
+        ("TRUE", "expected True or False"),
+    ],
+)
+def test_a_bad_boolean_names_its_cell(tmp_path, cell, message):
+    path = _small(tmp_path, ["1,True,1.5,,", f"2,{cell},2,,"])
+    with pytest.raises(DatasetError, match=message) as err:
+        read_table(path, SMALL)
+    assert (err.value.column, err.value.line) == ("flag", 3)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    with pytest.raises(DatasetError, match=message):
+        parse_table(raw, SMALL, path)
+
+
+@pytest.mark.parametrize(
+    "column, cell",
+    [
+        ("value", "inf"),
+        ("value", "-inf"),
+        ("value", "nan"),
+        ("value", "NaN"),
+        ("value", "Infinity"),
+        ("count", "inf"),
+        ("count", "nan"),
+    ],
+)
+def test_numbers_must_be_finite(tmp_path, column, cell):
+    row = {"value": f"1,True,{cell},2,", "count": f"1,True,1.0,{cell},"}[column]
+    path = _small(tmp_path, ["7,False,3.0,,", row])
+    with pytest.raises(DatasetError, match="finite number") as err:
+        read_table(path, SMALL)
+    assert (err.value.column, err.value.line) == (column, 3)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    with pytest.raises(DatasetError, match="finite number"):
+        parse_table(raw, SMALL, path)
+
+
+def test_a_text_na_is_not_a_missing_value(tmp_path):
+    # Only an empty cell is missing; "NA" in a number column is a bad number.
+    path = _small(tmp_path, ["1,True,NA,,"])
+    with pytest.raises(DatasetError, match="cannot read 'NA' as a number") as err:
+        read_table(path, SMALL)
+    assert (err.value.column, err.value.line) == ("value", 2)
+
+
+def _dictionary(text: str) -> dict[str, tuple[dict[str, str], tuple[str, ...]]]:
+    """Columns, kinds and key of each table in datasets/README.md.
+
+    A section is ``### name: ... (key `a`, `b`)`` followed by ``| columns | type | meaning |``
+    rows; a row may name several columns of one type, and ``may be empty`` marks ``?``.
+    """
+    tables = {}
+    for head in re.finditer(r"^### (\w+):.*\(key (.*)\)\s*$", text, re.M):
+        body = text[head.end() :].split("\n#", 1)[0]
+        columns = {}
+        for names, kind in re.findall(r"^\|([^|]+)\|([^|]+)\|", body, re.M):
+            kind = kind.strip()
+            if names.strip() in ("column", "---"):
+                continue
+            base = kind.split(",")[0].strip() + ("?" if "may be empty" in kind else "")
+            for name in names.split(","):
+                columns[name.strip()] = base
+        tables[head.group(1)] = (columns, tuple(re.findall(r"`(\w+)`", head.group(2))))
+    return tables
+
+
+def test_data_dictionary_matches_the_schema(repo):
+    documented = _dictionary((repo / "datasets" / "README.md").read_text())
+    assert list(documented) == list(HARBOR), "tables, in the order of the dictionary"
+    for table, schema in HARBOR.items():
+        columns, key = documented[table]
+        assert columns == schema.columns, f"datasets/README.md, table {table}"
+        assert key == schema.key, f"datasets/README.md, key of {table}"

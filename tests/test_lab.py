@@ -1,22 +1,46 @@
-"""`make lab` serves JupyterLab with the first lesson open."""
+"""`make lab` serves JupyterLab with the first lesson open.
+
+The test runs the Makefile's own ``jupyter lab`` command line (read with
+``make -n``) with the running interpreter's ``jupyter``, so it checks what
+``make lab`` does without building a ``.venv``.
+"""
 
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
 import urllib.request
 
 import pytest
-from conftest import free_port, serve, stop
+from support import executable, free_port, serve, stop
+
+
+def make_lab_command(repo, extra: str) -> list[str]:
+    """The command `make lab` runs, with this interpreter's jupyter."""
+    out = subprocess.run(
+        ["make", "-n", "--no-print-directory", "lab", f"LAB_ARGS={extra}"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    out = out.replace("\\\n", " ")  # recipe lines continued with a backslash
+    line = next(ln for ln in out.splitlines() if "jupyter lab" in ln)
+    cmd = shlex.split(line)
+    assert cmd[0].endswith("/jupyter") and cmd[1] == "lab", line
+    return [executable("jupyter"), *cmd[1:]]
 
 
 @pytest.fixture
 def lab(repo):
     port, token = free_port(), "crm-course-test"
-    args = (f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.port_retries=0 "
-            f"--IdentityProvider.token={token}")
+    args = (
+        f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.port_retries=0 "
+        f"--IdentityProvider.token={token}"
+    )
     base = f"http://127.0.0.1:{port}"
-    proc = serve(["make", "--no-print-directory", "lab", f"LAB_ARGS={args}"],
-                 f"{base}/api/status?token={token}", repo, timeout=90)
+    proc = serve(make_lab_command(repo, args), f"{base}/api/status?token={token}", repo, timeout=90)
     try:
         yield base, token
     finally:
@@ -34,7 +58,8 @@ def test_make_lab_serves_the_first_lesson(lab):
         names = {c["name"] for c in json.load(r)["content"]}
     assert {"notebooks", "exercises", "datasets"} <= names
     with urllib.request.urlopen(
-            f"{base}/api/contents/notebooks/00_start_here.ipynb?token={token}", timeout=10) as r:
+        f"{base}/api/contents/notebooks/00_start_here.ipynb?token={token}", timeout=10
+    ) as r:
         model = json.load(r)
     assert model["type"] == "notebook"
     assert model["content"]["cells"][0]["source"].startswith("# 00 · Start here")

@@ -6,7 +6,7 @@ import re
 
 import nbformat
 import pytest
-from conftest import REPO
+from support import REPO
 
 LESSONS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,8 @@ import tomllib
 import pytest
 import yaml
 from packaging.requirements import Requirement
+from packaging.version import Version
+from support import REPO
 
 
 def _pyproject(repo):
@@ -57,10 +60,64 @@ def test_environment_yml_installs_crmlib_itself(repo):
     assert env["channels"] == ["conda-forge"]
 
 
-def test_pandas_is_pinned_to_3():
-    import pandas
+def _lock(repo) -> dict[str, str]:
+    pins = {}
+    for n, line in enumerate((repo / "constraints.txt").read_text().splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, sep, version = line.partition("==")
+            assert sep and version, f"constraints.txt, line {n}: expected name==version"
+            pins[name.strip().lower().replace("_", "-")] = version.strip()
+    return pins
 
-    assert int(pandas.__version__.split(".")[0]) == 3
+
+def test_pandas_range_is_3_and_the_lock_pins_a_3():
+    pandas = next(
+        Requirement(r)
+        for r in _pyproject(REPO)["project"]["dependencies"]
+        if Requirement(r).name == "pandas"
+    )
+    assert pandas.specifier.contains("3.0.0") and not pandas.specifier.contains("2.3.3")
+    assert not pandas.specifier.contains("4.0.0")
+    assert Version(_lock(REPO)["pandas"]).major == 3
+
+
+def test_lock_pins_every_dependency_within_its_range(repo):
+    pins = _lock(repo)
+    project = _pyproject(repo)["project"]
+    for text in project["dependencies"] + project["optional-dependencies"]["dev"]:
+        req = Requirement(text)
+        name = req.name.lower().replace("_", "-")
+        assert name in pins, f"{name} is not pinned in constraints.txt (run make lock)"
+        assert req.specifier.contains(pins[name], prereleases=True), (
+            f"constraints.txt pins {name}=={pins[name]}, outside {req.specifier} "
+            "(pyproject.toml); run make lock"
+        )
+
+
+def _make(repo, target: str, *args: str) -> list[list[str]]:
+    """The commands `make` would run for a target (all of them, as if out of date)."""
+    out = subprocess.run(
+        ["make", "-n", "-B", "--no-print-directory", target, *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    out = out.replace("\\\n", " ")
+    return [shlex.split(line) for line in out.splitlines() if line.strip()]
+
+
+def _pytest_runs(commands: list[list[str]]) -> list[list[str]]:
+    return [c[c.index("pytest") + 1 :] for c in commands if "pytest" in c]
+
+
+def test_environments_install_from_the_lock(repo):
+    for target in ("install", ".venv-bench/.installed"):
+        installs = [c for c in _make(repo, target) if "install" in c and "-e" in c]
+        assert installs, target
+        for cmd in installs:
+            assert cmd[cmd.index("-c") + 1] == "constraints.txt", (target, cmd)
 
 
 def test_readme_starts_with_the_two_commands(repo):
@@ -76,28 +133,45 @@ def test_ci_runs_the_readme_test_command(repo):
     assert "apt-get install -y -qq chromium" in script
 
 
-def test_make_test_runs_ruff_and_the_notebooks(repo):
-    out = subprocess.run(["make", "-n", "test"], cwd=repo, capture_output=True, text=True,
-                         check=True).stdout
-    assert "ruff check" in out
-    assert "--nbval " in out and "--nbval-lax" in out
-    assert "pytest" in out
+def test_make_unit_is_the_fast_tier_with_doctests(repo):
+    (run,) = _pytest_runs(_make(repo, "unit"))
+    assert run[run.index("-m") + 1] == "not browser and not slow"
+    assert "--doctest-modules" in run and "crmlib" in run and "tests" in run
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("data", "crm data build"), ("verify-data", "crm data verify"),
-    ("bench", "benchmarks/bench_models.py"), ("clean", "rm -rf .venv"),
-])
-def test_make_targets_are_well_formed(repo, target, expected):
-    out = subprocess.run(["make", "-n", target], cwd=repo, capture_output=True, text=True)
+def test_make_test_runs_lint_every_test_and_the_notebooks(repo):
+    commands = _make(repo, "test")
+    ruff = next(c for c in commands if "ruff" in c[0])
+    assert ruff[1:] == ["check", "crmlib", "tests", "benchmarks", "tools"]
+    runs = _pytest_runs(commands)
+    tests = [r for r in runs if "tests" in r]
+    assert len(tests) == 1 and "-m" not in tests[0], "make test runs every marker"
+    assert "--doctest-modules" in tests[0]
+    strict = [r for r in runs if "--nbval" in r]
+    lax = [r for r in runs if "--nbval-lax" in r]
+    assert strict and lax
+
+
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("data", [".venv/bin/crm", "data", "build"]),
+        ("verify-data", [".venv/bin/crm", "data", "verify"]),
+        ("bench", [".venv-bench/bin/python", "benchmarks/bench_models.py"]),
+        ("clean", ["rm", "-rf", ".venv", ".venv-bench", ".pytest_cache", ".ruff_cache"]),
+    ],
+)
+def test_make_targets_run_their_command(repo, target, expected):
+    out = subprocess.run(["make", "-n", "-B", target], cwd=repo, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "warning" not in out.stderr.lower(), out.stderr
-    assert expected in out.stdout
+    assert expected in _make(repo, target), f"make {target} does not run {expected}"
 
 
 def test_make_lab_opens_the_first_lesson(repo):
-    out = subprocess.run(["make", "-n", "lab"], cwd=repo, capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["make", "-n", "lab"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout
     assert "jupyter lab" in out and "notebooks/00_start_here.ipynb" in out
 
 

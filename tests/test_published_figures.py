@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -32,8 +34,9 @@ def gamma_gamma(summary):
 
 
 def test_summary_matches_fader_hardie_published_summary(summary):
-    pub = pd.read_csv(DATA_DIR / "cdnow" / "cdnow_customers_summary_with_transactions.csv",
-                      index_col="ID")
+    pub = pd.read_csv(
+        DATA_DIR / "cdnow" / "cdnow_customers_summary_with_transactions.csv", index_col="ID"
+    )
     assert list(summary.index) == list(pub.index)
     assert (summary["frequency"].to_numpy() == pub["x"].to_numpy()).all()
     assert (summary["recency"].round(2).to_numpy() == pub["t_x"].to_numpy()).all()
@@ -51,7 +54,11 @@ def test_holdout_repeat_transactions(summary):
 def test_bgnbd_parameters(bgnbd):
     p = bgnbd.params_
     assert (round(p["r"], 3), round(p["alpha"], 3), round(p["a"], 3), round(p["b"], 3)) == (
-        0.243, 4.414, 0.793, 2.426)
+        0.243,
+        4.414,
+        0.793,
+        2.426,
+    )
     assert round(bgnbd.loglik_, 1) == -9582.4
 
 
@@ -60,13 +67,34 @@ def test_bgnbd_expected_purchases(bgnbd):
     assert round(float(bgnbd.expected_purchases(39, 2, 30.43, 38.86)[0]), 3) == 1.226
 
 
-def test_bgnbd_holdout_forecast(bgnbd, summary):
-    conditional = bgnbd.expected_purchases(39, summary["frequency"], summary["recency"],
-                                           summary["T"]).sum()
+def _holdout_forecasts(model, summary) -> tuple[float, float]:
+    """Repeat purchases in weeks 40-78: conditional on each history, and for the cohort."""
+    conditional = model.expected_purchases(
+        39, summary["frequency"], summary["recency"], summary["T"]
+    ).sum()
     T = summary["T"].to_numpy()
-    cohort = np.sum(bgnbd.expected_purchases_new(T + 39) - bgnbd.expected_purchases_new(T))
-    for forecast in (conditional, cohort):
-        assert 1650 <= forecast <= 1670
+    cohort = np.sum(model.expected_purchases_new(T + 39) - model.expected_purchases_new(T))
+    return float(conditional), float(cohort)
+
+
+def test_bgnbd_holdout_forecast_follows_from_the_published_parameters(bgnbd, summary):
+    # The paper prints r, alpha, a, b to three decimals and plots (does not print) the
+    # holdout forecast; SYLLABUS.md's "about 1,650-1,670" is read off that plot. So the
+    # expectation is computed from the printed parameters: every parameter vector that
+    # rounds to them (the corners of the +-0.0005 box) gives the range of forecasts the
+    # paper is consistent with, and the course's fit must forecast inside it.
+    printed = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    corners = []
+    for signs in itertools.product((-1, 1), repeat=4):
+        m = BetaGeo()
+        m.params_ = {k: v + 0.0005 * sgn for (k, v), sgn in zip(printed.items(), signs)}
+        corners.append(_holdout_forecasts(m, summary))
+    low, high = np.min(corners, axis=0), np.max(corners, axis=0)
+    ours = _holdout_forecasts(bgnbd, summary)
+    for value, lo, hi in zip(ours, low, high):
+        assert lo <= value <= hi
+    # Both forecasts fall short of the 1,882 repeat purchases that happened.
+    assert max(high) < summary["frequency_holdout"].sum() == 1882
 
 
 def test_gamma_gamma(gamma_gamma, summary):
@@ -83,10 +111,13 @@ def test_margin_multiples():
     assert round(margin_multiple(0.8, 0.10), 2) == 2.67
 
 
-@pytest.mark.parametrize("data, alpha, beta, ll, year12, actual12, del10", [
-    (REGULAR, 0.704, 1.182, -1680.3, 17.0, 17.3, 3.70),
-    (HIGH_END, 0.668, 3.806, -1611.2, 37.8, 39.4, 5.92),
-])
+@pytest.mark.parametrize(
+    "data, alpha, beta, ll, year12, actual12, del10",
+    [
+        (REGULAR, 0.704, 1.182, -1680.3, 17.0, 17.3, 3.70),
+        (HIGH_END, 0.668, 3.806, -1611.2, 37.8, 39.4, 5.92),
+    ],
+)
 def test_shifted_beta_geometric(data, alpha, beta, ll, year12, actual12, del10):
     counts = np.array(data[:8]) * 10  # years 0..7 of 1,000 customers
     m = ShiftedBetaGeometric().fit(counts)

@@ -24,7 +24,8 @@ def test_margin_multiple_equals_the_discounted_sum():
     t = np.arange(1, 3000)
     assert margin_multiple(r, i) == pytest.approx(np.sum(r**t / (1 + i) ** t))
     assert clv_constant_retention(50, r, i, first_margin_now=True) == pytest.approx(
-        50 * np.sum(r ** (t - 1) / (1 + i) ** (t - 1)))
+        50 * np.sum(r ** (t - 1) / (1 + i) ** (t - 1))
+    )
 
 
 def test_grid_and_vectorisation():
@@ -42,7 +43,8 @@ def test_margin_multiple_bad_input(r, i):
 
 def test_flat_profits_give_the_closed_form():
     assert cohort_profit(0.8, [100.0], discount=0.1) == pytest.approx(
-        clv_constant_retention(100.0, 0.8, 0.1, first_margin_now=True))
+        clv_constant_retention(100.0, 0.8, 0.1, first_margin_now=True)
+    )
 
 
 def test_defection_cut_is_worth_more_when_profit_grows_with_tenure():
@@ -77,9 +79,14 @@ def test_cohort_table_on_harbor(purchases):
 
 
 def test_cohort_table_by_hand():
-    tx = pd.DataFrame({"customer_id": [1, 1, 2, 3, 3],
-                       "date": pd.to_datetime(["2025-01-05", "2025-03-01", "2025-01-20",
-                                               "2025-02-02", "2025-03-03"])})
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 3, 3],
+            "date": pd.to_datetime(
+                ["2025-01-05", "2025-03-01", "2025-01-20", "2025-02-02", "2025-03-03"]
+            ),
+        }
+    )
     t = cohort_table(tx)
     assert t.loc[pd.Period("2025-01", "M")].tolist() == [2, 0, 1]
     assert t.loc[pd.Period("2025-02", "M"), 1] == 1
@@ -110,12 +117,96 @@ def test_sbg_recovers_simulated_parameters():
     assert m.alpha_ == pytest.approx(1.2, rel=0.1) and m.beta_ == pytest.approx(3.0, rel=0.1)
 
 
-@pytest.mark.parametrize("counts, message", [
-    ([100], "at least two periods"),
-    ([100, 120], "must not increase"),
-    ([0, 0], "positive start"),
-    ([100, np.nan], "finite"),
-])
+@pytest.mark.parametrize(
+    "counts, message",
+    [
+        ([100], "at least two periods"),
+        ([100, 120], "must not increase"),
+        ([0, 0], "positive start"),
+        ([100, np.nan], "finite"),
+    ],
+)
 def test_sbg_bad_input(counts, message):
     with pytest.raises(ValueError, match=message):
         ShiftedBetaGeometric().fit(counts)
+
+
+def test_cohort_table_keeps_ages_nobody_reached():
+    # Customer 1 buys in January and again in April; nobody is active one or two months on.
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "date": pd.to_datetime(["2025-01-10", "2025-04-02", "2025-04-20"]),
+        }
+    )
+    t = cohort_table(tx)
+    assert list(t.columns) == [0, 1, 2, 3]
+    jan, apr = pd.Period("2025-01", "M"), pd.Period("2025-04", "M")
+    # Observed and empty is zero; not observed yet is missing.
+    assert t.loc[jan].tolist() == [1, 0, 0, 1]
+    assert t.loc[apr, 0] == 1 and t.loc[apr, [1, 2, 3]].isna().all()
+
+
+def test_cohort_table_by_quarter():
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 2, 3],
+            "date": pd.to_datetime(
+                ["2024-01-15", "2024-08-01", "2024-02-01", "2024-03-30", "2024-12-31"]
+            ),
+        }
+    )
+    t = cohort_table(tx, freq="Q")
+    q1, q4 = pd.Period("2024Q1", "Q"), pd.Period("2024Q4", "Q")
+    assert list(t.index) == [q1, q4]
+    # Q1 cohort: customers 1 and 2; customer 2 buys twice within Q1, customer 1 again in Q3.
+    assert t.loc[q1].tolist() == [2, 0, 1, 0]
+    assert t.loc[q4, 0] == 1 and t.loc[q4, [1, 2, 3]].isna().all()
+
+
+def test_cohort_profit_near_full_retention_reaches_the_closed_form():
+    # With flat profit m, the sum over t >= 0 of m q^t is m / (1 - q), q = r / (1 + i).
+    for r, i in [(0.999, 0.0), (0.9999, 0.0), (0.995, 0.001)]:
+        q = r / (1 + i)
+        assert cohort_profit(r, [1.0], discount=i) == pytest.approx(1 / (1 - q), rel=1e-12)
+
+
+def test_cohort_profit_tail_after_the_last_profit():
+    # Profits 5 then 10 for ever: 5 + 10 q / (1 - q).
+    r, i = 0.998, 0.0
+    q = r / (1 + i)
+    assert cohort_profit(r, [5.0, 10.0], acquisition_cost=3.0, discount=i) == pytest.approx(
+        -3.0 + 5.0 + 10.0 * q / (1 - q), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize("counts", [[100, 100, 100, 100], [100, 0]])
+def test_sbg_degenerate_fit_warns(counts):
+    # Nobody leaves, or everybody leaves at once: the Beta runs to a bound.
+    from sklearn.exceptions import ConvergenceWarning
+
+    with pytest.warns(ConvergenceWarning, match="bound"):
+        ShiftedBetaGeometric().fit(counts)
+
+
+def test_sbg_published_fit_does_not_warn():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = ShiftedBetaGeometric().fit([1000, 631, 468, 382, 326, 289, 262, 241])
+    assert m.converged_
+
+
+def test_cohort_table_reads_aware_dates_on_their_local_calendar():
+    import warnings
+
+    local = pd.to_datetime(["2025-01-31 23:30", "2025-02-01 00:30", "2025-03-15 12:00"])
+    naive = pd.DataFrame({"customer_id": [1, 2, 1], "date": local})
+    aware = naive.assign(date=local.tz_localize("America/Los_Angeles"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = cohort_table(aware)
+    pd.testing.assert_frame_equal(got, cohort_table(naive))
+    # Customer 1 joined in January (local time), customer 2 in February.
+    assert got.loc[pd.Period("2025-01", "M")].tolist() == [1, 0, 1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,12 +21,15 @@ from crmlib.rfm import (
 
 @pytest.fixture
 def tiny():
-    return pd.DataFrame({
-        "customer_id": [1, 1, 1, 2, 3, 3],
-        "date": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-02-01", "2025-01-15",
-                                "2025-01-10", "2025-03-01"]),
-        "amount": [10.0, 5.0, 20.0, 8.0, 12.0, 30.0],
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 3, 3],
+            "date": pd.to_datetime(
+                ["2025-01-01", "2025-01-01", "2025-02-01", "2025-01-15", "2025-01-10", "2025-03-01"]
+            ),
+            "amount": [10.0, 5.0, 20.0, 8.0, 12.0, 30.0],
+        }
+    )
 
 
 def test_rfm_table_by_hand(tiny):
@@ -71,9 +76,15 @@ def test_rfm_predicts_repurchase_on_cdnow():
 
 def test_breakeven_and_response_by_cell():
     assert breakeven_response_rate(0.85, 40.0) == pytest.approx(0.02125)
-    scores = pd.DataFrame({"cell": ["555", "555", "111", "111", "111"],
-                           "recency": 0, "frequency": 1, "monetary": 1.0},
-                          index=[1, 2, 3, 4, 5])
+    scores = pd.DataFrame(
+        {
+            "cell": ["555", "555", "111", "111", "111"],
+            "recency": 0,
+            "frequency": 1,
+            "monetary": 1.0,
+        },
+        index=[1, 2, 3, 4, 5],
+    )
     responded = pd.Series([True, False, False, False, True], index=[1, 2, 3, 4, 5])
     out = response_by_cell(scores, responded, cost_per_contact=1.0, profit_per_response=2.5)
     assert out.loc["555"].tolist() == [2, 1, 0.5, 0.5, True]
@@ -109,12 +120,15 @@ def test_btyd_summary_without_amounts(tiny):
     assert "monetary_value" not in s.columns
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"customer": "id"}, "customer='id': no such column"),
-    ({"unit": "M"}, "unit must be"),
-    ({"observation_end": "2025-01-01"}, "must be after calibration_end"),
-    ({"calibration_end": "2020-01-01"}, "no customer bought"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"customer": "id"}, "customer='id': no such column"),
+        ({"unit": "M"}, "unit must be"),
+        ({"observation_end": "2025-01-01"}, "must be after calibration_end"),
+        ({"calibration_end": "2020-01-01"}, "no customer bought"),
+    ],
+)
 def test_btyd_summary_bad_arguments(tiny, kwargs, message):
     args = {"calibration_end": "2025-03-31"} | kwargs
     with pytest.raises(ValueError, match=message):
@@ -130,5 +144,47 @@ def test_bad_transactions(tiny):
         rfm_table(tiny.iloc[:0])
     with pytest.raises(ValueError, match="amount='amount': missing amounts"):
         rfm_table(tiny.assign(amount=np.nan))
-    with pytest.raises(ValueError, match="q must be an integer"):
+    with pytest.raises(ValueError, match="q == 1, must be >= 2"):
         rfm_scores(rfm_table(tiny), q=1)
+
+
+def test_a_purchase_during_the_as_of_day_counts_in_both_views():
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "date": pd.to_datetime(["2025-01-10 09:00", "2025-01-31 14:00", "2025-01-20 23:59"]),
+            "amount": [10.0, 20.0, 5.0],
+        }
+    )
+    rfm = rfm_table(tx, as_of="2025-01-31")
+    # Customer 1 bought on the as_of day itself: two purchases, recency 0 days.
+    assert rfm.loc[1, ["recency", "frequency", "monetary"]].tolist() == [0, 2, 30.0]
+    assert rfm.loc[2, "recency"] == 11
+    s = btyd_summary(tx, "2025-01-31", unit="D")
+    assert s.loc[1, ["frequency", "recency", "T"]].tolist() == [1.0, 21.0, 21.0]
+    assert rfm.loc[1, "frequency"] == s.loc[1, "frequency"] + 1
+
+
+@pytest.mark.parametrize("tz", ["UTC", "America/New_York", "Asia/Tokyo"])
+def test_time_zone_aware_dates_use_the_local_day(tz):
+    local = pd.to_datetime(["2025-01-01 23:30", "2025-01-15 00:15", "2025-01-08 12:00"])
+    naive = pd.DataFrame({"customer_id": [1, 1, 2], "date": local, "amount": [10.0, 5.0, 8.0]})
+    aware = naive.assign(date=local.tz_localize(tz))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pd.testing.assert_frame_equal(
+            rfm_table(aware, as_of="2025-01-31"), rfm_table(naive, as_of="2025-01-31")
+        )
+        pd.testing.assert_frame_equal(
+            btyd_summary(aware, "2025-01-29"), btyd_summary(naive, "2025-01-29")
+        )
+    # By the local calendar, customer 1 came back 14 days (2 weeks) later.
+    assert btyd_summary(aware, "2025-01-29").loc[1, "recency"] == 2.0
+
+
+def test_rfm_scores_names_the_missing_column():
+    with pytest.raises(ValueError) as err:
+        rfm_scores(pd.DataFrame({"recency": [1, 2], "frequency": [1, 2]}))
+    message = str(err.value)
+    assert "'monetary'" in message and "rfm_table" in message
+    assert "rfm=" not in message and "'recency'" not in message.split("columns:")[0]

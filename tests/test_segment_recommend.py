@@ -42,7 +42,26 @@ def test_features(purchases):
     assert len(f) == purchases["customer_id"].nunique()
     shares = f[[c for c in f.columns if c.startswith("share_")]]
     np.testing.assert_allclose(shares.sum(axis=1), 1.0)
-    assert (f["recency_days"] <= f["tenure_days"]).all()
+
+
+def test_features_by_hand():
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2],
+            "date": pd.to_datetime(["2025-01-01", "2025-01-11", "2025-02-01", "2025-01-20"]),
+            "amount": [10.0, 20.0, 30.0, 5.0],
+            "channel": ["cafe", "web", "cafe", "web"],
+        }
+    )
+    f = behaviour_features(tx, "2025-02-10")
+    # Customer 1: last order 9 days before as_of, first 40 days before, 3 orders of $20.
+    assert f.loc[1, ["recency_days", "tenure_days"]].tolist() == [9, 40]
+    assert f.loc[1, "log_orders"] == pytest.approx(np.log(3))
+    assert f.loc[1, "log_avg_spend"] == pytest.approx(np.log(20.0))
+    assert f.loc[1, ["share_cafe", "share_web"]].tolist() == pytest.approx([2 / 3, 1 / 3])
+    # Customer 2 bought once: recency and tenure are both 21 days.
+    assert f.loc[2, ["recency_days", "tenure_days"]].tolist() == [21, 21]
+    assert f.loc[2, ["share_cafe", "share_web"]].tolist() == [0.0, 1.0]
 
 
 def test_segmentation_is_reproducible(segments):
@@ -56,7 +75,18 @@ def test_choose_k_reports_elbow_and_silhouette(segments):
     table = choose_k(features.iloc[:2000], ks=range(2, 5), sample_size=1000)
     assert list(table.index) == [2, 3, 4]
     assert table["inertia"].is_monotonic_decreasing
-    assert table["silhouette"].between(-1, 1).all()
+
+
+def test_choose_k_prefers_the_true_number_of_groups():
+    # Three tight, far-apart groups: the silhouette peaks at k = 3, and at k = 3 it is
+    # close to 1 (each point is far nearer its own group than any other).
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    points = np.repeat(centres, 100, axis=0) + rng.normal(0, 0.3, (300, 2))
+    features = pd.DataFrame(points, columns=["x", "y"])
+    table = choose_k(features, ks=range(2, 6), sample_size=None)
+    assert table["silhouette"].idxmax() == 3
+    assert table.loc[3, "silhouette"] > 0.9
 
 
 def test_psychographics_explain_segments_demographics_do_not(segments):
@@ -81,8 +111,10 @@ def ladder(purchases):
     referrals = load_harbor("referrals")
     mlist = load_harbor("marketing_list")
     suspects = mlist[mlist["source"] == "purchased list"]
-    return [loyalty_ladder(day, purchases, prospects, referrals, suspects)
-            for day in ("2024-12-31", "2025-12-31")]
+    return [
+        loyalty_ladder(day, purchases, prospects, referrals, suspects)
+        for day in ("2024-12-31", "2025-12-31")
+    ]
 
 
 def test_ladder_rungs(ladder, purchases):
@@ -90,8 +122,10 @@ def test_ladder_rungs(ladder, purchases):
     assert list(after.cat.categories) == RUNGS
     counts = after.value_counts()
     assert (counts > 0).all()
-    assert counts["client"] + counts["customer"] + counts["advocate"] == purchases[
-        "customer_id"].nunique()
+    assert (
+        counts["client"] + counts["customer"] + counts["advocate"]
+        == purchases["customer_id"].nunique()
+    )
     assert counts["advocate"] == load_harbor("referrals")["referrer_id"].nunique()
 
 
@@ -141,8 +175,9 @@ def test_recommendations_are_new_items(baskets):
 
 
 def test_hit_rate_by_hand():
-    recs = pd.DataFrame({"user": [1, 1, 2, 2], "rank": [1, 2, 1, 2], "item": [10, 11, 10, 12],
-                         "score": 1.0})
+    recs = pd.DataFrame(
+        {"user": [1, 1, 2, 2], "rank": [1, 2, 1, 2], "item": [10, 11, 10, 12], "score": 1.0}
+    )
     held = pd.DataFrame({"customer_id": [1, 2], "product_id": [11, 13]})
     assert hit_rate_at_k(recs, held, 1) == 0.0
     assert hit_rate_at_k(recs, held, 2) == 0.5

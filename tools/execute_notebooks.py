@@ -23,8 +23,13 @@ def execute(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["CRM_PROGRESS"] = str(Path(tmp) / "progress.json")
-        NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=False,
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(
+            nb,
+            timeout=600,
+            kernel_name="python3",
+            store_widget_state=False,
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
     nbformat.write(nb, path)
     print(f"executed {path}")
 

@@ -23,9 +23,21 @@ The parts, each drawing from its own named random stream:
 * :mod:`~crmlib.simulate.harbor`: :func:`simulate_harbor`, which orchestrates.
 """
 
-from crmlib.simulate.harbor import simulate_harbor, true_parameters, truth_of
-from crmlib.simulate.settings import FIRST_NAMES, LAST_NAMES, NICKNAMES, HarborTruth
-from crmlib.simulate.streams import rng_for, stream_id, variant_key
+from importlib import import_module
 
-__all__ = ["FIRST_NAMES", "LAST_NAMES", "NICKNAMES", "HarborTruth", "rng_for",
-           "simulate_harbor", "stream_id", "true_parameters", "truth_of", "variant_key"]
+# Names are loaded on first use, so importing one part (for example the silos'
+# schemas, which crmlib.data needs) does not pull in the whole simulation.
+_WHERE = {
+    "simulate_harbor": "harbor", "true_parameters": "harbor", "truth_of": "harbor",
+    "FIRST_NAMES": "settings", "LAST_NAMES": "settings", "NICKNAMES": "settings",
+    "HarborTruth": "settings", "rng_for": "streams", "stream_id": "streams",
+    "variant_key": "streams",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(import_module(f"crmlib.simulate.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'crmlib.simulate' has no attribute {name!r}")

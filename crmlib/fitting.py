@@ -1,0 +1,209 @@
+"""What the maximum-likelihood fits share: bounded search, one BLAS thread, honest errors.
+
+Every model of the course (BG/NBD, Gamma-Gamma, sBG, the awareness curve) is
+fitted by :func:`minimize_bounded` and reports its standard errors with
+:func:`standard_errors`. A fit that stops at a bound of the search, or that
+the optimiser did not finish, emits a
+:class:`sklearn.exceptions.ConvergenceWarning` naming the model and the
+parameters at fault; the standard errors are NaN wherever the observed
+information does not support them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+import numpy as np
+from scipy import optimize
+from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import ThreadpoolController
+
+__all__ = ["ConvergenceWarning", "at_bound", "check_fit", "minimize_bounded", "standard_errors"]
+
+#: Bounds of the search for log-parameters: exp(+-12) spans 6e-6 to 1.6e5.
+LOG_BOUND = 12.0
+#: BLAS threads during a fit (None leaves the library's own setting; the benchmark
+#: compares the two under load).
+BLAS_THREADS: int | None = 1
+
+
+@lru_cache(maxsize=1)
+def _threadpools() -> ThreadpoolController:
+    """The BLAS libraries loaded by numpy and scipy, inspected once (a few ms)."""
+    return ThreadpoolController()
+
+
+def minimize_bounded(
+    fun: Callable,
+    x0: np.ndarray,
+    args: tuple = (),
+    *,
+    jac: bool = True,
+    bound: float = LOG_BOUND,
+    ftol: float = 1e-14,
+    gtol: float = 1e-8,
+    max_iter: int = 1000,
+) -> optimize.OptimizeResult:
+    """L-BFGS-B within ``[-bound, bound]`` for every coordinate, on one BLAS thread.
+
+    The problems are small (a handful of parameters, at most a few thousand
+    distinct rows), so extra BLAS threads only add start-up and contention:
+    on a shared machine they make the fit several times slower.
+
+    Examples
+    --------
+    >>> res = minimize_bounded(lambda z: (np.sum((z - 1) ** 2), 2 * (z - 1)), np.zeros(2))
+    >>> np.round(res.x, 6).tolist()
+    [1.0, 1.0]
+    """
+
+    def run():
+        return optimize.minimize(
+            fun,
+            x0,
+            args=args,
+            jac=jac,
+            method="L-BFGS-B",
+            bounds=[(-bound, bound)] * len(x0),
+            options={"ftol": ftol, "gtol": gtol, "maxiter": max_iter},
+        )
+
+    if BLAS_THREADS is None:
+        return run()
+    with _threadpools().limit(limits=BLAS_THREADS, user_api="blas"):
+        return run()
+
+
+def at_bound(theta: np.ndarray, bound: float = LOG_BOUND, tol: float = 1.0) -> np.ndarray:
+    """Which coordinates of ``theta`` stopped within ``tol`` of the search bounds.
+
+    In log-parameters a tolerance of 1 flags values above exp(11), about 60,000,
+    or below exp(-11): no population of customers has such parameters, so a fit
+    that ends there is running along a ridge towards a bound (for example b
+    towards infinity when nobody drops out).
+    """
+    return np.abs(np.asarray(theta)) >= bound - tol
+
+
+def check_fit(
+    model: str,
+    names: Sequence[str],
+    res: optimize.OptimizeResult,
+    neg_loglik: Callable | None = None,
+    args: tuple = (),
+    stuck: np.ndarray | None = None,
+) -> tuple[np.ndarray, bool]:
+    """Standard errors of a finished fit, and a warning when it is not sound.
+
+    A fit is sound when the optimiser succeeded, no parameter stopped at a
+    bound of the search and the observed information is positive definite.
+
+    Parameters
+    ----------
+    model : str
+        The model's name, for the message.
+    names : sequence of str
+        Parameter names, in the order of ``res.x``.
+    res : scipy.optimize.OptimizeResult
+        The optimiser's result, ``res.x`` in log-parameters.
+    neg_loglik : callable, optional
+        Negative log-likelihood returning ``(value, gradient)``; without it
+        no standard errors are computed (all NaN).
+    args : tuple
+        Further arguments of ``neg_loglik``.
+    stuck : numpy.ndarray of bool, optional
+        Which parameters sit at a bound; by default :func:`at_bound` of ``res.x``.
+
+    Returns
+    -------
+    se : numpy.ndarray
+        Standard errors on the natural scale (see :func:`standard_errors`).
+    sound : bool
+        ``False`` when a :class:`~sklearn.exceptions.ConvergenceWarning` was emitted.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> res = optimize.OptimizeResult(x=np.array([0.0, LOG_BOUND]), success=True, message="")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     se, sound = check_fit("sBG", ["alpha", "beta"], res)
+    >>> sound, str(caught[0].message).split(":")[0]
+    (False, 'sBG fit')
+    """
+    theta = np.asarray(res.x, dtype="float64")
+    stuck = at_bound(theta) if stuck is None else np.asarray(stuck, dtype=bool)
+    if neg_loglik is None:
+        se, definite = np.full(len(theta), np.nan), True
+    else:
+        se = standard_errors(neg_loglik, theta, args)
+        definite = bool(np.isfinite(se).all())
+        se = np.where(stuck, np.nan, se)
+    problems = []
+    if stuck.any():
+        params = ", ".join(n for n, s in zip(names, stuck) if s)
+        problems.append(
+            f"{params} at or near a bound of the search (the data do not pin "
+            f"{'it' if stuck.sum() == 1 else 'them'} down)"
+        )
+    if not res.success:
+        problems.append(f"the optimiser did not converge ({res.message})")
+    if not definite and not stuck.any():
+        problems.append(
+            "the log-likelihood is flat in some direction (its Hessian is not "
+            "positive definite), so some parameters are not identified"
+        )
+    if problems:
+        warnings.warn(
+            f"{model} fit: " + "; ".join(problems) + ". Treat the estimates as "
+            "unreliable (standard errors are NaN where unknown).",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return se, not problems
+
+
+def standard_errors(
+    neg_loglik: Callable, theta: np.ndarray, args: tuple, step: float = 1e-5
+) -> np.ndarray:
+    """Standard errors of ``exp(theta)`` from the observed information.
+
+    The Hessian of the negative log-likelihood in log-parameters is taken by
+    central differences of its analytic gradient (``neg_loglik`` returns the
+    value and the gradient), and the delta method moves the errors to the
+    natural scale.
+
+    Returns
+    -------
+    numpy.ndarray
+        NaN for every parameter when the Hessian is not positive definite
+        (the maximum is not a proper one); a zero is never reported.
+
+    Examples
+    --------
+    >>> def quad(z):  # a log-likelihood with curvature 4 in each direction
+    ...     return 2 * np.sum(z**2), 4 * z
+    >>> np.round(standard_errors(quad, np.zeros(2), ()), 6).tolist()
+    [0.5, 0.5]
+    >>> def flat(z):  # no information about the second parameter
+    ...     return 2 * z[0] ** 2, np.array([4 * z[0], 0.0])
+    >>> standard_errors(flat, np.zeros(2), ()).tolist()
+    [nan, nan]
+    """
+    theta = np.asarray(theta, dtype="float64")
+    k = len(theta)
+    H = np.empty((k, k))
+    for i in range(k):  # k <= 4: one pair of gradient calls per parameter
+        d = np.zeros(k)
+        d[i] = step
+        H[:, i] = (neg_loglik(theta + d, *args)[1] - neg_loglik(theta - d, *args)[1]) / (2 * step)
+    H = (H + H.T) / 2
+    nan = np.full(k, np.nan)
+    if not np.isfinite(H).all():
+        return nan
+    eig = np.linalg.eigvalsh(H)
+    if eig.min() <= 1e-10 * max(eig.max(), 1.0):  # not positive definite (or nearly singular)
+        return nan
+    return np.sqrt(np.diag(np.linalg.inv(H))) * np.exp(theta)
