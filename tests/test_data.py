@@ -305,7 +305,8 @@ def test_wrong_number_of_cdnow_fields(data_dir):
 
 def test_dataset_error_is_caught_as_a_value_error_with_its_facts(data_dir):
     # Code that guards against bad input with `except ValueError` must catch it.
-    (data_dir / "harbor" / "products.csv").write_text("product_id,name,category\n1,,Tea\n")
+    (data_dir / "harbor" / "products.csv").write_text(
+        "product_id,name,category,price,unit_cost,durable\n1,,Tea,3.00,1.00,False\n")
     try:
         load_harbor("products", data_dir=data_dir)
     except ValueError as err:
