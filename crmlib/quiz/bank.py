@@ -43,7 +43,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 BANK_DIR = Path(__file__).resolve().parent.parent / "banks"
 CARD_KINDS = ["definition", "explanation", "example", "figure"]
 QUESTION_TYPES = ["single", "multiple", "numeric", "text"]
@@ -283,14 +282,36 @@ def _where(data: dict, path: list) -> str:
     return "field " + (".".join(str(p) for p in path) or "(top level)")
 
 
+_FAST = None
+
+
+def _schema_ok(data) -> bool:
+    """Quick yes/no schema check (fastjsonschema compiles the schema to plain Python).
+
+    ``jsonschema`` takes over a second to import, too slow for the terminal quiz's
+    start; it is imported only to describe every problem once this check fails.
+    """
+    global _FAST
+    import fastjsonschema
+
+    if _FAST is None:
+        _FAST = fastjsonschema.compile(SCHEMA)
+    try:
+        _FAST(data)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
 def validate_bank(data, path) -> list[str]:
     """Every problem of one bank's parsed YAML, each naming the file, item and field."""
-    import jsonschema  # only when banks are loaded, not at import (start-up time)
-
     problems = []
-    validator = jsonschema.Draft7Validator(SCHEMA)
-    for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
-        problems.append(f"{path}: {_where(data, list(err.path))}: {err.message}")
+    if not _schema_ok(data):
+        import jsonschema
+
+        validator = jsonschema.Draft7Validator(SCHEMA)
+        for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+            problems.append(f"{path}: {_where(data, list(err.path))}: {err.message}")
     if problems or not isinstance(data, dict):
         return problems or [f"{path}: field (top level): expected a mapping"]
     stem = Path(path).stem
@@ -343,7 +364,8 @@ def _read_yaml(path: Path):
     import yaml
 
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when built
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except yaml.YAMLError as err:
         raise BankError(f"{path}: not valid YAML: {err}") from err
     except OSError as err:

@@ -238,7 +238,8 @@ def feedback_html(q: Question, response, ok: bool) -> str:
             if i in chosen or o.correct:
                 mark = "your choice, " if i in chosen else ""
                 verdict = "right" if o.correct else "wrong"
-                lines.append(f"<li><i>{html.escape(o.text)}</i> ({mark}{verdict}): {o.explain}</li>")
+                lines.append(f"<li><i>{html.escape(o.text)}</i> ({mark}{verdict}): "
+                             f"{o.explain}</li>")
         return f"{head}<ul>{''.join(lines)}</ul>"
     given = f" You answered {html.escape(str(response).strip())}." if not ok else ""
     extra = "" if ok else f" The answer is {html.escape(q.right_answer())}."
