@@ -1,4 +1,4 @@
-"""`make lab` serves JupyterLab with the first lesson open."""
+"""`make lab` serves JupyterLab on the learner's working copy, first lesson open."""
 
 from __future__ import annotations
 
@@ -25,14 +25,14 @@ def lab(repo):
 
 def test_make_lab_serves_the_first_lesson(lab):
     base, token = lab
-    # The front page redirects to the first lesson, with the whole course in the file browser.
+    # The front page redirects to the learner's copy of the first lesson (my-work/).
     page = urllib.request.urlopen(f"{base}/?token={token}", timeout=10)
     assert page.status == 200
     assert page.url.split("?")[0] == f"{base}/lab/tree/notebooks/00_start_here.ipynb"
     assert "JupyterLab" in page.read().decode()
     with urllib.request.urlopen(f"{base}/api/contents?token={token}", timeout=10) as r:
         names = {c["name"] for c in json.load(r)["content"]}
-    assert {"notebooks", "exercises", "datasets"} <= names
+    assert {"notebooks", "README.md"} <= names
     with urllib.request.urlopen(
             f"{base}/api/contents/notebooks/00_start_here.ipynb?token={token}", timeout=10) as r:
         model = json.load(r)

@@ -78,17 +78,21 @@ def mixed_questions(per_lesson: int = 2, seed: int = 0, up_to: str | None = None
     return questions
 
 
-def mixed_quiz(per_lesson: int = 2, seed: int = 0, progress: Progress | None = None,
+def mixed_quiz(per_lesson: int = 2, seed: int | None = None, progress: Progress | None = None,
                follow_reached: bool = False, **kwargs) -> Quiz:
-    """A shuffled quiz of ``per_lesson`` questions from every bank (reproducible by seed).
+    """A shuffled quiz of ``per_lesson`` questions from every bank.
 
-    With ``follow_reached`` it draws only from the lessons the learner has
-    reached, and starts afresh (while nothing is answered) when that changes.
+    Reproducible: by ``seed``, or by default the same for one learner (from
+    the progress file) and different for the next. With ``follow_reached``
+    it draws only from the lessons the learner has reached, and starts afresh
+    (while nothing is answered) when that changes.
     """
     from crmlib.quiz.widgets import Quiz
 
     if follow_reached and progress is None:
         raise ValueError("follow_reached: needs a progress")
+    if seed is None:
+        seed = progress.seed_for("Final mixed quiz") if progress is not None else 0
 
     def source():
         up_to = progress.reached if follow_reached else None

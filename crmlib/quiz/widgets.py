@@ -536,15 +536,22 @@ class DueTable:
         display(self.widget)
 
 
-def lesson_picker(banks: dict, progress: Progress) -> w.Dropdown:
-    """A drop-down for the last lesson studied; decks and the mixed quiz follow it."""
+def lesson_picker(banks: dict, progress: Progress, page_title: str = "") -> w.Widget:
+    """A drop-down for the last lesson studied; decks and the mixed quiz follow it.
+
+    ``page_title`` also names the browser tab when the page runs as an app (Voila).
+    """
     options = [(f"{lesson}: {bank.title}", lesson) for lesson, bank in banks.items()]
     value = progress.reached if progress.reached in banks else options[0][1]
     picker = w.Dropdown(options=options, value=value, description="Studied up to",
                         style={"description_width": "initial"},
                         layout=w.Layout(width="auto", max_width="100%"))
     picker.observe(lambda ch: progress.set_reached(ch["new"]), names="value")
-    return picker
+    if not page_title:
+        return picker
+    box = w.VBox([picker, KeyBridge(page_title=page_title)])
+    box.picker = picker
+    return box
 
 
 __all__ = ["DueTable", "Flashcards", "KeyBridge", "Quiz", "lesson_picker", "page_title"]
