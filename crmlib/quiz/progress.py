@@ -340,7 +340,13 @@ class Progress:
         self.save()
 
     def seed_for(self, name: str) -> int:
-        """A shuffling seed that is the same every time for this learner and ``name``."""
+        """A shuffling seed that is the same every time for this learner and ``name``.
+
+        The learner's id is written to the file on first use, so the next
+        session (or another surface) shuffles the same way.
+        """
+        if self.persist and self._stamp is None:
+            self.save()
         return int.from_bytes(hashlib.sha256(f"{self.learner}:{name}".encode()).digest()[:4],
                               "big")
 

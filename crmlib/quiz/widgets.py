@@ -29,9 +29,10 @@ STYLE = """<style>
 .crm-quiz, .crm-flashcards, .crm-due-table { max-width: 820px; box-sizing: border-box; }
 .crm-quiz .widget-radio-box { height: auto !important; width: 100% !important; }
 .crm-quiz .widget-radio-box label, .crm-quiz .widget-checkbox label {
-  display: flex !important; align-items: flex-start; gap: 6px; height: auto !important;
+  display: flex !important; align-items: flex-start; gap: 8px; height: auto !important;
   white-space: normal !important; line-height: 1.4 !important; margin: 4px 0 !important;
-  overflow: visible !important; }
+  overflow: visible !important; justify-content: flex-start; text-align: left; }
+.crm-quiz .widget-radio-box label { flex-direction: row-reverse; justify-content: flex-end; }
 .crm-quiz .widget-radio-box input, .crm-quiz .widget-checkbox input {
   flex: 0 0 auto; margin-top: 3px !important; }
 .crm-quiz .widget-checkbox { width: 100% !important; height: auto !important; }
@@ -56,7 +57,10 @@ STYLE = """<style>
 _KEYS_JS = """
 function render({ model, el }) {
   const title = model.get("page_title");
-  if (title && !document.querySelector(".jp-LabShell")) { document.title = title; }
+  // Name the browser tab in an app (Voila), not inside JupyterLab or the classic notebook.
+  if (title && !/\/(lab|notebooks|doc|tree)\//.test(window.location.pathname)) {
+    document.title = title;
+  }
   const box = document.createElement("div");
   box.tabIndex = 0;
   box.className = "crm-keys";
@@ -545,7 +549,7 @@ def lesson_picker(banks: dict, progress: Progress, page_title: str = "") -> w.Wi
     value = progress.reached if progress.reached in banks else options[0][1]
     picker = w.Dropdown(options=options, value=value, description="Studied up to",
                         style={"description_width": "initial"},
-                        layout=w.Layout(width="auto", max_width="100%"))
+                        layout=w.Layout(width="auto", max_width="min(100%, 480px)"))
     picker.observe(lambda ch: progress.set_reached(ch["new"]), names="value")
     if not page_title:
         return picker
