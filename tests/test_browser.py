@@ -59,8 +59,10 @@ def _root_flag() -> list[str]:
 
 
 def _voila(repo, env, port):
+    # Wait on a static file: every request for the page itself runs the notebook in a
+    # new kernel, which would use (and here, set aside) the progress file.
     return serve(["make", "--no-print-directory", "quiz", f"QUIZ_PORT={port}"],
-                 f"http://127.0.0.1:{port}/", repo, env)
+                 f"http://127.0.0.1:{port}/voila/static/favicon.ico", repo, env)
 
 
 def _lab(folder: Path, env, port, token):
@@ -99,7 +101,8 @@ def _no_overlap_and_nothing_cut(page, scope: str) -> None:
     """Options wrap under their own text with their button; no button text is cut off."""
     boxes = page.evaluate("""scope => {
       const root = document.querySelector(scope);
-      const labels = [...root.querySelectorAll('.widget-radio-box label, .widget-checkbox label')];
+      const labels = [...root.querySelectorAll(
+        '.widget-radio-box label, .widget-checkbox label:has(input)')];
       const out = labels.map(l => {
         const r = l.getBoundingClientRect();
         const i = l.querySelector('input').getBoundingClientRect();
@@ -129,7 +132,7 @@ def _check_quiz(page, quiz_model, name: str) -> None:
     shown = quiz_model.options_of(q)
     if q.options:
         # The page shows the learner's shuffle, numbered from 1.
-        labels = quiz.locator(".widget-radio-box label, .widget-checkbox label")
+        labels = quiz.locator(".widget-radio-box label, .widget-checkbox label:has(input)")
         expect(labels).to_have_count(len(shown), timeout=30_000)
         assert [t.strip() for t in labels.all_inner_texts()] == \
             [f"{k + 1}. {plain_text(t)}" for k, t in enumerate(shown)]

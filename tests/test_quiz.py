@@ -858,8 +858,12 @@ def test_widgets_show_the_corrupt_file_notice(tmp_path, banks):
     p = Progress(path)
     deck = Flashcards(banks["00"].cards, progress=p)
     quiz = Quiz(banks["00"].questions, progress=p)
-    for html_text in (deck.notice.value, quiz.notice.value):
-        assert "could not be read" in html_text and "p.corrupt-1.json" in html_text
+    # Said once, by the first view on the page, in plain words.
+    assert "could not be read" in deck.notice.value and "p.corrupt-1.json" in deck.notice.value
+    assert "damaged or incomplete" in deck.notice.value and "char" not in deck.notice.value
+    assert quiz.notice.value == ""
+    alone = Quiz(banks["00"].questions, progress=Progress(path.with_name("q.json")))
+    assert alone.notice.value == ""
 
 
 def test_flashcard_read_aloud(deck):

@@ -160,7 +160,10 @@ class Progress:
         except FileNotFoundError:
             return None
         try:
-            data = json.loads(text)
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError:
+                raise ValueError("it is damaged or incomplete") from None
             if not (isinstance(data, dict) and data.get("format") == FORMAT):
                 raise ValueError("it is not a progress file of this course")
             if data.get("version") not in (1, VERSION):

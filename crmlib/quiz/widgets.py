@@ -54,7 +54,7 @@ STYLE = """<style>
   text-align: left; }
 </style>"""
 
-_KEYS_JS = """
+_KEYS_JS = r"""
 function render({ model, el }) {
   const title = model.get("page_title");
   // Name the browser tab in an app (Voila), not inside JupyterLab or the classic notebook.
@@ -132,8 +132,14 @@ def page_title(title: str) -> KeyBridge:
     return KeyBridge(page_title=title)
 
 
-def _notice_html(progress: Progress | None) -> str:
+def _notice_html(progress: Progress | None, owner: object) -> str:
+    """The progress file's notice, shown by the first view built on that progress only."""
     if progress is None or not progress.notice:
+        return ""
+    shown_by = getattr(progress, "_notice_owner", None)
+    if shown_by is None:
+        progress._notice_owner = shown_by = owner
+    if shown_by is not owner:
         return ""
     return f"<div class='crm-notice'>{html.escape(progress.notice)}</div>"
 
@@ -191,7 +197,7 @@ class Quiz(QuizSession):
     # ------------------------------------------------------------------ widgets
     def _build(self, progress) -> None:
         self.header = w.HTML()
-        self.notice = w.HTML(_notice_html(progress))
+        self.notice = w.HTML(_notice_html(progress, self))
         self.body = w.VBox()
         self.results_panel = w.HTML()
         self.finish_message = w.HTML()
@@ -393,7 +399,7 @@ class Flashcards(DeckSession):
     # ------------------------------------------------------------------ widgets
     def _build(self) -> None:
         self.header = w.HTML()
-        self.notice = w.HTML(_notice_html(self.progress))
+        self.notice = w.HTML(_notice_html(self.progress, self))
         self.face = w.HTMLMath(layout=w.Layout(min_height="90px", width="100%"))
         self.face.add_class("crm-face")
         self.status = w.HTML()
@@ -463,7 +469,7 @@ class Flashcards(DeckSession):
         if not self._built:
             return
         self.header.value = f"<h3 style='margin:0'>{html.escape(self.title)}</h3>"
-        self.notice.value = _notice_html(self.progress)
+        self.notice.value = _notice_html(self.progress, self)
         card = self.card
         if card is None:
             if self.due_only and self.base_order:
