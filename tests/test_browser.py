@@ -124,11 +124,23 @@ def _no_overlap_and_nothing_cut(page, scope: str) -> None:
     assert boxes["cut"] == [], f"button labels cut off: {boxes['cut']}"
 
 
+def _goto_choice_question(page, quiz_model):
+    """Move the page's quiz to its first question with options; returns that question."""
+    quiz = page.locator(".crm-quiz").first
+    quiz.scroll_into_view_if_needed()
+    k = next(i for i, x in enumerate(quiz_model.questions) if x.options)
+    for _ in range(k):
+        quiz.get_by_role("button", name="Next").click()
+    q = quiz_model.questions[k]
+    expect(quiz.get_by_text(f"Q{k + 1} of {len(quiz_model.questions)}.")).to_be_visible(
+        timeout=30_000)
+    return q
+
+
 def _check_quiz(page, quiz_model, name: str) -> None:
     """Shuffled numbered options, digit keys, first check counts, wrapping."""
     quiz = page.locator(".crm-quiz").first
-    quiz.scroll_into_view_if_needed()
-    q = quiz_model.current
+    q = _goto_choice_question(page, quiz_model)
     shown = quiz_model.options_of(q)
     if q.options:
         # The page shows the learner's shuffle, numbered from 1.
@@ -278,6 +290,7 @@ def test_lab_and_voila_on_one_progress_file(browser, tmp_path, repo):
         deck.get_by_role("button", name="Show answer").click()
         deck.get_by_role("button", name="Again").click()
         expect(deck.get_by_text("1 again")).to_be_visible(timeout=30_000)
+        _goto_choice_question(lab_page, _model_quiz(progress_file))
         _no_overlap_and_nothing_cut(lab_page, ".crm-quiz")
         lab_page.screenshot(path=str(ARTIFACTS / "jupyterlab-1024-shared.png"), full_page=True)
         saved = json.loads(progress_file.read_text())
