@@ -19,7 +19,7 @@ DOCTESTS := --doctest-modules crmlib
 	data verify-data lock clean
 
 help:
-	@echo "make lab          open JupyterLab on the first lesson"
+	@echo "make lab          open JupyterLab on your working copy of the first lesson (my-work/)"
 	@echo "make test         run ruff and every test, notebooks included"
 	@echo "make quiz         the review quiz and flashcards as a web app (Voila, port 8866)"
 	@echo "make execute      re-run the lesson notebooks and save their outputs"
@@ -37,8 +37,11 @@ $(STAMP): pyproject.toml $(LOCK)
 
 install: $(STAMP)
 
+# JupyterLab opens the learner's working copy (my-work/, git-ignored, never overwritten),
+# so autosave never dirties the committed notebooks.
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. \
+	$(BIN)/python tools/working_copy.py my-work
+	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=my-work \
 	  --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_ARGS)
 
 lint: $(STAMP)

@@ -6,10 +6,10 @@ import argparse
 import sys
 import time
 
-from crmlib import data
-
 
 def _data_build(args: argparse.Namespace) -> int:
+    from crmlib import data  # imported here: the quiz commands must start quickly
+
     start = time.perf_counter()
     written = data.build_harbor(args.dir)
     checksums = data.write_checksums(args.dir)
@@ -20,6 +20,8 @@ def _data_build(args: argparse.Namespace) -> int:
 
 
 def _data_verify(args: argparse.Namespace) -> int:
+    from crmlib import data
+
     problems = data.verify_checksums(args.dir)
     for line in problems:
         print(line, file=sys.stderr)
@@ -30,47 +32,101 @@ def _data_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(args: argparse.Namespace):
+    from crmlib.quiz.progress import Progress
+
+    if getattr(args, "no_save", False):
+        return Progress(persist=False)
+    return Progress(args.progress)
+
+
+def _validate(paths: list[str]) -> int:
+    from crmlib.quiz import bank as banks
+
+    problems = []
+    for path in paths or banks.bank_paths():
+        try:
+            banks.load_bank(path)
+        except banks.BankError as err:
+            problems.append(str(err))
+    loaded = {}
+    if not paths:
+        try:
+            loaded = banks.load_banks()
+        except banks.BankError as err:
+            problems.append(str(err))
+    if problems:
+        print("\n".join(dict.fromkeys(problems)), file=sys.stderr)
+        return 1
+    for b in loaded.values():
+        figures = sum(c.kind == "figure" for c in b.cards)
+        print(f"{b.path.name}: {len(b.cards)} cards ({figures} figure), "
+              f"{len(b.questions)} questions")
+    checked = [banks.load_bank(p) for p in paths] if paths else list(loaded.values())
+    print(banks.format_stats(banks.bank_stats(checked)))
+    print(f"{len(paths or banks.bank_paths())} bank(s) valid")
+    return 0
+
+
 def _quiz(args: argparse.Namespace) -> int:
     from crmlib.quiz import bank as banks
-    from crmlib.quiz.progress import Progress
     from crmlib.quiz.terminal import run_quiz
 
     if args.lesson == "validate":
-        paths = args.paths or banks.bank_paths()
-        problems = []
-        for path in paths:
-            try:
-                banks.load_bank(path)
-            except banks.BankError as err:
-                problems.append(str(err))
-        if not args.paths:
-            try:
-                loaded = banks.load_banks()
-            except banks.BankError as err:
-                problems.append(str(err))
-                loaded = {}
-            for b in loaded.values():
-                print(f"{b.path.name}: {len(b.cards)} cards, {len(b.questions)} questions")
-        if problems:
-            print("\n".join(problems), file=sys.stderr)
-            return 1
-        print(f"{len(paths)} bank(s) valid")
-        return 0
+        return _validate(args.paths)
+    if args.paths:
+        print(f"crm quiz: unexpected arguments {' '.join(args.paths)} (files go with "
+              "'crm quiz validate')", file=sys.stderr)
+        return 2
     bank = banks.find_bank(args.lesson)
-    progress = Progress(args.progress) if not args.no_save else Progress(persist=False)
-    run_quiz(bank, sys.stdin, sys.stdout, progress=progress, shuffle=args.shuffle,
+    shuffle = True if args.shuffle else ("options" if not args.in_order else False)
+    run_quiz(bank, sys.stdin, sys.stdout, progress=_progress(args), shuffle=shuffle,
              seed=args.seed, exam=args.exam)
     return 0
 
 
 def _cards(args: argparse.Namespace) -> int:
     from crmlib.quiz import bank as banks
-    from crmlib.quiz.progress import Progress
     from crmlib.quiz.terminal import run_cards
 
     bank = banks.find_bank(args.lesson)
-    run_cards(bank, sys.stdin, sys.stdout, Progress(args.progress), due_only=not args.all,
+    run_cards(bank, sys.stdin, sys.stdout, _progress(args), due_only=not args.all,
               shuffle=args.shuffle, seed=args.seed)
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from crmlib.quiz import bank as banks
+    from crmlib.quiz.terminal import run_cards
+
+    progress = _progress(args)
+    if args.up_to:
+        progress.set_reached(args.up_to)
+    loaded = banks.load_banks()
+    cards = [c for b in loaded.values() if b.lesson <= progress.reached for c in b.cards]
+    run_cards(cards, sys.stdin, sys.stdout, progress, due_only=True,
+              title=f"Review: lessons 00 to {progress.reached}, cards due today")
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from crmlib.quiz import bank as banks
+    from crmlib.quiz.terminal import print_stats
+
+    print_stats(_progress(args), banks.load_banks(), sys.stdout)
+    return 0
+
+
+def _anki(args: argparse.Namespace) -> int:
+    from crmlib.quiz import bank as banks
+    from crmlib.quiz.anki import export_anki
+
+    loaded = banks.load_banks()
+    path = export_anki(loaded, args.out, questions=not args.cards_only)
+    cards = sum(len(b.cards) for b in loaded.values())
+    questions = 0 if args.cards_only else sum(len(b.questions) for b in loaded.values())
+    print(f"wrote {path}: {cards} flashcards and {questions} quiz questions in "
+          f"{len(loaded)} decks; open it with Anki (File > Import) or AnkiDroid/AnkiMobile")
     return 0
 
 
@@ -90,26 +146,53 @@ def build_parser() -> argparse.ArgumentParser:
 
     quiz = sub.add_parser("quiz", help="take a lesson's quiz in the terminal, or validate banks",
                           description="crm quiz LESSON: answer a lesson's quiz (one answer per "
-                          "line; works with piped input). crm quiz validate [FILE...]: check "
-                          "the question banks.")
+                          "line; works with piped input). Options are shuffled the same way "
+                          "each time for you. crm quiz validate [FILE...]: check the question "
+                          "banks and print their statistics.")
     quiz.add_argument("lesson", help="lesson number (00-06) or 'validate'")
     quiz.add_argument("paths", nargs="*", help="bank files to validate (default: all)")
     quiz.add_argument("--exam", action="store_true", help="hold feedback until the end")
-    quiz.add_argument("--shuffle", action="store_true", help="shuffle questions and options")
-    quiz.add_argument("--seed", type=int, default=0, help="shuffling seed")
+    order = quiz.add_mutually_exclusive_group()
+    order.add_argument("--shuffle", action="store_true",
+                       help="shuffle the question order too (options are always shuffled)")
+    order.add_argument("--in-order", action="store_true",
+                       help="options in the order of the bank file (for authors)")
+    quiz.add_argument("--seed", type=int, default=None,
+                      help="shuffling seed (default: one fixed per learner)")
     quiz.add_argument("--progress", default=None, help="progress file (default: per user)")
     quiz.add_argument("--no-save", action="store_true", help="do not record the score")
     quiz.set_defaults(func=_quiz)
 
     cards = sub.add_parser("cards", help="review a lesson's flashcards with spaced repetition",
-                           description="For each card: Enter flips, then k (knew it), a (again),"
-                           " s (skip) or q (quit). Works with piped input.")
+                           description="For each card: Enter shows the answer, then 1 again, "
+                           "2 hard, 3 good, 4 easy (a and k work too), u undoes the last "
+                           "rating, s skips, q quits. Works with piped input.")
     cards.add_argument("lesson", help="lesson number (00-06)")
     cards.add_argument("--all", action="store_true", help="the whole deck, not just due cards")
     cards.add_argument("--shuffle", action="store_true", help="shuffle the cards")
     cards.add_argument("--seed", type=int, default=0, help="shuffling seed")
     cards.add_argument("--progress", default=None, help="progress file (default: per user)")
     cards.set_defaults(func=_cards)
+
+    review = sub.add_parser("review", help="every card due today, from all lessons reached",
+                            description="Like crm cards, over every lesson up to the one you "
+                            "have reached (finishing a lesson's quiz marks it reached).")
+    review.add_argument("--up-to", default=None, metavar="LESSON",
+                        help="mark lessons up to LESSON as reached first (e.g. 03)")
+    review.add_argument("--progress", default=None, help="progress file (default: per user)")
+    review.set_defaults(func=_review)
+
+    stats = sub.add_parser("stats", help="reviews per day, retention, what is due this week")
+    stats.add_argument("--progress", default=None, help="progress file (default: per user)")
+    stats.set_defaults(func=_stats)
+
+    anki = sub.add_parser("anki", help="export every deck to an Anki package (.apkg)",
+                          description="Write the flashcards (and, unless --cards-only, the "
+                          "quiz questions with their explanations) to an Anki package, one "
+                          "sub-deck per lesson, to keep reviewing on a phone.")
+    anki.add_argument("out", nargs="?", default="crm-course.apkg", help="the .apkg file to write")
+    anki.add_argument("--cards-only", action="store_true", help="flashcards only")
+    anki.set_defaults(func=_anki)
     return parser
 
 
@@ -118,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:  # output piped into head or similar
+        return 0
+    except KeyboardInterrupt:
+        print("\nStopped. Everything you answered or rated so far is saved.", file=sys.stderr)
+        return 130
     except ValueError as err:  # DatasetError, BankError and bad arguments
         print(f"crm: {err}", file=sys.stderr)
         return 2

@@ -1,8 +1,9 @@
-"""Real-browser tests: the review notebook in JupyterLab and as a Voila app.
+"""Real-browser tests: the review notebook as a Voila app and in JupyterLab.
 
 Debian's Chromium is driven by Playwright (never a downloaded browser). Each
-test starts its own server on a free loopback port with a throw-away progress
-file, and saves screenshots under test-artifacts/.
+test starts its own servers on free loopback ports with a throw-away progress
+file, and saves screenshots under test-artifacts/. What the page should show
+is computed from the banks and the progress file, never typed in.
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ from crmlib.quiz import load_banks, mixed_quiz
 from crmlib.quiz.bank import plain_text
 from crmlib.quiz.progress import Progress
 
+pytestmark = pytest.mark.browser  # registered with the test tiers in conftest.py
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+TITLE = "Review: CRM flashcards and quiz"
 # Record what the page asks the browser to read aloud.
 SPEECH_SPY = """
 window.__spoken = [];
@@ -45,119 +49,263 @@ def browser():
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
+    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
 
 
-def _expected():
-    """What the review notebook shows first: the mixed quiz's first question, the first card."""
-    quiz = mixed_quiz(per_lesson=2, seed=7, progress=Progress(persist=False))
-    first_card = next(iter(load_banks().values())).cards[0]
-    total = sum(len(b.cards) for b in load_banks().values())
-    return quiz, first_card, total
-
-
-def _exercise_review_page(page, progress_file: Path, name: str) -> None:
-    """Answer a quiz question, flip a card, mark it, and check what the learner sees."""
-    quiz_model, card, total = _expected()
-    quiz = page.locator(".crm-quiz").first
-    quiz.wait_for(state="attached", timeout=180_000)
-    quiz.scroll_into_view_if_needed()
-    deck = page.locator(".crm-flashcards").first
-    page.screenshot(path=str(ARTIFACTS / f"{name}-1-loaded.png"), full_page=True)
-
-    # Answer the first question of the mixed quiz with its right answer.
-    q = quiz_model.current
-    if q.type == "single":
-        right = quiz_model.options_of(q).index([o.text for o in q.options if o.correct][0])
-        quiz.locator("input[type=radio]").nth(right).check()
-        explanation = [o.explain for o in q.options if o.correct][0]
-    elif q.type == "multiple":
-        shown = quiz_model.options_of(q)
-        for o in q.options:
-            if o.correct:
-                quiz.locator("input[type=checkbox]").nth(shown.index(o.text)).check()
-        explanation = [o.explain for o in q.options if o.correct][0]
-    else:
-        value = f"{q.answer}" if q.type == "numeric" else q.accept[0]
-        quiz.locator("input[type=text]").first.fill(value)
-        quiz.locator("input[type=text]").first.press("Tab")
-        explanation = q.explain
-    quiz.get_by_role("button", name="Check").first.click()
-    page.get_by_text("Right.", exact=False).first.wait_for(timeout=30_000)
-    assert plain_text(explanation)[:40] in quiz.inner_text().replace("\n", " ")
-    assert "1 of 14 answered, 1 right" in quiz.inner_text()
-    if q.type in ("numeric", "text"):  # the answer stays on screen after checking
-        expect(quiz.locator("input[type=text]").first).to_have_value(value)
-
-    # Flip the first card, see its back, mark it known, see the due count drop.
-    deck.scroll_into_view_if_needed()
-    status = deck.locator(".crm-due")
-    assert status.inner_text() == f"{total} due today"
-    assert plain_text(card.front)[:30] in deck.inner_text()
-    deck.get_by_role("button", name="Flip").click()
-    page.wait_for_function("t => document.body.innerText.includes(t)",
-                           arg=plain_text(card.back)[:40], timeout=30_000)
-    deck.get_by_role("button", name="Read aloud").click()
-    page.wait_for_function("t => window.__spoken.some(s => s.includes(t))",
-                           arg=plain_text(card.back)[:30], timeout=30_000)
-    deck.get_by_role("button", name="Knew it").click()
-    expect(status).to_have_text(f"{total - 1} due today", timeout=30_000)
-    page.screenshot(path=str(ARTIFACTS / f"{name}-2-answered.png"), full_page=True)
-
-    # Keyboard: focus the deck's key box, space flips the next card.
-    deck.locator(".crm-keys").click()
-    page.keyboard.press(" ")
-    expect(deck.locator(".crm-card-back")).to_have_count(1, timeout=30_000)
-    saved = json.loads(progress_file.read_text())
-    assert card.id in saved["cards"]
-
-
 def _root_flag() -> list[str]:
     return ["--allow-root"] if os.geteuid() == 0 else []
 
 
-def test_review_notebook_in_jupyterlab(browser, tmp_path, repo):
-    ARTIFACTS.mkdir(exist_ok=True)
-    shutil.copy(repo / "notebooks" / "07_review.ipynb", tmp_path / "07_review.ipynb")
-    port, token = free_port(), "browser-test"
-    env = dict(os.environ, CRM_PROGRESS=str(tmp_path / "progress.json"))
+def _voila(repo, env, port):
+    # Wait on a static file: every request for the page itself runs the notebook in a
+    # new kernel, which would use (and here, set aside) the progress file.
+    return serve(["make", "--no-print-directory", "quiz", f"QUIZ_PORT={port}"],
+                 f"http://127.0.0.1:{port}/voila/static/favicon.ico", repo, env)
+
+
+def _lab(folder: Path, env, port, token):
+    # Render every cell (no virtual scrolling), so widgets far down the page exist.
+    settings = folder / "lab-settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    env = dict(env, JUPYTERLAB_SETTINGS_DIR=str(folder / "lab-settings"))
     jupyter = str(Path(sys.executable).with_name("jupyter"))
-    proc = serve([jupyter, "lab", *_root_flag(), "--no-browser", "--ip=127.0.0.1",
-                   f"--port={port}", "--ServerApp.port_retries=0",
-                   f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}"],
-                  f"http://127.0.0.1:{port}/api/status?token={token}", tmp_path, env)
-    try:
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.add_init_script(SPEECH_SPY)
-        page.goto(f"http://127.0.0.1:{port}/lab/tree/07_review.ipynb?token={token}",
-                  timeout=120_000)
-        page.locator(".jp-Notebook").first.wait_for(timeout=120_000)
-        # Wait until the kernel is up before running everything.
-        page.get_by_text(re.compile(r"\| Idle")).first.wait_for(timeout=120_000)
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-        _exercise_review_page(page, tmp_path / "progress.json", "jupyterlab")
-        page.close()
-    finally:
-        stop(proc)
+    return serve([jupyter, "lab", *_root_flag(), "--no-browser", "--ip=127.0.0.1",
+                  f"--port={port}", "--ServerApp.port_retries=0",
+                  f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}"],
+                 f"http://127.0.0.1:{port}/api/status?token={token}", folder, env)
 
 
-def test_review_app_in_voila(browser, tmp_path, repo):
-    ARTIFACTS.mkdir(exist_ok=True)
+def _open_lab_review(browser, port, token, width):
+    page = browser.new_page(viewport={"width": width, "height": 1000})
+    page.add_init_script(SPEECH_SPY)
+    page.goto(f"http://127.0.0.1:{port}/lab/tree/07_review.ipynb?token={token}",
+              timeout=120_000)
+    page.locator(".jp-Notebook").first.wait_for(timeout=120_000)
+    page.get_by_text(re.compile(r"\| Idle")).first.wait_for(timeout=120_000)
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    page.locator(".crm-quiz").first.wait_for(state="attached", timeout=180_000)
+    return page
+
+
+def _model_quiz(progress_file: Path):
+    """The mixed quiz exactly as the page builds it for this learner."""
+    return mixed_quiz(per_lesson=2, progress=Progress(progress_file, persist=True),
+                      follow_reached=True)
+
+
+def _no_overlap_and_nothing_cut(page, scope: str) -> None:
+    """Options wrap under their own text with their button; no button text is cut off."""
+    boxes = page.evaluate("""scope => {
+      const root = document.querySelector(scope);
+      const labels = [...root.querySelectorAll(
+        '.widget-radio-box label, .widget-checkbox label:has(input)')];
+      const out = labels.map(l => {
+        const r = l.getBoundingClientRect();
+        const i = l.querySelector('input').getBoundingClientRect();
+        return {top: r.top, bottom: r.bottom, left: r.left, right: r.right,
+                itop: i.top, ibottom: i.bottom, ileft: i.left, iright: i.right, iw: i.width};
+      });
+      const rootBox = root.getBoundingClientRect();
+      const cut = [...root.querySelectorAll('button')].filter(b => b.offsetParent !== null
+        && b.scrollWidth > b.clientWidth + 1).map(b => b.textContent);
+      return {labels: out, right: rootBox.right, cut};
+    }""", scope)
+    labels = boxes["labels"]
+    assert labels, f"no options found in {scope}"
+    for a, b in zip(labels, labels[1:]):
+        assert a["bottom"] <= b["top"] + 1, "an option overlaps the next one"
+    for lab in labels:
+        assert lab["iw"] > 0 and lab["top"] - 1 <= lab["itop"] <= lab["bottom"], "lost button"
+        assert lab["right"] <= boxes["right"] + 1, "an option is wider than the quiz"
+    assert boxes["cut"] == [], f"button labels cut off: {boxes['cut']}"
+
+
+def _goto_choice_question(page, quiz_model):
+    """Move the page's quiz to its first question with options; returns that question."""
+    quiz = page.locator(".crm-quiz").first
+    quiz.scroll_into_view_if_needed()
+    k = next(i for i, x in enumerate(quiz_model.questions) if x.options)
+    for _ in range(k):
+        quiz.get_by_role("button", name="Next").click()
+    q = quiz_model.questions[k]
+    expect(quiz.get_by_text(f"Q{k + 1} of {len(quiz_model.questions)}.")).to_be_visible(
+        timeout=30_000)
+    return q
+
+
+def _check_quiz(page, quiz_model, name: str) -> None:
+    """Shuffled numbered options, digit keys, first check counts, wrapping."""
+    quiz = page.locator(".crm-quiz").first
+    q = _goto_choice_question(page, quiz_model)
+    shown = quiz_model.options_of(q)
+    if q.options:
+        # The page shows the learner's shuffle, numbered from 1.
+        labels = quiz.locator(".widget-radio-box label, .widget-checkbox label:has(input)")
+        expect(labels).to_have_count(len(shown), timeout=30_000)
+        assert [t.strip() for t in labels.all_inner_texts()] == \
+            [f"{k + 1}. {plain_text(t)}" for k, t in enumerate(shown)]
+        _no_overlap_and_nothing_cut(page, ".crm-quiz")
+    # The bank's order is not the order shown for every question of this quiz.
+    assert any(quiz_model.option_order[x.id] != sorted(quiz_model.option_order[x.id])
+               for x in quiz_model.questions if x.options)
+    total = len(quiz_model.questions)
+    if q.type in ("single", "multiple"):
+        wrong = next(k for k, t in enumerate(shown)
+                     if not next(o for o in q.options if o.text == t).correct)
+        right = [k for k, t in enumerate(shown)
+                 if next(o for o in q.options if o.text == t).correct]
+        quiz.locator(".crm-keys").click()
+        page.keyboard.press(str(wrong + 1))
+        expect(quiz.locator("input").nth(wrong)).to_be_checked(timeout=30_000)
+        page.keyboard.press("Enter")
+        expect(quiz.get_by_text("Not quite.")).to_be_visible(timeout=30_000)
+        # The first check counts: the options and Check are locked now.
+        expect(quiz.locator("input").nth(right[0])).to_be_disabled(timeout=30_000)
+        expect(quiz.get_by_role("button", name="Check")).to_be_disabled()
+        expect(quiz.locator(".crm-quiz-status")).to_have_text(
+            f"1 of {total} answered, 0 right", timeout=30_000)
+    else:
+        box = quiz.locator("input[type=text]").first
+        box.fill("not a number at all" if q.type == "numeric" else "no")
+        box.press("Tab")
+        quiz.get_by_role("button", name="Check").click()
+        if q.type == "numeric":
+            expect(quiz.get_by_text("not a number I can read")).to_be_visible(timeout=30_000)
+            assert q.id not in quiz.inner_text()
+    page.screenshot(path=str(ARTIFACTS / f"{name}-quiz.png"), full_page=True)
+
+
+def _check_cards(page, progress_file: Path, banks, name: str) -> str:
+    """Rating only after a flip; every view's counts move together. Returns the rated id."""
+    deck = page.locator(".crm-flashcards").first
+    deck.scroll_into_view_if_needed()
+    progress = Progress(progress_file)
+    first = banks[progress.reached].cards[0]
+    due_before = len(progress.due_today(
+        [c.id for b in banks.values() if b.lesson <= progress.reached for c in b.cards]))
+    status = deck.locator(".crm-due")
+    expect(status).to_have_text(f"{due_before} due today", timeout=30_000)
+    assert plain_text(first.front)[:30] in deck.inner_text()
+    # Rating keys do nothing before the answer is shown.
+    deck.locator(".crm-keys").click()
+    page.keyboard.press("3")
+    expect(deck.get_by_text("Flip the card first")).to_be_visible(timeout=30_000)
+    expect(deck.get_by_role("button", name="Good")).to_be_disabled()
+    assert first.id not in json.loads(progress_file.read_text()).get("cards", {})
+    # Shown: question and answer together.
+    deck.get_by_role("button", name="Show answer").click()
+    page.wait_for_function("t => document.body.innerText.includes(t)",
+                           arg=plain_text(first.back)[:40], timeout=30_000)
+    assert plain_text(first.front)[:30] in deck.inner_text()
+    deck.get_by_role("button", name="Read aloud").click()
+    page.wait_for_function("t => window.__spoken.some(s => s.includes(t))",
+                           arg=plain_text(first.back)[:30], timeout=30_000)
+    deck.get_by_role("button", name="Good").click()
+    expect(status).to_have_text(f"{due_before - 1} due today", timeout=30_000)
+    # The lesson's own deck (a tab) and the due table moved too.
+    lesson_ids = [c.id for c in banks[first.lesson].cards]
+    after = Progress(progress_file)
+    expect(page.locator(f".crm-due-{first.lesson}").first).to_have_text(
+        str(len(after.due_today(lesson_ids))), timeout=30_000)
+    tab_status = page.locator(".crm-flashcards").nth(1).locator(".crm-due")
+    expect(tab_status).to_have_text(f"{len(after.due_today(lesson_ids))} due today",
+                                    timeout=30_000)
+    _no_overlap_and_nothing_cut_buttons(page, ".crm-flashcards")
+    page.screenshot(path=str(ARTIFACTS / f"{name}-cards.png"), full_page=True)
+    assert first.id in json.loads(progress_file.read_text())["cards"]
+    return first.id
+
+
+def _no_overlap_and_nothing_cut_buttons(page, scope: str) -> None:
+    cut = page.evaluate("""scope => [...document.querySelector(scope).querySelectorAll('button')]
+      .filter(b => b.offsetParent !== null && b.scrollWidth > b.clientWidth + 1)
+      .map(b => b.textContent)""", scope)
+    assert cut == [], f"button labels cut off: {cut}"
+
+
+@pytest.mark.parametrize("width", [1280, 400])
+def test_review_app_in_voila(browser, tmp_path, repo, width):
+    progress_file = tmp_path / "progress.json"
+    progress_file.write_text('{"format": "crm-course-progress", "cards": [')  # corrupt
     port = free_port()
-    env = dict(os.environ, CRM_PROGRESS=str(tmp_path / "progress.json"))
-    proc = serve(["make", "--no-print-directory", "quiz", f"QUIZ_PORT={port}"],
-                  f"http://127.0.0.1:{port}/", repo, env)
+    env = dict(os.environ, CRM_PROGRESS=str(progress_file))
+    proc = _voila(repo, env, port)
     try:
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page = browser.new_page(viewport={"width": width, "height": 1000})
         page.add_init_script(SPEECH_SPY)
         page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
-        _exercise_review_page(page, tmp_path / "progress.json", "voila")
-        # No code is shown in the app.
-        assert "load_banks" not in page.inner_text("body")
+        page.locator(".crm-quiz").first.wait_for(state="attached", timeout=180_000)
+        name = f"voila-{width}"
+        # The corrupt file: said in plain words, with where the old file was kept.
+        notice = page.locator(".crm-notice").first
+        expect(notice).to_contain_text("could not be read", timeout=30_000)
+        expect(notice).to_contain_text(str(tmp_path / "progress.corrupt-1.json"))
+        assert (tmp_path / "progress.corrupt-1.json").exists()
+        expect(page).to_have_title(TITLE, timeout=30_000)
+        body = page.inner_text("body")
+        for developer in ("CRM_PROGRESS", "crm cards", "load_banks", "Traceback"):
+            assert developer not in body
+        banks = load_banks()
+        _check_cards(page, progress_file, banks, name)
+        _check_quiz(page, _model_quiz(progress_file), name)
         page.close()
     finally:
         stop(proc)
+
+
+def test_lab_and_voila_on_one_progress_file(browser, tmp_path, repo):
+    """The issue's case: a review and a finished quiz in Voila, then a card marked in Lab."""
+    shutil.copy(repo / "notebooks" / "07_review.ipynb", tmp_path / "07_review.ipynb")
+    progress_file = tmp_path / "progress.json"
+    seeded = Progress(progress_file)
+    seeded.learner = "browser-test-learner"  # the same shuffle on every run of this test
+    seeded.save()
+    env = dict(os.environ, CRM_PROGRESS=str(progress_file))
+    lab_port, voila_port, token = free_port(), free_port(), "browser-test"
+    lab = _lab(tmp_path, env, lab_port, token)
+    voila = _voila(repo, env, voila_port)
+    try:
+        lab_page = _open_lab_review(browser, lab_port, token, 1024)
+        expect(lab_page.locator(".crm-flashcards").first.locator(".crm-due")).to_contain_text(
+            "due today", timeout=60_000)
+        banks = load_banks()
+        # Lab's kernel has loaded the file; now Voila reviews a card and finishes a quiz.
+        app = browser.new_page(viewport={"width": 1280, "height": 1000})
+        app.add_init_script(SPEECH_SPY)
+        app.goto(f"http://127.0.0.1:{voila_port}/", timeout=120_000)
+        app.locator(".crm-quiz").first.wait_for(state="attached", timeout=180_000)
+        voila_card = _check_cards(app, progress_file, banks, "voila-shared")
+        quiz = app.locator(".crm-quiz").first
+        quiz.scroll_into_view_if_needed()
+        quiz.get_by_role("button", name="Finish").click()
+        expect(quiz.get_by_text("are not answered yet")).to_be_visible(timeout=30_000)
+        quiz.get_by_role("button", name="Finish").click()
+        expect(quiz.get_by_text("Score: 0 of")).to_be_visible(timeout=30_000)
+        expect(quiz.get_by_role("button", name="Finish")).to_be_disabled()
+        # Lab marks a card: the next one due in its all-lessons deck.
+        deck = lab_page.locator(".crm-flashcards").first
+        deck.scroll_into_view_if_needed()
+        deck.get_by_role("button", name="Next").click()
+        deck.get_by_role("button", name="Show answer").click()
+        deck.get_by_role("button", name="Again").click()
+        expect(deck.get_by_text("1 again")).to_be_visible(timeout=30_000)
+        _goto_choice_question(lab_page, _model_quiz(progress_file))
+        _no_overlap_and_nothing_cut(lab_page, ".crm-quiz")
+        lab_page.screenshot(path=str(ARTIFACTS / "jupyterlab-1024-shared.png"), full_page=True)
+        saved = json.loads(progress_file.read_text())
+        ratings = [(e["card"], e["rating"]) for e in saved["reviews"]]
+        assert (voila_card, "good") in ratings and any(r == "again" for _, r in ratings)
+        assert len(ratings) == 2
+        assert [r["quiz"] for r in saved["quiz_results"]] == ["Final mixed quiz"]
+        assert saved["quiz_results"][0]["answered"] == 0
+        lab_page.close()
+        app.close()
+    finally:
+        stop(voila)
+        stop(lab)

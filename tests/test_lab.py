@@ -1,4 +1,4 @@
-"""`make lab` serves JupyterLab with the first lesson open.
+"""`make lab` serves JupyterLab on the learner's working copy, first lesson open.
 
 The test runs the Makefile's own ``jupyter lab`` command line (read with
 ``make -n``) with the running interpreter's ``jupyter``, so it checks what
@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
+import sys
 import urllib.request
 
 import pytest
 from support import executable, free_port, serve, stop
 
 
-def make_lab_command(repo, extra: str) -> list[str]:
-    """The command `make lab` runs, with this interpreter's jupyter."""
+def make_lab_commands(repo, extra: str) -> tuple[list[str], list[str]]:
+    """The two commands `make lab` runs (working copy, then JupyterLab), with this
+    interpreter's python and jupyter."""
     out = subprocess.run(
         ["make", "-n", "--no-print-directory", "lab", f"LAB_ARGS={extra}"],
         cwd=repo,
@@ -26,10 +28,12 @@ def make_lab_command(repo, extra: str) -> list[str]:
         check=True,
     ).stdout
     out = out.replace("\\\n", " ")  # recipe lines continued with a backslash
+    copy = shlex.split(next(ln for ln in out.splitlines() if "working_copy.py" in ln))
+    assert copy[0].endswith("/python"), copy
     line = next(ln for ln in out.splitlines() if "jupyter lab" in ln)
     cmd = shlex.split(line)
     assert cmd[0].endswith("/jupyter") and cmd[1] == "lab", line
-    return [executable("jupyter"), *cmd[1:]]
+    return [sys.executable, *copy[1:]], [executable("jupyter"), *cmd[1:]]
 
 
 @pytest.fixture
@@ -40,7 +44,9 @@ def lab(repo):
         f"--IdentityProvider.token={token}"
     )
     base = f"http://127.0.0.1:{port}"
-    proc = serve(make_lab_command(repo, args), f"{base}/api/status?token={token}", repo, timeout=90)
+    copy, lab_cmd = make_lab_commands(repo, args)
+    subprocess.run(copy, cwd=repo, check=True, capture_output=True)
+    proc = serve(lab_cmd, f"{base}/api/status?token={token}", repo, timeout=90)
     try:
         yield base, token
     finally:
@@ -49,14 +55,14 @@ def lab(repo):
 
 def test_make_lab_serves_the_first_lesson(lab):
     base, token = lab
-    # The front page redirects to the first lesson, with the whole course in the file browser.
+    # The front page redirects to the learner's copy of the first lesson (my-work/).
     page = urllib.request.urlopen(f"{base}/?token={token}", timeout=10)
     assert page.status == 200
     assert page.url.split("?")[0] == f"{base}/lab/tree/notebooks/00_start_here.ipynb"
     assert "JupyterLab" in page.read().decode()
     with urllib.request.urlopen(f"{base}/api/contents?token={token}", timeout=10) as r:
         names = {c["name"] for c in json.load(r)["content"]}
-    assert {"notebooks", "exercises", "datasets"} <= names
+    assert {"notebooks", "README.md"} <= names
     with urllib.request.urlopen(
         f"{base}/api/contents/notebooks/00_start_here.ipynb?token={token}", timeout=10
     ) as r:

@@ -1,14 +1,19 @@
 """Quizzes and flashcards: question banks, FSRS spaced repetition, widgets, terminal mode.
 
-- :mod:`crmlib.quiz.bank`: the YAML banks (one per lesson) and their validation.
-- :mod:`crmlib.quiz.progress`: FSRS scheduling and the progress file.
+- :mod:`crmlib.quiz.bank`: the YAML banks (one per lesson), their validation and statistics.
+- :mod:`crmlib.quiz.progress`: FSRS scheduling and the progress file (merged under a lock).
+- :mod:`crmlib.quiz.session`: what a quiz or a deck does, without widgets.
 - :mod:`crmlib.quiz.widgets`: :class:`Quiz` and :class:`Flashcards` (ipywidgets).
-- :mod:`crmlib.quiz.terminal`: the same in a terminal (``crm quiz``, ``crm cards``).
+- :mod:`crmlib.quiz.terminal`: the same in a terminal (``crm quiz``, ``crm cards``,
+  ``crm review``, ``crm stats``).
+- :mod:`crmlib.quiz.anki`: the decks as an Anki package (``crm cards export``).
 
 In a lesson::
 
     from crmlib.quiz import lesson_quiz
     lesson_quiz("02")
+
+The widgets are imported on first use, so the terminal commands start quickly.
 """
 
 from __future__ import annotations
@@ -17,51 +22,111 @@ from typing import TYPE_CHECKING
 
 from crmlib.quiz.bank import Bank, BankError, Card, Question, find_bank, load_bank, load_banks
 from crmlib.quiz.progress import Progress
-from crmlib.quiz.widgets import Flashcards, Quiz
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from crmlib.quiz.widgets import Flashcards, Quiz
+
+
+def __getattr__(name: str):
+    if name in ("Quiz", "Flashcards", "DueTable", "lesson_picker", "page_title"):
+        from crmlib.quiz import widgets
+
+        return getattr(widgets, name)
+    raise AttributeError(f"module 'crmlib.quiz' has no attribute {name!r}")
+
+
+def _titles() -> dict[str, str]:
+    return {lesson: bank.title for lesson, bank in load_banks().items()}
+
 
 def lesson_quiz(lesson: str, progress: Progress | None = None, **kwargs) -> Quiz:
-    """The end-of-lesson quiz: every question of the lesson's bank, one at a time."""
+    """The end-of-lesson quiz: every question of the lesson's bank, one at a time.
+
+    Options are shuffled (the same way every time for one learner); the score
+    is saved in the learner's progress file (``progress`` defaults to it), and
+    finishing the quiz marks the lesson as reached for the review decks.
+    """
+    from crmlib.quiz.widgets import Quiz
+
     bank = find_bank(lesson)
+    progress = progress if progress is not None else Progress()
     return Quiz(bank.questions, title=f"Lesson {bank.lesson} quiz: {bank.title}",
-                progress=progress, **kwargs)
+                progress=progress, lesson_titles=_titles(), **kwargs)
 
 
 def lesson_cards(lesson: str, progress: Progress | None = None, **kwargs) -> Flashcards:
     """The lesson's flashcard deck, scheduled with the learner's progress."""
+    from crmlib.quiz.widgets import Flashcards
+
     bank = find_bank(lesson)
     return Flashcards(bank.cards, progress=progress,
                       title=f"Lesson {bank.lesson} cards: {bank.title}", **kwargs)
 
 
-def mixed_quiz(per_lesson: int = 2, seed: int = 0, progress: Progress | None = None,
-               **kwargs) -> Quiz:
-    """A quiz of ``per_lesson`` questions drawn from every bank (reproducible by seed)."""
+def mixed_questions(per_lesson: int = 2, seed: int = 0, up_to: str | None = None) -> list[Question]:
+    """``per_lesson`` questions drawn from each bank up to lesson ``up_to`` (reproducible)."""
     import random
 
     rng = random.Random(seed)
     questions = []
-    for bank in load_banks().values():
+    for lesson, bank in load_banks().items():
+        if up_to is not None and lesson > up_to:
+            continue
         questions += rng.sample(list(bank.questions), min(per_lesson, len(bank.questions)))
-    return Quiz(questions, title="Final mixed quiz", shuffle=True, seed=seed,
-                progress=progress, **kwargs)
+    return questions
+
+
+def mixed_quiz(per_lesson: int = 2, seed: int | None = None, progress: Progress | None = None,
+               follow_reached: bool = False, **kwargs) -> Quiz:
+    """A shuffled quiz of ``per_lesson`` questions from every bank.
+
+    Reproducible: by ``seed``, or by default the same for one learner (from
+    the progress file) and different for the next. With ``follow_reached``
+    it draws only from the lessons the learner has reached, and starts afresh
+    (while nothing is answered) when that changes.
+    """
+    from crmlib.quiz.widgets import Quiz
+
+    if follow_reached and progress is None:
+        raise ValueError("follow_reached: needs a progress")
+    if seed is None:
+        seed = progress.seed_for("Final mixed quiz") if progress is not None else 0
+
+    def source():
+        up_to = progress.reached if follow_reached else None
+        return mixed_questions(per_lesson, seed, up_to)
+
+    quiz = Quiz(source, title="Final mixed quiz", shuffle=True, seed=seed, progress=progress,
+                lesson_titles=_titles(), **kwargs)
+    if follow_reached:
+        quiz._reached = progress.reached
+
+        def follow():
+            if progress.reached != quiz._reached and not quiz.correct and not quiz.finished:
+                quiz._reached = progress.reached
+                quiz._start()
+                quiz._render()
+
+        quiz._follow = follow  # kept alive with the quiz (subscriptions are weak for methods)
+        progress.subscribe(follow)
+    return quiz
 
 
 def due_table(progress: Progress) -> pd.DataFrame:
-    """Cards per lesson and how many are due by the end of today."""
+    """Cards per lesson, how many were seen and how many are due by the end of today."""
     import pandas as pd
 
     rows = []
     for bank in load_banks().values():
-        due = progress.due_today(card.id for card in bank.cards)
-        rows.append({"lesson": bank.lesson, "title": bank.title, "cards": len(bank.cards),
-                     "due today": len(due)})
+        ids = [card.id for card in bank.cards]
+        rows.append({"lesson": bank.lesson, "title": bank.title, "cards": len(ids),
+                     "seen": sum(not progress.is_new(i) for i in ids),
+                     "due today": len(progress.due_today(ids))})
     return pd.DataFrame(rows).set_index("lesson")
 
 
-__all__ = ["Bank", "BankError", "Card", "Flashcards", "Progress", "Question", "Quiz",
-           "due_table", "find_bank", "lesson_cards", "lesson_quiz", "load_bank", "load_banks",
-           "mixed_quiz"]
+__all__ = ["Bank", "BankError", "Card", "DueTable", "Flashcards", "Progress", "Question", "Quiz",
+           "due_table", "find_bank", "lesson_cards", "lesson_picker", "lesson_quiz",
+           "load_bank", "load_banks", "mixed_questions", "mixed_quiz", "page_title"]

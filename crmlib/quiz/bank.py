@@ -22,7 +22,8 @@ A bank looks like this (``crmlib/banks/NN_topic.yml``)::
         type: numeric
         prompt: ...
         answer: 2.67
-        tolerance: 0.01
+        tolerance: 0.01                   # shown to the learner with the unit
+        unit: margins                     # percent | share | dollars | any word
         explain: how to get it
       - id: q02-text
         type: text
@@ -41,9 +42,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import jsonschema
-import yaml
 
 BANK_DIR = Path(__file__).resolve().parent.parent / "banks"
 CARD_KINDS = ["definition", "explanation", "example", "figure"]
@@ -81,6 +79,7 @@ SCHEMA = {
                 "options": {"type": "array", "minItems": 2, "items": _OPTION},
                 "answer": {"type": "number"},
                 "tolerance": {"type": "number", "minimum": 0},
+                "unit": _TEXT,
                 "accept": {"type": "array", "minItems": 1, "items": _TEXT},
                 "explain": _TEXT,
             },
@@ -91,6 +90,54 @@ SCHEMA = {
 
 class BankError(ValueError):
     """A question bank breaks the schema; the message names file, item and field."""
+
+
+class AnswerError(ValueError):
+    """An answer the quiz cannot read; the message is written for the learner."""
+
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+
+
+def parse_number(text) -> tuple[float, bool]:
+    """Read a number as people type it: ``1,882``, ``70,0``, ``\\$35.22``, ``2.1 %``.
+
+    Returns the number and whether it carried a percent sign.
+
+    >>> parse_number("2.1%")
+    (2.1, True)
+    >>> parse_number("1,882")
+    (1882.0, False)
+    >>> parse_number("70,0")
+    (70.0, False)
+    >>> parse_number("$1,234.50")
+    (1234.5, False)
+    """
+    raw = str(text)
+    cleaned = raw.strip().replace("\u2212", "-").replace("$", "").replace("\u00a0", "")
+    cleaned = cleaned.replace(" ", "").replace("_", "")
+    percent = cleaned.endswith("%")
+    cleaned = cleaned.rstrip("%")
+    if "," in cleaned and "." in cleaned:
+        if cleaned.rfind(",") > cleaned.rfind("."):  # 1.234,5: comma is the decimal mark
+            cleaned = cleaned.replace(".", "").replace(",", ".")
+        else:
+            cleaned = cleaned.replace(",", "")
+    elif "," in cleaned:
+        cleaned = (cleaned.replace(",", "") if _THOUSANDS.match(cleaned)
+                   else cleaned.replace(",", "."))
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise AnswerError(f"'{raw.strip()}' is not a number I can read; type digits such as "
+                          "12.5 (a percent sign is fine).") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise AnswerError(f"'{raw.strip()}' is not a number I can use; type digits such as 12.5.")
+    return value, percent
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.6g}" if abs(x) >= 10_000 else f"{x:.6g}"
 
 
 @dataclass(frozen=True)
@@ -116,14 +163,17 @@ class Question:
     tolerance: float = 0.0
     accept: tuple[str, ...] = ()
     explain: str = ""
+    unit: str = ""
 
     def check(self, response) -> bool:
         """Whether ``response`` is right.
 
         single: an option index; multiple: a collection of option indices
         (all the right ones and nothing else); numeric: a number within the
-        tolerance; text: a string matching an accepted answer after
-        normalising case, accents, spaces and punctuation.
+        tolerance, typed as people type it (see :func:`parse_number`); a
+        percent may be written with or without ``%``, or as a share (0.021
+        for 2.1%), and a share also as a percent; text: a string matching an
+        accepted answer after normalising case, accents, spaces and punctuation.
         """
         if self.type == "single":
             return self.options[option_index(response, len(self.options))].correct
@@ -131,11 +181,14 @@ class Question:
             chosen = {option_index(r, len(self.options)) for r in response}
             return chosen == {i for i, o in enumerate(self.options) if o.correct}
         if self.type == "numeric":
-            try:
-                value = float(str(response).replace(",", "").replace("$", "").strip())
-            except ValueError as err:
-                raise ValueError(f"{self.id}: expected a number, got {response!r}") from err
-            return abs(value - self.answer) <= self.tolerance + 1e-12
+            value, percent = parse_number(response)
+            if self.unit == "percent":
+                candidates = [value] if percent else [value, value * 100]
+            elif self.unit == "share":
+                candidates = [value / 100] if percent else [value, value / 100]
+            else:
+                candidates = [value]
+            return any(abs(v - self.answer) <= self.tolerance + 1e-9 for v in candidates)
         return normalise(str(response)) in {normalise(a) for a in self.accept}
 
     def right_answer(self) -> str:
@@ -143,8 +196,30 @@ class Question:
         if self.type in ("single", "multiple"):
             return "; ".join(o.text for o in self.options if o.correct)
         if self.type == "numeric":
-            return f"{self.answer:g} (within {self.tolerance:g})"
+            return f"{self._with_unit(self.answer)} (accepted within ±{_fmt(self.tolerance)})"
         return self.accept[0]
+
+    def _with_unit(self, x: float) -> str:
+        if self.unit == "percent":
+            return f"{_fmt(x)}%"
+        if self.unit == "dollars":
+            return f"${_fmt(x)}"
+        return f"{_fmt(x)} {self.unit}".strip() if self.unit not in ("", "share") else _fmt(x)
+
+    def answer_hint(self) -> str:
+        """What kind of answer is expected, in words (numeric: unit and tolerance)."""
+        if self.type == "single":
+            return "Choose one option."
+        if self.type == "multiple":
+            return "Choose every option that applies (one or more)."
+        if self.type == "text":
+            return "Type a word or short phrase."
+        unit = {"percent": "in percent (2.5 or 2.5%)", "share": "as a share (0.25 or 25%)",
+                "dollars": "in dollars", "": ""}.get(self.unit, f"in {self.unit}")
+        tol = ("exactly" if self.tolerance == 0 else
+               f"within ±{_fmt(self.tolerance)}"
+               + (" percentage points" if self.unit == "percent" else ""))
+        return f"Answer {unit}; accepted {tol}.".replace("Answer ;", "Answer:")
 
 
 @dataclass(frozen=True)
@@ -171,9 +246,10 @@ class Bank:
 
 
 def option_index(response, n: int) -> int:
-    """Check that ``response`` is an option number from 0 to n - 1 and return it."""
+    """Check that ``response`` is an option index from 0 to n - 1 and return it."""
     if isinstance(response, bool) or not isinstance(response, int) or not 0 <= response < n:
-        raise ValueError(f"expected an option number from 0 to {n - 1}, got {response!r}")
+        raise AnswerError(f"There is no option {response!r} here; the options are numbered "
+                          f"from 1 to {n} (index 0 to {n - 1}).")
     return response
 
 
@@ -206,12 +282,36 @@ def _where(data: dict, path: list) -> str:
     return "field " + (".".join(str(p) for p in path) or "(top level)")
 
 
+_FAST = None
+
+
+def _schema_ok(data) -> bool:
+    """Quick yes/no schema check (fastjsonschema compiles the schema to plain Python).
+
+    ``jsonschema`` takes over a second to import, too slow for the terminal quiz's
+    start; it is imported only to describe every problem once this check fails.
+    """
+    global _FAST
+    import fastjsonschema
+
+    if _FAST is None:
+        _FAST = fastjsonschema.compile(SCHEMA)
+    try:
+        _FAST(data)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
 def validate_bank(data, path) -> list[str]:
     """Every problem of one bank's parsed YAML, each naming the file, item and field."""
     problems = []
-    validator = jsonschema.Draft7Validator(SCHEMA)
-    for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
-        problems.append(f"{path}: {_where(data, list(err.path))}: {err.message}")
+    if not _schema_ok(data):
+        import jsonschema
+
+        validator = jsonschema.Draft7Validator(SCHEMA)
+        for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+            problems.append(f"{path}: {_where(data, list(err.path))}: {err.message}")
     if problems or not isinstance(data, dict):
         return problems or [f"{path}: field (top level): expected a mapping"]
     stem = Path(path).stem
@@ -234,14 +334,16 @@ def validate_bank(data, path) -> list[str]:
     for q in data["questions"]:
         where = f"{path}: question {q['id']}"
         t = q["type"]
-        needs = {"single": ["options"], "multiple": ["options"], "numeric": ["answer", "explain"],
+        needs = {"single": ["options"], "multiple": ["options"],
+                 "numeric": ["answer", "tolerance", "unit", "explain"],
                  "text": ["accept", "explain"]}[t]
         for f in needs:
             if f not in q:
                 problems.append(f"{where}, field {f}: required for a {t} question")
-        extra = {"single": ["answer", "tolerance", "accept"],
-                 "multiple": ["answer", "tolerance", "accept"],
-                 "numeric": ["options", "accept"], "text": ["options", "answer", "tolerance"]}[t]
+        extra = {"single": ["answer", "tolerance", "accept", "unit"],
+                 "multiple": ["answer", "tolerance", "accept", "unit"],
+                 "numeric": ["options", "accept"],
+                 "text": ["options", "answer", "tolerance", "unit"]}[t]
         for f in extra:
             if f in q:
                 problems.append(f"{where}, field {f}: not used by a {t} question")
@@ -259,8 +361,11 @@ def validate_bank(data, path) -> list[str]:
 
 
 def _read_yaml(path: Path):
+    import yaml
+
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when built
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except yaml.YAMLError as err:
         raise BankError(f"{path}: not valid YAML: {err}") from err
     except OSError as err:
@@ -323,3 +428,63 @@ def find_bank(lesson: str, bank_dir=None) -> Bank:
     if key not in banks:
         raise BankError(f"no bank for lesson {lesson!r}; available: {sorted(banks)}")
     return banks[key]
+
+
+def bank_stats(banks) -> dict:
+    """Tells a test-wise learner could exploit, counted over every choice question.
+
+    Parameters
+    ----------
+    banks : iterable of Bank
+
+    Returns
+    -------
+    dict
+        ``single``: number of single-choice questions; ``positions``: how many
+        of them have their right option at position 1, 2, ... (as written in
+        the bank); ``longest``: how many have a right option strictly longer
+        than every other; ``longest_chance``: how many that would be if the
+        right option were a random one (the sum of 1 / number of options);
+        ``multiple``: number of multiple-choice questions; ``right_counts``:
+        how many of them have 1, 2, ... right options; ``prefix``: how many
+        have their right options exactly first in the list; ``longest_multi``:
+        how many have the longest option among the right ones.
+    """
+    from collections import Counter
+
+    positions, right_counts = Counter(), Counter()
+    single = multiple = longest = prefix = longest_multi = 0
+    chance = 0.0
+    for bank in banks:
+        for q in bank.questions:
+            if q.type not in ("single", "multiple"):
+                continue
+            lengths = [len(plain_text(o.text)) for o in q.options]
+            right = [i for i, o in enumerate(q.options) if o.correct]
+            if q.type == "single":
+                single += 1
+                positions[right[0] + 1] += 1
+                others = [n for i, n in enumerate(lengths) if i != right[0]]
+                longest += lengths[right[0]] > max(others)
+                chance += 1 / len(q.options)
+            else:
+                multiple += 1
+                right_counts[len(right)] += 1
+                prefix += right == list(range(len(right)))
+                longest_multi += lengths.index(max(lengths)) in right
+    return {"single": single, "positions": dict(sorted(positions.items())),
+            "longest": longest, "longest_chance": round(chance, 1), "multiple": multiple,
+            "right_counts": dict(sorted(right_counts.items())), "prefix": prefix,
+            "longest_multi": longest_multi}
+
+
+def format_stats(stats: dict) -> str:
+    """:func:`bank_stats` as a few lines for ``crm quiz validate``."""
+    pos = ", ".join(f"{k}: {v}" for k, v in stats["positions"].items())
+    counts = ", ".join(f"{k} right: {v}" for k, v in stats["right_counts"].items())
+    return (f"single choice: {stats['single']} questions; right option at position {pos}\n"
+            f"single choice: right option strictly the longest in {stats['longest']} "
+            f"(chance: {stats['longest_chance']})\n"
+            f"multiple choice: {stats['multiple']} questions; {counts}; right options "
+            f"all first in {stats['prefix']}; longest option right in "
+            f"{stats['longest_multi']}")

@@ -1,26 +1,29 @@
-"""The quizzes and flashcards in a terminal, for ``crm quiz`` and ``crm cards``.
+"""The quizzes and flashcards in a terminal: ``crm quiz``, ``crm cards``, ``crm review``
+and ``crm stats``.
 
-Both read one answer per line, so they work with a keyboard or with answers
+All read one answer per line, so they work with a keyboard or with answers
 piped on standard input; at the end of input they stop cleanly and keep the
-progress recorded so far.
+progress recorded so far. Only light modules are imported (no pandas, no
+widgets), so the first prompt appears quickly.
 """
 
 from __future__ import annotations
 
 import random
 import re
+from collections.abc import Sequence
 from typing import TextIO
 
-from crmlib.quiz.bank import Bank
+from crmlib.quiz.bank import AnswerError, Bank, Card
 from crmlib.quiz.bank import plain_text as _plain
 from crmlib.quiz.progress import Progress
-from crmlib.quiz.widgets import Flashcards, Quiz
+from crmlib.quiz.session import RATING_LABELS, DeckSession, QuizSession
 
 
 def _feedback_text(feedback: str) -> str:
     """Quiz feedback (HTML with a list) as indented terminal lines."""
     text = (feedback.replace("<ul>", "\n").replace("<li>", "    - ").replace("</li>", "\n"))
-    return "  " + _plain(text).strip()
+    return "  " + _plain(text).replace("&#x27;", "'").replace("&quot;", '"').strip()
 
 
 def _ask(prompt: str, stdin: TextIO, stdout: TextIO) -> str | None:
@@ -33,21 +36,54 @@ def _ask(prompt: str, stdin: TextIO, stdout: TextIO) -> str | None:
     return line.strip()
 
 
-def run_quiz(bank: Bank, stdin: TextIO, stdout: TextIO, progress: Progress | None = None,
-             shuffle: bool = False, seed: int = 0, exam: bool = False) -> Quiz:
+def _notice(progress: Progress | None, stdout: TextIO) -> None:
+    if progress is not None and progress.notice:
+        print(f"Note: {progress.notice}", file=stdout)
+
+
+def parse_choice(line: str, n: int, multiple: bool) -> int | list[int]:
+    """Option numbers as typed (1-based, "1,3" or "1 3") -> 0-based index or indices.
+
+    >>> parse_choice("2", 4, multiple=False)
+    1
+    >>> parse_choice("1, 3", 4, multiple=True)
+    [0, 2]
+    """
+    parts = [p for p in re.split(r"[,\s;]+", line) if p]
+    if not parts or (len(parts) > 1 and not multiple):
+        raise AnswerError(f"Type one option number from 1 to {n}." if not multiple else
+                          f"Type one or more option numbers from 1 to {n}, such as 1,3.")
+    picks = []
+    for p in parts:
+        if not p.isdigit() or not 1 <= int(p) <= n:
+            raise AnswerError(f"'{p}' is not an option here; type a number from 1 to {n}"
+                              + (", or several separated by commas." if multiple else "."))
+        picks.append(int(p) - 1)
+    return picks if multiple else picks[0]
+
+
+def run_quiz(bank: Bank | Sequence, stdin: TextIO, stdout: TextIO,
+             progress: Progress | None = None, shuffle: bool | str = "options",
+             seed: int | None = None, exam: bool = False, title: str | None = None) -> QuizSession:
     """Ask every question of ``bank`` in the terminal; returns the finished quiz."""
-    quiz = Quiz(bank.questions, title=f"Lesson {bank.lesson} quiz: {bank.title}",
-                shuffle=shuffle, seed=seed, exam=exam, progress=progress)
+    questions = bank.questions if isinstance(bank, Bank) else list(bank)
+    if title is None:
+        title = (f"Lesson {bank.lesson} quiz: {bank.title}" if isinstance(bank, Bank)
+                 else "Quiz")
+    quiz = QuizSession(questions, title=title, shuffle=shuffle, seed=seed, exam=exam,
+                       progress=progress)
+    _notice(progress, stdout)
     print(f"{quiz.title} ({len(quiz.questions)} questions"
-          f"{', exam mode' if exam else ''}). Empty line skips; end of input stops.",
-          file=stdout)
+          f"{', exam mode: feedback at the end' if exam else ''}). "
+          "An empty line skips a question; Ctrl-D or Ctrl-C stops.", file=stdout)
     for n, q in enumerate(quiz.questions, start=1):
         quiz.position = n - 1
-        print(f"\nQ{n}. {_plain(q.prompt)}", file=stdout)
+        print(f"\nQ{n} of {len(quiz.questions)}. {_plain(q.prompt)}", file=stdout)
         options = quiz.options_of(q)
         for i, text in enumerate(options, start=1):
             print(f"  {i}. {_plain(text)}", file=stdout)
-        hint = {"single": "option number", "multiple": "option numbers, e.g. 1,3",
+        print(f"  ({q.answer_hint()})", file=stdout)
+        hint = {"single": f"1-{len(options)}", "multiple": "e.g. 1,3",
                 "numeric": "a number", "text": "a word or phrase"}[q.type]
         while True:
             line = _ask(f"answer ({hint}): ", stdin, stdout)
@@ -56,15 +92,13 @@ def run_quiz(bank: Bank, stdin: TextIO, stdout: TextIO, progress: Progress | Non
             if line == "":
                 break
             try:
-                if q.type == "single":
-                    response = int(line) - 1
-                elif q.type == "multiple":
-                    response = [int(p) - 1 for p in re.split(r"[,\s]+", line) if p]
+                if q.type in ("single", "multiple"):
+                    response = parse_choice(line, len(options), q.type == "multiple")
                 else:
                     response = line
                 quiz.answer(response, q)
-            except ValueError as err:
-                print(f"  ({err}; try again)", file=stdout)
+            except AnswerError as err:
+                print(f"  {err} Try again.", file=stdout)
                 continue
             if not exam:
                 print("\n" + _feedback_text(quiz.feedback[q.id]), file=stdout)
@@ -72,49 +106,130 @@ def run_quiz(bank: Bank, stdin: TextIO, stdout: TextIO, progress: Progress | Non
     return _finish(quiz, stdout)
 
 
-def _finish(quiz: Quiz, stdout: TextIO) -> Quiz:
-    results = quiz.finish()
+def _finish(quiz: QuizSession, stdout: TextIO) -> QuizSession:
+    summary = quiz.finish()
     if quiz.exam:
         for n, q in enumerate(quiz.questions, start=1):
             print(f"Q{n}:" + _feedback_text(quiz.feedback.get(q.id, "not answered")),
                   file=stdout)
-    print(f"\nScore: {quiz.score} / {len(quiz.questions)}", file=stdout)
-    print(results[["right", "questions"]].to_string(), file=stdout)
+    missing = summary["total"] - summary["answered"]
+    print(f"\nScore: {summary['score']} of {summary['total']} right "
+          f"({summary['answered']} answered, {missing} not answered)", file=stdout)
+    width = max(len(r["topic"]) for r in summary["topics"])
+    for r in summary["topics"]:
+        print(f"  {r['topic']:<{width}}  lesson {r['lesson']}  {r['right']} of "
+              f"{r['questions']} right", file=stdout)
     review = quiz.to_review()
-    print("Review: " + ", ".join(review) if review else "Every topic right.", file=stdout)
+    print("Go back to: " + "; ".join(review) if review else "Every topic right.", file=stdout)
+    if quiz.progress is not None and quiz.progress.persist:
+        print(f"Score saved to {quiz.progress.path}.", file=stdout)
     return quiz
 
 
-def run_cards(bank: Bank, stdin: TextIO, stdout: TextIO, progress: Progress,
-              due_only: bool = True, shuffle: bool = False, seed: int = 0) -> Flashcards:
-    """Review the bank's flashcards in the terminal with FSRS scheduling.
+_RATING_KEYS = {"1": "again", "a": "again", "again": "again", "2": "hard", "h": "hard",
+                "hard": "hard", "3": "good", "g": "good", "k": "good", "good": "good",
+                "4": "easy", "e": "easy", "easy": "easy"}
 
-    For each card: Enter shows the back, then ``k`` (knew it), ``a`` (again),
-    ``s`` (skip) or ``q`` (quit).
+
+def run_cards(cards: Bank | Sequence[Card], stdin: TextIO, stdout: TextIO, progress: Progress,
+              due_only: bool = True, shuffle: bool = False, seed: int = 0,
+              title: str | None = None) -> DeckSession:
+    """Review flashcards in the terminal with FSRS scheduling.
+
+    For each card: Enter shows the answer, then ``1`` again, ``2`` hard,
+    ``3`` good, ``4`` easy (``a`` and ``k`` work too), ``u`` undoes the last
+    rating, ``s`` skips and ``q`` quits. A card rated Again comes back at the
+    end of the session.
     """
-    deck = Flashcards(bank.cards, progress=progress, due_only=due_only,
-                      title=f"Lesson {bank.lesson} cards: {bank.title}")
-    order = list(deck.order)
+    if isinstance(cards, Bank):
+        title = title or f"Lesson {cards.lesson} cards: {cards.title}"
+        cards = cards.cards
+    deck = DeckSession(cards, progress=progress, due_only=due_only, title=title or "Cards")
+    queue = list(deck.order)
     if shuffle:
-        random.Random(seed).shuffle(order)
-    print(f"{deck.title}: {len(order)} card(s) to review, {deck.due_count} due today.",
-          file=stdout)
-    for n, cid in enumerate(order, start=1):
+        random.Random(seed).shuffle(queue)
+    _notice(progress, stdout)
+    print(f"{deck.title}: {len(queue)} card(s) to review"
+          f"{f', {deck.due_count} due today' if due_only else ''}.", file=stdout)
+    if not queue:
+        print("Nothing due: come back tomorrow.", file=stdout)
+    shown = 0
+    history: list[str] = []
+    while queue:
+        cid = queue.pop(0)
         card = deck.deck[cid]
-        print(f"\n[{n}/{len(order)}] {card.kind} · {card.topic}\n  {_plain(card.front)}",
-              file=stdout)
-        if _ask("(Enter to flip) ", stdin, stdout) is None:
+        shown += 1
+        print(f"\n[{shown}, {len(queue)} more] {card.kind} · {card.topic} · lesson {card.lesson}"
+              f"\n  Q: {_plain(card.front)}", file=stdout)
+        if _ask("(Enter shows the answer) ", stdin, stdout) is None:
             break
-        print(f"  -> {_plain(card.back)}", file=stdout)
-        line = _ask("knew it? [k]new / [a]gain / [s]kip / [q]uit: ", stdin, stdout)
-        if line is None or line.lower().startswith("q"):
+        print(f"  A: {_plain(card.back)}", file=stdout)
+        while True:
+            line = _ask("rate: [1] again [2] hard [3] good [4] easy, [u]ndo, [s]kip, [q]uit: ",
+                        stdin, stdout)
+            if line is None:
+                queue = []
+                break
+            key = line.lower()
+            if key in ("q", "quit"):
+                queue = []
+                break
+            if key in ("s", "skip"):
+                break
+            if key in ("u", "undo"):
+                undone = progress.undo()
+                if undone is None:
+                    print("  Nothing to undo.", file=stdout)
+                    continue
+                rating = history.pop() if history else None
+                if rating:
+                    deck.session[rating] -= 1
+                print(f"  Undone: {_plain(deck.deck[undone].front)[:60]} will be asked again.",
+                      file=stdout)
+                if undone in queue:
+                    queue.remove(undone)
+                queue.insert(0, cid)
+                if undone != cid:
+                    queue.insert(0, undone)
+                break
+            if key not in _RATING_KEYS:
+                print(f"  '{line}' is not a choice: type 1, 2, 3 or 4 (or u, s, q).",
+                      file=stdout)
+                continue
+            rating = _RATING_KEYS[key]
+            progress.review(cid, rating)
+            deck.session[rating] += 1
+            history.append(rating)
+            if rating == "again":
+                queue.append(cid)  # see it again before the session ends
             break
-        if line.lower().startswith("k"):
-            progress.review(cid, "good")
-            deck.session["knew"] += 1
-        elif line.lower().startswith("a"):
-            progress.review(cid, "again")
-            deck.session["again"] += 1
-    print(f"\nThis session: {deck.session['knew']} knew, {deck.session['again']} again; "
-          f"{deck.due_count} due today. Progress saved to {progress.path}.", file=stdout)
+    done = ", ".join(f"{n} {RATING_LABELS[r].lower()}" for r, n in deck.session.items() if n)
+    where = f" Progress saved to {progress.path}." if progress.persist else ""
+    print(f"\nThis session: {done or 'no cards rated'}; {deck.due_count} due today.{where}",
+          file=stdout)
     return deck
+
+
+def print_stats(progress: Progress, banks: dict, stdout: TextIO) -> dict:
+    """Reviews per day, retention and what is due this week, for ``crm stats``."""
+    ids = [c.id for b in banks.values() for c in b.cards if b.lesson <= progress.reached]
+    stats = progress.stats(ids)
+    _notice(progress, stdout)
+    print(f"Progress file: {progress.path}", file=stdout)
+    print(f"Lessons reached: 00 to {progress.reached}; {stats['seen']} cards seen, "
+          f"{stats['new']} not seen yet (at most {progress.new_per_day} new a day).",
+          file=stdout)
+    print("\nReviews per day (last 14 days):", file=stdout)
+    for day, n in stats["per_day"]:
+        print(f"  {day:%a %d %b}  {n:4d}  {'#' * min(n, 60)}", file=stdout)
+    if stats["retention"] is None:
+        print("\nRetention: no reviews of already-seen cards in the last 30 days yet.",
+              file=stdout)
+    else:
+        print(f"\nRetention (last 30 days): {stats['retention']:.0%} of "
+              f"{stats['reviews_30d']} reviews of seen cards were not 'again'.", file=stdout)
+    print("\nDue this week (cards already seen):", file=stdout)
+    for day, n in stats["due_week"]:
+        print(f"  {day:%a %d %b}  {n:4d}", file=stdout)
+    print(f"\nDue today, new cards included: {len(progress.due_today(ids))}.", file=stdout)
+    return stats

@@ -1,0 +1,105 @@
+"""`make lab` opens a git-ignored working copy, so using the course never dirties it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tools"))
+
+from execute_notebooks import WIDGET, placeholders  # noqa: E402
+from working_copy import ensure_working_copy  # noqa: E402
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A small course tree: two lessons and a workbook."""
+    for folder, names in (("notebooks", ["00_a.ipynb", "01_b.ipynb"]),
+                          ("exercises", ["01_b_exercise.ipynb"])):
+        (tmp_path / folder).mkdir()
+        for name in names:
+            nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {name}")])
+            nbformat.write(nb, tmp_path / folder / name)
+    return tmp_path
+
+
+def test_first_run_copies_every_notebook(course):
+    added = ensure_working_copy(course, course / "my-work")
+    originals = sorted(p.relative_to(course) for f in ("notebooks", "exercises")
+                       for p in (course / f).glob("*.ipynb"))
+    assert sorted(p.relative_to(course / "my-work") for p in added) == originals
+    for rel in originals:
+        assert (course / "my-work" / rel).read_bytes() == (course / rel).read_bytes()
+    assert (course / "my-work" / "README.md").exists()
+
+
+def test_a_learners_copy_is_never_overwritten_and_new_lessons_arrive(course):
+    work = course / "my-work"
+    ensure_working_copy(course, work)
+    mine = work / "notebooks" / "00_a.ipynb"
+    mine.write_text(mine.read_text().replace("# 00_a.ipynb", "# my notes"))
+    # Upstream changes the lesson and adds one (a git pull).
+    original = course / "notebooks" / "00_a.ipynb"
+    original.write_text(original.read_text().replace("# 00_a.ipynb", "# revised"))
+    shutil.copy(original, course / "notebooks" / "02_c.ipynb")
+    added = ensure_working_copy(course, work)
+    assert added == [work / "notebooks" / "02_c.ipynb"]
+    assert "# my notes" in mine.read_text()
+    # Deleting a copy gets a fresh one.
+    mine.unlink()
+    assert ensure_working_copy(course, work) == [mine] and "# revised" in mine.read_text()
+
+
+def test_the_working_copy_is_ignored_by_git():
+    out = subprocess.run(["git", "check-ignore", "-q", "my-work/notebooks/00_start_here.ipynb"],
+                         cwd=REPO, capture_output=True)
+    assert out.returncode == 0, "my-work/ must be in .gitignore"
+
+
+def test_make_lab_opens_the_working_copy():
+    out = subprocess.run(["make", "-n", "lab"], cwd=REPO, capture_output=True, text=True,
+                         check=True).stdout
+    lines = [line.strip() for line in out.splitlines()]
+    copy = next(i for i, line in enumerate(lines) if "tools/working_copy.py my-work" in line)
+    lab = next(i for i, line in enumerate(lines) if "jupyter lab" in line)
+    assert copy < lab and "--ServerApp.root_dir=my-work" in lines[lab]
+
+
+def test_placeholders_replace_widget_outputs():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("quiz")])
+    nb.cells[0].outputs = [nbformat.v4.new_output(
+        "display_data", data={WIDGET: {"model_id": "x", "version_major": 2, "version_minor": 0},
+                              "text/plain": "VBox(...)"})]
+    assert placeholders(nb) == 1
+    data = nb.cells[0].outputs[0]["data"]
+    assert WIDGET not in data and "Run All Cells" in data["text/html"]
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")),
+                         ids=lambda p: p.name)
+def test_committed_notebooks_show_placeholders_not_missing_widgets(path):
+    """Without stored widget state, JupyterLab would say 'Error displaying widget'."""
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            assert WIDGET not in out.get("data", {}), "".join(cell["source"])[:60]
+    quiz_cells = [c for c in nb["cells"] if c["cell_type"] == "code"
+                  and ("quiz(" in "".join(c["source"]) or "Flashcards(" in "".join(c["source"]))]
+    for cell in quiz_cells:
+        assert any("interactive" in str(o.get("data", {})) for o in cell["outputs"])
+
+
+def test_review_page_has_no_developer_text():
+    """The review notebook is also the Voila app: no settings, commands or build talk."""
+    nb = json.loads((REPO / "notebooks" / "07_review.ipynb").read_text())
+    text = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    for developer in ("CRM_PROGRESS", "environment variable", "crm cards", "crm quiz",
+                      "when the notebook runs", "terminal"):
+        assert developer not in text, developer
