@@ -169,19 +169,17 @@ def acquisition_campaigns(rng: np.random.Generator, truth, pros: pd.DataFrame,
     return campaigns, contacts, pros, sale_day, sale_channel
 
 
-def organic_signups(rng: np.random.Generator, n: int, end_day: int,
-                    awareness_lift: np.ndarray | None = None) -> np.ndarray:
-    """Sign-up days of organic customers: growth, seasons, and the media push.
-
-    ``awareness_lift`` (per day) adds to the daily weight while the push runs.
-    """
+def signup_weight(end_day: int) -> np.ndarray:
+    """Relative chance of an organic sign-up on each day 0..end_day: growth and season."""
     days = np.arange(end_day + 1)
-    dates = pd.to_datetime(S.START + days.astype("timedelta64[D]"))
-    weight = (1 + (S.SIGNUP_GROWTH - 1) * days / end_day) * S.SIGNUP_MONTH_FACTOR[
-        dates.month.to_numpy() - 1]
-    if awareness_lift is not None:
-        weight = weight + awareness_lift[: len(days)]
-    return np.sort(rng.choice(len(days), p=weight / weight.sum(), size=n))
+    month = (S.START + days.astype("timedelta64[D]")).astype("datetime64[M]").astype(int) % 12
+    return (1 + (S.SIGNUP_GROWTH - 1) * days / end_day) * S.SIGNUP_MONTH_FACTOR[month]
+
+
+def organic_signups(rng: np.random.Generator, n: int, end_day: int) -> np.ndarray:
+    """Sign-up days of ``n`` organic customers (growing business, busier seasons)."""
+    weight = signup_weight(end_day)
+    return np.sort(rng.choice(len(weight), p=weight / weight.sum(), size=n))
 
 
 def customers(rng: np.random.Generator, truth, signup: np.ndarray, channel: np.ndarray,

@@ -22,8 +22,8 @@ MEDIA_START = np.datetime64("2025-09-01")  # a Monday: the autumn push begins
 MEDIA_WEEKS = 12
 # Relative busyness of each calendar month (cafe visits and orders); the
 # simulation rescales them so that a whole year averages exactly 1.
-MONTH_FACTOR = np.array([0.92, 0.93, 0.97, 1.00, 1.02, 0.96,
-                         0.90, 0.90, 1.03, 1.06, 1.08, 1.23])
+MONTH_FACTOR = np.array([0.95, 0.95, 0.98, 1.00, 1.01, 0.98,
+                         0.94, 0.94, 1.02, 1.04, 1.05, 1.14])
 # Sign-ups grow: the weight of a month rises linearly from 1 to this over 2023-2025.
 SIGNUP_GROWTH = 1.5
 SIGNUP_MONTH_FACTOR = np.array([1.0, 0.9, 1.0, 1.0, 1.0, 0.95,
@@ -218,7 +218,7 @@ class HarborTruth:
     awareness_max: float = 0.55
     awareness_k: float = 0.004
     push_order_lift: float = 0.12  # extra purchase rate of existing customers at full awareness
-    push_signups_per_week: float = 110.0  # extra web sign-ups a week at full awareness
+    push_signups_per_week: float = 60.0  # extra web sign-ups a week at full awareness
     # Call centre.
     calls_per_spot_grp: float = 1.0
     spot_caller_orders: float = 0.55  # share of spot-driven callers who would order
@@ -275,7 +275,7 @@ WEEKDAY_AGENTS = [0] * 8 + [1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1] + [0] * 3
 WEEKEND_AGENTS = [0] * 9 + [1] * 8 + [0] * 7
 # Calls that are not orders (questions about deliveries, tickets, the card, trade):
 # per hour while the line is open, more in the daytime (09:00-17:00).
-ENQUIRY_CALLS_PER_HOUR = {"day": 4.0, "other": 1.5}
+ENQUIRY_CALLS_PER_HOUR = {"day": 6.0, "other": 2.0}
 CALLBACK_MINUTES = (10, 90)  # a customer whose order call was lost tries again this later
 
 # --------------------------------------------------------------------------- service
