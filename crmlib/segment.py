@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 from crmlib.checks import check_count, require_columns
 
-RUNGS = ["suspect", "prospect", "customer", "client", "advocate"]
+RUNGS = ["suspect", "prospect", "lapsed", "customer", "client", "advocate"]
 
 
 def behaviour_features(
@@ -162,13 +162,16 @@ def loyalty_ladder(
     prospects: pd.DataFrame,
     referrals: pd.DataFrame,
     suspects: pd.DataFrame | None = None,
+    active_days: int | None = None,
 ) -> pd.Series:
     """Each known person's rung on the ladder of loyalty on a given day.
 
     suspect (on a bought-in list, no sign of interest) -> prospect (a sign of
     interest: visit, newsletter, enquiry, sample) -> customer (one purchase)
     -> client (repeat purchases) -> advocate (a customer who has referred
-    someone).
+    someone). With ``active_days``, a customer, client or advocate whose last
+    purchase is older than that is ``lapsed``: the ladder goes down as well
+    as up.
 
     Parameters
     ----------
@@ -178,18 +181,36 @@ def loyalty_ladder(
         ``customer_id``, ``date``.
     prospects : pandas.DataFrame
         ``prospect_id``, ``first_seen``, ``customer_id`` (missing for
-        prospects who never bought).
+        prospects who never bought) and, optionally, ``suspect_id`` (the
+        suspect the prospect was before).
     referrals : pandas.DataFrame
         ``referrer_id``, ``date``.
     suspects : pandas.DataFrame, optional
-        ``list_id``, ``added_date`` of people with no relationship.
+        ``suspect_id`` (or ``list_id``) and ``added_date`` of people with no
+        relationship.
+    active_days : int, optional
+        Days without a purchase after which a buyer counts as lapsed.
 
     Returns
     -------
     pandas.Series
-        Ordered categorical rung, indexed by person: ``C<customer_id>`` for
-        anyone who ever bought (so a person keeps one key as they climb),
-        ``P<prospect_id>`` for other prospects, ``S<list_id>`` for suspects.
+        Ordered categorical rung, indexed by person. A person keeps one key
+        as they climb or fall: ``C<customer_id>`` for anyone who ever bought
+        (by the end of the data), else ``P<prospect_id>`` for a prospect, else
+        ``S<suspect_id>``; a suspect who became a prospect or customer takes
+        that key.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 2], "date": pd.to_datetime(
+    ...     ["2024-01-05", "2024-02-01", "2024-01-10"])})
+    >>> pros = pd.DataFrame({"prospect_id": [1], "first_seen": pd.to_datetime(["2023-12-01"]),
+    ...     "customer_id": pd.array([2], dtype="Int64")})
+    >>> ref = pd.DataFrame({"referrer_id": [], "date": pd.to_datetime([])})
+    >>> loyalty_ladder("2024-12-31", tx, pros, ref, active_days=180).astype(str).to_dict()
+    {'C1': 'lapsed', 'C2': 'lapsed'}
+    >>> loyalty_ladder("2024-03-01", tx, pros, ref, active_days=180).astype(str).to_dict()
+    {'C1': 'client', 'C2': 'customer'}
     """
     as_of = pd.Timestamp(as_of)
     for name, frame, cols in [
@@ -200,26 +221,40 @@ def loyalty_ladder(
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             raise ValueError(f"{name}: missing column(s) {missing}")
-    orders = purchases.loc[purchases["date"] <= as_of, "customer_id"].value_counts()
+    if active_days is not None and active_days <= 0:
+        raise ValueError(f"active_days must be a positive number of days, got {active_days!r}")
+    # One key per person, whatever rung they are on.
+    pkey = pd.Series(
+        np.where(prospects["customer_id"].notna(),
+                 "C" + prospects["customer_id"].astype("Int64").astype(str),
+                 "P" + prospects["prospect_id"].astype(str)),
+        index=prospects.index,
+    )
+    hist = purchases[purchases["date"] <= as_of].groupby("customer_id")["date"]
+    orders, last = hist.size(), hist.max()
     referred = set(referrals.loc[referrals["date"] <= as_of, "referrer_id"])
-    rung = pd.Series(
-        np.where(orders >= 2, "client", "customer"),
-        index="C" + orders.index.astype(str),
-        dtype=object,
-    )
-    adv = orders.index[orders.index.isin(list(referred))]
-    rung["C" + adv.astype(str)] = "advocate"
-    seen = prospects[prospects["first_seen"] <= as_of]
-    key = np.where(
-        seen["customer_id"].notna(),
-        "C" + seen["customer_id"].astype("Int64").astype(str),
-        "P" + seen["prospect_id"].astype(str),
-    )
-    pros = pd.Series("prospect", index=pd.Index(key)).loc[lambda s: ~s.index.isin(rung.index)]
-    parts = [rung, pros[~pros.index.duplicated()]]
+    rung = pd.Series(np.where(orders >= 2, "client", "customer"), index=orders.index,
+                     dtype=object)
+    rung[rung.index.isin(list(referred))] = "advocate"
+    if active_days is not None:
+        rung[(as_of - last).dt.days > active_days] = "lapsed"
+    rung.index = "C" + rung.index.astype(str)
+    seen = prospects["first_seen"] <= as_of
+    pros = pd.Series("prospect", index=pd.Index(pkey[seen]))
+    pros = pros[~pros.index.duplicated() & ~pros.index.isin(rung.index)]
+    parts = [rung, pros]
     if suspects is not None:
+        sid = "suspect_id" if "suspect_id" in suspects.columns else "list_id"
+        if sid not in suspects.columns or "added_date" not in suspects.columns:
+            raise ValueError("suspects: need columns suspect_id (or list_id) and added_date")
+        later = {}
+        if "suspect_id" in prospects.columns and sid == "suspect_id":
+            linked = prospects["suspect_id"].notna()
+            later = dict(zip(prospects.loc[linked, "suspect_id"].astype(int), pkey[linked]))
         sus = suspects[suspects["added_date"] <= as_of]
-        parts.append(pd.Series("suspect", index="S" + sus["list_id"].astype(str)))
+        key = [later.get(int(i), f"S{i}") for i in sus[sid]]
+        sus_rung = pd.Series("suspect", index=pd.Index(key))
+        parts.append(sus_rung[~sus_rung.index.isin(rung.index) & ~sus_rung.index.isin(pros.index)])
     out = pd.concat(parts)
     out = pd.Series(
         pd.Categorical(out, categories=RUNGS, ordered=True), index=out.index, name="rung"

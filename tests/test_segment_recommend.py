@@ -109,11 +109,10 @@ def test_psychographics_explain_segments_demographics_do_not(segments):
 def ladder(purchases):
     prospects = load_harbor("prospects")
     referrals = load_harbor("referrals")
-    mlist = load_harbor("marketing_list")
-    suspects = mlist[mlist["source"] == "purchased list"]
+    suspects = load_harbor("suspects")
     return [
-        loyalty_ladder(day, purchases, prospects, referrals, suspects)
-        for day in ("2024-12-31", "2025-12-31")
+        loyalty_ladder(day, purchases, prospects, referrals, suspects, active_days=365)
+        for day in ("2024-01-31", "2025-12-31")  # the bought-in list arrived in January 2024
     ]
 
 
@@ -122,26 +121,28 @@ def test_ladder_rungs(ladder, purchases):
     assert list(after.cat.categories) == RUNGS
     counts = after.value_counts()
     assert (counts > 0).all()
-    assert (
-        counts["client"] + counts["customer"] + counts["advocate"]
-        == purchases["customer_id"].nunique()
-    )
-    assert counts["advocate"] == load_harbor("referrals")["referrer_id"].nunique()
+    buyers = counts["client"] + counts["customer"] + counts["advocate"] + counts["lapsed"]
+    assert buyers == purchases["customer_id"].nunique()
+    last = purchases.groupby("customer_id")["date"].max()
+    assert counts["lapsed"] == (last < pd.Timestamp("2025-12-31") - pd.Timedelta(days=365)).sum()
 
 
-def test_migration_matrix(ladder):
+def test_migration_matrix_goes_both_ways(ladder):
     before, after = ladder
     m = migration_matrix(before, after)
     np.testing.assert_allclose(m.sum(axis=1).dropna(), 1.0)
-    # Nobody climbs down: a client stays a client or becomes an advocate.
-    order = {r: i for i, r in enumerate(RUNGS)}
-    for r in RUNGS:
-        for c in RUNGS:
-            if order[c] < order[r]:
-                assert m.loc[r, c] == 0
-    assert m.loc["prospect", "client"] + m.loc["prospect", "customer"] > 0
+    # Clients lapse as well as climb; suspects become prospects and customers.
+    assert m.loc["client", "lapsed"] > 0.05 and m.loc["client", "advocate"] > 0
+    assert m.loc["lapsed", ["customer", "client", "advocate"]].sum() > 0  # some come back
     counts = migration_matrix(before, after, normalize=False)
+    assert counts.loc["suspect", ["prospect", "customer", "client", "lapsed"]].sum() > 0
     assert counts.to_numpy().sum() == len(after.index.union(before.index))
+
+
+def test_ladder_checks_its_input(purchases):
+    with pytest.raises(ValueError, match="active_days"):
+        loyalty_ladder("2025-01-01", purchases, load_harbor("prospects"),
+                       load_harbor("referrals"), active_days=0)
 
 
 @pytest.fixture(scope="module")

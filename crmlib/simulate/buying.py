@@ -73,6 +73,8 @@ class BuyerState:
     stamps: np.ndarray = field(init=False)
     coupon_day: np.ndarray = field(init=False)  # issue day of an unredeemed coupon, or nan
     death_day: np.ndarray = field(init=False)
+    cut: np.ndarray = field(init=False)  # share of the dropout chance a retention offer removes
+    cut_until: np.ndarray = field(init=False)  # ... until this day
 
     def __post_init__(self):
         n = len(self.lam)
@@ -82,6 +84,8 @@ class BuyerState:
         self.stamps = np.full(n, -1, dtype=np.int64)  # -1: no loyalty card yet
         self.coupon_day = np.full(n, np.nan)
         self.death_day = np.full(n, np.inf)
+        self.cut = np.zeros(n)
+        self.cut_until = np.full(n, -np.inf)
 
 
 @dataclass
@@ -90,7 +94,6 @@ class Offer:
 
     campaign: int
     extra_rate: np.ndarray  # extra purchases a week while the offer runs
-    dropout_cut: np.ndarray  # share of the dropout chance removed while it runs
     until: float  # the day the effect ends
     redeem_until: float  # the day the offer can last be redeemed
     redeem_prob: float
@@ -212,9 +215,7 @@ def _purchase(rng, st: BuyerState, ev: _Events, who, t, chan, target, offer: Off
     has, topic, days, sat, leave = _tickets(rng, chan, truth)
     died = np.zeros(len(who), dtype=bool)
     if repeat:
-        p = st.p[who]
-        if offer is not None:
-            p = p * (1 - np.where(t < offer.until, offer.dropout_cut[who], 0.0))
+        p = st.p[who] * (1 - np.where(t < st.cut_until[who], st.cut[who], 0.0))
         died = (rng.random(len(who)) < p) | leave
     else:
         died = leave

@@ -29,28 +29,42 @@ def offer_effect_shape(lapse) -> np.ndarray:
     return x * np.exp(1 - x)
 
 
-def true_offer_effect(truth, lapse, alive) -> tuple[np.ndarray, np.ndarray]:
+def true_offer_effect(truth, lapse, alive, lam=None) -> tuple[np.ndarray, np.ndarray]:
     """The true effect of a retention offer on each customer.
 
     Parameters
     ----------
     truth : HarborTruth
         ``offer_peak_rate`` (extra purchases a week at the peak),
-        ``offer_peak_lapse``, ``offer_weeks`` and ``offer_dropout_cut``.
+        ``offer_peak_lapse``, ``offer_weeks``, ``offer_dropout_cut`` and
+        ``offer_regular_purchases``.
     lapse : array-like
         Expected purchases missed since the last purchase.
     alive : array-like of bool
         Whether the customer is still a customer (latent; the firm cannot see it).
+    lam : array-like, optional
+        The customer's weekly purchase rate. A customer expected to buy
+        ``offer_regular_purchases`` times during the offer anyway is moved
+        ``exp(-1)`` as much, twice that many ``exp(-2)``: regulars would have
+        bought regardless.
 
     Returns
     -------
     extra_rate, dropout_cut : numpy.ndarray
-        Extra purchases a week while the offer runs, and the share of the
-        dropout chance removed; both 0 for customers who have already left.
+        Extra purchases a week while the offer runs (``offer_weeks``), and the
+        share of the dropout chance removed for ``offer_dropout_weeks``; both 0
+        for customers who have already left.
     """
+    alive = np.asarray(alive, dtype=bool)
     x = np.asarray(lapse, dtype="float64") / truth.offer_peak_lapse
-    shape = x * np.exp(1 - x) * np.asarray(alive, dtype=bool)
-    return truth.offer_peak_rate * shape, truth.offer_dropout_cut * shape
+    shape = x * np.exp(1 - x) * alive
+    # Being looked after lowers everyone's chance of leaving a little, those
+    # drifting away most: between half the cut and the whole of it.
+    cut = truth.offer_dropout_cut * (1 + shape) / 2 * alive
+    if lam is not None:
+        expected = np.asarray(lam, dtype="float64") * truth.offer_weeks
+        shape = shape * np.exp(-expected / truth.offer_regular_purchases)
+    return truth.offer_peak_rate * shape, cut
 
 
 class RetentionCampaigns:
@@ -81,17 +95,20 @@ class RetentionCampaigns:
         idx = np.flatnonzero(eligible)
         treated = self.rng.random(len(idx)) >= hold
         lapse = (start - st.last[idx]) * st.lam[idx] / 7
-        extra, cut = true_offer_effect(self.truth, lapse, st.alive[idx])
+        extra, cut = true_offer_effect(self.truth, lapse, st.alive[idx], st.lam[idx])
+        # The lower dropout chance outlasts the offer itself (set in the state).
+        treated_idx = idx[treated]
+        st.cut[treated_idx] = cut[treated]
+        st.cut_until[treated_idx] = start + 7 * self.truth.offer_dropout_weeks
         self.assignments.append(pd.DataFrame({
             "campaign_id": cid, "customer_idx": idx, "treated": treated,
             "assigned_day": start, "alive": st.alive[idx], "lapse": lapse,
             "extra_rate": extra, "dropout_cut": cut}))
-        full_extra, full_cut = np.zeros(n), np.zeros(n)
+        full_extra = np.zeros(n)
         full_extra[idx[treated]] = extra[treated]
-        full_cut[idx[treated]] = cut[treated]
         can = np.zeros(n, dtype=bool)
         can[idx[treated]] = True
-        return Offer(campaign=cid, extra_rate=full_extra, dropout_cut=full_cut,
+        return Offer(campaign=cid, extra_rate=full_extra,
                      until=start + 7 * self.truth.offer_weeks,
                      redeem_until=start + S.OFFER_REDEEM_DAYS,
                      redeem_prob=S.OFFER_REDEEM[channel], can_redeem=can)

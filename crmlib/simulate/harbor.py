@@ -190,7 +190,7 @@ def simulate_harbor(variant: int | None = None) -> dict[str, pd.DataFrame]:
     death = np.concatenate([st.death_day, st2.death_day])[order]
     allc["customer_id"] = np.arange(1, len(allc) + 1)
     allc["signup_date"] = to_date(allc.pop("signup_day"))
-    allc = _contacts_fields(allc)
+    allc = _contacts_fields(rng_for(variant, "contact-details"), allc, sus["email"])
 
     # Purchase events -> orders.
     ev2["cust"] = ev2["cust"] + n1
@@ -252,14 +252,10 @@ def simulate_harbor(variant: int | None = None) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def _contacts_fields(allc: pd.DataFrame) -> pd.DataFrame:
-    """E-mail and phone keyed on the final customer id."""
-    ids = pd.Series(allc["customer_id"].to_numpy())
-    domain = pd.Series(np.array(["example.com", "example.net", "example.org"])[ids % 3])
-    allc["email"] = (allc["first_name"].str.lower() + "." + allc["last_name"].str.lower()
-                     + ids.astype(str) + "@" + domain).to_numpy()
-    allc["phone"] = ("555-" + ((ids * 7919) % 10000).astype(str).str.zfill(4) + "-"
-                     + ((ids * 104729) % 100).astype(str).str.zfill(2)).to_numpy()
+def _contacts_fields(rng, allc: pd.DataFrame, taken) -> pd.DataFrame:
+    """E-mail and phone: unique, and unrelated to the customer id."""
+    allc["email"] = P.email_addresses(rng, allc["first_name"], allc["last_name"], taken=taken)
+    allc["phone"] = P.phone_numbers(rng, len(allc))
     cols = ["customer_id", "first_name", "last_name", "email", "phone", "signup_date",
             "acquisition_channel", "region", "age", "income", "household_size", "lifestyle",
             "benefit_sought"]
@@ -370,11 +366,15 @@ def _acquisition_tables(campaigns, contacts, pros, sus, allc, lat, prospect_idx,
     chosen = cust_of[was]
     signup = (allc["signup_date"].to_numpy()[chosen] - S.START).astype("timedelta64[D]").astype(
         np.int64)
+    life = pd.Categorical(allc["lifestyle"].to_numpy()[chosen], categories=S.LIFESTYLES).codes
+    cdf = np.cumsum(S.INTEREST_BY_LIFESTYLE, axis=1)[life]
     extra = pd.DataFrame({
         "first_seen": np.maximum(signup - rng.integers(1, 120, len(chosen)), 0),
-        "source": rng.choice(S.PROSPECT_SOURCES, p=S.PROSPECT_SOURCE_WEIGHTS, size=len(chosen)),
-        "interest": rng.choice(S.PROSPECT_INTERESTS, p=S.PROSPECT_INTEREST_WEIGHTS,
-                               size=len(chosen)),
+        # Enquirers and sample-takers go on to buy more often than casual visitors.
+        "source": rng.choice(S.PROSPECT_SOURCES, p=S.CONVERTER_SOURCE_WEIGHTS, size=len(chosen)),
+        # What they said interested them fits how they buy later.
+        "interest": np.asarray(S.PROSPECT_INTERESTS)[
+            (rng.random(len(chosen))[:, None] > cdf).sum(axis=1)],
         "region": allc["region"].to_numpy()[chosen],
         "suspect_id": pd.array([pd.NA] * len(chosen), dtype="Int64"),
         "customer_id": pd.array(chosen + 1, dtype="Int64")})
@@ -391,7 +391,8 @@ def _acquisition_tables(campaigns, contacts, pros, sus, allc, lat, prospect_idx,
     for col, fresh in [("first_name", first), ("last_name", last)]:
         pro[col] = np.where(is_cust, by_id[col].reindex(cid).to_numpy(),
                             np.where(is_sus, sus_by[col].reindex(sid).to_numpy(), fresh))
-    own = [f"{a.lower()}_{b.lower()}{i}@example.com" for i, (a, b) in enumerate(zip(first, last))]
+    own = P.email_addresses(rng, first, last,
+                            taken=pd.concat([allc["email"], sus["email"]]).to_numpy())
     pro["email"] = np.where(is_cust, by_id["email"].reindex(cid).to_numpy(),
                             np.where(is_sus, sus_by["email"].reindex(sid).to_numpy(), own))
     pro = pro.sort_values(["first_seen", "_idx"], kind="stable", ignore_index=True)

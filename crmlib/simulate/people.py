@@ -35,6 +35,55 @@ def names(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     return rng.choice(S.FIRST_NAMES, n), rng.choice(S.LAST_NAMES, n)
 
 
+DOMAINS = ["example.com", "example.net", "example.org", "mail.example", "post.example",
+           "inbox.example"]
+
+
+def email_addresses(rng: np.random.Generator, first, last, domains=DOMAINS,
+                    taken=()) -> np.ndarray:
+    """Unique, plausible e-mail addresses that carry no id (first.last, flast, ...).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> e = email_addresses(rng, ["Ana", "Ana", "Ana"], ["Silva", "Silva", "Silva"])
+    >>> len(set(e)), all(x.endswith(".com") or ".example" in x or x.endswith((".net", ".org"))
+    ...                  for x in e)
+    (3, True)
+    """
+    f = pd.Series(np.asarray(first, dtype=object)).str.lower().str.replace("'", "")
+    la = pd.Series(np.asarray(last, dtype=object)).str.lower().str.replace("'", "")
+    n = len(f)
+    style = rng.integers(0, 5, n)
+    local = np.select([style == 0, style == 1, style == 2, style == 3],
+                      [f + "." + la, f + la, f.str[0] + la, la + "." + f], f + "_" + la)
+    # Many people add a number (a birth year, a lucky number) to get a free address.
+    number = rng.random(n) < 0.45
+    num = pd.Series(np.where(rng.random(n) < 0.5, rng.integers(1950, 2006, n),
+                             rng.integers(1, 100, n))).astype(str)
+    local = pd.Series(np.where(number, local + num, local))
+    email = local + "@" + pd.Series(np.asarray(domains, dtype=object)[
+        rng.integers(0, len(domains), n)])
+    # The address is taken: add digits until it is free (vectorised over the clashes).
+    taken = pd.Index(list(taken))
+    while True:
+        dup = (email.duplicated() | email.isin(taken)).to_numpy()
+        if not dup.any():
+            break
+        extra = pd.Series(rng.integers(1, 1000, dup.sum())).astype(str).to_numpy()
+        parts = email[dup].str.split("@", n=1, expand=True)
+        email[dup] = (parts[0] + extra + "@" + parts[1]).to_numpy()
+    return email.to_numpy(dtype=object)
+
+
+def phone_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Unique fictional phone numbers (``555-dddd-dd``), in no order related to anything."""
+    code = rng.choice(1_000_000, size=n, replace=False)
+    s = pd.Series(code)
+    return ("555-" + (s // 100).astype(str).str.zfill(4) + "-"
+            + (s % 100).astype(str).str.zfill(2)).to_numpy(dtype=object)
+
+
 def suspects(rng: np.random.Generator) -> pd.DataFrame:
     """The bought-in list: people with no relationship with Harbor Coffee."""
     n = S.N_SUSPECTS
@@ -44,7 +93,7 @@ def suspects(rng: np.random.Generator) -> pd.DataFrame:
         "suspect_id": ids,
         "first_name": first,
         "last_name": last,
-        "email": [f"{a.lower()}{b.lower()}{i}@list.example" for a, b, i in zip(first, last, ids)],
+        "email": email_addresses(rng, first, last),
         "region": rng.choice(S.REGIONS, p=S.REGION_WEIGHTS, size=n),
         "added_date": np.full(n, S.SUSPECT_LIST_DATE),
     })

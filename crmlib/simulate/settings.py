@@ -129,7 +129,7 @@ PRODUCTS = [
     (504, "Swiss Water decaf beans 250 g", "Whole beans", 17.00, 7.40, False),
     (505, "House Blend beans 1 kg", "Whole beans", 52.00, 22.50, False),
     (601, "House Blend ground 250 g", "Ground coffee", 15.00, 6.30, False),
-    (702, "Paper filters (100)", "Brewing supplies", 6.50, 2.20, False),
+    (901, "Paper filters (100)", "Brewing supplies", 6.50, 2.20, False),
     (701, "Pour-over dripper", "Brewing equipment", 28.00, 11.00, True),
     (703, "Burr grinder", "Brewing equipment", 149.00, 82.00, True),
     (704, "French press", "Brewing equipment", 39.00, 17.50, True),
@@ -140,9 +140,9 @@ DRINK_CATEGORIES = {"Espresso drinks", "Filter coffee", "Tea"}
 # Favourite products of each taste profile (one per lifestyle, same order).
 TASTES = [
     [103, 104, 201, 401, 404, 501, 801],
-    [101, 103, 202, 502, 503, 701, 702, 703, 403],
+    [101, 103, 202, 502, 503, 701, 901, 703, 403],
     [102, 104, 105, 301, 402, 404, 501],
-    [501, 505, 601, 702, 704, 504, 503, 703],
+    [501, 505, 601, 901, 704, 504, 503, 703],
     [105, 301, 302, 402, 403, 202, 601],
 ]
 # Chance that a customer who already owns a durable product buys it again
@@ -160,6 +160,18 @@ PROSPECT_SOURCES = ["site visit", "newsletter sign-up", "enquiry", "free sample"
 PROSPECT_SOURCE_WEIGHTS = [0.42, 0.30, 0.16, 0.12]
 PROSPECT_INTERESTS = ["cafe drinks", "beans at home", "gifts", "office coffee"]
 PROSPECT_INTEREST_WEIGHTS = [0.40, 0.30, 0.18, 0.12]
+# Sources of the prospects who later signed up on their own (the prospects table
+# otherwise follows PROSPECT_SOURCE_WEIGHTS): enquiries and samples convert best.
+CONVERTER_SOURCE_WEIGHTS = [0.25, 0.25, 0.27, 0.23]
+# Stated interest of those prospects, by the lifestyle they turned out to have
+# (cafe drinks, beans at home, gifts, office coffee).
+INTEREST_BY_LIFESTYLE = np.array([
+    [0.60, 0.10, 0.10, 0.20],
+    [0.30, 0.50, 0.15, 0.05],
+    [0.65, 0.10, 0.20, 0.05],
+    [0.10, 0.75, 0.10, 0.05],
+    [0.45, 0.10, 0.40, 0.05],
+])
 N_PROSPECTS = 7000  # prospects who showed interest, 2023-2025
 N_SUSPECTS = 3000  # bought-in list of people with no relationship (added 2024-01-15)
 SUSPECT_LIST_DATE = np.datetime64("2024-01-15")
@@ -209,14 +221,17 @@ class HarborTruth:
     offer_peak_lapse: float = 3.0  # expected purchases missed at which the effect peaks
     offer_weeks: float = 4.0  # how long the offer lifts purchasing
     offer_dropout_cut: float = 0.5  # share of the dropout chance removed at the peak
+    offer_dropout_weeks: float = 52.0  # how long the lower dropout chance lasts
+    offer_regular_purchases: float = 1.5  # a customer expected to buy this many times during
+    # the offer anyway is moved exp(-1) as much: regulars would have bought regardless
     # Acquisition: lead chance at the first exposure by source, times the
     # interest multiplier, times the exposure lift of later waves.
     lead_rate_enquiry: float = 0.040
     # Media push.
     adstock_decay: float = 0.70
     awareness_base: float = 0.08
-    awareness_max: float = 0.55
-    awareness_k: float = 0.004
+    awareness_max: float = 0.40
+    awareness_k: float = 0.0012
     push_order_lift: float = 0.12  # extra purchase rate of existing customers at full awareness
     push_signups_per_week: float = 60.0  # extra web sign-ups a week at full awareness
     # Call centre.
@@ -247,7 +262,7 @@ RETENTION_PLAN = [
     ("2024-10-07", "email", 3.00, 0.5),
     ("2025-02-03", "phone", 5.00, 0.5),
     ("2025-04-07", "direct mail", 5.00, 0.5),
-    ("2025-10-06", "email", 3.00, 0.5),
+    ("2025-06-09", "email", 3.00, 0.5),
 ]
 RETENTION_COST = {"email": 0.05, "direct mail": 0.85, "phone": 4.50}
 OFFER_REDEEM = {"email": 0.55, "direct mail": 0.70, "phone": 0.75}

@@ -435,7 +435,7 @@ def _people(rng: np.random.Generator, customers: pd.DataFrame, end: pd.Timestamp
     family[second_member[fam_pair]] = True
 
     # A second e-mail address for everyone; some switch to it after signing up.
-    code = (ids.astype(np.int64) * 7919) % 1_000_003
+    code = rng.choice(1_000_000, size=n, replace=False)  # unrelated to the customer id
     domain = rng.choice(np.array(NEW_EMAIL_DOMAINS, dtype=object), n)
     new_email = _cat(_per_unique(first, lambda u: u.str.lower().str[0]),
                      _per_unique(last, lambda u: u.str.lower().str.replace(r"[^a-z]", "",
