@@ -180,7 +180,7 @@ def test_customer_lifetime_value(cdnow):
         customer_lifetime_value(m, g, [1], [1.0], [2.0], [10.0], discount=1.5)
 
 
-@pytest.mark.parametrize("variant", [None, 3])
+@pytest.mark.parametrize("variant", [None, pytest.param(3, marks=pytest.mark.slow)])
 def test_fitting_harbor_recovers_the_true_parameters(variant):
     # Before the first retention campaign (March 2024) and the 2025 media push,
     # Harbor Coffee's purchase timing is the BG/NBD process with these parameters

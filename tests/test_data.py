@@ -154,6 +154,7 @@ def test_verify_reports_a_tampered_file(tmp_path, repo, capsys):
     assert "products.csv" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # simulates whole variants
 def test_variant_is_reproducible_and_different():
     a = load_harbor("purchases", variant=7)
     b = load_harbor("purchases", variant=7)
@@ -165,6 +166,7 @@ def test_variant_is_reproducible_and_different():
     assert len(a) != len(base) and len(a) != len(other)
 
 
+@pytest.mark.slow  # simulates whole variants
 def test_variant_copy_is_independent():
     a = load_harbor("customers", variant=1)
     a.loc[0, "age"] = 999
