@@ -524,7 +524,7 @@ def key_path(assignment: str, dirs: Iterable[Path] | None = None) -> Path:
     if not isinstance(assignment, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$",
                                                        assignment):
         raise KeyError_(f"assignment name {assignment!r} must be letters, digits, _ and -")
-    searched = list(dirs) if dirs is not None else key_dirs()
+    searched = [Path(d) for d in dirs] if dirs is not None else key_dirs()
     for folder in searched:
         exact = folder / f"{assignment}_key.py"
         if exact.is_file():

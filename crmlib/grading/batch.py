@@ -468,7 +468,8 @@ def _run_local(jobs: int, tasks: list[Task], record, bar) -> None:
 
 def _run_dask(address: str, tasks: list[Task], record, bar) -> None:
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError as err:  # pragma: no cover - distributed is a dependency
         raise GradingError("--scheduler needs the 'distributed' package") from err
     try:
