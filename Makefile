@@ -10,7 +10,7 @@ VOILA_ARGS ?=
 QUIZ_PORT ?= 8866
 NBVAL_SANITIZE := tests/nbval_sanitize.cfg
 
-.PHONY: help install lab test lint unit notebooks exercises-test bench execute quiz data verify-data clean
+.PHONY: help install lab test lint unit notebooks exercises-test exercises bench bench-grading execute quiz data verify-data clean
 
 help:
 	@echo "make lab          open JupyterLab on the first lesson"
@@ -18,6 +18,8 @@ help:
 	@echo "make quiz         the review quiz and flashcards as a web app (Voila, port 8866)"
 	@echo "make execute      re-run the lesson notebooks and save their outputs"
 	@echo "make bench        speed figures against reference implementations"
+	@echo "make exercises    regenerate exercises/ from solutions/"
+	@echo "make bench-grading  grading throughput (60 submissions, --jobs 2)"
 	@echo "make data         rebuild the Harbor Coffee data (byte for byte) and its checksums"
 	@echo "make verify-data  check the data files against datasets/CHECKSUMS"
 
@@ -48,8 +50,10 @@ notebooks: $(STAMP)
 	  --nbval-sanitize-with $(NBVAL_SANITIZE) -p no:cacheprovider \
 	  $$(ls notebooks/*.ipynb solutions/*.ipynb 2>/dev/null)
 
-# Exercises carry no outputs: they only have to run unanswered (nbval-lax).
+# Exercises carry no outputs: they only have to run unanswered (nbval-lax),
+# and they must be what their solutions generate.
 exercises-test: $(STAMP)
+	$(BIN)/crm exercises check
 	@if ls exercises/*.ipynb >/dev/null 2>&1; then \
 	  CRM_PROGRESS=$$(mktemp -d)/progress.json \
 	  $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax \
@@ -68,6 +72,12 @@ test: lint unit notebooks exercises-test
 bench: $(STAMP) .venv-bench/.installed
 	$(BIN)/python benchmarks/bench_data.py
 	.venv-bench/bin/python benchmarks/bench_models.py
+
+exercises: $(STAMP)
+	$(BIN)/crm exercises build
+
+bench-grading: $(STAMP)
+	$(BIN)/python benchmarks/bench_grading.py
 
 # Re-run the lessons in place after editing them (outputs are committed).
 execute: $(STAMP)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -189,7 +190,7 @@ def _grade(task: Task, variant: int | None, result: dict, started: float) -> Non
               "answers_path": "answers.json", "graded": True}
     result["notes"] += notebooks.inject_parameters(nb, params)
     bwrap = bwrap_path() if task.use_bwrap else None
-    workdir = Path(tempfile.mkdtemp(prefix="crm-grade-"))
+    workdir = Path(tempfile.mkdtemp(prefix=f"crm-grade-{os.getpid()}-"))
     try:
         job = workdir / "job"
         job.mkdir()

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,19 +86,72 @@ def _own_processes() -> int:
     return count
 
 
-def _set_limits(limits: Limits, nproc: int):
-    """The function the child runs before exec: resource limits, no core files."""
+def pids_cgroup(limit: int) -> Path | None:
+    """A fresh cgroup capping the number of processes of one run, when this machine lets us
+    make one (the cgroup v1 ``pids`` controller, or v2 with ``pids`` delegated); else None.
+
+    A cgroup counts only the run's own processes; without one, the process limit is
+    RLIMIT_NPROC, which counts every process of the user.
+    """
+    for root in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")):
+        try:
+            if not (root / "cgroup.procs").exists():
+                continue
+            if root.name == "cgroup" and "pids" not in (root / "cgroup.subtree_control"
+                                                        ).read_text():
+                continue
+            path = root / f"crm-grade-{os.getpid()}-{uuid.uuid4().hex[:10]}"
+            path.mkdir()
+        except OSError:
+            continue
+        try:
+            (path / "pids.max").write_text(str(int(limit)))
+            return path
+        except OSError:
+            remove_cgroup(path)
+    return None
+
+
+def remove_cgroup(path: Path) -> None:
+    """Kill whatever is left in a run's cgroup and remove it."""
+    for _ in range(50):
+        try:
+            pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
+        except (OSError, ValueError):
+            pids = []
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            path.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
+def _set_limits(limits: Limits, nproc: int | None, cgroup: Path | None):
+    """The function the child runs before exec: its cgroup, resource limits, no core files."""
     memory = int(limits.memory_mb) * 2**20
     file_size = int(limits.file_mb) * 2**20
     cpu = int(limits.timeout) + 5
+    procs = str(cgroup / "cgroup.procs").encode() if cgroup else None
 
     def apply():
+        if procs:
+            fd = os.open(procs, os.O_WRONLY)
+            os.write(fd, str(os.getpid()).encode())
+            os.close(fd)
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+        if nproc is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     return apply
 
 
@@ -195,19 +249,25 @@ def run_sandboxed(workdir: Path, limits: Limits, bwrap: str | None = None) -> Ru
     argv = [python, "-m", "crmlib.grading._runner", f"{inside}/job.json"]
     cmd = bwrap_command(bwrap, workdir, argv) if bwrap else argv
     env = _environment(inside, os.path.dirname(python))
-    nproc = _own_processes() + limits.processes
+    cgroup = pids_cgroup(limits.processes + 2)  # + bubblewrap's two
+    nproc = None if cgroup else _own_processes() + limits.processes
     log_path = workdir.parent / f"{workdir.name}.log"
     started = time.perf_counter()
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=_set_limits(limits, nproc), close_fds=True)
-        killed = False
-        try:
-            proc.wait(timeout=limits.timeout)
-        except subprocess.TimeoutExpired:
-            killed = True
-            _kill_group(proc)
+    try:
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True, close_fds=True,
+                                    preexec_fn=_set_limits(limits, nproc, cgroup))
+            killed = False
+            try:
+                proc.wait(timeout=limits.timeout)
+            except subprocess.TimeoutExpired:
+                killed = True
+                _kill_group(proc)
+    finally:
+        if cgroup:
+            remove_cgroup(cgroup)
     wall = time.perf_counter() - started
     log_tail = (read_private(log_path, 10**7) or b"")[-2000:].decode("utf-8", "replace")
     log_path.unlink(missing_ok=True)
