@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import time
 
 # jsonschema (imported by nbformat) builds an IRI grammar at import when the
@@ -49,10 +50,18 @@ class CappedClient(NotebookClient):
 
 
 def _write(path: str, text: str) -> None:
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    """Replace ``path`` through a fresh temporary file (never one the notebook planted)."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".runner-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def main(job_path: str) -> int:
@@ -66,7 +75,10 @@ def main(job_path: str) -> int:
     def save(**_):
         if marks["kernel"] is None:
             marks["kernel"] = time.perf_counter()
-        _write(job["output"], nbformat.writes(nb))
+        try:
+            _write(job["output"], nbformat.writes(nb))
+        except OSError:  # the notebook filled the disk or its file-size limit
+            pass
 
     client = CappedClient(nb, timeout=job["cell_timeout"], startup_timeout=job["startup_timeout"],
                           kernel_name=job.get("kernel", "python3"), allow_errors=True,
@@ -86,7 +98,10 @@ def main(job_path: str) -> int:
     kernel_ready = marks["kernel"] or finished
     result.update(startup_s=kernel_ready - started, execution_s=finished - kernel_ready,
                   truncated=client.truncated)
-    _write(job["output"], nbformat.writes(nb))
+    try:
+        _write(job["output"], nbformat.writes(nb))
+    except OSError as err:
+        result["save_error"] = str(err)[:200]
     _write(job["result"], json.dumps(result))
     return 0
 
