@@ -356,7 +356,7 @@ def test_roster_zip_and_dask_cluster_of_two_workers(tmp_path):
         result = grade("demo_repurchase", [archive], tmp_path / "out", roster=roster,
                        scheduler=cluster.scheduler_address, key_dirs=[FIXTURES],
                        limits=LIMITS, progress=False)
-        workers = set(cluster.scheduler_info()["workers"])
+        workers = set(cluster.workers)
     assert len(workers) == 2
     by = {r["student"]: r for r in result.rows}
     assert {s: by[s]["status"] for s in by} == {"s01": "graded", "s02": "graded",
@@ -378,3 +378,32 @@ def test_cli_grades_a_folder(tmp_path, capsys):
     assert f"score out of {MAX:g}" in text
     row = next(csv.DictReader((tmp_path / "out" / "gradebook.csv").open()))
     assert (row["student"], row["status"], float(row["total"])) == ("ana", "graded", MAX)
+
+
+def _run(nb, cwd, env_keys):
+    from nbclient import NotebookClient
+
+    old = os.environ.get("CRM_KEYS")
+    os.environ["CRM_KEYS"] = env_keys
+    try:
+        NotebookClient(nb, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(cwd)}}).execute()
+    finally:
+        if old is None:
+            os.environ.pop("CRM_KEYS", None)
+        else:
+            os.environ["CRM_KEYS"] = old
+    return [o.get("text", "") for c in nb.cells if c.cell_type == "code"
+            for o in c.get("outputs", []) if o.get("output_type") == "stream"]
+
+
+def test_practice_mode_solution_checks_correct_and_exercise_runs_unanswered(tmp_path):
+    sol = solution()
+    i = next(j for j, c in enumerate(sol.cells) if "parameters" in c.metadata.get("tags", []))
+    sol.cells[i].source = sol.cells[i].source.replace('student_id = ""', 'student_id = "mia"')
+    texts = "".join(_run(sol, tmp_path, str(FIXTURES)))
+    for qid in KEY.questions:
+        assert f"{qid}: correct ({POINTS[qid]:g}/{POINTS[qid]:g} points)" in texts, texts
+    blank = "".join(_run(exercise(), tmp_path, str(FIXTURES)))
+    assert blank.count("not answered yet") == len(KEY.questions), blank
+    assert not (tmp_path / "answers.json").exists()  # practice mode records nothing
