@@ -13,7 +13,6 @@ no scoring) and its time per notebook is scaled to ``--n``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -37,7 +36,7 @@ from crmlib.grading.sandbox import Limits, bwrap_path  # noqa: E402
 def make_submissions(folder: Path, n: int) -> list[Path]:
     solution = nbformat.read(FIXTURES / "demo_repurchase_solution.ipynb", as_version=4)
     blank = notebooks.build_exercise(solution)
-    wrong = nbformat.from_dict(json.loads(nbformat.writes(solution)))
+    wrong = nbformat.reads(nbformat.writes(solution), as_version=4)
     for cell in wrong.cells:
         cell.source = cell.source.replace('answer_q5 = "b"', 'answer_q5 = "c"')
     paths = []
