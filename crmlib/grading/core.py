@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -257,9 +257,3 @@ def _grade(task: Task, variant: int | None, result: dict, started: float) -> Non
     result["status"] = status
     result["feedback"] = f"{feedback}; {answered}/{len(rows)} answered"
 
-
-def task_to_dict(task: Task) -> dict:
-    """A task as plain data (for logs and tests)."""
-    out = asdict(task)
-    out["content"] = f"<{len(task.content)} bytes>"
-    return out
