@@ -105,8 +105,9 @@ def _grade(args: argparse.Namespace) -> int:
                    regrade=args.regrade, roster=args.roster, scheduler=args.scheduler,
                    key_dirs=args.keys or None, use_bwrap=not args.no_sandbox,
                    progress=not args.quiet)
-    print(f"graded {len(result.results)} submission(s), kept {result.skipped} already graded;"
-          f" gradebook: {result.out / 'gradebook.csv'}")
+    ran = sum(r["status"] not in ("duplicate", "unmatched", "missing") for r in result.results)
+    print(f"graded {ran} submission(s), kept {result.skipped} already graded; "
+          f"gradebook: {result.out / 'gradebook.csv'}")
     return 0
 
 

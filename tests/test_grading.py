@@ -118,7 +118,10 @@ def build_class(root: Path, out: Path) -> dict[str, dict]:
     wrong = replace_answer(replace_answer(solution(), "q1", "({old}) + 1"), "q5", '"a"')
     case("partly_wrong", wrong, "graded", MAX - POINTS["q1"] - POINTS["q5"])
     case("blank", exercise(), "graded", 0)
-    case("exception", with_cell("1 / 0", before="q3"), "error", MAX, words="ZeroDivisionError")
+    broken = with_cell("1 / 0", before="q3")
+    number = [c.source for c in broken.cells if c.cell_type == "code"].index("1 / 0") + 1
+    case("exception", broken, "error", MAX,
+         words=f"code cell {number} (1 / 0) raised ZeroDivisionError")
     case("endless_loop", with_cell("while True:\n    pass", before="q4"), "timeout",
          upto("q4"), words="longer than 15 s")
     slow = solution()

@@ -138,12 +138,21 @@ def score(key: exercises.Key, answers: dict, refs: dict) -> list[dict]:
     return rows
 
 
-def _first_error(nb) -> tuple[int, str, str] | None:
-    """The first cell with an error output: its position, the error name and value."""
-    for i, cell in enumerate(nb.cells):
-        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+def _first_error(nb) -> tuple[str, str, str] | None:
+    """The first cell with an error output, as the student sees it (``code cell N``
+    counting the student's own code cells, and its first line), the error name and value."""
+    number = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if "injected-parameters" not in cell.get("metadata", {}).get("tags", []):
+            number += 1
+        for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                return i, str(out.get("ename", "")), str(out.get("evalue", ""))[:200]
+                first = next((line.strip() for line in cell.source.splitlines()
+                              if line.strip()), "")[:60]
+                where = f"code cell {number} ({first})" if first else f"code cell {number}"
+                return where, str(out.get("ename", "")), str(out.get("evalue", ""))[:200]
     return None
 
 
@@ -244,9 +253,9 @@ def _grade(task: Task, variant: int | None, result: dict, started: float) -> Non
     elif outcome.status == "runner-error":
         status, feedback = "crashed", f"the notebook could not be run: {outcome.message}"
     elif error is not None:
-        cell, name, value = error
+        where, name, value = error
         status = "memory" if name == "MemoryError" else "error"
-        feedback = f"cell {cell} raised {name}: {value}"[:200]
+        feedback = f"{where} raised {name}: {value}"[:240]
         if name in _HELP:
             feedback += f" ({_HELP[name]})"
     else:
