@@ -186,9 +186,8 @@ def read_submission(raw: bytes, max_bytes: int = MAX_NOTEBOOK_BYTES) -> nbformat
         raise NotebookProblem("the file is empty: save the notebook in Jupyter and hand it "
                               "in again")
     if len(raw) > max_bytes:
-        raise NotebookProblem(f"the file is {len(raw) / 2**20:.0f} MiB, more than the "
-                              f"{max_bytes / 2**20:.0f} MiB allowed: clear outputs and remove "
-                              "large cells, then hand it in again")
+        raise NotebookProblem(f"the file is larger than the {max_bytes / 2**20:g} MiB allowed: "
+                              "clear outputs and remove large cells, then hand it in again")
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as err:
