@@ -15,8 +15,8 @@ PYTEST := MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile
 # Docstring examples run as tests, in every crmlib module.
 DOCTESTS := --doctest-modules crmlib
 
-.PHONY: help install lab test lint unit pytest-all notebooks exercises-test bench execute quiz \
-	data verify-data lock clean
+.PHONY: help install lab test lint unit pytest-all notebooks exercises-test exercises bench \
+	bench-grading execute quiz data verify-data lock clean
 
 help:
 	@echo "make lab          open JupyterLab on your working copy of the first lesson (my-work/)"
@@ -24,6 +24,8 @@ help:
 	@echo "make quiz         the review quiz and flashcards as a web app (Voila, port 8866)"
 	@echo "make execute      re-run the lesson notebooks and save their outputs"
 	@echo "make bench        speed figures against reference implementations"
+	@echo "make exercises    regenerate exercises/ from solutions/"
+	@echo "make bench-grading  grading throughput (60 submissions, --jobs 2)"
 	@echo "make data         rebuild the Harbor Coffee data (byte for byte) and its checksums"
 	@echo "make verify-data  check the data files against datasets/CHECKSUMS"
 	@echo "make unit         the fast tests and doctests (no browser, no servers; under a minute)"
@@ -64,8 +66,10 @@ notebooks: $(STAMP)
 	  --nbval-sanitize-with $(NBVAL_SANITIZE) -p no:cacheprovider \
 	  $$(ls notebooks/*.ipynb solutions/*.ipynb 2>/dev/null)
 
-# Exercises carry no outputs: they only have to run unanswered (nbval-lax).
+# Exercises carry no outputs: they only have to run unanswered (nbval-lax),
+# and they must be what their solutions generate.
 exercises-test: $(STAMP)
+	$(BIN)/crm exercises check
 	@if ls exercises/*.ipynb >/dev/null 2>&1; then \
 	  CRM_PROGRESS=$$(mktemp -d)/progress.json \
 	  $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax \
@@ -84,6 +88,12 @@ test: lint pytest-all notebooks exercises-test
 bench: $(STAMP) .venv-bench/.installed
 	$(BIN)/python benchmarks/bench_data.py
 	.venv-bench/bin/python benchmarks/bench_models.py
+
+exercises: $(STAMP)
+	$(BIN)/crm exercises build
+
+bench-grading: $(STAMP)
+	$(BIN)/python benchmarks/bench_grading.py
 
 # Re-run the lessons in place after editing them (outputs are committed).
 execute: $(STAMP)

@@ -1,4 +1,4 @@
-"""The ``crm`` command: data, quizzes and flashcards (grading arrives with the workbooks)."""
+"""The ``crm`` command: data, quizzes and flashcards, exercises and grading."""
 
 from __future__ import annotations
 
@@ -127,6 +127,44 @@ def _anki(args: argparse.Namespace) -> int:
     questions = 0 if args.cards_only else sum(len(b.questions) for b in loaded.values())
     print(f"wrote {path}: {cards} flashcards and {questions} quiz questions in "
           f"{len(loaded)} decks; open it with Anki (File > Import) or AnkiDroid/AnkiMobile")
+
+
+def _exercises(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from crmlib.grading import notebooks
+
+    course = Path(__file__).resolve().parent.parent  # the repository (a checkout)
+    solutions = Path(args.solutions or course / "solutions")
+    exercises = Path(args.exercises or course / "exercises")
+    if args.action == "build":
+        written = notebooks.build_exercises(solutions, exercises)
+        for path in written:
+            print(f"wrote {path}")
+        print(f"{len(written)} exercise notebook(s) written, the rest already in step")
+        return 0
+    problems = notebooks.check_exercises(solutions, exercises)
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{exercises}: in step with {solutions}")
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from crmlib.grading.batch import grade
+    from crmlib.grading.sandbox import Limits
+
+    limits = Limits(timeout=args.timeout, cell_timeout=args.cell_timeout,
+                    memory_mb=args.memory_mb, file_mb=args.file_mb, processes=args.processes)
+    result = grade(args.assignment, args.submissions, args.out, jobs=args.jobs, limits=limits,
+                   regrade=args.regrade, roster=args.roster, scheduler=args.scheduler,
+                   key_dirs=args.keys or None, use_bwrap=not args.no_sandbox,
+                   progress=not args.quiet)
+    ran = sum(r["status"] not in ("duplicate", "unmatched", "missing") for r in result.results)
+    print(f"graded {ran} submission(s), kept {result.skipped} already graded; "
+          f"gradebook: {result.out / 'gradebook.csv'}")
     return 0
 
 
@@ -193,6 +231,42 @@ def build_parser() -> argparse.ArgumentParser:
     anki.add_argument("out", nargs="?", default="crm-course.apkg", help="the .apkg file to write")
     anki.add_argument("--cards-only", action="store_true", help="flashcards only")
     anki.set_defaults(func=_anki)
+
+    ex = sub.add_parser("exercises", help="build exercises/ from solutions/, or check they "
+                        "are in step")
+    ex.add_argument("action", choices=["build", "check"])
+    ex.add_argument("--solutions", default=None,
+                    help="solutions folder (default: the course's)")
+    ex.add_argument("--exercises", default=None,
+                    help="exercises folder (default: the course's)")
+    ex.set_defaults(func=_exercises)
+
+    grade = sub.add_parser("grade", help="grade a class's workbooks",
+                           description="Run each submission in a sandbox with limits, score "
+                           "its answers against its own data variant, and write DIR/"
+                           "gradebook.csv, executed copies, feedback pages, a class summary "
+                           "and an LMS export. A rerun keeps what is graded.")
+    grade.add_argument("assignment", help="workbook name, e.g. 04_rfm")
+    grade.add_argument("submissions", nargs="+", help="notebooks, folders or zip archives")
+    grade.add_argument("--out", required=True, help="output folder")
+    grade.add_argument("--jobs", type=int, default=2, help="submissions at a time (default 2)")
+    grade.add_argument("--timeout", type=float, default=300, help="seconds per submission, "
+                       "whole run (default 300)")
+    grade.add_argument("--cell-timeout", type=float, default=60,
+                       help="seconds per cell (default 60)")
+    grade.add_argument("--memory-mb", type=int, default=2048, help="memory per process")
+    grade.add_argument("--file-mb", type=int, default=64, help="largest file a run may write")
+    grade.add_argument("--processes", type=int, default=64, help="processes a run may start")
+    grade.add_argument("--regrade", nargs="*", default=None, metavar="STUDENT",
+                       help="grade again: everyone, or the students named")
+    grade.add_argument("--roster", default=None, help="CSV with a student_id column")
+    grade.add_argument("--scheduler", default=None, help="Dask scheduler address")
+    grade.add_argument("--keys", action="append", default=[],
+                       help="folder with the answer key (default: CRM_KEYS, solutions/)")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="limits only, no bubblewrap (for machines without it)")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.set_defaults(func=_grade)
     return parser
 
 

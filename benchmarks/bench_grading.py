@@ -1,0 +1,111 @@
+"""Grading throughput: ``crm grade --jobs 2`` on 60 submissions against a plain loop of
+``papermill`` command-line runs of the same notebooks, measured in the same run.
+
+Usage: python benchmarks/bench_grading.py [--n 60] [--loop-n 20] [--jobs 2]
+
+The submissions are the grader's test workbook (tests/fixtures/grading), one per
+student id, so each one works on its own data variant; a quarter are handed in
+blank and a quarter with a wrong answer. The plain loop runs ``papermill`` on
+``--loop-n`` of them one after the other with the same parameters (no sandbox,
+no scoring) and its time per notebook is scaled to ``--n``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures" / "grading"
+sys.path.insert(0, str(REPO))
+
+from crmlib.exercises import variant_for  # noqa: E402
+from crmlib.grading import notebooks  # noqa: E402
+from crmlib.grading.batch import grade  # noqa: E402
+from crmlib.grading.sandbox import Limits, bwrap_path  # noqa: E402
+
+
+def make_submissions(folder: Path, n: int) -> list[Path]:
+    solution = nbformat.read(FIXTURES / "demo_repurchase_solution.ipynb", as_version=4)
+    blank = notebooks.build_exercise(solution)
+    wrong = nbformat.reads(nbformat.writes(solution), as_version=4)
+    for cell in wrong.cells:
+        cell.source = cell.source.replace('answer_q5 = "b"', 'answer_q5 = "c"')
+    paths = []
+    for i in range(n):
+        nb = blank if i % 4 == 1 else wrong if i % 4 == 2 else solution
+        path = folder / f"s{i:03d}_demo_repurchase_exercise.ipynb"
+        nbformat.write(nb, path)
+        paths.append(path)
+    return paths
+
+
+def papermill_loop(paths: list[Path], work: Path) -> float:
+    """Seconds for plain ``papermill`` CLI runs of ``paths``, one after the other."""
+    papermill = Path(sys.executable).parent / "papermill"
+    started = time.perf_counter()
+    for path in paths:
+        student = path.name.split("_")[0]
+        out = work / f"{student}.ipynb"
+        subprocess.run([str(papermill), str(path), str(out), "-p", "student_id", student,
+                        "-p", "variant", str(variant_for(student)), "-p", "graded", "True",
+                        "-p", "answers_path", str(work / f"{student}.json"),
+                        "--cwd", str(work), "--no-progress-bar", "--log-level", "WARNING"],
+                       check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=60, help="submissions to grade")
+    parser.add_argument("--loop-n", type=int, default=20, help="papermill runs in the loop")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="bench-grading-"))
+    try:
+        subs = work / "subs"
+        subs.mkdir()
+        paths = make_submissions(subs, args.n)
+        started = time.perf_counter()
+        result = grade("demo_repurchase", [subs], work / "out", jobs=args.jobs,
+                       limits=Limits(timeout=300, cell_timeout=120), key_dirs=[FIXTURES],
+                       progress=False, stream=open(os.devnull, "w"))
+        wall = time.perf_counter() - started
+        statuses = sorted({r["status"] for r in result.results})
+        loop_dir = work / "loop"
+        loop_dir.mkdir()
+        loop_n = min(args.loop_n, args.n)
+        loop = papermill_loop(paths[:loop_n], loop_dir)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    res = result.results
+
+    def mean(name):
+        return sum(r[name] for r in res) / len(res)
+
+    per_sub = wall / args.n
+    loop_per = loop / loop_n
+    rate = 60 / per_sub
+    print(f"sandbox: {'bubblewrap' if bwrap_path() else 'limits only'}; "
+          f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}")
+    print(f"crm grade --jobs {args.jobs}: {args.n} submissions in {wall:.1f} s = "
+          f"{rate:.1f} per minute (statuses: {', '.join(statuses)})")
+    print(f"  per submission (mean over {len(res)}): start-up {mean('startup_s'):.2f} s "
+          f"(sandbox, runner, kernel), execution {mean('execution_s'):.2f} s, scoring "
+          f"{mean('scoring_s'):.2f} s, whole task {mean('runtime_s'):.2f} s")
+    print(f"plain papermill CLI loop: {loop_n} runs in {loop:.1f} s = {loop_per:.2f} s each "
+          f"= {60 / loop_per:.1f} per minute")
+    print(f"ratio (grader throughput / plain loop): {loop_per / per_sub:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

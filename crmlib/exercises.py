@@ -1,0 +1,717 @@
+"""The workbook API used inside exercise notebooks.
+
+A workbook notebook creates one :class:`Workbook` from its ``parameters`` cell
+and checks each answer with ``wb.q1.check(answer)``:
+
+* in **practice mode** (``graded=False``, what a student runs) the answer is
+  compared with the reference computed from the student's own data variant,
+  and ``hint()`` and ``solution()`` help;
+* in **graded mode** (``graded=True``, injected by ``crm grade``) nothing is
+  compared and nothing is shown: the answer is converted to plain data (numbers,
+  text, lists, tables as lists) and written to ``answers_path``. The answer key
+  is never loaded, so the expected answers are not in the student's kernel; the
+  grader scores the recorded answers in its own process.
+
+An assignment's answer key is a Python module ``<assignment>_key.py`` (in the
+course's ``solutions/`` folder, or a folder named by the ``CRM_KEYS``
+environment variable) defining ``QUESTIONS``, a list of question objects
+(:class:`Number`, :class:`Choice`, :class:`SetOf`, :class:`Text`,
+:class:`SeriesOf`, :class:`Frame`), each with a ``reference(variant)``
+function that computes the expected answer from the variant's data.
+
+Examples
+--------
+>>> q = Number("margin", reference=lambda variant: 4.5, tol=0.01, points=2)
+>>> q.score(to_record("4.5x"), q.expected(None))
+(1.0, 'correct')
+>>> q.score(to_record(3.2), q.expected(None))[0]
+0.0
+>>> Choice("why", options=["price", "retention"], reference=lambda v: 1).score(
+...     to_record("b"), 1)
+(1.0, 'correct')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import math
+import numbers
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "Workbook", "Number", "Choice", "SetOf", "Text", "SeriesOf", "Frame", "Question",
+    "Key", "KeyError_", "load_key", "variant_for", "to_record", "NOT_ANSWERED",
+]
+
+COURSE_DIR = Path(__file__).resolve().parent.parent
+NOT_ANSWERED = "not answered yet"
+MAX_ITEMS = 100_000          # largest collection or table (cells) recorded as an answer
+MAX_TEXT = 10_000            # longest text answer recorded
+VARIANTS = 100_000           # variants are 0 .. VARIANTS - 1
+_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
+
+
+class KeyError_(ValueError):
+    """An answer key is missing or malformed (the message names the file)."""
+
+
+def variant_for(student_id: str) -> int | None:
+    """The data variant of a student: a stable number from the student id.
+
+    The grader injects the same number, so a student who fills in only
+    ``student_id`` works on the data the grader will use. An empty id gives
+    ``None`` (the committed data).
+
+    Examples
+    --------
+    >>> variant_for("s1234") == variant_for("s1234")
+    True
+    >>> variant_for("") is None
+    True
+    >>> 0 <= variant_for("ana") < 100_000
+    True
+    """
+    student_id = str(student_id).strip()
+    if not student_id:
+        return None
+    digest = hashlib.sha256(student_id.encode("utf-8")).hexdigest()
+    return int(digest[:12], 16) % VARIANTS
+
+
+# --------------------------------------------------------------------------- plain data
+def _plain(x: Any) -> Any:
+    """One scalar as JSON data: bool, int, float, str or None."""
+    if x is None or isinstance(x, (bool, str)):
+        return x
+    if isinstance(x, np.bool_):
+        return bool(x)
+    if isinstance(x, numbers.Integral):
+        return int(x)
+    if isinstance(x, numbers.Real):
+        value = float(x)
+        return None if math.isnan(value) else value
+    if isinstance(x, (pd.Timestamp, np.datetime64)):
+        return pd.Timestamp(x).isoformat()
+    if isinstance(x, pd.Period):
+        return str(x)
+    if x is pd.NA or x is pd.NaT:
+        return None
+    return str(x)[:MAX_TEXT]
+
+
+def to_record(value: Any) -> dict | None:
+    """An answer as plain JSON data, or ``None`` when it is not answered.
+
+    ``None`` and ``...`` (the exercise stub) mean not answered. Numbers become
+    ``{"type": "number"}``, strings ``"text"``, sets, lists and arrays
+    ``"collection"``, Series and dicts ``"series"``, DataFrames ``"frame"``.
+
+    Examples
+    --------
+    >>> to_record(3)
+    {'type': 'number', 'value': 3}
+    >>> to_record({"b", "a"})
+    {'type': 'collection', 'values': ['a', 'b']}
+    >>> to_record(...) is None
+    True
+    """
+    if value is None or value is Ellipsis:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return {"type": "text", "value": str(bool(value))}
+    if isinstance(value, (numbers.Number, np.number)) and not isinstance(value, complex):
+        return {"type": "number", "value": _plain(value)}
+    if isinstance(value, str):
+        return {"type": "text", "value": value[:MAX_TEXT]}
+    if isinstance(value, pd.DataFrame):
+        if value.size > MAX_ITEMS:
+            return {"type": "too_large", "size": int(value.size)}
+        return {"type": "frame", "columns": [_plain(c) for c in value.columns],
+                "index": [_plain(i) for i in value.index],
+                "data": [[_plain(v) for v in row] for row in value.itertuples(index=False)]}
+    if isinstance(value, Mapping):
+        value = pd.Series(dict(value))
+    if isinstance(value, pd.Series):
+        if len(value) > MAX_ITEMS:
+            return {"type": "too_large", "size": len(value)}
+        return {"type": "series", "index": [_plain(i) for i in value.index],
+                "values": [_plain(v) for v in value.to_numpy()]}
+    if isinstance(value, (set, frozenset, list, tuple, np.ndarray, pd.Index)):
+        items = list(np.asarray(value, dtype=object).ravel()) if isinstance(
+            value, np.ndarray) else list(value)
+        if len(items) > MAX_ITEMS:
+            return {"type": "too_large", "size": len(items)}
+        plain = [_plain(v) for v in items]
+        if isinstance(value, (set, frozenset)):
+            plain = sorted(plain, key=lambda v: (type(v).__name__, str(v)))
+        return {"type": "collection", "values": plain}
+    return {"type": "text", "value": str(value)[:MAX_TEXT]}
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents, punctuation as spaces, single spaces.
+
+    Examples
+    --------
+    >>> normalise("  Café-Loyalty!  ")
+    'cafe loyalty'
+    """
+    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^a-z0-9.%]+", " ", text.lower()).split()).strip(" .")
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$")
+
+
+def parse_number(record: dict | None, unit: str = "", percent: bool = False) -> float:
+    """The number in a recorded answer; raises ``ValueError`` saying why not.
+
+    Text may carry thousands separators, a currency sign, the question's unit,
+    a trailing ``x`` (multiples) or ``%`` (divided by 100).
+
+    Examples
+    --------
+    >>> parse_number(to_record("$1,234.5"))
+    1234.5
+    >>> parse_number(to_record("12.5%"))
+    0.125
+    >>> parse_number(to_record("3 weeks"), unit="weeks")
+    3.0
+    """
+    if record is None:
+        raise ValueError(NOT_ANSWERED)
+    if record.get("type") == "number":
+        value = record.get("value")
+        if value is None:
+            raise ValueError("the answer is NaN, not a number")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError("the recorded number is not a number")
+        return float(value)
+    if record.get("type") != "text" or not isinstance(record.get("value"), str):
+        raise ValueError(f"expected a number, got a {record.get('type', 'malformed answer')}")
+    text = record["value"].strip().lower().replace(",", "").replace("$", "").replace("€", "")
+    text = text.replace("£", "").replace("×", "x")
+    if unit and text.endswith(unit.lower()):
+        text = text[: -len(unit)].strip()
+    scale = 1.0
+    if text.endswith("%"):
+        text, scale = text[:-1].strip(), 0.01
+    elif text.endswith("x"):
+        text = text[:-1].strip()
+    if not _NUMBER.match(text):
+        raise ValueError(f"expected a number, got {record['value'][:40]!r}")
+    return float(text) * scale
+
+
+# --------------------------------------------------------------------------- questions
+@dataclass
+class Question:
+    """One question of a workbook; subclasses define how an answer is scored.
+
+    Parameters
+    ----------
+    id : str
+        The name used in the notebook (``wb.<id>.check(...)``).
+    reference : callable
+        ``reference(variant)`` returns the expected answer for a data variant.
+    points : float
+        Points for a fully right answer.
+    prompt, hint, solution : str
+        The question, a nudge, and the worked solution in words.
+    """
+
+    id: str
+    reference: Callable[[int | None], Any]
+    points: float = 1.0
+    prompt: str = ""
+    hint: str = ""
+    solution: str = ""
+
+    kind = "answer"
+
+    def __post_init__(self):
+        if not isinstance(self.id, str) or not _ID.match(self.id):
+            raise KeyError_(f"question id {self.id!r} must be a Python name of at most 40 "
+                            "characters")
+        if not callable(self.reference):
+            raise KeyError_(f"question {self.id}: reference must be a function of the variant")
+        if not (isinstance(self.points, (int, float)) and self.points > 0):
+            raise KeyError_(f"question {self.id}: points must be positive, got {self.points!r}")
+
+    def expected(self, variant: int | None) -> Any:
+        """The expected answer for ``variant``."""
+        return self.reference(variant)
+
+    def score(self, record: dict | None, expected: Any) -> tuple[float, str]:
+        """Fraction of the points (0 to 1) and a short message for a recorded answer."""
+        if record is None:
+            return 0.0, NOT_ANSWERED
+        if not isinstance(record, dict):
+            return 0.0, "the recorded answer is not valid"
+        if record.get("type") == "too_large":
+            return 0.0, f"the answer has {record.get('size')} items, more than this question needs"
+        try:
+            return self._score(record, expected)
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError) as err:
+            return 0.0, f"could not read the answer: {str(err)[:200]}"
+
+    def _score(self, record: dict, expected: Any) -> tuple[float, str]:  # pragma: no cover
+        raise NotImplementedError
+
+    def describe(self, expected: Any) -> str:
+        """The expected answer in words, for feedback after grading."""
+        return str(expected)[:300]
+
+
+@dataclass
+class Number(Question):
+    """A number, right within ``tol`` (absolute) or ``rel`` (relative to the reference).
+
+    ``unit`` is text a student may write after the number (``"weeks"``);
+    ``percent=True`` marks a share (0.25 is 25%, and ``"25%"`` reads as 0.25).
+    """
+
+    tol: float = 0.0
+    rel: float = 0.0
+    unit: str = ""
+    percent: bool = False
+
+    kind = "number"
+
+    def _score(self, record, expected):
+        value = parse_number(record, self.unit, self.percent)
+        if not math.isfinite(value):
+            return 0.0, "the answer is not a finite number"
+        allowed = self.tol + self.rel * abs(float(expected)) + 1e-12
+        if abs(value - float(expected)) <= allowed:
+            return 1.0, "correct"
+        if self.percent and abs(value / 100 - float(expected)) <= allowed:
+            return 0.0, "not quite: this is a share, give 0.25 or '25%' for 25 percent"
+        return 0.0, "not quite: the number is off by more than the tolerance"
+
+    def describe(self, expected):
+        value = float(expected)
+        text = f"{value:.2%}" if self.percent else f"{value:,.6g}"
+        tolerance = self.tol + self.rel * abs(value)
+        if tolerance:
+            text += f" (within {tolerance:.2%})" if self.percent else f" (within {tolerance:g})"
+        return text + (f" {self.unit}" if self.unit else "")
+
+
+@dataclass
+class Choice(Question):
+    """One option from ``options``; the reference returns the right option's index.
+
+    A student answers with the index (0, 1, ...), the letter (``"a"``, ``"b"``)
+    or the option's text.
+    """
+
+    options: list[str] = field(default_factory=list)
+
+    kind = "choice"
+
+    def __post_init__(self):
+        super().__post_init__()
+        if len(self.options) < 2:
+            raise KeyError_(f"question {self.id}: a choice needs at least two options")
+
+    def index(self, record: dict) -> int:
+        """The option a recorded answer names."""
+        value = record.get("value")
+        if record.get("type") == "number" and isinstance(value, int) and not isinstance(
+                value, bool) and 0 <= value < len(self.options):
+            return value
+        if record.get("type") == "text" and isinstance(value, str):
+            text = normalise(value).rstrip(")")
+            letters = "abcdefghijklmnopqrstuvwxyz"[: len(self.options)]
+            if len(text) == 1 and text in letters:
+                return letters.index(text)
+            for i, option in enumerate(self.options):
+                if text == normalise(option):
+                    return i
+        raise ValueError(f"expected one of the options a-{'abcdefghij'[len(self.options) - 1]}"
+                         f" (or 0-{len(self.options) - 1}), got {str(value)[:40]!r}")
+
+    def _score(self, record, expected):
+        if self.index(record) == int(expected):
+            return 1.0, "correct"
+        return 0.0, "not this option"
+
+    def describe(self, expected):
+        i = int(expected)
+        return f"({'abcdefghij'[i]}) {self.options[i]}"
+
+
+def _key(v: Any) -> Any:
+    """A comparable form of one plain value (integral floats as ints, text normalised)."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, str):
+        return normalise(v)
+    return v
+
+
+@dataclass
+class SetOf(Question):
+    """A set of items (ids, names) in any order; ``partial=True`` gives Jaccard credit."""
+
+    partial: bool = False
+
+    kind = "set"
+
+    def _score(self, record, expected):
+        if record.get("type") != "collection" or not isinstance(record.get("values"), list):
+            raise ValueError(f"expected a set or list, got a {record.get('type')}")
+        got = {_key(v) for v in record["values"] if not isinstance(v, (list, dict))}
+        want = {_key(v) for v in to_record(set(expected))["values"]}
+        if got == want:
+            return 1.0, "correct"
+        missing, extra = len(want - got), len(got - want)
+        message = f"not quite: {missing} item(s) missing and {extra} too many"
+        if self.partial and got | want:
+            return len(got & want) / len(got | want), message
+        return 0.0, message
+
+    def describe(self, expected):
+        items = sorted(expected, key=str)
+        return "{" + ", ".join(map(str, items[:20])) + (", ...}" if len(items) > 20 else "}")
+
+
+@dataclass
+class Text(Question):
+    """A short text answer; the reference returns the accepted answer or a list of them."""
+
+    kind = "text"
+
+    def _score(self, record, expected):
+        if record.get("type") != "text" or not isinstance(record.get("value"), str):
+            raise ValueError(f"expected text, got a {record.get('type')}")
+        accepted = [expected] if isinstance(expected, str) else list(expected)
+        if normalise(record["value"]) in {normalise(a) for a in accepted}:
+            return 1.0, "correct"
+        return 0.0, "not the expected answer"
+
+    def describe(self, expected):
+        return expected if isinstance(expected, str) else " or ".join(expected)
+
+
+def _close(got: list, want: list, rtol: float, atol: float) -> bool:
+    """Whether two lists of plain values match: numbers within tolerance, others equal."""
+    if len(got) != len(want):
+        return False
+    for g, w in zip(got, want):
+        if isinstance(w, (int, float)) and not isinstance(w, bool):
+            if isinstance(g, bool) or not isinstance(g, (int, float)):
+                return False
+            if not math.isclose(g, w, rel_tol=rtol, abs_tol=atol):
+                return False
+        elif _key(g) != _key(w):
+            return False
+    return True
+
+
+@dataclass
+class SeriesOf(Question):
+    """A pandas Series compared by value: same labels, values within ``rtol``/``atol``.
+
+    Order does not matter unless ``check_order``.
+    """
+
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    check_order: bool = False
+
+    kind = "series"
+
+    def _score(self, record, expected):
+        if record.get("type") != "series":
+            raise ValueError(f"expected a pandas Series, got a {record.get('type')}")
+        want = to_record(expected)
+        got_pairs = list(zip(record["index"], record["values"], strict=True))
+        want_pairs = list(zip(want["index"], want["values"]))
+        if not self.check_order:
+            got_pairs.sort(key=lambda p: str(_key(p[0])))
+            want_pairs.sort(key=lambda p: str(_key(p[0])))
+        if [_key(i) for i, _ in got_pairs] != [_key(i) for i, _ in want_pairs]:
+            return 0.0, (f"not quite: the labels differ ({len(got_pairs)} given, "
+                         f"{len(want_pairs)} expected)")
+        if not _close([v for _, v in got_pairs], [v for _, v in want_pairs],
+                      self.rtol, self.atol):
+            return 0.0, "not quite: the labels are right but some values are off"
+        return 1.0, "correct"
+
+    def describe(self, expected):
+        return pd.Series(expected).head(12).to_string()[:600]
+
+
+@dataclass
+class Frame(Question):
+    """A DataFrame compared by value on ``columns`` (all of the reference's by default).
+
+    Rows are matched by index label; extra columns in the answer are ignored.
+    """
+
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    columns: list[str] | None = None
+
+    kind = "frame"
+
+    def _score(self, record, expected):
+        if record.get("type") != "frame":
+            raise ValueError(f"expected a pandas DataFrame, got a {record.get('type')}")
+        want = to_record(expected)
+        got_cols = [_key(c) for c in record["columns"]]
+        columns = self.columns or want["columns"]
+        missing = [c for c in columns if _key(c) not in got_cols]
+        if missing:
+            return 0.0, f"not quite: column(s) {missing} missing"
+        got_rows = {_key(i): row for i, row in zip(record["index"], record["data"], strict=True)}
+        want_rows = {_key(i): row for i, row in zip(want["index"], want["data"])}
+        if set(map(str, got_rows)) != set(map(str, want_rows)) or len(got_rows) != len(
+                record["index"]):
+            return 0.0, (f"not quite: the rows differ ({len(record['index'])} given, "
+                         f"{len(want_rows)} expected)")
+        for c in columns:
+            gi, wi = got_cols.index(_key(c)), [_key(x) for x in want["columns"]].index(_key(c))
+            got = [got_rows[k][gi] for k in want_rows]
+            exp = [want_rows[k][wi] for k in want_rows]
+            if not _close(got, exp, self.rtol, self.atol):
+                return 0.0, f"not quite: column {c!r} has values that are off"
+        return 1.0, "correct"
+
+    def describe(self, expected):
+        return pd.DataFrame(expected).head(12).to_string()[:800]
+
+
+# --------------------------------------------------------------------------- answer keys
+@dataclass
+class Key:
+    """An assignment's answer key: its questions in order."""
+
+    assignment: str
+    questions: dict[str, Question]
+    path: Path
+    title: str = ""
+
+    @property
+    def max_points(self) -> float:
+        """The workbook's total points."""
+        return float(sum(q.points for q in self.questions.values()))
+
+
+def key_dirs() -> list[Path]:
+    """Folders searched for answer keys: ``CRM_KEYS`` (``os.pathsep``-separated), then the
+    course's ``solutions/``."""
+    extra = [Path(p) for p in os.environ.get("CRM_KEYS", "").split(os.pathsep) if p]
+    return extra + [COURSE_DIR / "solutions"]
+
+
+def key_path(assignment: str, dirs: Iterable[Path] | None = None) -> Path:
+    """The key file of an assignment (``04_rfm`` finds ``04_rfm*_key.py``)."""
+    if not isinstance(assignment, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$",
+                                                       assignment):
+        raise KeyError_(f"assignment name {assignment!r} must be letters, digits, _ and -")
+    searched = [Path(d) for d in dirs] if dirs is not None else key_dirs()
+    for folder in searched:
+        exact = folder / f"{assignment}_key.py"
+        if exact.is_file():
+            return exact
+        found = sorted(folder.glob(f"{assignment}*_key.py"))
+        if len(found) == 1:
+            return found[0]
+    raise KeyError_(f"no answer key {assignment}_key.py in {', '.join(map(str, searched))}")
+
+
+def load_key(assignment: str, dirs: Iterable[Path] | None = None) -> Key:
+    """Load and check an assignment's answer key.
+
+    Raises
+    ------
+    KeyError_
+        No key file, or one without a valid ``QUESTIONS`` list (the message
+        names the file).
+    """
+    path = key_path(assignment, dirs)
+    spec = importlib.util.spec_from_file_location(f"crm_key_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as err:
+        raise KeyError_(f"{path}: the key does not import: {type(err).__name__}: {err}") from err
+    questions = getattr(module, "QUESTIONS", None)
+    if not isinstance(questions, list) or not questions or not all(
+            isinstance(q, Question) for q in questions):
+        raise KeyError_(f"{path}: QUESTIONS must be a non-empty list of Question objects")
+    ids = [q.id for q in questions]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise KeyError_(f"{path}: duplicate question id(s) {dupes}")
+    name = path.name.removesuffix("_key.py")
+    return Key(name, {q.id: q for q in questions}, path, getattr(module, "TITLE", name))
+
+
+# --------------------------------------------------------------------------- the workbook
+def _write_json_atomic(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class _Handle:
+    """``wb.<question>``: check, hint and solution for one question."""
+
+    def __init__(self, workbook: Workbook, qid: str):
+        self._wb, self.id = workbook, qid
+
+    def check(self, answer: Any = None) -> None:
+        """Check (practice mode) or record (graded mode) an answer; never raises."""
+        print(self._wb._check(self.id, answer))
+
+    def hint(self) -> None:
+        """Print the question's hint (practice mode only)."""
+        print(self._wb._help(self.id, "hint"))
+
+    def solution(self) -> None:
+        """Print the worked solution and the expected answer (practice mode only)."""
+        print(self._wb._help(self.id, "solution"))
+
+    def __repr__(self) -> str:
+        return f"<question {self.id} of {self._wb.assignment}>"
+
+
+class Workbook:
+    """The questions of one assignment for one student.
+
+    Parameters
+    ----------
+    assignment : str
+        The workbook's name, e.g. ``"04_rfm"``.
+    student_id : str
+        Fills in the data variant when ``variant`` is None.
+    variant : int or None
+        The data variant; ``None`` derives it from ``student_id``
+        (:func:`variant_for`).
+    answers_path : str or path-like, optional
+        Where graded mode records the answers (JSON).
+    graded : bool
+        ``True`` when the grader runs the notebook: no feedback, no key.
+    key_dirs : list of path-like, optional
+        Folders to look for the answer key in (practice mode).
+
+    Examples
+    --------
+    >>> wb = Workbook("demo", student_id="s1", graded=True, answers_path=None)
+    >>> wb.q1.check(...)
+    q1: not answered yet
+    >>> wb.q1.check(42)
+    q1: answer recorded
+    >>> wb.answers["q1"]
+    {'type': 'number', 'value': 42}
+    """
+
+    def __init__(self, assignment: str, student_id: str = "", variant: int | None = None,
+                 answers_path: str | os.PathLike | None = None, graded: bool = False,
+                 key_dirs: Iterable[str | os.PathLike] | None = None):
+        self.assignment = str(assignment)
+        self.student_id = "" if student_id is None else str(student_id)
+        self.variant = variant_for(self.student_id) if variant is None else variant
+        self.graded = bool(graded)
+        self.answers_path = Path(answers_path) if answers_path else None
+        self.answers: dict[str, dict | None] = {}
+        self.results: dict[str, tuple[float, str]] = {}
+        self._key: Key | None = None
+        self._key_error = ""
+        if not self.graded:
+            try:
+                dirs = None if key_dirs is None else [Path(d) for d in key_dirs]
+                self._key = load_key(self.assignment, dirs)
+            except KeyError_ as err:
+                self._key_error = str(err)
+
+    @property
+    def questions(self) -> list[str]:
+        """The question ids (practice mode; empty in graded mode, where no key is loaded)."""
+        return list(self._key.questions) if self._key else []
+
+    def __getattr__(self, name: str) -> _Handle:
+        if name.startswith("_") or not _ID.match(name):
+            raise AttributeError(name)
+        return _Handle(self, name)
+
+    def __getitem__(self, name: str) -> _Handle:
+        return _Handle(self, str(name))
+
+    def _check(self, qid: str, answer: Any) -> str:
+        try:
+            record = to_record(answer)
+        except Exception as err:  # an answer we cannot even convert must not raise
+            record = {"type": "unreadable", "error": str(err)[:200]}
+        if self.graded:
+            if record is None:
+                return f"{qid}: {NOT_ANSWERED}"
+            self.answers[qid] = record
+            if self.answers_path is not None:
+                try:
+                    _write_json_atomic(self.answers_path, {
+                        "assignment": self.assignment, "student_id": self.student_id,
+                        "variant": self.variant, "answers": self.answers})
+                except OSError as err:
+                    return f"{qid}: could not record the answer ({err.strerror})"
+            return f"{qid}: answer recorded"
+        if record is None:
+            return f"{qid}: {NOT_ANSWERED}"
+        question = self._question(qid)
+        if isinstance(question, str):
+            return question
+        try:
+            fraction, message = question.score(record, question.expected(self.variant))
+        except Exception as err:
+            return f"{qid}: could not check this answer ({type(err).__name__}: {err})"
+        self.results[qid] = (fraction, message)
+        points = fraction * question.points
+        return f"{qid}: {message} ({points:g}/{question.points:g} points)"
+
+    def _question(self, qid: str) -> Question | str:
+        if self._key is None:
+            return f"{qid}: cannot check answers here ({self._key_error})"
+        if qid not in self._key.questions:
+            return f"{qid}: no such question; this workbook has {', '.join(self.questions)}"
+        return self._key.questions[qid]
+
+    def _help(self, qid: str, what: str) -> str:
+        if self.graded:
+            return f"{qid}: hints and solutions are not shown while grading"
+        question = self._question(qid)
+        if isinstance(question, str):
+            return question
+        if what == "hint":
+            return f"{qid} hint: {question.hint or 'no hint for this one'}"
+        try:
+            expected = question.describe(question.expected(self.variant))
+        except Exception as err:
+            expected = f"(could not compute it: {err})"
+        return f"{qid} solution: {question.solution}\nExpected answer: {expected}"
+
+    def __repr__(self) -> str:
+        mode = "graded" if self.graded else "practice"
+        return (f"<Workbook {self.assignment} student={self.student_id!r} "
+                f"variant={self.variant} {mode}>")

@@ -1,0 +1,489 @@
+"""Grade a class: collect submissions, run them (threads or Dask), keep the gradebook.
+
+``DIR/gradebook.csv`` holds exactly one row per submission (and one per roster
+student with none), rewritten atomically after every submission, so an
+interrupted batch loses nothing and a rerun resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import sys
+import tempfile
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crmlib import exercises
+from crmlib.grading import report
+from crmlib.grading.core import STATUSES, Task, grade_submission, sha256
+from crmlib.grading.notebooks import MAX_NOTEBOOK_BYTES
+from crmlib.grading.sandbox import Limits, bwrap_path
+
+MAX_ZIP_ENTRIES = 10_000
+BASE_COLUMNS = ["student", "file", "status"]
+TAIL_COLUMNS = ["total", "max", "runtime_s", "feedback", "variant", "sha256"]
+
+
+class GradingError(ValueError):
+    """A problem with the grader's inputs (not with a submission): names the file or option."""
+
+
+@dataclass
+class Submission:
+    """One handed-in file."""
+
+    file: str          # label: path below what the grader was given (zip name/entry)
+    content: bytes
+    mtime: float
+    student: str = ""
+    status: str = ""   # set before grading: duplicate or unmatched
+    note: str = ""
+
+
+# --------------------------------------------------------------------------- collecting
+def _read_capped(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(MAX_NOTEBOOK_BYTES + 1)
+
+
+def collect(paths: Iterable[str | os.PathLike]) -> list[Submission]:
+    """Every submission in the given files, folders and zip archives.
+
+    Folders are searched for ``*.ipynb`` (checkpoints skipped); zip archives
+    contribute their ``.ipynb`` entries; a file named directly is a submission
+    whatever its name. Labels are unique.
+
+    Raises
+    ------
+    GradingError
+        A path that does not exist, or a damaged zip archive.
+    """
+    found: list[Submission] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise GradingError(f"{path}: no such file or folder")
+        if path.is_dir():
+            for nb in sorted(path.rglob("*.ipynb")):
+                if ".ipynb_checkpoints" in nb.parts or not nb.is_file():
+                    continue
+                found.append(Submission(f"{path.name}/{nb.relative_to(path).as_posix()}",
+                                        _read_capped(nb), nb.stat().st_mtime))
+        elif zipfile.is_zipfile(path):
+            found += _from_zip(path)
+        else:
+            found.append(Submission(path.name, _read_capped(path), path.stat().st_mtime))
+    labels = [s.file for s in found]
+    dupes = sorted({x for x in labels if labels.count(x) > 1})
+    if dupes:
+        raise GradingError(f"the same submission is given twice: {dupes[:3]}")
+    return found
+
+
+def _from_zip(path: Path) -> list[Submission]:
+    import datetime as dt
+
+    out = []
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+            if len(infos) > MAX_ZIP_ENTRIES:
+                raise GradingError(f"{path}: more than {MAX_ZIP_ENTRIES} files in the archive")
+            for info in infos:
+                name = info.filename
+                parts = Path(name).parts
+                if (not name.endswith(".ipynb") or "__MACOSX" in parts
+                        or ".ipynb_checkpoints" in parts or Path(name).name.startswith(".")):
+                    continue
+                with zf.open(info) as fh:
+                    content = fh.read(MAX_NOTEBOOK_BYTES + 1)
+                stamp = dt.datetime(*info.date_time).timestamp()
+                out.append(Submission(f"{path.name}/{name}", content, stamp))
+    except (zipfile.BadZipFile, OSError) as err:
+        raise GradingError(f"{path}: damaged zip archive ({err})") from err
+    return out
+
+
+_WORDS = ("exercise", "solution", "submission", "assignsubmission", "file", "workbook")
+
+
+def student_from_name(label: str, assignment: str) -> str:
+    """The student id in a submission's name.
+
+    A file inside a per-student folder takes the folder's name; otherwise the
+    file name without the assignment's name and words such as ``exercise``.
+
+    Examples
+    --------
+    >>> student_from_name("class/ana_04_rfm_exercise.ipynb", "04_rfm")
+    'ana'
+    >>> student_from_name("class.zip/s123/04_rfm_exercise.ipynb", "04_rfm")
+    's123'
+    >>> student_from_name("04_rfm_exercise-José.ipynb", "04_rfm")
+    'José'
+    """
+    parts = Path(label).parts
+    stem = Path(label).stem
+    if len(parts) >= 3:              # root/student/file
+        return parts[-2]
+    text = stem.replace(assignment, " ")
+    for word in _WORDS:
+        text = re.sub(rf"(?i)(^|[\s_\-.]){word}(?=$|[\s_\-.])", " ", text)
+    text = re.sub(r"[\s_\-.]+", " ", text).strip()
+    return text.replace(" ", "_") or stem
+
+
+def read_roster(path: str | os.PathLike) -> list[str]:
+    """Student ids from a roster CSV with a ``student_id`` column.
+
+    Raises
+    ------
+    GradingError
+        Missing file or column, empty or duplicated ids (naming the line).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise GradingError(f"roster {path}: cannot read it ({err})") from err
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "student_id" not in reader.fieldnames:
+        raise GradingError(f"roster {path}: needs a 'student_id' column, has "
+                           f"{reader.fieldnames}")
+    ids, seen = [], set()
+    for line, row in enumerate(reader, start=2):
+        sid = (row.get("student_id") or "").strip()
+        if not sid:
+            raise GradingError(f"roster {path}, line {line}: empty student_id")
+        if sid.lower() in seen:
+            raise GradingError(f"roster {path}, line {line}: student_id {sid!r} appears twice")
+        seen.add(sid.lower())
+        ids.append(sid)
+    return ids
+
+
+def _tokens(label: str) -> set[str]:
+    return {t for t in re.split(r"[^\w]+", label.lower()) if t} | {
+        t for t in re.split(r"[^0-9a-z]+", label.lower()) if t}
+
+
+def assign_students(subs: list[Submission], assignment: str,
+                    roster: list[str] | None) -> list[Submission]:
+    """Give each submission its student; mark unmatched files and older duplicates."""
+    for sub in subs:
+        if roster is None:
+            sub.student = student_from_name(sub.file, assignment)
+            continue
+        tokens = _tokens(sub.file)
+        matches = [sid for sid in roster if sid.lower() in tokens]
+        if len(matches) == 1:
+            sub.student = matches[0]
+        else:
+            sub.student = student_from_name(sub.file, assignment)
+            sub.status = "unmatched"
+            sub.note = ("the file name names no student on the roster" if not matches else
+                        f"the file name matches several roster ids {matches}")
+    by_student: dict[str, list[Submission]] = {}
+    for sub in subs:
+        if sub.status != "unmatched":
+            by_student.setdefault(sub.student, []).append(sub)
+    for student, group in by_student.items():
+        if len(group) > 1:
+            group.sort(key=lambda s: (s.mtime, s.file))
+            kept = group[-1]
+            for sub in group[:-1]:
+                sub.status = "duplicate"
+                sub.note = (f"{student} handed in {len(group)} files; the latest, {kept.file}, "
+                            "was graded")
+    return subs
+
+
+# --------------------------------------------------------------------------- gradebook
+def slug(student: str) -> str:
+    """A safe file name for a student id (ASCII; a hash keeps distinct ids distinct).
+
+    Examples
+    --------
+    >>> slug("ana")
+    'ana'
+    >>> slug("José")[:5]
+    'Jose-'
+    """
+    text = unicodedata.normalize("NFKD", student).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9_\-]+", "_", text).strip("_.")[:60] or "student"
+    if text != student:
+        text += "-" + sha256(student.encode("utf-8"))[:6]
+    return text
+
+
+def columns(questions: list[str]) -> list[str]:
+    """The gradebook's columns for a workbook's questions."""
+    return BASE_COLUMNS + questions + TAIL_COLUMNS
+
+
+def read_gradebook(path: Path, questions: list[str]) -> list[dict]:
+    """Rows of an existing gradebook (empty when there is none).
+
+    Raises
+    ------
+    GradingError
+        The file exists but is not a gradebook of this assignment.
+    """
+    if not path.exists():
+        return []
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            names = reader.fieldnames or []
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise GradingError(f"{path}: cannot read the existing gradebook ({err}); move it "
+                           "away to start again") from err
+    if names != columns(questions):
+        raise GradingError(f"{path}: its columns {names[:8]}... are not this assignment's "
+                           f"{columns(questions)[:8]}...; use another --out folder")
+    return rows
+
+
+def write_csv_atomic(path: Path, header: list[str], rows: list[dict]) -> None:
+    """Write a CSV file so readers see the old or the new file, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=header, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _row(result: dict, questions: list[str]) -> dict:
+    row = {"student": result["student"], "file": result["file"], "status": result["status"],
+           "total": f"{result['total']:g}", "max": f"{result['max']:g}",
+           "runtime_s": f"{result['runtime_s']:.2f}", "feedback": result["feedback"][:300],
+           "variant": "" if result.get("variant") is None else result["variant"],
+           "sha256": result.get("sha256", "")}
+    points = {q["question"]: q["points"] for q in result.get("questions", [])}
+    for qid in questions:
+        row[qid] = f"{points.get(qid, 0.0):g}"
+    return row
+
+
+def _placeholder(sub: Submission, key: exercises.Key) -> dict:
+    """The result of a submission that is not run (duplicate, unmatched, missing)."""
+    return {"student": sub.student, "file": sub.file, "status": sub.status,
+            "variant": exercises.variant_for(sub.student), "sha256": sha256(sub.content)
+            if sub.content else "", "questions": [
+                {"question": q, "points": 0.0, "max": key.questions[q].points,
+                 "message": "not graded", "expected": ""} for q in key.questions],
+            "total": 0.0, "max": key.max_points, "runtime_s": 0.0, "notes": [],
+            "feedback": sub.note, "executed": None, "startup_s": 0.0, "execution_s": 0.0,
+            "scoring_s": 0.0, "sandbox": ""}
+
+
+# --------------------------------------------------------------------------- the batch
+@dataclass
+class BatchResult:
+    """What a batch did: the rows, the newly graded results, and warnings."""
+
+    out: Path
+    rows: list[dict]
+    results: list[dict] = field(default_factory=list)
+    skipped: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | os.PathLike,
+          jobs: int = 2, limits: Limits | None = None, regrade: list[str] | None = None,
+          roster: str | os.PathLike | None = None, scheduler: str | None = None,
+          key_dirs: Iterable[str | os.PathLike] | None = None, use_bwrap: bool = True,
+          progress: bool = True, stream=None,
+          on_result: Callable[[dict], None] | None = None) -> BatchResult:
+    """Grade every submission of an assignment into ``out``.
+
+    Parameters
+    ----------
+    assignment : str
+        The workbook's name (its answer key is ``<assignment>_key.py``).
+    submissions : paths
+        Notebook files, folders of them, or zip archives.
+    out : path
+        The output folder: ``gradebook.csv``, ``executed/``, ``feedback/``,
+        ``summary.png``, ``summary.txt``, ``lms_grades.csv``.
+    jobs : int
+        Submissions graded at the same time (local threads, each driving one sandbox).
+    limits : Limits, optional
+        Time, memory, file size and process limits of each run.
+    regrade : list of str or None
+        ``None`` keeps what is graded; ``[]`` regrades everything; names regrade those
+        students only.
+    roster : path, optional
+        CSV with a ``student_id`` column: ids come from it, and students without a
+        submission get a ``missing`` row.
+    scheduler : str, optional
+        Address of a Dask ``distributed`` scheduler to run the submissions on.
+    key_dirs : paths, optional
+        Folders holding the answer key (default: ``CRM_KEYS`` and ``solutions/``).
+    use_bwrap : bool
+        Run in bubblewrap when it is installed (limits only otherwise, with a warning).
+
+    Raises
+    ------
+    GradingError
+        Bad inputs (a missing path, a bad roster, an unknown assignment, a foreign
+        gradebook in ``out``); nothing is written then.
+    """
+    stream = stream or sys.stdout
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise GradingError(f"--jobs must be a positive whole number, got {jobs!r}")
+    limits = limits or Limits()
+    key_dirs_t = tuple(str(Path(d).resolve()) for d in key_dirs) if key_dirs else ()
+    try:
+        key = exercises.load_key(assignment, [Path(d) for d in key_dirs_t] or None)
+    except exercises.KeyError_ as err:
+        raise GradingError(f"assignment {assignment!r}: {err}") from err
+    questions = list(key.questions)
+    roster_ids = read_roster(roster) if roster else None
+    subs = assign_students(collect(submissions), key.assignment, roster_ids)
+    out = Path(out)
+    book_path = out / "gradebook.csv"
+    previous = {(r["student"], r["file"]): r for r in read_gradebook(book_path, questions)}
+    header = columns(questions)
+    warnings = []
+    if use_bwrap and bwrap_path() is None:
+        warnings.append("WARNING: bubblewrap (bwrap) is not installed: submissions ran with "
+                        "resource limits only, not isolated from this machine (install "
+                        "Debian's 'bubblewrap' package)")
+    elif not use_bwrap:
+        warnings.append("WARNING: --no-sandbox: submissions ran with resource limits only")
+
+    rows: dict[tuple[str, str], dict] = dict(previous)
+    results: list[dict] = []
+    to_run: list[Task] = []
+    skipped = 0
+    regrade_all = regrade is not None and len(regrade) == 0
+    named = {s.lower() for s in (regrade or [])}
+    placeholders = [_placeholder(s, key) for s in subs if s.status]
+    if roster_ids is not None:
+        handed_in = {s.student.lower() for s in subs if s.status != "unmatched"}
+        placeholders += [_placeholder(Submission("", b"", 0.0, sid, "missing",
+                                                 "no submission found for this student"), key)
+                         for sid in roster_ids if sid.lower() not in handed_in]
+    for sub in subs:
+        if sub.status:
+            continue
+        old = previous.get((sub.student, sub.file))
+        fresh = (old is not None and old.get("sha256") == sha256(sub.content)
+                 and old.get("status") != "grader-error")
+        if fresh and not regrade_all and sub.student.lower() not in named:
+            skipped += 1
+            continue
+        to_run.append(Task(key.assignment, sub.student, sub.file, sub.content, limits,
+                           key_dirs_t, use_bwrap))
+    # a student's other rows (an older file now superseded) are replaced, not kept beside
+    current = {(s.student, s.file) for s in subs} | {(p["student"], p["file"])
+                                                      for p in placeholders}
+    students_now = {s.student for s in subs} | {p["student"] for p in placeholders}
+    for k in list(rows):
+        if k[0] in students_now and k not in current:
+            del rows[k]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "executed").mkdir(exist_ok=True)
+    (out / "feedback").mkdir(exist_ok=True)
+
+    def record(result: dict) -> None:
+        rows[(result["student"], result["file"])] = _row(result, questions)
+        results.append(result)
+        if result.get("executed"):
+            report.write_text_atomic(out / "executed" / f"{slug(result['student'])}.ipynb",
+                                     result["executed"])
+        if result["status"] not in ("duplicate", "unmatched", "missing"):
+            report.write_text_atomic(out / "feedback" / f"{slug(result['student'])}.html",
+                                     report.feedback_page(result, key, STATUSES))
+        write_csv_atomic(book_path, header, _sorted(rows.values()))
+        if on_result:
+            on_result(result)
+
+    for placeholder in placeholders:
+        record(placeholder)
+    write_csv_atomic(book_path, header, _sorted(rows.values()))
+    bar = _progress(len(to_run), progress, stream)
+    try:
+        if scheduler:
+            _run_dask(scheduler, to_run, record, bar)
+        else:
+            _run_local(jobs, to_run, record, bar)
+    finally:
+        bar.close()
+    final = _sorted(rows.values())
+    result = BatchResult(out, final, results, skipped, warnings)
+    report.class_summary(final, key, out, warnings, stream)
+    report.lms_export(final, key, out / "lms_grades.csv")
+    return result
+
+
+def _sorted(rows: Iterable[dict]) -> list[dict]:
+    return sorted(rows, key=lambda r: (r["student"].lower(), r["student"], r["file"]))
+
+
+def _progress(total: int, enabled: bool, stream):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="grading", unit="nb", disable=not enabled or total == 0,
+                file=stream if stream is not sys.stdout else sys.stderr)
+
+
+def _failed(task: Task, error: BaseException) -> dict:
+    """The result of a task whose worker failed (the submission itself was not judged)."""
+    return {"student": task.student, "file": task.file, "status": "grader-error",
+            "variant": exercises.variant_for(task.student), "sha256": sha256(task.content),
+            "questions": [], "total": 0.0, "max": 0.0, "runtime_s": 0.0, "notes": [],
+            "feedback": f"grader error: {type(error).__name__}: {error}"[:300],
+            "executed": None, "startup_s": 0.0, "execution_s": 0.0, "scoring_s": 0.0,
+            "sandbox": ""}
+
+
+def _run_local(jobs: int, tasks: list[Task], record, bar) -> None:
+    if not tasks:
+        return
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(grade_submission, t): t for t in tasks}
+        for future in as_completed(futures):
+            error = future.exception()
+            record(_failed(futures[future], error) if error else future.result())
+            bar.update(1)
+
+
+def _run_dask(address: str, tasks: list[Task], record, bar) -> None:
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError as err:  # pragma: no cover - distributed is a dependency
+        raise GradingError("--scheduler needs the 'distributed' package") from err
+    try:
+        client = Client(address, timeout=30)
+    except OSError as err:
+        raise GradingError(f"--scheduler {address}: cannot connect ({err})") from err
+    try:
+        futures = {client.submit(grade_submission, t, pure=False): t for t in tasks}
+        for future in dask_completed(list(futures)):
+            try:
+                result = future.result()
+            except Exception as err:  # a worker died or lost the task
+                result = _failed(futures[future], err)
+            record(result)
+            bar.update(1)
+    finally:
+        client.close()

@@ -1,0 +1,268 @@
+"""Grade one submission: prepare it, run it in the sandbox, score its answers.
+
+:func:`grade_submission` is the unit of work of a batch. It takes a
+:class:`Task` (plain data, so it can travel to a Dask worker) and returns a
+plain dictionary; it never raises for anything a submission does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from crmlib import exercises
+from crmlib.grading import notebooks
+from crmlib.grading.sandbox import Limits, bwrap_path, read_private, run_sandboxed
+
+STATUSES = {
+    "graded": "ran to the end; answers scored",
+    "error": "a cell raised an error; the answers recorded were scored",
+    "memory": "a cell ran out of memory; the answers recorded were scored",
+    "timeout": "a cell or the whole run passed its time limit; answers recorded were scored",
+    "crashed": "the kernel or the grading process died; answers recorded were scored",
+    "invalid": "not a notebook the grader can run; nothing scored",
+    "duplicate": "another submission of the same student was graded instead",
+    "missing": "on the roster, nothing handed in",
+    "unmatched": "the file name matches no student on the roster; not graded",
+    "grader-error": "the grader itself failed on this submission (tell the instructor)",
+}
+MAX_ANSWERS_BYTES = 5 * 2**20
+MAX_EXECUTED_BYTES = 40 * 2**20
+
+
+@dataclass(frozen=True)
+class Task:
+    """One submission to grade (plain data).
+
+    Parameters
+    ----------
+    assignment : str
+        The workbook's name.
+    student : str
+        The student id (from the file name or the roster).
+    file : str
+        The submission's label (its path relative to what was handed to the grader).
+    content : bytes
+        The file's bytes.
+    limits : Limits
+        Time, memory and size limits.
+    key_dirs : tuple of str
+        Where to find the answer key.
+    use_bwrap : bool
+        Use bubblewrap when it is installed.
+    """
+
+    assignment: str
+    student: str
+    file: str
+    content: bytes
+    limits: Limits = field(default_factory=Limits)
+    key_dirs: tuple[str, ...] = ()
+    use_bwrap: bool = True
+
+
+def sha256(content: bytes) -> str:
+    """Short content hash of a submission (resume skips unchanged files)."""
+    return hashlib.sha256(content).hexdigest()[:16]
+
+
+@lru_cache(maxsize=8)
+def _key(assignment: str, key_dirs: tuple[str, ...]) -> exercises.Key:
+    dirs = [Path(d) for d in key_dirs] if key_dirs else None
+    return exercises.load_key(assignment, dirs)
+
+
+@lru_cache(maxsize=256)
+def references(assignment: str, key_dirs: tuple[str, ...], variant: int | None) -> dict:
+    """Expected answers of every question for one variant, computed here, never in a kernel.
+
+    A reference that fails is kept as the exception, so one broken question does
+    not lose the others.
+    """
+    out = {}
+    for qid, question in _key(assignment, key_dirs).questions.items():
+        try:
+            out[qid] = question.expected(variant)
+        except Exception as err:  # a broken key: reported per question
+            out[qid] = err
+    return out
+
+
+def read_answers(raw: bytes | None) -> tuple[dict, dict, str]:
+    """The recorded answers (question -> record), the file's other fields, and a note.
+
+    Anything malformed is dropped with a note; nothing here raises.
+    """
+    if raw is None:
+        return {}, {}, "no answers were recorded"
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return {}, {}, "the answers file was not readable (was it changed by the notebook?)"
+    if not isinstance(doc, dict) or not isinstance(doc.get("answers"), dict):
+        return {}, {}, "the answers file has no answers (was it changed by the notebook?)"
+    answers = {str(k): v for k, v in doc["answers"].items() if isinstance(v, dict) or v is None}
+    dropped = len(doc["answers"]) - len(answers)
+    note = f"{dropped} malformed answer record(s) ignored" if dropped else ""
+    return answers, {k: doc.get(k) for k in ("variant", "student_id")}, note
+
+
+def score(key: exercises.Key, answers: dict, refs: dict) -> list[dict]:
+    """Points and feedback per question, in the key's order."""
+    rows = []
+    for qid, question in key.questions.items():
+        expected = refs.get(qid)
+        if isinstance(expected, Exception):
+            rows.append({"question": qid, "points": 0.0, "max": question.points,
+                         "message": "the grader could not compute this reference "
+                                    f"({type(expected).__name__}); tell the instructor",
+                         "expected": "", "grader_error": True})
+            continue
+        fraction, message = question.score(answers.get(qid), expected)
+        fraction = min(max(float(fraction), 0.0), 1.0)
+        try:
+            described = question.describe(expected)
+        except Exception:
+            described = str(expected)[:200]
+        rows.append({"question": qid, "points": round(fraction * question.points, 4),
+                     "max": question.points, "message": message, "expected": described,
+                     "grader_error": False})
+    return rows
+
+
+def _first_error(nb) -> tuple[str, str, str] | None:
+    """The first cell with an error output, as the student sees it (``code cell N``
+    counting the student's own code cells, and its first line), the error name and value."""
+    number = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if "injected-parameters" not in cell.get("metadata", {}).get("tags", []):
+            number += 1
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                first = next((line.strip() for line in cell.source.splitlines()
+                              if line.strip()), "")[:60]
+                where = f"code cell {number} ({first})" if first else f"code cell {number}"
+                return where, str(out.get("ename", "")), str(out.get("evalue", ""))[:200]
+    return None
+
+
+_HELP = {
+    "StdinNotImplementedError": "input() cannot be answered while grading; put the value in "
+                                "the code instead",
+    "MemoryError": "the cell used more memory than allowed; work on smaller pieces",
+    "NameError": "a name is used before it is defined; run the notebook top to bottom "
+                 "(Kernel > Restart and Run All) before handing it in",
+    "ModuleNotFoundError": "only the course's packages are installed for grading",
+}
+
+
+def grade_submission(task: Task) -> dict:
+    """Grade one submission end to end; returns the result as plain data, never raises."""
+    started = time.perf_counter()
+    variant = exercises.variant_for(task.student)
+    result = {"student": task.student, "file": task.file, "status": "grader-error",
+              "variant": variant, "sha256": sha256(task.content), "questions": [],
+              "total": 0.0, "max": 0.0, "runtime_s": 0.0, "notes": [], "feedback": "",
+              "startup_s": 0.0, "execution_s": 0.0, "scoring_s": 0.0, "sandbox": "",
+              "executed": None}
+    try:
+        _grade(task, variant, result, started)
+    except Exception as err:  # the grader's own failure: recorded, the batch goes on
+        result["status"] = "grader-error"
+        result["feedback"] = f"grader error: {type(err).__name__}: {err}"[:300]
+        result["notes"].append(traceback.format_exc(limit=3)[-800:])
+    result["runtime_s"] = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _grade(task: Task, variant: int | None, result: dict, started: float) -> None:
+    key = _key(task.assignment, task.key_dirs)
+    result["max"] = key.max_points
+    result["questions"] = [{"question": q, "points": 0.0, "max": key.questions[q].points,
+                            "message": "not graded", "expected": ""} for q in key.questions]
+    try:
+        nb = notebooks.read_submission(task.content)
+    except notebooks.NotebookProblem as err:
+        result.update(status="invalid", feedback=str(err))
+        return
+    params = {"student_id": task.student, "variant": variant,
+              "answers_path": "answers.json", "graded": True}
+    result["notes"] += notebooks.inject_parameters(nb, params)
+    bwrap = bwrap_path() if task.use_bwrap else None
+    workdir = Path(tempfile.mkdtemp(prefix=f"crm-grade-{os.getpid()}-"))
+    try:
+        job = workdir / "job"
+        job.mkdir()
+        (job / "submission.ipynb").write_text(notebooks.nbformat.writes(nb), encoding="utf-8")
+        outcome = run_sandboxed(job, task.limits, bwrap)
+        answers_raw = read_private(job / "answers.json", MAX_ANSWERS_BYTES)
+        executed_raw = read_private(job / "executed.ipynb", MAX_EXECUTED_BYTES)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    result.update(startup_s=round(outcome.startup_s, 3), execution_s=round(outcome.execution_s, 3),
+                  sandbox=outcome.sandbox)
+    executed = None
+    if executed_raw is not None:
+        try:
+            executed = notebooks.read_submission(executed_raw, MAX_EXECUTED_BYTES)
+        except notebooks.NotebookProblem:
+            result["notes"].append("the executed copy was damaged by the notebook; the "
+                                   "submitted one is kept instead")
+    if executed is None:
+        executed = nb
+    result["executed"] = notebooks.nbformat.writes(executed)
+    if outcome.truncated:
+        result["notes"].append("output past the size limit was dropped from the executed copy")
+
+    scoring_started = time.perf_counter()
+    answers, claimed, note = read_answers(answers_raw)
+    if note:
+        result["notes"].append(note)
+    if answers and claimed.get("variant") != variant:
+        result["notes"].append(f"the notebook worked on data variant {claimed.get('variant')!r},"
+                               f" not yours ({variant}); answers were scored against yours")
+    refs = references(task.assignment, task.key_dirs, variant)
+    rows = score(key, answers, refs)
+    result["scoring_s"] = round(time.perf_counter() - scoring_started, 3)
+    result["questions"] = rows
+    result["total"] = round(sum(r["points"] for r in rows), 4)
+
+    error = _first_error(executed)
+    if outcome.status == "killed":
+        status, feedback = "timeout", outcome.message
+    elif outcome.status == "timeout":
+        status = "timeout"
+        feedback = (f"a cell ran longer than {task.limits.cell_timeout:g} s (an endless loop?) "
+                    "and the run was stopped there")
+    elif outcome.status == "crashed":
+        status = "crashed"
+        feedback = ("the kernel died during the run (a crash, os._exit, killing processes, or "
+                    "memory); the run stopped there")
+        if outcome.message:
+            result["notes"].append(outcome.message)
+    elif outcome.status == "runner-error":
+        status, feedback = "crashed", f"the notebook could not be run: {outcome.message}"
+    elif error is not None:
+        where, name, value = error
+        status = "memory" if name == "MemoryError" else "error"
+        feedback = f"{where} raised {name}: {value}"[:240]
+        if name in _HELP:
+            feedback += f" ({_HELP[name]})"
+    else:
+        status, feedback = "graded", "ran without errors"
+    if any(r.get("grader_error") for r in rows):
+        result["notes"].append("some references could not be computed (a key problem)")
+    answered = sum(1 for r in rows if r["message"] != exercises.NOT_ANSWERED)
+    result["status"] = status
+    result["feedback"] = f"{feedback}; {answered}/{len(rows)} answered"
+

@@ -1,0 +1,241 @@
+"""Notebook handling for workbooks: exercises from solutions, reading submissions,
+injecting the grader's parameters.
+
+Solutions mark what a student must write in three ways:
+
+* a line ending in ``# SOLUTION`` that assigns (``answer_q1 = ...  # SOLUTION``)
+  keeps its left-hand side: ``answer_q1 = ...  # your answer``;
+* lines between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` become one
+  ``# your code here`` line at the same indentation;
+* a cell tagged ``solution`` becomes ``# your code here`` (code) or
+  ``*Your answer here.*`` (markdown).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+sys.modules.setdefault("rfc3987_syntax", None)  # see crmlib.grading._runner
+
+import nbformat  # noqa: E402
+
+STUB_LINE = "# your code here"
+STUB_MARKDOWN = "*Your answer here.*"
+PARAMETERS = ("student_id", "variant", "answers_path", "graded")
+_MARKED = re.compile(r"^(\s*)([A-Za-z_][\w\[\]'\".]*)\s*=.*#\s*SOLUTION\s*$")
+_BEGIN = re.compile(r"^(\s*)#\s*BEGIN SOLUTION\s*$")
+_END = re.compile(r"^\s*#\s*END SOLUTION\s*$")
+
+
+class NotebookProblem(ValueError):
+    """A notebook cannot be used (the message says why, for the student or author)."""
+
+
+def stub_source(source: str, where: str = "cell") -> str:
+    """The exercise version of a solution cell's source.
+
+    Examples
+    --------
+    >>> print(stub_source("x = 1\\nanswer = x + 1  # SOLUTION\\nwb.q1.check(answer)"))
+    x = 1
+    answer = ...  # your answer
+    wb.q1.check(answer)
+    >>> print(stub_source("# BEGIN SOLUTION\\ny = 2\\n# END SOLUTION\\nprint(3)"))
+    # your code here
+    print(3)
+    """
+    out, inside, indent = [], False, ""
+    for number, line in enumerate(source.splitlines(), 1):
+        if inside:
+            if _END.match(line):
+                inside = False
+                out.append(f"{indent}{STUB_LINE}")
+            elif _BEGIN.match(line):
+                raise NotebookProblem(f"{where}, line {number}: BEGIN SOLUTION inside another")
+            continue
+        begin = _BEGIN.match(line)
+        if begin:
+            inside, indent = True, begin.group(1)
+            continue
+        if _END.match(line):
+            raise NotebookProblem(f"{where}, line {number}: END SOLUTION without BEGIN")
+        marked = _MARKED.match(line)
+        if marked:
+            out.append(f"{marked.group(1)}{marked.group(2)} = ...  # your answer")
+        elif re.search(r"#\s*SOLUTION\s*$", line):
+            raise NotebookProblem(f"{where}, line {number}: '# SOLUTION' marks an assignment "
+                                  "(name = value) only")
+        else:
+            out.append(line)
+    if inside:
+        raise NotebookProblem(f"{where}: BEGIN SOLUTION is never closed by END SOLUTION")
+    return "\n".join(out)
+
+
+def build_exercise(solution: nbformat.NotebookNode, name: str = "notebook"
+                   ) -> nbformat.NotebookNode:
+    """The exercise notebook of a solution notebook: stubs in place of solutions, no outputs.
+
+    Raises
+    ------
+    NotebookProblem
+        Unbalanced markers, or not exactly one ``parameters`` cell.
+    """
+    params = [i for i, c in enumerate(solution.cells)
+              if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(params) != 1:
+        raise NotebookProblem(f"{name}: needs exactly one cell tagged 'parameters', "
+                              f"found {len(params)}")
+    source = solution.cells[params[0]].source
+    missing = [p for p in PARAMETERS if not re.search(rf"^{p}\s*=", source, re.M)]
+    if missing:
+        raise NotebookProblem(f"{name}: the parameters cell does not set {missing}")
+    cells = []
+    for i, cell in enumerate(solution.cells):
+        tags = list(cell.get("metadata", {}).get("tags", []))
+        where = f"{name}, cell {i}"
+        metadata = {"tags": [t for t in tags if t != "solution"]} if tags else {}
+        if metadata.get("tags") == []:
+            metadata = {}
+        if cell.cell_type == "code":
+            text = STUB_LINE if "solution" in tags else stub_source(cell.source, where)
+            cells.append(nbformat.v4.new_code_cell(text, metadata=metadata))
+        elif cell.cell_type == "markdown":
+            text = STUB_MARKDOWN if "solution" in tags else cell.source
+            cells.append(nbformat.v4.new_markdown_cell(text, metadata=metadata))
+        else:
+            cells.append(nbformat.v4.new_raw_cell(cell.source, metadata=metadata))
+    for i, cell in enumerate(cells):
+        cell["id"] = f"cell-{i}"
+    metadata = {k: solution.metadata[k] for k in ("kernelspec", "language_info")
+                if k in solution.metadata}
+    metadata.pop("language_info", None)
+    return nbformat.v4.new_notebook(cells=cells, metadata=metadata)
+
+
+def exercise_name(solution_path: Path) -> str:
+    """``04_rfm_solution.ipynb`` -> ``04_rfm_exercise.ipynb``."""
+    stem = solution_path.stem
+    if not stem.endswith("_solution"):
+        raise NotebookProblem(f"{solution_path}: a solution's name ends in _solution.ipynb")
+    return stem.removesuffix("_solution") + "_exercise.ipynb"
+
+
+def expected_exercises(solutions_dir: Path) -> dict[str, str]:
+    """The exercise files (name -> text) the solutions folder generates."""
+    out = {}
+    for path in sorted(Path(solutions_dir).glob("*_solution.ipynb")):
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception as err:
+            raise NotebookProblem(f"{path}: not a readable notebook ({err})") from err
+        out[exercise_name(path)] = nbformat.writes(build_exercise(nb, str(path))) + "\n"
+    return out
+
+
+def build_exercises(solutions_dir: Path, exercises_dir: Path) -> list[Path]:
+    """Write every exercise notebook from its solution; all or nothing."""
+    texts = expected_exercises(solutions_dir)  # raises before anything is written
+    exercises_dir = Path(exercises_dir)
+    exercises_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in texts.items():
+        path = exercises_dir / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+            written.append(path)
+    return written
+
+
+def check_exercises(solutions_dir: Path, exercises_dir: Path) -> list[str]:
+    """Problems where ``exercises/`` is not what the solutions generate (empty: in step)."""
+    texts = expected_exercises(solutions_dir)
+    exercises_dir = Path(exercises_dir)
+    problems = []
+    for name, text in texts.items():
+        path = exercises_dir / name
+        if not path.exists():
+            problems.append(f"{path}: missing (run `crm exercises build`)")
+        elif path.read_text(encoding="utf-8") != text:
+            problems.append(f"{path}: differs from what its solution generates "
+                            "(edit the solution, then run `crm exercises build`)")
+    for path in sorted(exercises_dir.glob("*_exercise.ipynb")):
+        if path.name not in texts:
+            problems.append(f"{path}: no solution generates it")
+    return problems
+
+
+# --------------------------------------------------------------------------- submissions
+MAX_NOTEBOOK_BYTES = 20 * 2**20
+
+
+def read_submission(raw: bytes, max_bytes: int = MAX_NOTEBOOK_BYTES) -> nbformat.NotebookNode:
+    """Parse a submitted file as a version 4 notebook, with a reason a student can act on.
+
+    Raises
+    ------
+    NotebookProblem
+        Empty, too big, not JSON, not a notebook, or a notebook format other than 4.
+    """
+    if not raw.strip():
+        raise NotebookProblem("the file is empty: save the notebook in Jupyter and hand it "
+                              "in again")
+    if len(raw) > max_bytes:
+        raise NotebookProblem(f"the file is larger than the {max_bytes / 2**20:g} MiB allowed: "
+                              "clear outputs and remove large cells, then hand it in again")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise NotebookProblem(f"the file is not a Jupyter notebook (not valid JSON: "
+                              f"{str(err)[:80]}); hand in the .ipynb file itself") from None
+    if not isinstance(data, dict) or "cells" not in data or "nbformat" not in data:
+        raise NotebookProblem("the file is JSON but not a Jupyter notebook (no cells or "
+                              "nbformat field)")
+    if data.get("nbformat") != 4:
+        raise NotebookProblem(f"the notebook is in format {data.get('nbformat')!r}; the grader "
+                              "reads format 4 (save it with a current Jupyter)")
+    try:
+        nb = nbformat.reads(json.dumps(data), as_version=4)
+        nbformat.validate(nb)
+    except Exception as err:
+        raise NotebookProblem(f"the notebook's structure is damaged ({str(err)[:120]}); "
+                              "download the exercise again and copy your answers in") from None
+    if not any(c.cell_type == "code" for c in nb.cells):
+        raise NotebookProblem("the notebook has no code cells")
+    return nb
+
+
+def inject_parameters(nb: nbformat.NotebookNode, params: dict) -> list[str]:
+    """Put the grader's parameters in, papermill's way; returns notes for the student.
+
+    The injected cell (tag ``injected-parameters``) goes right after the last
+    ``parameters`` cell, or first when there is none, so the grader's values win
+    over the student's. Cells already tagged ``injected-parameters`` are removed.
+    """
+    notes = []
+    before = len(nb.cells)
+    nb.cells = [c for c in nb.cells
+                if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    if len(nb.cells) != before:
+        notes.append("a cell tagged injected-parameters was removed; the grader sets the "
+                     "parameters")
+    for cell in nb.cells:
+        cell.pop("id", None) if nb.nbformat_minor < 5 else None
+    positions = [i for i, c in enumerate(nb.cells)
+                 if "parameters" in c.get("metadata", {}).get("tags", [])]
+    text = "# Parameters injected by the grader\n" + "\n".join(
+        f"{name} = {value!r}" for name, value in params.items())
+    cell = nbformat.v4.new_code_cell(text, metadata={"tags": ["injected-parameters"]})
+    if nb.nbformat_minor < 5:
+        cell.pop("id", None)
+    if positions:
+        nb.cells.insert(positions[-1] + 1, cell)
+    else:
+        nb.cells.insert(0, cell)
+        notes.append("the parameters cell is missing; the grader put its parameters first")
+    return notes

@@ -1,0 +1,306 @@
+"""Run one prepared submission in a sandbox with limits.
+
+With bubblewrap (``bwrap``, Debian's ``bubblewrap`` package) the run gets its
+own user, process, network, IPC and host-name namespaces: no network (only a
+private loopback), an unprivileged user, a file system made of the system's
+read-only ``/usr`` and ``/etc``, the Python environment and the course's
+``crmlib`` and ``datasets`` read-only, and one private writable folder. The
+answer keys, the gradebook, other submissions and the rest of the machine are
+not there. Resource limits (address space, file size, open files, processes,
+CPU time) apply with or without bubblewrap; without it, they are all there is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import crmlib
+from crmlib import data
+
+SANDBOX_DIR = "/sandbox"   # the private folder's path inside the sandbox
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits of one submission's run.
+
+    Parameters
+    ----------
+    timeout : float
+        Seconds for the whole run (sandbox start to last cell).
+    cell_timeout : float
+        Seconds for any one cell.
+    memory_mb : int
+        Address space of each process (runner and kernel), in MiB.
+    file_mb : int
+        Largest file the run may write, in MiB.
+    processes : int
+        Processes the sandbox may add to those its user already runs.
+    max_output : int
+        Characters of cell output kept in the executed copy.
+    """
+
+    timeout: float = 300.0
+    cell_timeout: float = 60.0
+    memory_mb: int = 2048
+    file_mb: int = 64
+    processes: int = 64
+    max_output: int = 1_000_000
+
+    def __post_init__(self):
+        for name in ("timeout", "cell_timeout", "memory_mb", "file_mb", "processes",
+                     "max_output"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"limit {name} must be a positive number, got {value!r}")
+
+
+def bwrap_path() -> str | None:
+    """The bubblewrap executable, or None when it is not installed or not usable."""
+    if os.environ.get("CRM_NO_BWRAP"):
+        return None
+    return shutil.which("bwrap")
+
+
+def _own_processes() -> int:
+    """How many processes this user runs now (RLIMIT_NPROC counts them all)."""
+    uid = os.getuid()
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    count += 1
+            except OSError:
+                pass
+    return count
+
+
+def pids_cgroup(limit: int) -> Path | None:
+    """A fresh cgroup capping the number of processes of one run, when this machine lets us
+    make one (the cgroup v1 ``pids`` controller, or v2 with ``pids`` delegated); else None.
+
+    A cgroup counts only the run's own processes; without one, the process limit is
+    RLIMIT_NPROC, which counts every process of the user.
+    """
+    for root in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")):
+        try:
+            if not (root / "cgroup.procs").exists():
+                continue
+            if root.name == "cgroup" and "pids" not in (root / "cgroup.subtree_control"
+                                                        ).read_text():
+                continue
+            path = root / f"crm-grade-{os.getpid()}-{uuid.uuid4().hex[:10]}"
+            path.mkdir()
+        except OSError:
+            continue
+        try:
+            (path / "pids.max").write_text(str(int(limit)))
+            return path
+        except OSError:
+            remove_cgroup(path)
+    return None
+
+
+def remove_cgroup(path: Path) -> None:
+    """Kill whatever is left in a run's cgroup and remove it."""
+    for _ in range(50):
+        try:
+            pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
+        except (OSError, ValueError):
+            pids = []
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            path.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
+def _set_limits(limits: Limits, nproc: int | None, cgroup: Path | None):
+    """The function the child runs before exec: its cgroup, resource limits, no core files."""
+    memory = int(limits.memory_mb) * 2**20
+    file_size = int(limits.file_mb) * 2**20
+    cpu = int(limits.timeout) + 5
+    procs = str(cgroup / "cgroup.procs").encode() if cgroup else None
+
+    def apply():
+        if procs:
+            fd = os.open(procs, os.O_WRONLY)
+            os.write(fd, str(os.getpid()).encode())
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        if nproc is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    return apply
+
+
+def _environment(home: str, python_bin: str) -> dict[str, str]:
+    """The minimal environment of a run: no grader secrets, no proxies, one thread."""
+    return {
+        "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": f"{home}/home", "TMPDIR": f"{home}/tmp", "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+        "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{home}/home/.mpl",
+        "JUPYTER_RUNTIME_DIR": f"{home}/home/.runtime", "JUPYTER_DATA_DIR": f"{home}/home/.jd",
+        "IPYTHONDIR": f"{home}/home/.ipython", "JUPYTER_PLATFORM_DIRS": "1",
+        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "MALLOC_ARENA_MAX": "2", "CRM_PROGRESS": f"{home}/home/progress.json",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    }
+
+
+def _read_only_paths() -> list[str]:
+    """What the sandbox sees read-only besides the system: Python and the course's code and data."""
+    paths = {sys.prefix, sys.base_prefix, os.path.realpath(sys.base_prefix),
+             str(Path(crmlib.__file__).resolve().parent), str(data._data_dir(None).resolve())}
+    exe = os.path.realpath(sys.executable)
+    paths.add(str(Path(exe).parent.parent))
+    system = ("/usr/", "/etc/")
+    keep = sorted(p for p in paths if os.path.exists(p) and not p.startswith(system)
+                  and p not in ("/usr", "/etc", "/"))
+    # drop paths already inside another one
+    return [p for p in keep if not any(p != q and p.startswith(q + "/") for q in keep)]
+
+
+def bwrap_command(bwrap: str, workdir: Path, argv: list[str]) -> list[str]:
+    """The bubblewrap command line that runs ``argv`` with ``workdir`` as the private folder."""
+    cmd = [bwrap, "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
+           "--hostname", "grader", "--die-with-parent", "--new-session",
+           "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
+           "--dev", "/dev", "--proc", "/proc"]
+    for name in ("bin", "sbin", "lib", "lib64", "lib32"):
+        target = Path("/") / name
+        if target.is_symlink():
+            cmd += ["--symlink", os.readlink(target), f"/{name}"]
+        elif target.is_dir():
+            cmd += ["--ro-bind", str(target), f"/{name}"]
+    for path in _read_only_paths():
+        cmd += ["--ro-bind", path, path]
+    cmd += ["--bind", str(workdir), SANDBOX_DIR, "--bind", str(workdir / "tmp"), "/tmp",
+            "--chdir", SANDBOX_DIR, "--"]
+    return cmd + argv
+
+
+@dataclass
+class RunOutcome:
+    """What the sandboxed run left: its status, timings and the files it wrote."""
+
+    status: str            # ok, timeout, crashed, runner-error, killed
+    message: str
+    wall_s: float
+    startup_s: float
+    execution_s: float
+    truncated: bool
+    sandbox: str           # "bwrap" or "limits only"
+    log_tail: str
+
+
+def read_private(path: Path, max_bytes: int) -> bytes | None:
+    """Read a file the sandbox wrote, refusing symbolic links, non-files and big files."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        import stat
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(max_bytes + 1)[:max_bytes]
+    finally:
+        os.close(fd)
+
+
+def run_sandboxed(workdir: Path, limits: Limits, bwrap: str | None = None) -> RunOutcome:
+    """Execute ``workdir/submission.ipynb`` in a sandbox; the executed copy, ``run.json``
+    and the answers stay in ``workdir``."""
+    (workdir / "tmp").mkdir(exist_ok=True)
+    (workdir / "home").mkdir(exist_ok=True)
+    inside = SANDBOX_DIR if bwrap else str(workdir)
+    job = {"notebook": f"{inside}/submission.ipynb", "output": f"{inside}/executed.ipynb",
+           "result": f"{inside}/run.json", "cell_timeout": limits.cell_timeout,
+           "startup_timeout": min(120.0, limits.timeout), "max_output": limits.max_output}
+    (workdir / "job.json").write_text(json.dumps(job))
+    python = os.path.join(sys.prefix, "bin", "python")
+    if not os.path.exists(python):
+        python = sys.executable
+    argv = [python, "-m", "crmlib.grading._runner", f"{inside}/job.json"]
+    cmd = bwrap_command(bwrap, workdir, argv) if bwrap else argv
+    env = _environment(inside, os.path.dirname(python))
+    cgroup = pids_cgroup(limits.processes + 2)  # + bubblewrap's two
+    nproc = None if cgroup else _own_processes() + limits.processes
+    log_path = workdir.parent / f"{workdir.name}.log"
+    started = time.perf_counter()
+    try:
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True, close_fds=True,
+                                    preexec_fn=_set_limits(limits, nproc, cgroup))
+            killed = False
+            try:
+                proc.wait(timeout=limits.timeout)
+            except subprocess.TimeoutExpired:
+                killed = True
+                _kill_group(proc)
+    finally:
+        if cgroup:
+            remove_cgroup(cgroup)
+    wall = time.perf_counter() - started
+    log_tail = (read_private(log_path, 10**7) or b"")[-2000:].decode("utf-8", "replace")
+    log_path.unlink(missing_ok=True)
+    sandbox = "bwrap" if bwrap else "limits only"
+    if killed:
+        return RunOutcome("killed", f"the whole run took longer than {limits.timeout:g} s",
+                          wall, 0.0, wall, False, sandbox, log_tail)
+    raw = read_private(workdir / "run.json", 100_000)
+    try:
+        result = json.loads(raw) if raw else None
+        status = str(result["status"])
+    except (ValueError, TypeError, KeyError):
+        result, status = None, ""
+    if result is None or status not in ("ok", "timeout", "crashed", "runner-error"):
+        code = proc.returncode
+        why = f"killed by signal {-code}" if code and code < 0 else f"exit status {code}"
+        return RunOutcome("crashed", f"the grading process ended early ({why})", wall, 0.0,
+                          wall, False, sandbox, log_tail)
+    def seconds(name):
+        value = result.get(name, 0.0)
+        return float(value) if isinstance(value, (int, float)) else 0.0
+    return RunOutcome(status, str(result.get("message", ""))[:300], wall, seconds("startup_s"),
+                      seconds("execution_s"), bool(result.get("truncated")), sandbox, log_tail)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Kill the run's process group (bubblewrap takes its whole sandbox with it)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -1,0 +1,354 @@
+"""The grader's parts that need no kernel: exercises from solutions, reading submissions,
+parameters, names and rosters, the gradebook and the reports."""
+
+from __future__ import annotations
+
+import csv
+import doctest
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import crmlib.exercises
+import crmlib.grading.batch
+import crmlib.grading.notebooks
+import crmlib.grading.report
+from crmlib.cli import main
+from crmlib.exercises import load_key
+from crmlib.grading import batch, notebooks, report
+from crmlib.grading.core import STATUSES, read_answers, score
+from crmlib.grading.sandbox import Limits, bwrap_command
+
+FIXTURES = Path(__file__).parent / "fixtures" / "grading"
+SOLUTION = FIXTURES / "demo_repurchase_solution.ipynb"
+
+
+@pytest.mark.parametrize("module", [crmlib.exercises, crmlib.grading.notebooks,
+                                    crmlib.grading.batch, crmlib.grading.report])
+def test_docstring_examples(module):
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
+
+
+# --------------------------------------------------------------------------- exercises
+def test_exercise_has_stubs_no_outputs_and_no_solution_text():
+    solution = nbformat.read(SOLUTION, as_version=4)
+    exercise = notebooks.build_exercise(solution)
+    assert len(exercise.cells) == len(solution.cells)
+    code = "\n".join(c.source for c in exercise.cells if c.cell_type == "code")
+    assert "# SOLUTION" not in code and "BEGIN SOLUTION" not in code
+    marked = [line for c in solution.cells if c.cell_type == "code"
+              for line in c.source.splitlines() if line.rstrip().endswith("# SOLUTION")]
+    assert code.count("= ...  # your answer") == len(marked)
+    for line in marked:  # the solution's expression is gone, its name kept
+        name, expr = line.split("=", 1)
+        assert expr.split("#")[0].strip() not in code
+        assert f"{name.strip()} = ..." in code
+    assert all(not c.get("outputs") and c.get("execution_count") is None
+               for c in exercise.cells if c.cell_type == "code")
+    tags = [c.metadata.get("tags", []) for c in exercise.cells]
+    assert tags.count(["parameters"]) == 1
+
+
+def test_solution_tagged_cells_become_stubs():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('student_id = ""\nvariant = None\nanswers_path = "a"\n'
+                                  'graded = False', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("secret = 42", metadata={"tags": ["solution", "keep"]}),
+        nbformat.v4.new_markdown_cell("Because retention ...", metadata={"tags": ["solution"]})])
+    ex = notebooks.build_exercise(nb)
+    assert ex.cells[1].source == notebooks.STUB_LINE and ex.cells[1].metadata == {
+        "tags": ["keep"]}
+    assert ex.cells[2].source == notebooks.STUB_MARKDOWN and ex.cells[2].metadata == {}
+
+
+@pytest.mark.parametrize("source, words", [
+    ("# BEGIN SOLUTION\nx = 1", "never closed"),
+    ("x = 1\n# END SOLUTION", "END SOLUTION without BEGIN"),
+    ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION", "inside another"),
+    ("print(1)  # SOLUTION", "assignment")])
+def test_bad_markers_name_the_cell_and_line(source, words):
+    with pytest.raises(notebooks.NotebookProblem, match=words):
+        notebooks.stub_source(source, "sol.ipynb, cell 3")
+
+
+def test_a_solution_needs_one_complete_parameters_cell():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    with pytest.raises(notebooks.NotebookProblem, match="exactly one cell tagged 'parameters'"):
+        notebooks.build_exercise(nb, "s.ipynb")
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    with pytest.raises(notebooks.NotebookProblem, match="does not set"):
+        notebooks.build_exercise(nb, "s.ipynb")
+
+
+def test_build_then_check_detects_every_kind_of_drift(tmp_path, capsys):
+    sol, ex = tmp_path / "solutions", tmp_path / "exercises"
+    sol.mkdir()
+    (sol / SOLUTION.name).write_bytes(SOLUTION.read_bytes())
+    args = ["--solutions", str(sol), "--exercises", str(ex)]
+    assert main(["exercises", "check", *args]) == 1
+    assert "missing" in capsys.readouterr().err
+    assert main(["exercises", "build", *args]) == 0
+    target = ex / "demo_repurchase_exercise.ipynb"
+    assert target.exists()
+    assert main(["exercises", "check", *args]) == 0
+    assert main(["exercises", "build", *args]) == 0
+    assert "0 exercise notebook(s) written" in capsys.readouterr().out
+    target.write_text(target.read_text().replace("your answer", "my answer"))
+    assert main(["exercises", "check", *args]) == 1
+    assert "differs from what its solution generates" in capsys.readouterr().err
+    (ex / "stray_exercise.ipynb").write_text("{}")
+    main(["exercises", "build", *args])
+    assert main(["exercises", "check", *args]) == 1
+    assert "no solution generates it" in capsys.readouterr().err
+
+
+def test_the_courses_exercises_are_in_step_with_its_solutions(repo):
+    assert notebooks.check_exercises(repo / "solutions", repo / "exercises") == []
+
+
+def test_build_writes_nothing_when_a_solution_is_bad(tmp_path):
+    sol, ex = tmp_path / "solutions", tmp_path / "exercises"
+    sol.mkdir()
+    (sol / SOLUTION.name).write_bytes(SOLUTION.read_bytes())
+    (sol / "zz_solution.ipynb").write_text("not json")
+    with pytest.raises(notebooks.NotebookProblem, match="zz_solution.ipynb"):
+        notebooks.build_exercises(sol, ex)
+    assert not ex.exists() or not list(ex.iterdir())
+
+
+# --------------------------------------------------------------------------- submissions
+def _nb_bytes(**changes) -> bytes:
+    data = json.loads(SOLUTION.read_text())
+    data.update(changes)
+    return json.dumps(data).encode()
+
+
+@pytest.mark.parametrize("raw, words", [
+    (b"", "empty"), (b"   \n", "empty"), (b"{ not json", "not valid JSON"),
+    (b"\xff\xfe\x00", "not valid JSON"), (b'{"a": 1}', "not a Jupyter notebook"),
+    (b"[1, 2]", "not a Jupyter notebook"), (_nb_bytes(nbformat=3), "format 3"),
+    (_nb_bytes(nbformat=5), "format 5"), (_nb_bytes(cells="x"), "damaged"),
+    (_nb_bytes(cells=[]), "no code cells")])
+def test_files_that_are_not_notebooks_get_a_reason(raw, words):
+    with pytest.raises(notebooks.NotebookProblem, match=words):
+        notebooks.read_submission(raw)
+
+
+def test_a_huge_file_is_refused_before_parsing():
+    with pytest.raises(notebooks.NotebookProblem, match="MiB allowed"):
+        notebooks.read_submission(b"{" + b" " * 2000 + b"}", max_bytes=1000)
+
+
+def test_parameters_go_after_the_parameters_cell_and_replace_fakes():
+    nb = notebooks.read_submission(SOLUTION.read_bytes())
+    fake = nbformat.v4.new_code_cell("graded = False", metadata={"tags": [
+        "injected-parameters"]})
+    nb.cells.insert(3, fake)
+    notes = notebooks.inject_parameters(nb, {"student_id": "ana", "graded": True})
+    tags = [c.metadata.get("tags", []) for c in nb.cells]
+    assert tags.index(["injected-parameters"]) == tags.index(["parameters"]) + 1
+    assert sum(t == ["injected-parameters"] for t in tags) == 1
+    assert "student_id = 'ana'\ngraded = True" in nb.cells[2].source
+    assert notes and "removed" in notes[0]
+
+
+def test_without_a_parameters_cell_they_go_first():
+    nb = notebooks.read_submission(SOLUTION.read_bytes())
+    nb.cells = [c for c in nb.cells if "parameters" not in c.metadata.get("tags", [])]
+    notes = notebooks.inject_parameters(nb, {"graded": True})
+    assert nb.cells[0].metadata["tags"] == ["injected-parameters"]
+    assert "missing" in notes[0]
+
+
+# --------------------------------------------------------------------------- answers
+def test_forged_or_broken_answer_files_never_raise():
+    key = load_key("demo_repurchase", [FIXTURES])
+    for raw in (None, b"", b"\x00\xff", b"[]", b'{"answers": 3}', b'{"total": 8}'):
+        answers, _, note = read_answers(raw)
+        assert answers == {} and note
+    raw = json.dumps({"answers": {"q1": "junk", "q2": {"type": "number", "value": "0.9"},
+                                  "q5": {"type": "text", "value": "b"}, "zz": {}},
+                      "total": 8, "points": {"q1": 1}}).encode()
+    answers, _, note = read_answers(raw)
+    assert "1 malformed" in note
+    rows = score(key, answers, {q: (1 if q == "q5" else 0.5) for q in key.questions})
+    points = {r["question"]: r["points"] for r in rows}
+    assert points == {"q1": 0, "q2": 0, "q3": 0, "q4": 0, "q5": key.questions["q5"].points,
+                      "q6": 0}
+
+
+def test_a_reference_that_fails_is_reported_not_raised():
+    key = load_key("demo_repurchase", [FIXTURES])
+    refs = {q: ZeroDivisionError("x") for q in key.questions}
+    rows = score(key, {}, refs)
+    assert all(r["grader_error"] and "could not compute" in r["message"] for r in rows)
+
+
+# --------------------------------------------------------------------------- names, roster
+@pytest.mark.parametrize("label, student", [
+    ("subs/ana_demo_exercise.ipynb", "ana"), ("subs/demo-exercise-ana.ipynb", "ana"),
+    ("class.zip/s0042/demo_exercise.ipynb", "s0042"), ("subs/José Núñez.ipynb", "José_Núñez"),
+    ("subs/demo_exercise.ipynb", "demo_exercise")])
+def test_student_from_the_file_name(label, student):
+    assert batch.student_from_name(label, "demo") == student
+
+
+def test_roster_matching_unmatched_and_duplicates(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id,name\ns01,Ana\ns02,Ben\ns10,Cy\n")
+    ids = batch.read_roster(roster)
+    subs = [batch.Submission("z/Ana_s01_attempt.ipynb", b"1", 1.0),
+            batch.Submission("z/s01_late.ipynb", b"2", 5.0),
+            batch.Submission("z/nobody.ipynb", b"3", 1.0),
+            batch.Submission("z/s02.ipynb", b"4", 1.0)]
+    batch.assign_students(subs, "demo", ids)
+    assert [(s.student, s.status) for s in subs] == [
+        ("s01", "duplicate"), ("s01", ""), ("nobody", "unmatched"), ("s02", "")]
+    assert "z/s01_late.ipynb" in subs[0].note
+
+
+@pytest.mark.parametrize("text, words", [
+    ("id\n1\n", "needs a 'student_id' column"), ("student_id\n\n", None),
+    ("student_id\na\n \n", "line 3: empty student_id"),
+    ("student_id\na\nA\n", "line 3: student_id 'A' appears twice")])
+def test_roster_problems_name_the_line(tmp_path, text, words):
+    path = tmp_path / "r.csv"
+    path.write_text(text)
+    if words is None:
+        assert batch.read_roster(path) == []
+    else:
+        with pytest.raises(batch.GradingError, match=words):
+            batch.read_roster(path)
+
+
+def test_zip_input_skips_junk_and_keeps_entry_names(tmp_path):
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("ana/demo_exercise.ipynb", "{}")
+        zf.writestr("__MACOSX/ana/._demo_exercise.ipynb", "junk")
+        zf.writestr("ben/.ipynb_checkpoints/x.ipynb", "junk")
+        zf.writestr("ben/notes.txt", "junk")
+        zf.writestr("../escape.ipynb", "{}")
+    subs = batch.collect([archive])
+    assert sorted(s.file for s in subs) == ["download.zip/../escape.ipynb",
+                                            "download.zip/ana/demo_exercise.ipynb"]
+    assert not (tmp_path.parent / "escape.ipynb").exists()  # nothing is extracted
+
+
+def test_collect_names_what_is_missing_or_damaged(tmp_path):
+    with pytest.raises(batch.GradingError, match="no such file"):
+        batch.collect([tmp_path / "absent"])
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"PK\x03\x04" + b"\0" * 40)
+    subs_or_error = None
+    try:
+        subs_or_error = batch.collect([bad])
+    except batch.GradingError as err:
+        assert "bad.zip" in str(err)
+    else:  # not recognised as a zip: then it is one (invalid) submission
+        assert [s.file for s in subs_or_error] == ["bad.zip"]
+
+
+def test_slugs_are_safe_and_distinct():
+    names = ["ana", "Ana", "José", "Jose", "../../etc", "a b", "ü" * 100]
+    slugs = [batch.slug(n) for n in names]
+    assert len(set(slugs)) == len(names)
+    assert all("/" not in s and s.isascii() and len(s) <= 70 for s in slugs)
+
+
+# --------------------------------------------------------------------------- gradebook
+def test_gradebook_from_another_assignment_is_refused(tmp_path):
+    path = tmp_path / "gradebook.csv"
+    path.write_text("student,file,status,a\n")
+    with pytest.raises(batch.GradingError, match="not this assignment's"):
+        batch.read_gradebook(path, ["q1"])
+
+
+def test_atomic_write_leaves_the_old_file_when_a_row_breaks(tmp_path):
+    path = tmp_path / "g.csv"
+    batch.write_csv_atomic(path, ["a"], [{"a": 1}])
+
+    class Boom(dict):
+        def get(self, *a):
+            raise RuntimeError("boom")
+
+        def keys(self):
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        batch.write_csv_atomic(path, ["a"], [{"a": 2}, Boom()])
+    assert path.read_text().splitlines() == ["a", "1"]
+    assert [p.name for p in tmp_path.iterdir()] == ["g.csv"]
+
+
+def test_item_statistics_and_lms_export(tmp_path):
+    key = load_key("demo_repurchase", [FIXTURES])
+    qs = list(key.questions)
+    rows = []
+    for i, status in enumerate(["graded", "graded", "graded", "error", "invalid", "missing"]):
+        row = {"student": f"s{i}", "file": f"f{i}", "status": status, "feedback": "fb",
+               "total": "0"}
+        for j, q in enumerate(qs):
+            row[q] = str(key.questions[q].points if (i + j) % 2 == 0 else 0)
+        row["total"] = str(sum(float(row[q]) for q in qs))
+        rows.append(row)
+    stats = report.item_statistics(rows, key)
+    scored = rows[:4]
+    for q in qs:
+        share = sum(float(r[q]) for r in scored) / (4 * key.questions[q].points)
+        assert stats.loc[q, "mean"] == pytest.approx(share)
+    text = report.class_summary(rows, key, tmp_path, ["WARNING: test"], io.StringIO())
+    assert "invalid: 1" in text and "WARNING: test" in text
+    assert (tmp_path / "summary.png").stat().st_size > 1000
+    report.lms_export(rows, key, tmp_path / "lms.csv")
+    lines = list(csv.reader((tmp_path / "lms.csv").open()))
+    assert lines[0][0] == "Student ID" and len(lines) == 1 + len(rows)
+    assert lines[-1][1] == ""  # missing: no grade
+
+
+def test_feedback_page_escapes_what_the_student_wrote():
+    key = load_key("demo_repurchase", [FIXTURES])
+    result = {"student": "<script>alert(1)</script>", "file": "x", "status": "error",
+              "total": 1, "max": 8, "feedback": "<b>x</b>", "notes": ["<i>"],
+              "questions": [{"question": "q1", "points": 0, "max": 1,
+                             "message": "<img src=x>", "expected": "<svg>"}]}
+    page = report.feedback_page(result, key, STATUSES)
+    assert "<script>" not in page and "<img" not in page and "<svg>" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_bwrap_command_hides_the_grader(tmp_path):
+    cmd = bwrap_command("/usr/bin/bwrap", tmp_path, ["python"])
+    joined = " ".join(cmd)
+    assert "--unshare-all" in cmd and "--die-with-parent" in cmd
+    assert "--share-net" not in cmd
+    binds = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--bind"]
+    assert binds == [str(tmp_path), str(tmp_path / "tmp")]
+    ro = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--ro-bind"]
+    repo = Path(__file__).resolve().parent.parent
+    assert str(repo) not in ro and str(repo / "solutions") not in joined
+    assert str(repo / "tests") not in joined
+
+
+@pytest.mark.parametrize("field, value", [("timeout", 0), ("memory_mb", -1),
+                                          ("cell_timeout", "5"), ("processes", True)])
+def test_limits_are_checked(field, value):
+    with pytest.raises(ValueError, match=field):
+        Limits(**{field: value})
+
+
+def test_cli_reports_bad_grading_inputs(tmp_path, capsys):
+    assert main(["grade", "nope", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert "no answer key nope_key.py" in capsys.readouterr().err
+    code = main(["grade", "demo_repurchase", str(tmp_path / "absent"), "--out",
+                 str(tmp_path / "o"), "--keys", str(FIXTURES)])
+    assert code == 2 and "no such file" in capsys.readouterr().err
+    code = main(["grade", "demo_repurchase", str(tmp_path), "--out", str(tmp_path / "o"),
+                 "--keys", str(FIXTURES), "--jobs", "0"])
+    assert code == 2 and "--jobs" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
