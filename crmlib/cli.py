@@ -127,6 +127,7 @@ def _anki(args: argparse.Namespace) -> int:
     questions = 0 if args.cards_only else sum(len(b.questions) for b in loaded.values())
     print(f"wrote {path}: {cards} flashcards and {questions} quiz questions in "
           f"{len(loaded)} decks; open it with Anki (File > Import) or AnkiDroid/AnkiMobile")
+    return 0
 
 
 def _exercises(args: argparse.Namespace) -> int:

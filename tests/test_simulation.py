@@ -94,3 +94,15 @@ def test_offer_effect_peaks_for_lapsing_customers_and_spares_the_gone():
     assert extra[1] == pytest.approx(truth.offer_peak_rate)
     assert extra[0] < extra[1] / 3 and extra[2] < extra[1] / 10 and extra[3] == 0
     assert cut[1] == pytest.approx(truth.offer_dropout_cut)
+
+
+@pytest.mark.slow  # simulates several whole variants
+@pytest.mark.parametrize("variant", [0, 93223, 99_999])
+def test_any_variant_simulates(variant):
+    # 93223 once crashed the phone line (retries added in its last round were not sorted).
+    from crmlib.simulate import simulate_harbor
+
+    tables = simulate_harbor(variant)
+    assert set(tables) == set(HARBOR)
+    p = tables["purchases"]
+    assert p["date"].max() <= np.datetime64("2025-12-31") and p["order_id"].is_unique

@@ -196,7 +196,10 @@ def phone_line(rng: np.random.Generator, truth, spots: pd.DataFrame, staff: pd.D
         tries = np.concatenate([tries, tries[last][ok] + 1])
         if not ok.any():
             break
-    if len(outcome) != len(times):
+    if len(outcome) != len(times):  # retries added in the last round: run them too
+        order = np.argsort(times, kind="stable")
+        kinds, refs, times = kinds[order], refs[order], times[order]
+        patience, handle, tries = patience[order], handle[order], tries[order]
         wait, outcome = simulate_queue(times, patience, handle, agents)
     answered = outcome == "answered"
     # The first answered call of an order places it; a later answered one is a follow-up.
