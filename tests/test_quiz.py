@@ -490,7 +490,7 @@ def test_progress_survives_a_kill_mid_write(tmp_path):
     before = path.read_text()
     script = textwrap.dedent(f"""
         import os, signal
-        import crmlib._io as io
+        import crmlib.atomic as io
         from crmlib.quiz.progress import Progress
         def killed(src, dst):
             # The temporary file is complete; die before the rename.

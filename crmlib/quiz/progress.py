@@ -49,7 +49,7 @@ from pathlib import Path
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 
-from crmlib._io import write_atomic
+from crmlib.atomic import write_atomic
 
 FORMAT = "crm-course-progress"
 VERSION = 2
