@@ -1,4 +1,4 @@
-"""The papermill-style batch grader behind ``crm grade``.
+"""The papermill batch grader behind ``crm grade``.
 
 - :mod:`crmlib.grading.notebooks`: exercises from solutions, reading
   submissions, injecting parameters.

@@ -1,11 +1,13 @@
 """Execute one submission inside the sandbox: ``python -m crmlib.grading._runner JOB.json``.
 
-This is the only grader code that runs next to a student's kernel. It reads
-the prepared notebook, runs it cell by cell with a per-cell time limit and a
-cap on stored output, saves the executed copy after every cell and writes a
-small ``run.json`` with what happened. It scores nothing: the answers come
-back as the data file the workbook records, and the grader reads that file in
-its own process.
+This is the only grader code that runs next to a student's kernel. It runs the
+prepared notebook (the grader has already injected the parameters) with
+papermill, through an engine that keeps a cap on stored output, lets every
+cell run even after an error (so each question is judged on its own) and has
+a per-cell time limit; papermill saves the executed copy after every cell. It
+writes a small ``run.json`` with what happened and scores nothing: the answers
+come back as the data file the workbook records, read by the grader in its
+own process.
 """
 
 from __future__ import annotations
@@ -22,17 +24,21 @@ import time
 sys.modules.setdefault("rfc3987_syntax", None)
 
 import nbformat  # noqa: E402
-from nbclient import NotebookClient  # noqa: E402
+import papermill  # noqa: E402
 from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
+from papermill.clientwrap import PapermillNotebookClient  # noqa: E402
+from papermill.engines import NBClientEngine, papermill_engines  # noqa: E402
+from papermill.exceptions import PapermillExecutionError  # noqa: E402
+
+STATE: dict = {"client": None, "kernel_ready": None, "max_output": 1_000_000}
 
 
-class CappedClient(NotebookClient):
-    """A notebook client that stops storing outputs past ``max_output`` characters."""
-
-    max_output = 1_000_000
+class CappedClient(PapermillNotebookClient):
+    """papermill's notebook client, storing outputs only up to ``max_output`` characters."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.max_output = STATE["max_output"]
         self.output_size = 0
         self.truncated = False
 
@@ -47,6 +53,29 @@ class CappedClient(NotebookClient):
             return None
         self.output_size += size
         return super().output(outs, msg, display_id, cell_index)
+
+
+def _kernel_ready(**_):
+    if STATE["kernel_ready"] is None:
+        STATE["kernel_ready"] = time.perf_counter()
+
+
+class GraderEngine(NBClientEngine):
+    """papermill's nbclient engine with the capped client; errors do not stop the run."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                 stderr_file=None, start_timeout=60, execution_timeout=None,
+                                 **kwargs):
+        client = CappedClient(nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+                              kernel_name=kernel_name, log=papermill.log.logger,
+                              log_output=False, allow_errors=True, record_timing=False,
+                              store_widget_state=False, on_cell_start=_kernel_ready)
+        STATE["client"] = client
+        return client.execute()
+
+
+papermill_engines.register("crm-grader", GraderEngine)
 
 
 def _write(path: str, text: str) -> None:
@@ -67,41 +96,33 @@ def _write(path: str, text: str) -> None:
 def main(job_path: str) -> int:
     with open(job_path, encoding="utf-8") as fh:
         job = json.load(fh)
-    nb = nbformat.read(job["notebook"], as_version=4)
+    STATE["max_output"] = int(job["max_output"])
     result = {"status": "ok", "startup_s": 0.0, "execution_s": 0.0, "truncated": False}
     started = time.perf_counter()
-    marks = {"kernel": None}
-
-    def save(**_):
-        if marks["kernel"] is None:
-            marks["kernel"] = time.perf_counter()
-        try:
-            _write(job["output"], nbformat.writes(nb))
-        except OSError:  # the notebook filled the disk or its file-size limit
-            pass
-
-    client = CappedClient(nb, timeout=job["cell_timeout"], startup_timeout=job["startup_timeout"],
-                          kernel_name=job.get("kernel", "python3"), allow_errors=True,
-                          record_timing=False, store_widget_state=False,
-                          resources={"metadata": {"path": os.getcwd()}},
-                          on_cell_start=save)
-    client.max_output = job["max_output"]
     try:
-        client.execute()
-    except CellTimeoutError as err:
+        papermill.execute_notebook(
+            job["notebook"], job["output"], engine_name="crm-grader", kernel_name="python3",
+            execution_timeout=job["cell_timeout"], start_timeout=job["startup_timeout"],
+            cwd=os.getcwd(), progress_bar=False, log_output=False,
+            request_save_on_cell_execute=True)
+    except PapermillExecutionError:
+        pass  # a cell raised: the grader reads the error from the executed copy
+    except CellTimeoutError as err:  # papermill leaves no mark in the notebook for this
         result.update(status="timeout", message=str(err).splitlines()[0][:300])
     except DeadKernelError as err:
         result.update(status="crashed", message=str(err)[:300])
     except Exception as err:  # the kernel failed to start, a message was malformed ...
         result.update(status="runner-error", message=f"{type(err).__name__}: {err}"[:300])
     finished = time.perf_counter()
-    kernel_ready = marks["kernel"] or finished
-    result.update(startup_s=kernel_ready - started, execution_s=finished - kernel_ready,
-                  truncated=client.truncated)
-    try:
-        _write(job["output"], nbformat.writes(nb))
-    except OSError as err:
-        result["save_error"] = str(err)[:200]
+    ready = STATE["kernel_ready"] or finished
+    client = STATE["client"]
+    result.update(startup_s=ready - started, execution_s=finished - ready,
+                  truncated=bool(client and client.truncated))
+    if client is not None:
+        try:  # the last state, also when papermill stopped before saving it
+            _write(job["output"], nbformat.writes(client.nb))
+        except OSError as err:
+            result["save_error"] = str(err)[:200]
     _write(job["result"], json.dumps(result))
     return 0
 

@@ -140,7 +140,8 @@ def score(key: exercises.Key, answers: dict, refs: dict) -> list[dict]:
 
 def _first_error(nb) -> tuple[str, str, str] | None:
     """The first cell with an error output, as the student sees it (``code cell N``
-    counting the student's own code cells, and its first line), the error name and value."""
+    counting the student's own code cells, and its first line of code), the error name
+    and value."""
     number = 0
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -150,7 +151,7 @@ def _first_error(nb) -> tuple[str, str, str] | None:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 first = next((line.strip() for line in cell.source.splitlines()
-                              if line.strip()), "")[:60]
+                              if line.strip() and not line.strip().startswith("#")), "")[:60]
                 where = f"code cell {number} ({first})" if first else f"code cell {number}"
                 return where, str(out.get("ename", "")), str(out.get("evalue", ""))[:200]
     return None
