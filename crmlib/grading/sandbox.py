@@ -195,10 +195,12 @@ def bwrap_command(bwrap: str, workdir: Path, argv: list[str]) -> list[str]:
             cmd += ["--symlink", os.readlink(target), f"/{name}"]
         elif target.is_dir():
             cmd += ["--ro-bind", str(target), f"/{name}"]
+    # The private folders first, the course's read-only paths on top: a course that
+    # lives under /tmp (a CI checkout, say) stays visible inside the sandbox.
+    cmd += ["--bind", str(workdir), SANDBOX_DIR, "--bind", str(workdir / "tmp"), "/tmp"]
     for path in _read_only_paths():
         cmd += ["--ro-bind", path, path]
-    cmd += ["--bind", str(workdir), SANDBOX_DIR, "--bind", str(workdir / "tmp"), "/tmp",
-            "--chdir", SANDBOX_DIR, "--"]
+    cmd += ["--chdir", SANDBOX_DIR, "--"]
     return cmd + argv
 
 
