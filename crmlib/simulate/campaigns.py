@@ -10,25 +10,6 @@ from crmlib.simulate.buying import BuyerState, Offer
 from crmlib.simulate.streams import day_of
 
 
-def offer_effect_shape(lapse) -> np.ndarray:
-    """How strongly an offer moves a living customer, between 0 and 1.
-
-    ``lapse`` is the number of purchases the customer would have been expected
-    to make since their last one (days since the last purchase times their
-    weekly rate / 7). Regulars (lapse near 0) buy anyway, so the offer adds
-    little; customers drifting away (lapse near ``offer_peak_lapse``) are moved
-    most; the long gone (large lapse) hardly react. The shape is
-    ``x * exp(1 - x)`` with ``x = lapse / offer_peak_lapse``, which peaks at 1.
-
-    Examples
-    --------
-    >>> offer_effect_shape([0.0, 3.0, 30.0]).round(3).tolist()
-    [0.0, 1.0, 0.001]
-    """
-    x = np.asarray(lapse, dtype="float64") / S.HarborTruth().offer_peak_lapse
-    return x * np.exp(1 - x)
-
-
 def true_offer_effect(truth, lapse, alive, lam=None) -> tuple[np.ndarray, np.ndarray]:
     """The true effect of a retention offer on each customer.
 
@@ -54,6 +35,14 @@ def true_offer_effect(truth, lapse, alive, lam=None) -> tuple[np.ndarray, np.nda
         Extra purchases a week while the offer runs (``offer_weeks``), and the
         share of the dropout chance removed for ``offer_dropout_weeks``; both 0
         for customers who have already left.
+
+    Examples
+    --------
+    >>> from crmlib.simulate.settings import HarborTruth
+    >>> extra, cut = true_offer_effect(HarborTruth(), [0.0, 3.0, 30.0, 3.0],
+    ...                                [True, True, True, False])
+    >>> extra.round(3).tolist(), cut.round(3).tolist()
+    ([0.0, 0.15, 0.0, 0.0], [0.25, 0.5, 0.25, 0.0])
     """
     alive = np.asarray(alive, dtype=bool)
     x = np.asarray(lapse, dtype="float64") / truth.offer_peak_lapse
