@@ -198,7 +198,6 @@ def test_04_control_groups_are_random(campaign_outcomes, customers):
     a = campaign_outcomes.merge(customers[["customer_id", "signup_date"]])
     for cid, g in a.groupby("campaign_id"):
         share = (g["group"] == "treatment").mean()
-        hold = dict((i + 1, h) for i, (*_, h) in enumerate(S.RETENTION_PLAN))
         assert abs(share - 0.5) < 4 * np.sqrt(0.25 / len(g)), cid
         # Truly alive customers are as common in both groups.
         diff, se = _two_proportions(g.loc[g["group"] == "treatment", "alive"].sum(),
@@ -206,7 +205,6 @@ def test_04_control_groups_are_random(campaign_outcomes, customers):
                                     g.loc[g["group"] == "control", "alive"].sum(),
                                     (g["group"] == "control").sum())
         assert abs(diff) < 4 * se, cid
-        del hold
 
 
 def test_04_campaigns_cause_extra_orders_as_the_truth_says(campaign_outcomes):

@@ -15,7 +15,7 @@ from crmlib.simulate.buying import BuyerState, all_topics, simulate_buying
 from crmlib.simulate.campaigns import RetentionCampaigns
 from crmlib.simulate.settings import HarborTruth
 from crmlib.simulate.silos import simulate_silos
-from crmlib.simulate.streams import day_of, rng_for, to_date
+from crmlib.simulate.streams import day_of, month_of, rng_for, to_date
 from crmlib.simulate.subscriptions import subscriptions
 
 BTYD_NAMES = ["r", "alpha", "a", "b", "p", "q", "gamma", "sbg_alpha", "sbg_beta"]
@@ -57,7 +57,7 @@ def truth_of(variant: int | None) -> HarborTruth:
 def _day_factor(truth, n_days: int) -> np.ndarray:
     """Season times media push, per simulation day (the season averages 1)."""
     days = np.arange(n_days)
-    month = (S.START + days.astype("timedelta64[D]")).astype("datetime64[M]").astype(int) % 12
+    month = month_of(days)
     season = S.MONTH_FACTOR[month] / np.average(
         S.MONTH_FACTOR, weights=[31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
     return season * (1 + truth.push_order_lift * M.daily_push(truth, n_days))
@@ -205,8 +205,7 @@ def simulate_harbor(variant: int | None = None) -> dict[str, pd.DataFrame]:
     events = {k: v[ev_order] for k, v in events.items()}
     n_orders = len(events["t"])
     order_id = np.arange(1, n_orders + 1)
-    tables = _orders(rng_for(variant, "baskets"), truth, events, allc, lat, retention,
-                     prospect_idx, new_of_old, n1)
+    tables = _orders(rng_for(variant, "baskets"), truth, events, allc, lat, retention)
 
     # Calls: link each placing call to its order.
     call_order = np.zeros(len(calls), dtype=np.int64)
@@ -225,11 +224,9 @@ def simulate_harbor(variant: int | None = None) -> dict[str, pd.DataFrame]:
     call_order[spot_buy] = tv_orders
     tables["calls"] = M.calls_table(calls, call_order)
 
-    tables.update(_acquisition_tables(acq_campaigns, acq_contacts, pros, sus, allc, lat,
-                                      prospect_idx, new_of_old, sale_day, rng_for(
-                                          variant, "prospect-links")))
-    tables.update(_retention_tables(retention, acq_campaigns, tables["purchases"],
-                                    events, new_of_old, allc))
+    tables.update(_acquisition_tables(acq_contacts, pros, sus, allc, prospect_idx, new_of_old,
+                                      rng_for(variant, "prospect-links")))
+    tables.update(_retention_tables(retention, acq_campaigns, events, new_of_old))
     tables["contacts"] = _contacts(tables.pop("_acq_contacts"), tables.pop("_ret_contacts"))
     tables["referrals"] = _referrals(rng_for(variant, "referrals"), allc, events, death)
     tables["subscriptions"] = _subscriptions(rng_for(variant, "subscriptions"), truth,
@@ -262,7 +259,7 @@ def _contacts_fields(rng, allc: pd.DataFrame, taken) -> pd.DataFrame:
     return allc[cols]
 
 
-def _orders(rng, truth, events, allc, lat, retention, prospect_idx, new_of_old, n1):
+def _orders(rng, truth, events, allc, lat, retention):
     """Purchases, order lines and the core (unsiloed) tickets and coupons."""
     n = len(events["t"])
     cust = events["cust"]
@@ -351,10 +348,8 @@ def _coupons(events) -> pd.DataFrame:
     })
 
 
-def _acquisition_tables(campaigns, contacts, pros, sus, allc, lat, prospect_idx, new_of_old,
-                        sale_day, rng):
+def _acquisition_tables(contacts, pros, sus, allc, prospect_idx, new_of_old, rng):
     """Prospects (with their customer link), suspects, and acquisition contacts."""
-    n_main = len(prospect_idx)
     pros = pros.copy()
     pros["customer_id"] = pd.array([pd.NA] * len(pros), dtype="Int64")
     linked = np.flatnonzero(prospect_idx >= 0)
@@ -378,7 +373,6 @@ def _acquisition_tables(campaigns, contacts, pros, sus, allc, lat, prospect_idx,
         "region": allc["region"].to_numpy()[chosen],
         "suspect_id": pd.array([pd.NA] * len(chosen), dtype="Int64"),
         "customer_id": pd.array(chosen + 1, dtype="Int64")})
-    n_pros = len(pros)
     pro = pd.concat([pros, extra], ignore_index=True)
     pro["_idx"] = np.arange(len(pro))
     first, last = P.names(rng, len(pro))
@@ -402,7 +396,6 @@ def _acquisition_tables(campaigns, contacts, pros, sus, allc, lat, prospect_idx,
     pro["first_seen"] = to_date(pro["first_seen"])
     prospects = pro[["prospect_id", "first_name", "last_name", "email", "first_seen", "source",
                      "interest", "region", "suspect_id", "customer_id"]]
-    del n_pros, n_main, sale_day, lat
 
     c = contacts.copy()
     is_p = c["audience"].to_numpy() == "prospects"
@@ -416,7 +409,7 @@ def _acquisition_tables(campaigns, contacts, pros, sus, allc, lat, prospect_idx,
     return {"prospects": prospects, "suspects": suspects, "_acq_contacts": c}
 
 
-def _retention_tables(retention, acq_campaigns, purchases, events, new_of_old, allc):
+def _retention_tables(retention, acq_campaigns, events, new_of_old):
     """Campaigns, contacts, random assignments and the answer key of true effects."""
     asg = pd.concat(retention.assignments, ignore_index=True)
     asg["customer_id"] = new_of_old[asg["customer_idx"].to_numpy()] + 1
@@ -444,7 +437,7 @@ def _retention_tables(retention, acq_campaigns, purchases, events, new_of_old, a
         "campaign_id": asg["campaign_id"], "customer_id": asg["customer_id"],
         "alive": asg["alive"], "expected_missed": np.round(asg["lapse"], 4),
         "true_extra_rate": np.round(asg["extra_rate"], 5),
-        "true_extra_orders": np.round(asg["extra_rate"] * HarborTruth().offer_weeks, 5),
+        "true_extra_orders": np.round(asg["extra_rate"] * retention.truth.offer_weeks, 5),
         "true_dropout_cut": np.round(asg["dropout_cut"], 5)}).sort_values(
         ["campaign_id", "customer_id"], ignore_index=True)
     return {"campaigns": campaigns, "campaign_assignments": assignments,

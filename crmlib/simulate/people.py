@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.simulate import settings as S
-from crmlib.simulate.streams import day_of
+from crmlib.simulate.streams import day_of, month_of
 
 
 def assign_by_score(score: np.ndarray, labels: list[str], shares: list[float]) -> np.ndarray:
@@ -221,7 +221,7 @@ def acquisition_campaigns(rng: np.random.Generator, truth, pros: pd.DataFrame,
 def signup_weight(end_day: int) -> np.ndarray:
     """Relative chance of an organic sign-up on each day 0..end_day: growth and season."""
     days = np.arange(end_day + 1)
-    month = (S.START + days.astype("timedelta64[D]")).astype("datetime64[M]").astype(int) % 12
+    month = month_of(days)
     return (1 + (S.SIGNUP_GROWTH - 1) * days / end_day) * S.SIGNUP_MONTH_FACTOR[month]
 
 

@@ -72,6 +72,18 @@ def day_of(date: str | np.datetime64) -> int:
     return int((np.datetime64(date, "D") - START).astype(int))
 
 
+def month_of(day) -> np.ndarray:
+    """Calendar month (0 = January) of whole simulation days.
+
+    Examples
+    --------
+    >>> month_of([0, 31, 364]).tolist()
+    [0, 1, 11]
+    """
+    dates = START + np.asarray(day, dtype="int64").astype("timedelta64[D]")
+    return dates.astype("datetime64[M]").astype(np.int64) % 12
+
+
 def to_date(day) -> np.ndarray:
     """Calendar dates (``datetime64[D]``) of whole simulation days."""
     return START + np.floor(np.asarray(day, dtype="float64")).astype("int64").astype(
