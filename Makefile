@@ -16,13 +16,14 @@ PYTEST := MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile
 DOCTESTS := --doctest-modules crmlib
 
 .PHONY: help install lab test lint unit pytest-all notebooks exercises-test exercises bench \
-	bench-grading execute quiz data verify-data lock clean
+	bench-grading execute html quiz data verify-data lock clean
 
 help:
 	@echo "make lab          open JupyterLab on your working copy of the first lesson (my-work/)"
 	@echo "make test         run ruff and every test, notebooks included"
 	@echo "make quiz         the review quiz and flashcards as a web app (Voila, port 8866)"
 	@echo "make execute      re-run the lesson notebooks and save their outputs"
+	@echo "make html         every lesson as a web page in html/ (read without Jupyter)"
 	@echo "make bench        speed figures against reference implementations"
 	@echo "make exercises    regenerate exercises/ from solutions/"
 	@echo "make bench-grading  grading throughput (60 submissions, --jobs 2)"
@@ -123,5 +124,10 @@ lock:
 	mv $(LOCK).tmp $(LOCK)
 	rm -rf .venv-lock
 
+# Every lesson as a stand-alone web page (figures embedded), for reading without Jupyter.
+html: $(STAMP)
+	$(BIN)/python tools/render_html.py html notebooks/[0-9][0-9]_*.ipynb
+	@echo "open html/00_start_here.html in a browser"
+
 clean:
-	rm -rf $(VENV) .venv-bench .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-bench .pytest_cache .ruff_cache html
