@@ -1,0 +1,96 @@
+"""Every graded workbook in solutions/ is complete, self-consistent and gradeable.
+
+The checks come from what the workbook must be (SYLLABUS "Exercises (graded)"
+and DESIGN "Grading"): 4 to 8 questions, each with a prompt, hint and worked
+solution; exactly one parameters cell; a check per question in the notebook;
+committed outputs in which every check says correct; and graded end to end
+by ``crm grade`` for a student on another data variant, with full marks.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+from support import REPO
+
+from crmlib.exercises import load_key, variant_for
+
+SOLUTIONS = sorted((REPO / "solutions").glob("[0-9][0-9]_*_solution.ipynb"))
+CHECK = re.compile(r"\bwb\.(\w+)\.check\(")
+
+
+def assignment(path) -> str:
+    return path.name.removesuffix("_solution.ipynb")
+
+
+@pytest.fixture(params=SOLUTIONS, ids=lambda p: p.name)
+def workbook(request):
+    path = request.param
+    return path, nbformat.read(path, as_version=4), load_key(assignment(path), [REPO / "solutions"])
+
+
+def test_every_workbook_belongs_to_a_lesson():
+    lessons = {p.name[:2]: p.stem for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    for path in SOLUTIONS:
+        assert path.name[:2] in lessons, f"{path.name}: no lesson {path.name[:2]}"
+        assert assignment(path) == lessons[path.name[:2]], "workbook named after its lesson"
+
+
+def test_questions_are_complete(workbook):
+    path, _, key = workbook
+    assert 4 <= len(key.questions) <= 8, f"{path.name}: {len(key.questions)} questions"
+    for q in key.questions.values():
+        for part in ("prompt", "hint", "solution"):
+            assert getattr(q, part).strip(), f"{path.name} {q.id}: no {part}"
+
+
+def test_one_parameters_cell_near_the_top(workbook):
+    path, nb, _ = workbook
+    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and tagged[0] <= 3, path.name
+    source = nb.cells[tagged[0]].source
+    for name in ("student_id", "variant", "answers_path", "graded"):
+        assert re.search(rf"^{name}\s*=", source, re.M), f"{path.name}: parameters lack {name}"
+
+
+def test_each_question_is_checked_once_in_key_order(workbook):
+    path, nb, key = workbook
+    checked = [m for c in nb.cells if c.cell_type == "code" for m in CHECK.findall(c.source)]
+    assert checked == list(key.questions), path.name
+
+
+def test_committed_outputs_show_every_check_correct(workbook):
+    path, nb, key = workbook
+    lines = [line for c in nb.cells if c.cell_type == "code" for o in c.outputs
+             if o.output_type == "stream" for line in o.text.splitlines()]
+    for qid, q in key.questions.items():
+        mine = [line for line in lines if line.startswith(f"{qid}: ")]
+        assert mine == [f"{qid}: correct ({q.points:g}/{q.points:g} points)"], (path.name, mine)
+
+
+def test_the_exercise_is_generated_and_has_no_outputs():
+    for path in SOLUTIONS:
+        exercise = REPO / "exercises" / path.name.replace("_solution", "_exercise")
+        nb = nbformat.read(exercise, as_version=4)
+        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+        text = "\n".join(c.source for c in nb.cells)
+        assert "SOLUTION" not in text, f"{exercise.name}: a solution marker survived"
+
+
+@pytest.mark.slow
+def test_the_solution_earns_full_marks_for_another_students_variant(workbook, tmp_path):
+    from crmlib.grading.batch import grade
+
+    path, _, key = workbook
+    student = "reviewer-7"
+    assert variant_for(student) is not None
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / f"{student}_{assignment(path)}.ipynb").write_bytes(path.read_bytes())
+    result = grade(assignment(path), [subs], tmp_path / "out", jobs=1, progress=False)
+    (row,) = result.rows
+    maximum = sum(q.points for q in key.questions.values())
+    assert row["status"] == "graded", row
+    assert float(row["total"]) == pytest.approx(maximum), row
