@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import pickle
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -435,11 +436,83 @@ def harbor_tables() -> list[str]:
     return list(HARBOR)
 
 
+# The grader simulates a student's variant once, for the references, and hands it to
+# the student's kernel as a file in the sandbox's private folder (named by this
+# variable), so the kernel reads it instead of simulating the same tables again.
+VARIANT_CACHE_ENV = "CRM_VARIANT_CACHE"
+_SIMULATED: set[int] = set()
+
+
+def variant_cache_file(folder: str | os.PathLike, variant: int) -> Path:
+    """Where :func:`save_variant_cache` puts a variant's simulated tables."""
+    return Path(folder) / f"harbor-variant-{int(variant)}.pkl"
+
+
+def _cached_tables(variant: int) -> dict[str, pd.DataFrame] | None:
+    folder = os.environ.get(VARIANT_CACHE_ENV)
+    if not folder:
+        return None
+    try:
+        with open(variant_cache_file(folder, variant), "rb") as fh:
+            tables = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        return None
+    ok = (isinstance(tables, dict) and set(tables) == set(HARBOR)
+          and all(isinstance(t, pd.DataFrame) for t in tables.values()))
+    return tables if ok else None
+
+
 @lru_cache(maxsize=4)
 def _variant_simulation(variant: int) -> dict[str, pd.DataFrame]:
+    tables = _cached_tables(variant)
+    if tables is not None:
+        return tables
     from crmlib.simulate import simulate_harbor  # scipy and the simulation only when needed
 
-    return simulate_harbor(variant)
+    tables = simulate_harbor(variant)
+    _SIMULATED.add(variant)
+    return tables
+
+
+def save_variant_cache(variant: int, folder: str | os.PathLike, *,
+                       only_if_simulated: bool = False) -> Path | None:
+    """Write a variant's simulated tables where ``load_harbor`` finds them.
+
+    With the environment variable ``CRM_VARIANT_CACHE`` naming ``folder``,
+    ``load_harbor(table, variant=variant)`` reads this file instead of
+    simulating the variant; the tables then go through the same CSV format and
+    checks as always, so the result is the same frame. The grader uses it to
+    simulate each student's data once instead of twice.
+
+    Parameters
+    ----------
+    variant : int
+        The data variant.
+    folder : path-like
+        Where to write ``harbor-variant-<variant>.pkl``.
+    only_if_simulated : bool
+        Write only when this process has already simulated the variant (so a
+        workbook that never loads Harbor data costs no simulation); returns
+        None otherwise.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The file written.
+    """
+    variant = int(variant)
+    if only_if_simulated and variant not in _SIMULATED:
+        return None
+    path = variant_cache_file(folder, variant)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            pickle.dump(_variant_simulation(variant), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 @lru_cache(maxsize=64)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from crmlib import exercises
+from crmlib import data, exercises
 from crmlib.grading import notebooks
 from crmlib.grading.sandbox import Limits, bwrap_path, read_private, run_sandboxed
 
@@ -200,11 +200,18 @@ def _grade(task: Task, variant: int | None, result: dict, started: float) -> Non
               "answers_path": "answers.json", "graded": True}
     result["notes"] += notebooks.inject_parameters(nb, params)
     bwrap = bwrap_path() if task.use_bwrap else None
+    # The references first: they simulate the student's data variant here, and the
+    # run below reads that simulation from its private folder instead of repeating it.
+    refs_started = time.perf_counter()
+    refs = references(task.assignment, task.key_dirs, variant)
+    refs_s = time.perf_counter() - refs_started
     workdir = Path(tempfile.mkdtemp(prefix=f"crm-grade-{os.getpid()}-"))
     try:
         job = workdir / "job"
         job.mkdir()
         (job / "submission.ipynb").write_text(notebooks.nbformat.writes(nb), encoding="utf-8")
+        if variant is not None:
+            data.save_variant_cache(variant, job, only_if_simulated=True)
         outcome = run_sandboxed(job, task.limits, bwrap)
         answers_raw = read_private(job / "answers.json", MAX_ANSWERS_BYTES)
         executed_raw = read_private(job / "executed.ipynb", MAX_EXECUTED_BYTES)
@@ -232,9 +239,8 @@ def _grade(task: Task, variant: int | None, result: dict, started: float) -> Non
     if answers and claimed.get("variant") != variant:
         result["notes"].append(f"the notebook worked on data variant {claimed.get('variant')!r},"
                                f" not yours ({variant}); answers were scored against yours")
-    refs = references(task.assignment, task.key_dirs, variant)
     rows = score(key, answers, refs)
-    result["scoring_s"] = round(time.perf_counter() - scoring_started, 3)
+    result["scoring_s"] = round(time.perf_counter() - scoring_started + refs_s, 3)
     result["questions"] = rows
     result["total"] = round(sum(r["points"] for r in rows), 4)
 
