@@ -65,9 +65,10 @@ def email_addresses(rng: np.random.Generator, first, last, domains=DOMAINS,
     email = local + "@" + pd.Series(np.asarray(domains, dtype=object)[
         rng.integers(0, len(domains), n)])
     # The address is taken: add digits until it is free (vectorised over the clashes).
-    taken = pd.Index(list(taken))
+    # Object dtype: pandas' Arrow-backed string isin converts every value one by one.
+    taken = pd.Index(list(taken), dtype=object)
     while True:
-        dup = (email.duplicated() | email.isin(taken)).to_numpy()
+        dup = (email.duplicated() | email.astype(object).isin(taken)).to_numpy()
         if not dup.any():
             break
         extra = pd.Series(rng.integers(1, 1000, dup.sum())).astype(str).to_numpy()
