@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
-from crmlib.clv import BetaGeo, GammaGamma, customer_lifetime_value
+from crmlib.clv import (
+    BetaGeo,
+    GammaGamma,
+    customer_equity,
+    customer_lifetime_value,
+    expected_cohort_purchases,
+)
 from crmlib.data import load_cdnow, load_harbor
 from crmlib.rfm import btyd_summary
 from crmlib.simulate import true_parameters
@@ -315,3 +321,64 @@ def test_summary_table(cdnow):
             1.96 * row["std_error"] / row["estimate"], rel=1e-3
         )
     assert table.attrs == {"log_likelihood": m.loglik_, "n_customers": 2357, "converged": True}
+
+
+# --------------------------------------------------------------------------- cohorts, equity
+def test_cohort_forecast_is_the_sum_of_each_customers_curve(cdnow):
+    s, m, _ = cdnow
+    rng = np.random.default_rng(5)
+    birth = rng.choice([0.0, 1.0, 2.5, 7.0], size=40)
+    t = np.array([0.5, 3.0, 20.0, 78.0])
+    out = expected_cohort_purchases(m, birth, t)
+    # Brute force: one customer at a time, zero before they join.
+    by_hand = [sum(m.expected_purchases_new(tt - b) if tt > b else 0.0 for b in birth) for tt in t]
+    np.testing.assert_allclose(out, by_hand, rtol=1e-12)
+    assert out[0] == pytest.approx((birth < 0.5).sum() * m.expected_purchases_new(0.5 - 0.0))
+
+
+def test_cohort_forecast_over_the_cdnow_holdout(cdnow):
+    # Every CDNOW customer's first purchase lies 39 weeks minus T before the calibration
+    # end, so the cohort's forecast for weeks 39..78 on the common clock must equal the
+    # sum of each customer's E[X(T + 39)] - E[X(T)] (FHL 2005's aggregate forecast).
+    s, m, _ = cdnow
+    T = s["T"].to_numpy()
+    birth = 39 - T + (T.max() - 39).clip(min=0)  # on a clock that starts at the first join
+    end = 39 + (T.max() - 39).clip(min=0)
+    total = expected_cohort_purchases(m, birth, [end, end + 39])
+    expected = np.sum(m.expected_purchases_new(T + 39) - m.expected_purchases_new(T))
+    assert total[1] - total[0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_customer_equity_matches_the_annuity_formula():
+    d, n, v, c, k = 0.02, 120.0, 55.0, 15.0, 60
+    ce = customer_equity([10.0, 20.0, 30.0], v, n, k, d, acquisition_cost=c)
+    annuity = (1 - (1 + d) ** -k) / d  # sum of 1 / (1 + d)^j for j = 1..k
+    assert ce["future"] == pytest.approx(n * (v - c) * annuity)
+    assert ce["current"] == 60.0 and ce["total"] == pytest.approx(60.0 + ce["future"])
+    assert customer_equity([1.0], v, n, 0, d)["future"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"discount": 1.0}, "discount"),
+        ({"periods": -1}, "periods"),
+        ({"new_per_period": -5.0}, "new_per_period"),
+        ({"acquisition_cost": -1.0}, "acquisition_cost"),
+    ],
+)
+def test_customer_equity_bad_input(kwargs, message):
+    args = {"current_value": [1.0], "new_customer_value": 5.0, "new_per_period": 3.0,
+            "periods": 4, "discount": 0.01} | kwargs
+    with pytest.raises(ValueError, match=message):
+        customer_equity(**args)
+
+
+def test_a_brand_new_customers_clv_is_the_unconditional_forecast(cdnow):
+    # x = t_x = T = 0 is a customer who has just made their first purchase: their
+    # conditional forecast is E[X(t)] and their spend the population mean.
+    _, m, g = cdnow
+    clv = customer_lifetime_value(m, g, [0], [0.0], [0.0], [0.0], horizon=30, discount=0.01)
+    e = m.expected_purchases_new(np.arange(0, 31, dtype=float))
+    by_hand = np.sum(np.diff(e) / 1.01 ** np.arange(1, 31)) * g.mean_spend()
+    assert clv[0] == pytest.approx(by_hand, rel=1e-9)

@@ -1,0 +1,157 @@
+"""Answer key of workbook 05, customer lifetime value (BG/NBD, P(alive), Gamma-Gamma, CLV).
+
+Every reference is computed from the student's data variant when the grader
+asks for it. The per-customer summary is built here by hand from the purchase
+log (every row a purchase, as ``merge_same_day=False`` counts them), not with
+``crmlib.rfm.btyd_summary``, and P(alive) comes from the closed form of Fader,
+Hardie and Lee (2005, eq. 13) rather than from ``BetaGeo.p_alive``. The fits
+themselves use ``crmlib.clv`` (there is one maximum of the likelihood), once per
+variant: the loads and fits are cached.
+"""
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from crmlib.clv import BetaGeo, GammaGamma
+from crmlib.data import load_harbor
+from crmlib.exercises import Choice, Number
+from crmlib.simulate import true_parameters
+
+TITLE = "Customer lifetime value: BG/NBD, P(alive), Gamma-Gamma and CLV on Harbor Coffee"
+CAL_END = pd.Timestamp("2024-02-29")
+WEEK = 7.0
+
+
+@lru_cache(maxsize=4)
+def _summary(variant) -> pd.DataFrame:
+    """x, t_x, T (weeks) and mean repeat spend of everyone who bought by CAL_END."""
+    tx = load_harbor("purchases", variant=variant)
+    tx = tx[tx["date"] <= CAL_END].sort_values(["customer_id", "date", "order_id"])
+    by = tx.groupby("customer_id")
+    first, last = by["date"].min(), by["date"].max()
+    out = pd.DataFrame({
+        "x": by.size() - 1.0,
+        "t_x": (last - first).dt.days / WEEK,
+        "T": (CAL_END - first).dt.days / WEEK,
+    })
+    # Mean spend of the repeat purchases: every purchase after the first row.
+    repeat = tx[by.cumcount() > 0]
+    out["m"] = repeat.groupby("customer_id")["amount"].mean().reindex(out.index).fillna(0.0)
+    return out
+
+
+@lru_cache(maxsize=4)
+def _bgnbd(variant) -> BetaGeo:
+    s = _summary(variant)
+    return BetaGeo().fit(s["x"], s["t_x"], s["T"])
+
+
+@lru_cache(maxsize=4)
+def _gamma_gamma(variant) -> GammaGamma:
+    s = _summary(variant)
+    rep = s[(s["x"] > 0) & (s["m"] > 0)]
+    return GammaGamma().fit(rep["x"], rep["m"])
+
+
+def no_repeat_share(variant):
+    return float((_summary(variant)["x"] == 0).mean())
+
+
+def alpha_estimate(variant):
+    return _bgnbd(variant).params_["alpha"]
+
+
+def alpha_distance(variant):
+    m = _bgnbd(variant)
+    z = abs(m.params_["alpha"] - true_parameters(variant)["alpha"]) / m.standard_errors_["alpha"]
+    return 0 if z < 2 else (1 if z < 3 else 2)
+
+
+def p_alive_customer_1(variant):
+    p = _bgnbd(variant).params_
+    r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
+    x, t_x, T = _summary(variant).loc[1, ["x", "t_x", "T"]]
+    if x == 0:
+        return 1.0
+    odds = a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x)
+    return float(1 / (1 + odds))
+
+
+def expected_next_52(variant):
+    s = _summary(variant)
+    return float(_bgnbd(variant).expected_purchases(52, s["x"], s["t_x"], s["T"]).sum())
+
+
+def top_decile_share(variant):
+    """Share of 156-week CLV (10% a year) in the top tenth, summed week by week."""
+    s = _summary(variant)
+    m, g = _bgnbd(variant), _gamma_gamma(variant)
+    p, q, gam = g.params_["p"], g.params_["q"], g.params_["gamma"]
+    spend = p * (gam + s["m"] * s["x"]) / (p * s["x"] + q - 1)  # Gamma-Gamma's expectation
+    weeks = np.arange(0, 157)
+    cum = np.column_stack([np.zeros(len(s))] + [
+        np.asarray(m.expected_purchases(float(w), s["x"], s["t_x"], s["T"])) for w in weeks[1:]])
+    discount = 1.10 ** (-weeks[1:] / 52)  # (1 + weekly rate) ** -w with 1.10 a year
+    value = (np.diff(cum, axis=1) * discount).sum(axis=1) * spend.to_numpy()
+    value = np.sort(value)[::-1]
+    return float(value[: len(value) // 10].sum() / value.sum())
+
+
+QUESTIONS = [
+    Number("q1", reference=no_repeat_share, points=1, tol=0.001, percent=True,
+           prompt="What share of the customers who bought by 29 February 2024 had made no repeat "
+                  "purchase by then (every purchase counted, merge_same_day=False)?",
+           hint="btyd_summary(purchases up to 2024-02-29, '2024-02-29', merge_same_day=False), "
+                "then the share of rows with frequency 0.",
+           solution="summary = btyd_summary(calibration, '2024-02-29', merge_same_day=False); "
+                    "(summary['frequency'] == 0).mean()"),
+    Number("q2", reference=alpha_estimate, points=2, rel=0.005,
+           prompt="Fit BG/NBD to that summary. What is the estimate of alpha (within 0.5%)?",
+           hint="BetaGeo().fit(frequency, recency, T); the estimates are in params_.",
+           solution="bg = BetaGeo().fit(summary['frequency'], summary['recency'], summary['T']); "
+                    "bg.params_['alpha']"),
+    Choice("q3", reference=alpha_distance, points=1,
+           options=["less than 2 standard errors", "between 2 and 3 standard errors",
+                    "more than 3 standard errors"],
+           prompt="How far is your estimate of alpha from your variant's true alpha "
+                  "(true_parameters(variant)), in standard errors?",
+           hint="(estimate - truth) / standard error, with the standard error from "
+                "bg.standard_errors_ and the truth from crmlib.simulate.true_parameters.",
+           solution="z = (bg.params_['alpha'] - true_parameters(wb.variant)['alpha']) / "
+                    "bg.standard_errors_['alpha']; compare |z| with 2 and 3."),
+    Number("q4", reference=p_alive_customer_1, points=1, tol=0.005,
+           prompt="What is the P(alive) of customer 1 on 29 February 2024 (within 0.005)?",
+           hint="bg.p_alive(frequency, recency, T) gives a Series on the customers' index.",
+           solution="bg.p_alive(summary['frequency'], summary['recency'], summary['T']).loc[1]"),
+    Number("q5", reference=expected_next_52, points=1, rel=0.005,
+           prompt="How many purchases does the model expect these customers to make, in total, "
+                  "in the 52 weeks after 29 February 2024 (within 0.5%)?",
+           hint="bg.expected_purchases(52, frequency, recency, T), summed over customers.",
+           solution="bg.expected_purchases(52, summary['frequency'], summary['recency'], "
+                    "summary['T']).sum()"),
+    Number("q6", reference=top_decile_share, points=2, tol=0.005, percent=True,
+           prompt="With Gamma-Gamma fitted to the repeat buyers (positive mean spend), what "
+                  "share of the customers' total three-year CLV (156 weeks, 10% a year) do the "
+                  "top 10% of customers hold (within half a percentage point)?",
+           hint="GammaGamma().fit on rows with frequency > 0 and monetary_value > 0; "
+                "customer_lifetime_value(..., horizon=156, discount=1.10 ** (1 / 52) - 1); "
+                "the top tenth is the len(clv) // 10 largest values.",
+           solution="clv = customer_lifetime_value(bg, gg, frequency, recency, T, "
+                    "monetary_value, horizon=156, discount=1.10 ** (1 / 52) - 1); "
+                    "clv.nlargest(len(clv) // 10).sum() / clv.sum()"),
+    Choice("q7", reference=lambda variant: 2, points=1,
+           options=["The fit is biased: it did not recover the true parameters.",
+                    "Counting same-day purchases separately inflates the actual count.",
+                    "The retention campaigns from March 2024 changed purchase rates and "
+                    "dropout after the calibration period.",
+                    "The forecast counts purchases, the actual count is in dollars."],
+           prompt="The same customers actually made more purchases in those 52 weeks than your "
+                  "q5 forecast. Which explanation fits what lesson 05 showed?",
+           hint="What happened at Harbor Coffee after February 2024, and what does BG/NBD "
+                "assume about purchase rates?",
+           solution="BG/NBD assumes fixed rates; the campaigns (March 2024 on) added purchases "
+                    "and cut dropout after calibration, so the forecast falls behind. The fit "
+                    "itself recovered the truth (q3)."),
+]
