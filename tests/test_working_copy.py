@@ -14,7 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tools"))
 
-from execute_notebooks import WIDGET, placeholders  # noqa: E402
+from execute_notebooks import WIDGET, execute, placeholders  # noqa: E402
 from working_copy import ensure_working_copy  # noqa: E402
 
 
@@ -80,6 +80,24 @@ def test_placeholders_replace_widget_outputs():
     assert placeholders(nb) == 1
     data = nb.cells[0].outputs[0]["data"]
     assert WIDGET not in data and "Run All Cells" in data["text/html"]
+
+
+@pytest.mark.slow  # starts a kernel
+def test_execute_saves_an_interact_cell_as_a_placeholder_without_widget_state(tmp_path):
+    # ipywidgets.interact draws into an Output widget; nbclient's hook for it needs
+    # the widget state while running, and the saved notebook must not keep it.
+    path = tmp_path / "what_if.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from ipywidgets import interact\n"
+        "@interact(x=(0, 10))\n"
+        "def show(x=3):\n"
+        "    print('x is', x)\n")]), path)
+    execute(path)
+    nb = nbformat.read(path, as_version=4)
+    assert "widgets" not in nb.metadata
+    outputs = nb.cells[0].outputs
+    assert outputs and all(WIDGET not in o.get("data", {}) for o in outputs)
+    assert any("Run All Cells" in o.get("data", {}).get("text/plain", "") for o in outputs)
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")),
