@@ -115,6 +115,62 @@ def margin_multiple_grid(retentions, discounts) -> pd.DataFrame:
     )
 
 
+def value_elasticities(
+    margin: float, retention: float, discount: float, acquisition_cost: float
+) -> dict[str, float]:
+    """Per cent change in a new customer's value for a 1% change in each driver.
+
+    The value of a customer about to be won is V = m r / (1 + i - r) - c
+    (margin m, retention r, discount i, acquisition cost c), the model behind
+    Gupta, Lehmann and Stuart's (2004) comparison. Each elasticity is the
+    derivative times driver / V: the relative change in V for a small
+    relative improvement in the driver (a *cut* in acquisition cost).
+
+    Parameters
+    ----------
+    margin : float
+        Margin per period of an active customer (> 0).
+    retention, discount : float
+        As in :func:`margin_multiple`.
+    acquisition_cost : float
+        Cost of winning one customer (>= 0), less than m r / (1 + i - r).
+
+    Returns
+    -------
+    dict
+        ``retention``, ``margin`` and ``acquisition_cost`` elasticities, and
+        ``value`` (V itself).
+
+    Examples
+    --------
+    >>> e = value_elasticities(100, 0.8, 0.1, 0)  # no acquisition cost
+    >>> round(e["margin"], 6), round(e["retention"], 4)  # (1 + i) / (1 + i - r) = 1.1 / 0.3
+    (1.0, 3.6667)
+    """
+    if not np.isfinite(margin) or margin <= 0:
+        raise ValueError(f"margin must be a positive number, got {margin!r}")
+    if not np.isfinite(acquisition_cost) or acquisition_cost < 0:
+        raise ValueError(
+            f"acquisition_cost must be a non-negative number, got {acquisition_cost!r}"
+        )
+    mult = float(margin_multiple(retention, discount))
+    value = margin * mult - acquisition_cost
+    if value <= 0:
+        raise ValueError(
+            "acquisition_cost must be below the customer's lifetime value "
+            f"({margin * mult:.2f}): a customer worth nothing has no elasticities"
+        )
+    r, i = float(retention), float(discount)
+    # d/dr [r / (1 + i - r)] = (1 + i) / (1 + i - r)^2
+    d_value_d_r = margin * (1 + i) / (1 + i - r) ** 2
+    return {
+        "retention": d_value_d_r * r / value,
+        "margin": margin * mult / value,
+        "acquisition_cost": acquisition_cost / value,
+        "value": value,
+    }
+
+
 def cohort_profit(
     retention: float, profits, acquisition_cost: float = 0.0, discount: float = 0.10
 ) -> float:
@@ -298,6 +354,105 @@ def survival_curve(
     )
 
 
+def contract_durations(start, end, as_of, freq: str = "M") -> pd.DataFrame:
+    """Periods each contract lasted, and whether it was still running at ``as_of``.
+
+    Parameters
+    ----------
+    start : pandas.Series of datetime
+        First period paid.
+    end : pandas.Series of datetime
+        The period the contract ended (cancelled after ``end - start`` whole
+        periods); missing while the contract is active.
+    as_of : str or pandas.Timestamp
+        The end of the observation (the last day of the data).
+    freq : str
+        Period, a pandas period alias ("M" months).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``periods`` (paid periods of a cancelled contract; periods completed
+        by ``as_of`` of an active one) and ``censored`` (True while active),
+        on the index of ``start``.
+
+    Examples
+    --------
+    >>> start = pd.Series(pd.to_datetime(["2025-01-15", "2025-03-02"]))
+    >>> end = pd.Series(pd.to_datetime(["2025-04-15", None]))
+    >>> contract_durations(start, end, "2025-12-31")
+       periods  censored
+    0        3     False
+    1        9      True
+    """
+    start = pd.Series(start)
+    end = pd.Series(end, index=start.index)
+    as_of = pd.Timestamp(as_of)
+    if start.isna().any():
+        raise ValueError("start must have no missing dates")
+    if (start > as_of).any():
+        raise ValueError(f"start has dates after as_of ({as_of.date()})")
+    if (end.dropna() > as_of).any():
+        raise ValueError(f"end has dates after as_of ({as_of.date()}): they are not observed yet")
+    censored = end.isna()
+    stop = end.where(~censored, as_of)
+    s0 = _period_ordinals(start, freq)
+    periods = _period_ordinals(stop, freq) - s0
+    if (periods[~censored] < 1).any():
+        raise ValueError("end must be at least one period after start for a cancelled contract")
+    return pd.DataFrame({"periods": periods.astype("int64"), "censored": censored.to_numpy()},
+                        index=start.index)
+
+
+def renewal_table(durations, censored) -> pd.DataFrame:
+    """Life table of contracts: at risk, cancelled and renewal rate in each period.
+
+    Contracts still running leave the table once their observed periods run
+    out, so they never count as cancellations (right censoring handled as in
+    a Kaplan-Meier estimate).
+
+    Parameters
+    ----------
+    durations, censored : array-like
+        As in :meth:`ShiftedBetaGeometric.fit_durations`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by period t = 1, 2, ...: ``at_risk`` (contracts that paid
+        for period t, so that whether they renewed after it is known),
+        ``cancelled`` (ended after t periods), ``renewal_rate`` (1 -
+        cancelled / at_risk) and ``survival`` (share still paying after t
+        periods, the product of the renewal rates).
+
+    Examples
+    --------
+    >>> table = renewal_table([1, 2, 2, 3], [False, False, True, True])
+    >>> table[["at_risk", "cancelled"]].to_dict("list")
+    {'at_risk': [4, 3, 1], 'cancelled': [1, 1, 0]}
+    >>> table["survival"].round(2).tolist()
+    [0.75, 0.5, 0.5]
+    """
+    t = np.asarray(durations, dtype="int64")
+    c = np.asarray(censored, dtype=bool)
+    if t.shape != c.shape or t.ndim != 1 or t.size == 0:
+        raise ValueError("durations and censored must be non-empty and of the same length")
+    if (t < 0).any() or ((t < 1) & ~c).any():
+        raise ValueError("durations must be >= 0 (>= 1 for cancelled contracts)")
+    k = np.arange(1, t.max() + 1)
+    # Period k was paid by every contract that lasted k periods or more: a cancelled
+    # one ended then or later, an active one is known to have renewed after it.
+    at_risk = (t[None, :] >= k[:, None]).sum(axis=1)
+    cancelled = np.bincount(t[~c], minlength=t.max() + 1)[1:]
+    rate = 1 - cancelled / np.where(at_risk > 0, at_risk, np.nan)
+    out = pd.DataFrame(
+        {"at_risk": at_risk, "cancelled": cancelled, "renewal_rate": rate},
+        index=pd.Index(k, name="t"),
+    )
+    out["survival"] = out["renewal_rate"].cumprod()
+    return out
+
+
 class ShiftedBetaGeometric(BaseEstimator):
     """The shifted-beta-geometric (sBG) model of contract renewals.
 
@@ -348,26 +503,84 @@ class ShiftedBetaGeometric(BaseEstimator):
         if (np.diff(n) > 0).any():
             i = int(np.argmax(np.diff(n) > 0)) + 1
             raise ValueError(f"active_counts must not increase (period {i}: {n[i - 1]} -> {n[i]})")
-        lost = -np.diff(n)
-        t = np.arange(1, n.size)
-        final = n[-1]
         T = n.size - 1
+        # One row per cancellation period 1..T (those lost in it), plus the T-period survivors.
+        periods = np.append(np.arange(1, T + 1), T).astype("float64")
+        censored = np.append(np.zeros(T, dtype=bool), True)
+        weights = np.append(-np.diff(n), n[-1])
+        return self._fit(periods, censored, weights)
 
+    def fit_durations(self, durations, censored) -> ShiftedBetaGeometric:
+        """Fit from individual customers' durations, some still running (right-censored).
+
+        Use it when customers started at different times, so that no single
+        cohort's counts describe them all (for example subscriptions taken up
+        month after month and observed to one cut-off date).
+
+        Parameters
+        ----------
+        durations : array-like of int
+            For a customer who cancelled: the periods they paid for (>= 1).
+            For one still active at the cut-off: the periods completed so far
+            (>= 0); all we know is that their lifetime is longer.
+        censored : array-like of bool
+            ``True`` for customers still active at the cut-off.
+
+        Returns
+        -------
+        ShiftedBetaGeometric
+            ``self``, fitted.
+
+        Examples
+        --------
+        >>> regular = [1000, 631, 468, 382, 326, 289, 262, 241]
+        >>> lost = -np.diff(regular)
+        >>> durations = np.append(np.repeat(np.arange(1, 8), lost), np.full(241, 7))
+        >>> censored = np.append(np.zeros(lost.sum(), bool), np.ones(241, bool))
+        >>> m = ShiftedBetaGeometric().fit_durations(durations, censored)
+        >>> round(m.alpha_, 3), round(m.beta_, 3)
+        (0.704, 1.182)
+        """
+        t = np.asarray(durations, dtype="float64")
+        c = np.asarray(censored)
+        if t.ndim != 1 or t.size == 0:
+            raise ValueError("durations must be a non-empty one-dimensional array")
+        if c.shape != t.shape:
+            raise ValueError(
+                f"censored must have one flag per duration ({t.size}), got shape {c.shape}"
+            )
+        if c.dtype != bool:
+            raise ValueError("censored must be booleans (True = still active)")
+        if not np.isfinite(t).all() or (t % 1 != 0).any() or (t < 0).any():
+            raise ValueError("durations must be whole numbers of periods >= 0")
+        if ((t < 1) & ~c).any():
+            raise ValueError(
+                "durations of cancelled customers must be >= 1 (the first period is paid)"
+            )
+        # Many customers share a (duration, censored) pair: fit on the distinct pairs.
+        pairs, weights = np.unique(np.column_stack([t, c]), axis=0, return_counts=True)
+        return self._fit(pairs[:, 0], pairs[:, 1].astype(bool), weights.astype("float64"))
+
+    def _fit(self, t: np.ndarray, censored: np.ndarray, w: np.ndarray) -> ShiftedBetaGeometric:
+        """Maximum likelihood on distinct (periods, censored) rows with weights ``w``."""
+        lost, kept = np.where(censored, 0.0, w), np.where(censored, w, 0.0)
         def neg(theta):
             a, b = np.exp(theta)
             lb = special.betaln(a, b)
+            # P(cancel after t periods) = B(a+1, b+t-1) / B(a, b);
+            # P(still active after t periods) = B(a, b+t) / B(a, b)
             lp = special.betaln(a + 1, b + t - 1) - lb
-            ls = special.betaln(a, b + T) - lb
-            ll = np.dot(lost, lp) + final * ls
+            ls = special.betaln(a, b + t) - lb
+            ll = np.dot(lost, lp) + np.dot(kept, ls)
             dab = special.digamma(a + b)
             # d lnB(x, y)/dx = psi(x) - psi(x + y)
             dlb = np.array([special.digamma(a) - dab, special.digamma(b) - dab])
             dp_a = special.digamma(a + 1) - special.digamma(a + b + t) - dlb[0]
             dp_b = special.digamma(b + t - 1) - special.digamma(a + b + t) - dlb[1]
-            ds_a = special.digamma(a) - special.digamma(a + b + T) - dlb[0]
-            ds_b = special.digamma(b + T) - special.digamma(a + b + T) - dlb[1]
+            ds_a = special.digamma(a) - special.digamma(a + b + t) - dlb[0]
+            ds_b = special.digamma(b + t) - special.digamma(a + b + t) - dlb[1]
             grad = np.array(
-                [np.dot(lost, dp_a) + final * ds_a, np.dot(lost, dp_b) + final * ds_b]
+                [np.dot(lost, dp_a) + np.dot(kept, ds_a), np.dot(lost, dp_b) + np.dot(kept, ds_b)]
             ) * np.array([a, b])
             return -ll, -grad
 
