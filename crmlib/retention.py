@@ -557,6 +557,10 @@ class ShiftedBetaGeometric(BaseEstimator):
             raise ValueError(
                 "durations of cancelled customers must be >= 1 (the first period is paid)"
             )
+        # Still active after 0 periods says nothing (survival at 0 is 1): leave them out.
+        t, c = t[t > 0], c[t > 0]
+        if (~c).sum() == 0:
+            raise ValueError("no cancellation among the durations: the sBG model cannot be fitted")
         # Many customers share a (duration, censored) pair: fit on the distinct pairs.
         pairs, weights = np.unique(np.column_stack([t, c]), axis=0, return_counts=True)
         return self._fit(pairs[:, 0], pairs[:, 1].astype(bool), weights.astype("float64"))
@@ -585,6 +589,12 @@ class ShiftedBetaGeometric(BaseEstimator):
             return -ll, -grad
 
         res = minimize_bounded(neg, np.zeros(2), ftol=1e-12, gtol=1e-9)
+        if not res.success:
+            # Along the ridge where alpha and beta trade off, the line search can stall
+            # at the optimum: a step that the remaining gradient (1e-6 or so) asks for
+            # changes a log-likelihood summed over a thousand customers by less than
+            # its rounding. Accept a projected gradient below 1e-5 from where it stopped.
+            res = minimize_bounded(neg, res.x, ftol=1e-12, gtol=1e-5)
         self.alpha_, self.beta_ = (float(v) for v in np.exp(res.x))
         se, self.converged_ = check_fit("sBG", ["alpha", "beta"], res, neg)
         self.standard_errors_ = {"alpha": float(se[0]), "beta": float(se[1])}
