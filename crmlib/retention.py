@@ -403,7 +403,9 @@ def activity_curve(
     observed = (ordinal.max() - ordinal.groupby(tx[customer]).min()).reindex(uniques).to_numpy()
     last_k = int(observed.max()) - window + 1
     if last_k < 0:
-        raise ValueError(f"window ({window}) is longer than the data ({observed.max() + 1} periods)")
+        raise ValueError(
+            f"window ({window}) is longer than the data ({observed.max() + 1} periods)"
+        )
     k = np.arange(last_k + 1)
     # A purchase at age a makes its customer active at every k with k <= a < k + window.
     age = pairs["age"].to_numpy()
