@@ -171,6 +171,64 @@ def value_elasticities(
     }
 
 
+def offer_outcomes(
+    assignments: pd.DataFrame,
+    purchases: pd.DataFrame,
+    days: int = 28,
+    customer: str = "customer_id",
+    date: str = "date",
+    assigned: str = "assigned_date",
+) -> pd.DataFrame:
+    """Whether each customer of a campaign bought soon after it, and how lapsed they were.
+
+    Parameters
+    ----------
+    assignments : pandas.DataFrame
+        One row per customer and campaign (treatment and control alike), with
+        the day of the assignment.
+    purchases : pandas.DataFrame
+        One row per purchase.
+    days : int
+        Length of the window after the assignment, in days (the assignment day
+        counts as day 0).
+    customer, date, assigned : str
+        Column names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        On the index of ``assignments``: ``bought`` (at least one purchase in
+        the window) and ``days_since_last`` (days from the last purchase before
+        the assignment day to it; NaN when there was none).
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"customer_id": [1, 2],
+    ...                   "assigned_date": pd.to_datetime(["2025-03-01"] * 2)})
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 2],
+    ...                    "date": pd.to_datetime(["2025-01-30", "2025-03-10", "2025-02-20"])})
+    >>> offer_outcomes(a, tx).to_dict("list")
+    {'bought': [True, False], 'days_since_last': [30.0, 9.0]}
+    """
+    if not isinstance(days, (int, np.integer)) or days < 1:
+        raise ValueError(f"days must be a whole number >= 1, got {days!r}")
+    require_columns(assignments, {"customer": customer, "assigned": assigned})
+    require_columns(purchases, {"customer": customer, "date": date})
+    rows = assignments[[customer, assigned]].reset_index(names="_row")
+    joined = rows.merge(purchases[[customer, date]], on=customer)
+    delta = (joined[date] - joined[assigned]).dt.days
+    bought = joined.loc[(delta >= 0) & (delta < days), "_row"].unique()
+    last = (-delta[delta < 0]).groupby(joined.loc[delta < 0, "_row"]).min()
+    out = pd.DataFrame(
+        {
+            "bought": rows["_row"].isin(bought).to_numpy(),
+            "days_since_last": last.reindex(rows["_row"]).to_numpy(dtype="float64"),
+        },
+        index=assignments.index,
+    )
+    return out
+
+
 def cohort_profit(
     retention: float, profits, acquisition_cost: float = 0.0, discount: float = 0.10
 ) -> float:

@@ -375,3 +375,28 @@ def test_activity_curve_bad_window():
         activity_curve(tx, window=0)
     with pytest.raises(ValueError, match="longer than the data"):
         activity_curve(tx, window=3)
+
+
+def test_offer_outcomes_by_hand():
+    from crmlib.retention import offer_outcomes
+
+    assignments = pd.DataFrame({
+        "campaign_id": [1, 1, 2, 2],
+        "customer_id": [1, 2, 1, 3],
+        "assigned_date": pd.to_datetime(["2025-03-01", "2025-03-01", "2025-06-01", "2025-06-01"]),
+    }, index=[10, 11, 12, 13])
+    tx = pd.DataFrame({
+        "customer_id": [1, 1, 2, 2, 3],
+        # customer 1: before campaign 1, and 28 days after it (outside a 28-day window);
+        # customer 2: on the assignment day (inside); customer 3: nothing before campaign 2.
+        "date": pd.to_datetime(["2025-02-01", "2025-03-29", "2025-01-01", "2025-03-01",
+                                "2025-06-05"]),
+    })
+    got = offer_outcomes(assignments, tx)
+    assert list(got.index) == [10, 11, 12, 13]
+    assert got["bought"].tolist() == [False, True, False, True]
+    # Days from the last purchase *before* the assignment day.
+    assert got["days_since_last"].iloc[:3].tolist() == [28.0, 59.0, 64.0]
+    assert np.isnan(got["days_since_last"].iloc[3])
+    with pytest.raises(ValueError, match="days"):
+        offer_outcomes(assignments, tx, days=0)
