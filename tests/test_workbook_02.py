@@ -1,0 +1,74 @@
+"""Workbook 02 (retention economics): its key, its variants and grading end to end.
+
+The key's references are computed from a student's own data variant; the
+expectations here come from the key's definition (which questions depend on
+the data) and from the truth of the simulation, never from the grader's output.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from support import REPO
+
+from crmlib.exercises import Choice, load_key, variant_for
+from crmlib.simulate import true_parameters
+
+ASSIGNMENT = "02_retention_economics"
+SOLUTION = REPO / "solutions" / f"{ASSIGNMENT}_solution.ipynb"
+KEY = load_key(ASSIGNMENT, [REPO / "solutions"])
+# Questions whose answer does not depend on the data: the closed-form Q1 and the two choices.
+FIXED = {"q1", "q4", "q8"}
+OTHER = 7
+
+
+@pytest.fixture(scope="module")
+def references():
+    return {v: {qid: q.expected(v) for qid, q in KEY.questions.items()} for v in (None, OTHER)}
+
+
+def test_key_has_eight_complete_questions():
+    assert list(KEY.questions) == [f"q{i}" for i in range(1, 9)]
+    for q in KEY.questions.values():
+        assert q.prompt.strip() and q.hint.strip() and q.solution.strip(), q.id
+
+
+def test_every_reference_computes_for_two_variants(references):
+    for v, refs in references.items():
+        for qid, value in refs.items():
+            if isinstance(KEY.questions[qid], Choice):
+                assert value in range(len(KEY.questions[qid].options)), (v, qid)
+            else:
+                assert math.isfinite(float(value)), (v, qid)
+
+
+def test_data_dependent_references_follow_the_variant(references):
+    for qid in KEY.questions:
+        same = references[None][qid] == references[OTHER][qid]
+        assert same == (qid in FIXED), qid
+
+
+def test_references_agree_with_the_lesson_and_the_truth(references):
+    ref = references[None]
+    assert ref["q1"] == pytest.approx(0.2 / 0.15 - 1)  # (i + d) / (i + d - 0.05) - 1
+    # Lesson 02 and datasets/README: 43.9% of the 2025 sign-ups bought once.
+    assert round(100 * ref["q2"], 1) == 43.9
+    # The censored sBG fit lands within 3 standard errors (about 0.07) of the truth.
+    for v in (None, OTHER):
+        assert abs(references[v]["q6"] - true_parameters(v)["sbg_alpha"]) < 0.21
+
+
+@pytest.mark.slow
+def test_the_solution_earns_full_marks_for_another_variant(tmp_path):
+    from crmlib.grading.batch import grade
+
+    student = "workbook-02-tester"
+    assert variant_for(student) not in (None,)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / f"{student}_{ASSIGNMENT}.ipynb").write_bytes(SOLUTION.read_bytes())
+    result = grade(ASSIGNMENT, [subs], tmp_path / "out", jobs=1, progress=False)
+    (row,) = result.rows
+    assert row["status"] == "graded", row
+    assert float(row["total"]) == pytest.approx(KEY.max_points), row
