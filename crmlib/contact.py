@@ -97,6 +97,123 @@ def route_economics(
     return out.sort_values("cost_per_sale")
 
 
+def order_margin(
+    purchases: pd.DataFrame, order_items: pd.DataFrame, products: pd.DataFrame
+) -> pd.Series:
+    """Gross margin of each order: what the basket earned over its cost, less the discount.
+
+    The margin of an order is the sum over its lines of ``quantity x
+    (unit_price - unit_cost)`` minus the order's ``discount``.
+
+    Parameters
+    ----------
+    purchases : pandas.DataFrame
+        One row per order with ``order_id`` and ``discount``.
+    order_items : pandas.DataFrame
+        One row per order line with ``order_id``, ``product_id``, ``quantity``
+        and ``unit_price``.
+    products : pandas.DataFrame
+        The catalogue with ``product_id`` and ``unit_cost``.
+
+    Returns
+    -------
+    pandas.Series
+        Margin in dollars, indexed by ``order_id`` in the order of ``purchases``
+        (an order without lines earns minus its discount).
+
+    Examples
+    --------
+    >>> purchases = pd.DataFrame({"order_id": [1, 2], "discount": [0.0, 1.0]})
+    >>> items = pd.DataFrame({"order_id": [1, 1, 2], "product_id": [7, 8, 7],
+    ...                       "quantity": [2, 1, 1], "unit_price": [4.0, 15.0, 4.0]})
+    >>> products = pd.DataFrame({"product_id": [7, 8], "unit_cost": [1.0, 6.0]})
+    >>> order_margin(purchases, items, products).tolist()  # 2 x 3 + 9, then 3 - 1
+    [15.0, 2.0]
+    """
+    require_columns(purchases, {"order_id": "order_id", "discount": "discount"}, "purchases")
+    require_columns(
+        order_items,
+        {"order_id": "order_id", "product_id": "product_id", "quantity": "quantity",
+         "unit_price": "unit_price"},
+        "order_items",
+    )
+    require_columns(products, {"product_id": "product_id", "unit_cost": "unit_cost"}, "products")
+    cost = products.set_index("product_id")["unit_cost"]
+    unknown = ~order_items["product_id"].isin(cost.index)
+    if unknown.any():
+        raise ValueError(
+            f"order_items: product_id {order_items.loc[unknown, 'product_id'].iloc[0]} "
+            "is not in products"
+        )
+    line = order_items["quantity"] * (
+        order_items["unit_price"] - cost.reindex(order_items["product_id"]).to_numpy()
+    )
+    basket = line.groupby(order_items["order_id"]).sum()
+    ids = purchases["order_id"]
+    out = basket.reindex(ids).fillna(0.0).to_numpy() - purchases["discount"].to_numpy()
+    return pd.Series(out, index=pd.Index(ids, name="order_id"), name="margin")
+
+
+def first_year_value(
+    purchases: pd.DataFrame,
+    signup: pd.Series,
+    value: str = "margin",
+    end=None,
+    days: int = 365,
+    customer: str = "customer_id",
+    date: str = "date",
+) -> pd.Series:
+    """What each customer brought in during their first ``days`` days.
+
+    Only customers whose whole first year lies before ``end`` are kept, so a
+    customer who joined last month is not counted as a poor one.
+
+    Parameters
+    ----------
+    purchases : pandas.DataFrame
+        One row per order with the customer, the date and the value column.
+    signup : pandas.Series
+        Sign-up date of each customer, indexed by customer id.
+    value : str
+        Column to add up (a margin or an amount).
+    end : date-like, optional
+        Last day of the data; default the last purchase date.
+    days : int
+        Length of the first year.
+    customer, date : str
+        Column names.
+
+    Returns
+    -------
+    pandas.Series
+        Per customer (index: customer id, sorted), the sum of ``value`` over
+        orders dated from the sign-up day to ``days - 1`` days later; 0 for a
+        customer with no order in that window.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 2], "margin": [5.0, 7.0, 3.0],
+    ...                    "date": pd.to_datetime(["2024-01-01", "2025-01-05", "2024-12-01"])})
+    >>> signup = pd.Series(pd.to_datetime(["2024-01-01", "2024-12-01"]), index=[1, 2])
+    >>> first_year_value(tx, signup, end="2025-06-30").tolist()  # customer 2 is too new
+    [5.0]
+    """
+    require_columns(purchases, {"customer": customer, "date": date, "value": value}, "purchases")
+    if not isinstance(signup, pd.Series):
+        raise ValueError("signup must be a pandas Series of dates indexed by customer id")
+    days = check_count(days, "days")
+    end = purchases[date].max() if end is None else pd.Timestamp(end)
+    horizon = pd.Timedelta(days=days)
+    full = signup[signup + horizon - pd.Timedelta(days=1) <= end]
+    start = full.reindex(purchases[customer]).to_numpy()
+    d = purchases[date].to_numpy()
+    inside = ~pd.isna(start) & (d >= start) & (d < start + horizon)
+    total = purchases.loc[inside, value].groupby(purchases.loc[inside, customer]).sum()
+    out = total.reindex(full.index, fill_value=0.0).astype("float64").sort_index()
+    out.index.name = customer
+    return out.rename(f"first_year_{value}")
+
+
 # --------------------------------------------------------------------------- awareness
 def adstock(grps, decay: float) -> np.ndarray:
     """Advertising stock: A_t = decay * A_(t-1) + GRP_t, starting from 0.
@@ -427,3 +544,208 @@ def simulate_call_centre(
         "mean_wait": float(np.mean(wait)),
         "service_level_20s": float(np.mean(answered & (wait <= 20))),
     }
+
+
+def calls_after_spots(
+    calls: pd.DataFrame,
+    spots: pd.DataFrame,
+    minutes: float = 30.0,
+    arrival: str = "arrival_time",
+    outcome: str = "outcome",
+    air: str = "air_time",
+) -> pd.DataFrame:
+    """Calls that came in during the ``minutes`` after each TV spot, and how many were lost.
+
+    A call is lost when its outcome is anything but ``"answered"`` (the caller
+    hung up, or found the line closed). Windows of spots aired close together
+    overlap, and a call in both is counted for each.
+
+    Parameters
+    ----------
+    calls : pandas.DataFrame
+        The call log: arrival time and outcome of every call.
+    spots : pandas.DataFrame
+        One row per airing with its air time.
+    minutes : float
+        Length of the window after each airing.
+    arrival, outcome, air : str
+        Column names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``spots`` with two more columns, ``calls`` and ``lost``.
+
+    Examples
+    --------
+    >>> calls = pd.DataFrame({"arrival_time": pd.to_datetime(
+    ...     ["2025-09-01 19:05", "2025-09-01 19:20", "2025-09-01 19:50"]),
+    ...     "outcome": ["answered", "abandoned", "answered"]})
+    >>> spots = pd.DataFrame({"air_time": pd.to_datetime(["2025-09-01 19:00"])})
+    >>> calls_after_spots(calls, spots)[["calls", "lost"]].values.tolist()
+    [[2, 1]]
+    """
+    require_columns(calls, {"arrival": arrival, "outcome": outcome}, "calls")
+    require_columns(spots, {"air": air}, "spots")
+    if not (np.isfinite(minutes) and minutes > 0):
+        raise ValueError(f"minutes must be a positive number, got {minutes!r}")
+    log = calls.sort_values(arrival, kind="stable")
+    t = log[arrival].to_numpy()
+    lost = np.r_[0, np.cumsum(log[outcome].to_numpy() != "answered")]
+    start = spots[air].to_numpy()
+    lo = np.searchsorted(t, start, side="left")
+    hi = np.searchsorted(t, start + pd.Timedelta(minutes=minutes).to_timedelta64(), side="left")
+    return spots.assign(calls=hi - lo, lost=lost[hi] - lost[lo])
+
+
+def estimate_patience(wait, abandoned) -> float:
+    """Mean patience of callers, from a call log (exponential patience, censored waits).
+
+    A caller who hung up waited exactly as long as their patience; a caller
+    who was answered after waiting ``w`` had a patience longer than ``w``. For
+    exponential patience the maximum-likelihood mean is the total time all
+    callers spent waiting over the number who hung up.
+
+    Parameters
+    ----------
+    wait : array-like
+        Time each caller waited (until answered or until hanging up). Leave out
+        calls that found the line closed.
+    abandoned : array-like of bool
+        True for callers who hung up.
+
+    Returns
+    -------
+    float
+        Mean patience, in the unit of ``wait``; inf if nobody hung up.
+
+    Examples
+    --------
+    >>> estimate_patience([60, 120, 0, 30], [True, False, False, True])  # 210 s / 2
+    105.0
+    """
+    w = np.asarray(wait, dtype="float64")
+    a = np.asarray(abandoned, dtype=bool)
+    if w.shape != a.shape or w.ndim != 1 or not len(w):
+        raise ValueError("wait and abandoned must be one-dimensional and of the same length")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("wait must hold non-negative numbers")
+    return float(w.sum() / a.sum()) if a.any() else float("inf")
+
+
+def replay_calls(
+    arrival_time,
+    staffing: pd.DataFrame,
+    handle_seconds,
+    patience_seconds: float,
+    seed: int = 0,
+) -> np.ndarray:
+    """Run a call log's arrivals through a call centre with another staffing plan.
+
+    Each caller gets a talk time drawn (with replacement) from the observed
+    ``handle_seconds`` and an exponential patience with mean
+    ``patience_seconds``; the queue is first come, first served
+    (:func:`simulate_queue`).
+
+    Parameters
+    ----------
+    arrival_time : array-like of datetime
+        When each call came in.
+    staffing : pandas.DataFrame
+        Columns ``date``, ``hour`` and ``agents`` (0 = closed), one row per hour,
+        covering every arrival.
+    handle_seconds : array-like
+        Observed talk times of answered calls, to resample from.
+    patience_seconds : float
+        Mean patience.
+    seed : int
+        Random seed.
+
+    Returns
+    -------
+    numpy.ndarray of str
+        Outcome of each call, in the order given: ``answered``, ``abandoned``
+        or ``closed``.
+
+    Examples
+    --------
+    >>> staff = pd.DataFrame({"date": pd.to_datetime(["2025-09-01"] * 2),
+    ...                       "hour": [9, 10], "agents": [1, 0]})
+    >>> t = pd.to_datetime(["2025-09-01 09:00", "2025-09-01 09:01", "2025-09-01 10:30"])
+    >>> replay_calls(t, staff, [600.0], patience_seconds=1e-9).tolist()
+    ['answered', 'abandoned', 'closed']
+    """
+    require_columns(staffing, {"date": "date", "hour": "hour", "agents": "agents"}, "staffing")
+    handle = np.asarray(handle_seconds, dtype="float64")
+    if handle.ndim != 1 or not len(handle) or not np.isfinite(handle).all() or (handle < 0).any():
+        raise ValueError("handle_seconds must be a non-empty list of non-negative numbers")
+    if not (patience_seconds > 0):
+        raise ValueError(f"patience_seconds must be positive, got {patience_seconds!r}")
+    slots = staffing["date"] + pd.to_timedelta(staffing["hour"], unit="h")
+    origin = slots.min()
+    index = ((slots - origin) // pd.Timedelta(hours=1)).to_numpy()
+    agents = np.zeros(int(index.max()) + 1, dtype="int64")
+    agents[index] = staffing["agents"].to_numpy()
+    t = (pd.DatetimeIndex(arrival_time) - origin).total_seconds().to_numpy()
+    if (t < 0).any() or (t >= len(agents) * 3600).any():
+        raise ValueError("arrival_time: calls outside the hours covered by staffing")
+    order = np.argsort(t, kind="stable")
+    rng = np.random.default_rng(seed)
+    n = len(t)
+    _, outcome = simulate_queue(
+        t[order], rng.exponential(patience_seconds, n), rng.choice(handle, n), agents
+    )
+    out = np.empty(n, dtype=outcome.dtype)
+    out[order] = outcome
+    return out
+
+
+def retime_spot_calls(arrival_time, air_time, move, to_hour: float, minutes: float = 45.0):
+    """Arrival times as they would be had some spots aired at ``to_hour`` on the same day.
+
+    Every call that came in within ``minutes`` after a spot marked in ``move``
+    (the latest spot before the call) is shifted by as much as that spot is
+    moved, so the burst it brought keeps its shape; other calls stay put.
+
+    Parameters
+    ----------
+    arrival_time : array-like of datetime
+        When each call came in.
+    air_time : array-like of datetime
+        When each spot aired.
+    move : array-like of bool
+        Which spots to move.
+    to_hour : float
+        New air time, hours after midnight of the spot's day (14.5 = 14:30).
+    minutes : float
+        How long after a spot its callers keep calling.
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        The new arrival times, in the order given (no longer sorted).
+
+    Examples
+    --------
+    >>> calls = pd.to_datetime(["2025-09-01 19:10", "2025-09-01 21:00"])
+    >>> retime_spot_calls(calls, pd.to_datetime(["2025-09-01 19:00"]), [True], 14).strftime(
+    ...     "%H:%M").tolist()
+    ['14:10', '21:00']
+    """
+    t = pd.DatetimeIndex(arrival_time).as_unit("ns")
+    air = pd.DatetimeIndex(air_time).as_unit("ns")
+    mv = np.asarray(move, dtype=bool)
+    if mv.shape != (len(air),):
+        raise ValueError("move must hold one boolean per spot")
+    if not 0 <= to_hour < 24:
+        raise ValueError(f"to_hour must lie in [0, 24), got {to_hour!r}")
+    if not (np.isfinite(minutes) and minutes > 0):
+        raise ValueError(f"minutes must be a positive number, got {minutes!r}")
+    order = np.argsort(air.asi8, kind="stable")
+    air, mv = air[order], mv[order]
+    last = np.searchsorted(air.asi8, t.asi8, side="right") - 1
+    ok = last >= 0
+    spot = air[np.clip(last, 0, None)]
+    shift = ((spot.normalize() + pd.Timedelta(hours=to_hour)) - spot).as_unit("ns")
+    inside = ok & mv[np.clip(last, 0, None)] & ((t - spot) < pd.Timedelta(minutes=minutes))
+    return t + pd.to_timedelta(np.where(inside, shift.asi8, 0), unit="ns")

@@ -11,10 +11,16 @@ import pytest
 from crmlib.contact import (
     adstock,
     awareness_curve,
+    calls_after_spots,
     erlang_c,
     erlang_c_wait,
+    estimate_patience,
+    first_year_value,
     fit_awareness,
+    order_margin,
+    replay_calls,
     response_by_exposure,
+    retime_spot_calls,
     route_economics,
     simulate_call_centre,
     simulate_queue,
@@ -161,3 +167,92 @@ def test_awareness_fit_without_anyone_aware_warns():
     grps = np.r_[np.full(8, 100.0), np.zeros(8)]
     with pytest.warns(ConvergenceWarning):
         fit_awareness(grps, np.zeros(16), np.full(16, 400))
+
+
+# --------------------------------------------------------------------------- lesson 01 helpers
+def test_order_margin_by_hand_and_on_a_harbor_order():
+    purchases = pd.DataFrame({"order_id": [10, 11, 12], "discount": [0.5, 0.0, 2.0]})
+    items = pd.DataFrame({"order_id": [10, 10, 11], "product_id": [1, 2, 2],
+                          "quantity": [3, 1, 2], "unit_price": [4.0, 20.0, 18.0]})
+    products = pd.DataFrame({"product_id": [1, 2], "unit_cost": [1.5, 8.0]})
+    # 3 x 2.5 + 12 - 0.5 = 19; 2 x 10 = 20; no lines: -2.
+    assert order_margin(purchases, items, products).tolist() == [19.0, 20.0, -2.0]
+    with pytest.raises(ValueError, match="product_id 3"):
+        order_margin(purchases, items.assign(product_id=[1, 2, 3]), products)
+    # A Harbor order recomputed line by line from the product table.
+    pur = load_harbor("purchases").head(50)
+    oi = load_harbor("order_items")
+    prod = load_harbor("products").set_index("product_id")
+    got = order_margin(pur, oi, prod.reset_index())
+    for oid, disc in zip(pur["order_id"], pur["discount"]):
+        lines = oi[oi["order_id"] == oid]
+        want = sum(q * (p - prod.loc[i, "unit_cost"]) for i, q, p in
+                   zip(lines["product_id"], lines["quantity"], lines["unit_price"])) - disc
+        assert got[oid] == pytest.approx(want)
+
+
+def test_first_year_value_counts_the_first_365_days_of_full_years_only():
+    tx = pd.DataFrame({"customer_id": [1, 1, 1, 2, 3],
+                       "date": pd.to_datetime(["2024-03-01", "2025-02-28", "2025-03-01",
+                                               "2025-06-01", "2025-05-01"]),
+                       "margin": [4.0, 6.0, 100.0, 9.0, 1.0]})
+    signup = pd.Series(pd.to_datetime(["2024-03-01", "2024-01-10", "2025-05-01"]),
+                       index=[1, 2, 4])
+    out = first_year_value(tx, signup, end="2025-06-30")
+    # 2024-03-01 + 365 days = 2025-03-01 (leap year): that order is outside.
+    # Customer 2 bought nothing in the window but still counts, with 0.
+    assert out.to_dict() == {1: 10.0, 2: 0.0}
+    with pytest.raises(ValueError, match="value='amount'"):
+        first_year_value(tx, signup, value="amount")
+
+
+def test_calls_after_spots_by_hand():
+    calls = pd.DataFrame({"arrival_time": pd.to_datetime(
+        ["2025-09-01 18:59", "2025-09-01 19:00", "2025-09-01 19:29", "2025-09-01 19:30",
+         "2025-09-01 19:40"]), "outcome": ["answered", "closed", "abandoned", "answered",
+                                           "abandoned"]})
+    spots = pd.DataFrame({"air_time": pd.to_datetime(["2025-09-01 19:00", "2025-09-01 19:15"])})
+    out = calls_after_spots(calls.iloc[::-1], spots)  # the log's order does not matter
+    assert out["calls"].tolist() == [2, 3] and out["lost"].tolist() == [2, 2]
+    with pytest.raises(ValueError, match="minutes"):
+        calls_after_spots(calls, spots, minutes=0)
+
+
+def test_estimate_patience_recovers_the_harbor_truth():
+    assert estimate_patience([10.0, 20.0, 30.0], [True, True, False]) == 30.0
+    assert estimate_patience([5.0], [False]) == float("inf")
+    calls = load_harbor("calls")
+    queued = calls[calls["outcome"] != "closed"]
+    mean = estimate_patience(queued["wait_seconds"], queued["outcome"] == "abandoned")
+    # Exponential MLE: the standard error is the mean over sqrt(number who hung up).
+    se = mean / np.sqrt((queued["outcome"] == "abandoned").sum())
+    assert abs(mean - 60 * true_parameters()["mean_patience_minutes"]) < 3 * se
+
+
+def test_replay_calls_by_hand_and_against_the_harbor_log():
+    staff = pd.DataFrame({"date": pd.to_datetime(["2025-09-01"] * 3), "hour": [8, 9, 10],
+                          "agents": [0, 2, 1]})
+    t = pd.to_datetime(["2025-09-01 09:00", "2025-09-01 09:01", "2025-09-01 09:02",
+                        "2025-09-01 08:30"])
+    # Two agents busy for 10 minutes: the third caller, with no patience, hangs up.
+    out = replay_calls(t, staff, [600.0], patience_seconds=1e-9)
+    assert out.tolist() == ["answered", "answered", "abandoned", "closed"]
+    with pytest.raises(ValueError, match="outside"):
+        replay_calls(pd.to_datetime(["2025-09-02 09:00"]), staff, [60.0], 60.0)
+    # Replaying the log with the staffing it had gives back about as many lost calls.
+    calls = load_harbor("calls")
+    answered = calls.loc[calls["outcome"] == "answered", "handle_seconds"]
+    replay = replay_calls(calls["arrival_time"], load_harbor("call_staffing"), answered,
+                          60 * true_parameters()["mean_patience_minutes"])
+    lost, observed = (replay != "answered").sum(), (calls["outcome"] != "answered").sum()
+    assert abs(lost - observed) < 4 * np.sqrt(observed)
+
+
+def test_retime_spot_calls_moves_only_the_burst():
+    calls = pd.to_datetime(["2025-09-01 12:00", "2025-09-01 19:05", "2025-09-01 19:50",
+                            "2025-09-02 18:10"])
+    air = pd.to_datetime(["2025-09-02 18:00", "2025-09-01 19:00"])  # any order
+    out = retime_spot_calls(calls, air, [False, True], to_hour=14.5)
+    assert out.strftime("%d %H:%M").tolist() == ["01 12:00", "01 14:35", "01 19:50", "02 18:10"]
+    with pytest.raises(ValueError, match="move"):
+        retime_spot_calls(calls, air, [True], 14)

@@ -1,0 +1,80 @@
+"""Workbook 01 (continuity of contact): the key, its references per variant, and a graded run.
+
+The references are checked against the lesson's own figures for the committed
+data (computed in the lesson with ``crmlib.contact``, while the key uses plain
+pandas) and against the simulation's truth where there is one.
+"""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from crmlib.exercises import load_key, variant_for
+from crmlib.grading.batch import grade
+from crmlib.grading.core import references
+from crmlib.grading.sandbox import Limits
+from crmlib.simulate import true_parameters
+
+SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
+NAME = "01_continuity_of_contact"
+KEY = load_key(NAME, [SOLUTIONS])
+OTHER = 7
+DATA_DEPENDENT = ["q1", "q2", "q3", "q5", "q6", "q7"]
+
+
+@pytest.fixture(scope="module")
+def refs():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a variant's awareness fit may warn about its ceiling
+        return {v: references(NAME, (str(SOLUTIONS),), v) for v in (None, OTHER)}
+
+
+def test_every_reference_computes_for_two_variants(refs):
+    for variant, values in refs.items():
+        assert set(values) == set(KEY.questions)
+        for qid, value in values.items():
+            assert not isinstance(value, Exception), (variant, qid, value)
+
+
+def test_references_for_the_committed_data_match_the_lesson_and_the_truth(refs):
+    ref = refs[None]
+    truth = true_parameters()
+    # Figures printed in lesson 01 for the committed data.
+    assert ref["q1"] == pytest.approx(1086.05 / 95, abs=0.01)  # email: cost / sales
+    assert ref["q2"] == pytest.approx(46 / 1520, abs=1e-4)  # free samples, first contact
+    assert ref["q3"] == pytest.approx(44.08, abs=0.01)
+    assert ref["q4"] == 1  # direct mail: $86.70 a sale, about two years of margin
+    assert ref["q5"] == pytest.approx(288 / 358, abs=1e-4)
+    # Estimates near the simulation's truth.
+    assert ref["q6"] == pytest.approx(truth["mean_patience_minutes"], abs=0.25)
+    assert ref["q7"] == pytest.approx(truth["adstock_decay"], abs=0.05)
+
+
+def test_data_dependent_references_differ_between_variants(refs):
+    for qid in DATA_DEPENDENT:
+        assert refs[None][qid] != refs[OTHER][qid], qid
+    assert refs[None]["q8"] == refs[OTHER]["q8"] == 2  # Erlang C: a fact, not data
+
+
+@pytest.mark.slow
+def test_the_solution_grades_full_marks_for_a_students_variant(tmp_path):
+    student = "ana"
+    assert variant_for(student) is not None
+    solution = nbformat.read(SOLUTIONS / f"{NAME}_solution.ipynb", as_version=4)
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    nbformat.write(solution, folder / f"{student}_{NAME}_exercise.ipynb")
+    limits = Limits(timeout=240, cell_timeout=120, memory_mb=3072, file_mb=16, processes=48)
+    result = grade(NAME, [folder], tmp_path / "out", jobs=1, limits=limits,
+                   key_dirs=[SOLUTIONS], progress=False)
+    row = next(r for r in result.rows if r["student"] == student)
+    assert row["status"] == "graded", row
+    assert float(row["total"]) == KEY.max_points, row
+    with (tmp_path / "out" / "gradebook.csv").open() as fh:
+        saved = next(csv.DictReader(fh))
+    assert saved["student"] == student and float(saved["total"]) == KEY.max_points
