@@ -2,10 +2,13 @@
 ``papermill`` command-line runs of the same notebooks, measured in the same run.
 
 Usage: python benchmarks/bench_grading.py [--n 60] [--loop-n 20] [--jobs 2]
+                                          [--workbook NN_topic]
 
-The submissions are the grader's test workbook (tests/fixtures/grading), one per
-student id, so each one works on its own data variant; a quarter are handed in
-blank and a quarter with a wrong answer. The plain loop runs ``papermill`` on
+The submissions are one workbook's solution, by default the grader's test
+workbook (tests/fixtures/grading), or a course workbook from solutions/ with
+``--workbook`` (e.g. ``05_customer_lifetime_value``); one per student id, so
+each one works on its own data variant; a quarter are handed in blank and a
+quarter with the first answer removed. The plain loop runs ``papermill`` on
 ``--loop-n`` of them one after the other with the same parameters (no sandbox,
 no scoring) and its time per notebook is scaled to ``--n``.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -33,16 +37,19 @@ from crmlib.grading.batch import grade  # noqa: E402
 from crmlib.grading.sandbox import Limits, bwrap_path  # noqa: E402
 
 
-def make_submissions(folder: Path, n: int) -> list[Path]:
-    solution = nbformat.read(FIXTURES / "demo_repurchase_solution.ipynb", as_version=4)
+def make_submissions(folder: Path, n: int, source: Path, assignment: str) -> list[Path]:
+    solution = nbformat.read(source, as_version=4)
     blank = notebooks.build_exercise(solution)
     wrong = nbformat.reads(nbformat.writes(solution), as_version=4)
-    for cell in wrong.cells:
-        cell.source = cell.source.replace('answer_q5 = "b"', 'answer_q5 = "c"')
+    for cell in wrong.cells:  # the first recorded answer becomes None: one question lost
+        if cell.cell_type == "code" and re.search(r"^answer_\w+ = ", cell.source, re.M):
+            cell.source = re.sub(r"^(answer_\w+) = .*$", r"\1 = None", cell.source, count=1,
+                                 flags=re.M)
+            break
     paths = []
     for i in range(n):
         nb = blank if i % 4 == 1 else wrong if i % 4 == 2 else solution
-        path = folder / f"s{i:03d}_demo_repurchase_exercise.ipynb"
+        path = folder / f"s{i:03d}_{assignment}_exercise.ipynb"
         nbformat.write(nb, path)
         paths.append(path)
     return paths
@@ -68,15 +75,24 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=60, help="submissions to grade")
     parser.add_argument("--loop-n", type=int, default=20, help="papermill runs in the loop")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--workbook", default="demo_repurchase",
+                        help="a course workbook (NN_topic, from solutions/) or the test one")
     args = parser.parse_args(argv)
+    if args.workbook == "demo_repurchase":
+        keys = FIXTURES
+    else:
+        keys = REPO / "solutions"
+    source = keys / f"{args.workbook}_solution.ipynb"
+    if not source.is_file():
+        parser.error(f"--workbook {args.workbook}: no {source}")
     work = Path(tempfile.mkdtemp(prefix="bench-grading-"))
     try:
         subs = work / "subs"
         subs.mkdir()
-        paths = make_submissions(subs, args.n)
+        paths = make_submissions(subs, args.n, source, args.workbook)
         started = time.perf_counter()
-        result = grade("demo_repurchase", [subs], work / "out", jobs=args.jobs,
-                       limits=Limits(timeout=300, cell_timeout=120), key_dirs=[FIXTURES],
+        result = grade(args.workbook, [subs], work / "out", jobs=args.jobs,
+                       limits=Limits(timeout=300, cell_timeout=120), key_dirs=[keys],
                        progress=False, stream=open(os.devnull, "w"))
         wall = time.perf_counter() - started
         statuses = sorted({r["status"] for r in result.results})
@@ -96,6 +112,7 @@ def main(argv=None) -> int:
     rate = 60 / per_sub
     print(f"sandbox: {'bubblewrap' if bwrap_path() else 'limits only'}; "
           f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}")
+    print(f"workbook: {args.workbook}")
     print(f"crm grade --jobs {args.jobs}: {args.n} submissions in {wall:.1f} s = "
           f"{rate:.1f} per minute (statuses: {', '.join(statuses)})")
     print(f"  per submission (mean over {len(res)}): start-up {mean('startup_s'):.2f} s "

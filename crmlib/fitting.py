@@ -71,9 +71,42 @@ def minimize_bounded(
         )
 
     if BLAS_THREADS is None:
-        return run()
-    with _threadpools().limit(limits=BLAS_THREADS, user_api="blas"):
-        return run()
+        res = run()
+    else:
+        with _threadpools().limit(limits=BLAS_THREADS, user_api="blas"):
+            res = run()
+    return _stalled_at_optimum(res, gtol)
+
+
+def _stalled_at_optimum(res: optimize.OptimizeResult, gtol: float) -> optimize.OptimizeResult:
+    """Accept an L-BFGS-B stop whose line search failed where the gradient is already flat.
+
+    With a tight ``ftol`` the line search can fail to find a lower value at the
+    optimum itself (floating point, on a log-likelihood of ten thousand or more),
+    and L-BFGS-B then reports ``ABNORMAL``. The stop is a real optimum when the
+    largest gradient component is within ``gtol`` relative to the function's
+    size; any other failure is left as it is.
+
+    Examples
+    --------
+    >>> res = optimize.OptimizeResult(x=np.zeros(2), fun=12000.0, jac=np.array([2e-5, -1e-5]),
+    ...                               success=False, message="ABNORMAL: ")
+    >>> _stalled_at_optimum(res, 1e-8).success
+    True
+    >>> res = optimize.OptimizeResult(x=np.zeros(2), fun=12000.0, jac=np.array([0.5, 0.0]),
+    ...                               success=False, message="ABNORMAL: ")
+    >>> _stalled_at_optimum(res, 1e-8).success
+    False
+    """
+    message = str(res.get("message", ""))
+    jac = res.get("jac")
+    if res.get("success") or "ABNORMAL" not in message or jac is None:
+        return res
+    flat = np.max(np.abs(jac)) <= gtol * max(1.0, abs(float(res.fun)))
+    if flat and np.isfinite(res.fun):
+        res.success = True
+        res.message = f"{message.strip()} line search stalled where the gradient is flat"
+    return res
 
 
 def at_bound(theta: np.ndarray, bound: float = LOG_BOUND, tol: float = 1.0) -> np.ndarray:
