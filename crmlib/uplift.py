@@ -4,6 +4,8 @@ A response rate counts everyone who bought after a contact, including those
 who would have bought anyway. Only a randomised comparison shows what the
 contact *caused*:
 
+* :func:`orders_after` counts each customer's purchases in a window after
+  a contact (or after the day they would have been contacted);
 * :func:`lift_table` gives the lift (treated mean minus control mean) with a
   confidence interval, pooled or group by group;
 * :class:`TwoModelUplift` estimates each customer's uplift with two models
@@ -22,6 +24,8 @@ from scipy import stats
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
+
+from crmlib.checks import require_columns
 
 
 def _treated_mask(treated, n: int) -> np.ndarray:
@@ -44,6 +48,55 @@ def _outcome(y, name: str = "y") -> np.ndarray:
     if not np.isfinite(v).all():
         raise ValueError(f"{name}: missing or infinite outcomes")
     return v
+
+
+def orders_after(
+    tx: pd.DataFrame,
+    events: pd.DataFrame,
+    days: int,
+    customer: str = "customer_id",
+    date: str = "date",
+    event_date: str = "assigned_date",
+) -> pd.Series:
+    """Each event's number of purchases by its customer in the ``days`` days from it.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        One row per purchase (columns ``customer`` and ``date``).
+    events : pandas.DataFrame
+        One row per customer and campaign (columns ``customer`` and
+        ``event_date``): treated and control customers alike.
+    days : int
+        Length of the window; purchases on ``event_date`` count, those
+        ``days`` days later no longer do.
+    customer, date, event_date : str
+        Column names.
+
+    Returns
+    -------
+    pandas.Series
+        Purchases in the window, one per row of ``events``, with its index.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 1, 2],
+    ...     "date": pd.to_datetime(["2025-01-01", "2025-01-10", "2025-02-20", "2025-01-05"])})
+    >>> ev = pd.DataFrame({"customer_id": [1, 2, 3],
+    ...     "assigned_date": pd.to_datetime(["2025-01-01"] * 3)})
+    >>> orders_after(tx, ev, days=28).tolist()
+    [2, 1, 0]
+    """
+    require_columns(tx, {"customer": customer, "date": date})
+    require_columns(events, {"customer": customer, "event_date": event_date}, name="events")
+    if not isinstance(days, (int, np.integer)) or days < 1:
+        raise ValueError(f"days must be a positive whole number of days, got {days!r}")
+    ev = pd.DataFrame({"c": events[customer].to_numpy(), "start": events[event_date].to_numpy(),
+                       "row": np.arange(len(events))})
+    hits = ev.merge(pd.DataFrame({"c": tx[customer].to_numpy(), "d": tx[date].to_numpy()}), on="c")
+    inside = (hits["d"] >= hits["start"]) & (hits["d"] < hits["start"] + pd.Timedelta(days=days))
+    counts = np.bincount(hits.loc[inside, "row"].to_numpy(), minlength=len(events))
+    return pd.Series(counts, index=events.index, name="orders")
 
 
 def lift_table(y, treated, by=None, level: float = 0.95) -> pd.DataFrame:

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression
 
-from crmlib.uplift import TwoModelUplift, lift_table, targeting_profit, uplift_by_decile
+from crmlib.uplift import (
+    TwoModelUplift,
+    lift_table,
+    orders_after,
+    targeting_profit,
+    uplift_by_decile,
+)
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +102,18 @@ def test_targeting_by_true_uplift_beats_targeting_by_outcome(trial):
     assert by_uplift["profit"].iloc[0] > blind["profit"].iloc[0] + 0.3 * len(trial) * 0.5
 
 
+def test_orders_after_counts_the_window_by_hand():
+    tx = pd.DataFrame({"customer_id": [1, 1, 1, 1, 2],
+                       "date": pd.to_datetime(["2024-12-31", "2025-01-01", "2025-01-28",
+                                               "2025-01-29", "2025-01-02"])})
+    ev = pd.DataFrame({"customer_id": [1, 2, 1],
+                       "assigned_date": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-01-29"])},
+                      index=[10, 11, 12])
+    out = orders_after(tx, ev, days=28)
+    # Customer 1: 1 Jan and 28 Jan count (day 0 and day 27), 31 Dec and 29 Jan do not.
+    assert out.to_dict() == {10: 2, 11: 1, 12: 1}
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
@@ -109,6 +127,11 @@ def test_targeting_by_true_uplift_beats_targeting_by_outcome(trial):
         (lambda: uplift_by_decile([1, 0], [1, 0], [0.5, 0.1], q=1), "q must be"),
         (lambda: targeting_profit([1, 2], 1.0, 0.5, shares=[0]), "shares must"),
         (lambda: TwoModelUplift().fit([[1], [2]], [1, 0, 1], [1, 0]), "y: expected 2"),
+        (lambda: orders_after(pd.DataFrame({"customer_id": [1], "date": [0]}),
+                              pd.DataFrame({"customer_id": [1]}), 28), "event_date="),
+        (lambda: orders_after(pd.DataFrame({"customer_id": [1], "date": [0]}),
+                              pd.DataFrame({"customer_id": [1], "assigned_date": [0]}), 0),
+         "days must be"),
     ],
 )
 def test_bad_input_is_named(call, message):
