@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.utils import check_scalar
 
 from crmlib.checks import require_columns
@@ -264,6 +265,8 @@ def response_by_cell(
     cost_per_contact: float,
     profit_per_response: float,
     by: str = "cell",
+    min_mailed: int = 1,
+    level: float = 0.95,
 ) -> pd.DataFrame:
     """Response rate and profit of a test mailing, cell by cell.
 
@@ -277,16 +280,36 @@ def response_by_cell(
         The economics of one contact and one response.
     by : str
         Column of ``scores`` to group by (``"cell"``, ``"segment"``, ``"R"`` ...).
+    min_mailed : int
+        A group judged on fewer contacts than this is never marked above
+        breakeven, whatever its rate (one response from one letter is 100%).
+    level : float
+        Confidence level of the Wilson interval of each group's response rate
+        (unlike the normal approximation, it stays inside 0..1 for small groups).
 
     Returns
     -------
     pandas.DataFrame
         Per group: ``mailed``, ``responses``, ``response_rate``, ``profit``
-        (responses x profit - mailed x cost) and ``above_breakeven``,
-        sorted from the best response rate down.
+        (responses x profit - mailed x cost), ``above_breakeven``, ``ci_low``
+        and ``ci_high``, sorted from the best response rate down.
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"cell": ["555"] * 10 + ["111"] * 2}, index=range(12))
+    >>> responded = pd.Series([True] + [False] * 9 + [True, False], index=range(12))
+    >>> out = response_by_cell(scores, responded, 0.85, 4.90, min_mailed=5)
+    >>> out[["mailed", "response_rate", "profit", "above_breakeven", "ci_low", "ci_high"]].round(3)
+          mailed  response_rate  profit  above_breakeven  ci_low  ci_high
+    cell
+    111        2            0.5     3.2            False   0.095    0.905
+    555       10            0.1    -3.6            False   0.018    0.404
     """
     if by not in scores.columns:
         raise ValueError(f"by={by!r}: no such column in scores")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, got {level!r}")
+    check_scalar(min_mailed, "min_mailed", (int, np.integer), min_val=1)
     resp = responded.reindex(scores.index)
     if resp.isna().any():
         raise ValueError("responded: missing for some customers in scores")
@@ -295,7 +318,13 @@ def response_by_cell(
     out = pd.DataFrame({"mailed": g.size(), "responses": g.sum()})
     out["response_rate"] = out["responses"] / out["mailed"]
     out["profit"] = out["responses"] * profit_per_response - out["mailed"] * cost_per_contact
-    out["above_breakeven"] = out["response_rate"] > breakeven
+    out["above_breakeven"] = (out["response_rate"] > breakeven) & (out["mailed"] >= min_mailed)
+    # Wilson score interval.
+    z2 = stats.norm.ppf(0.5 + level / 2) ** 2
+    n, p = out["mailed"], out["response_rate"]
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = np.sqrt(z2 * p * (1 - p) / n + z2**2 / (4 * n**2)) / (1 + z2 / n)
+    out["ci_low"], out["ci_high"] = centre - half, centre + half
     return out.sort_values(["response_rate", "mailed"], ascending=[False, False])
 
 

@@ -12,6 +12,9 @@ contact *caused*:
   (the "T-learner"): one fitted on the treated, one on the controls;
 * :func:`uplift_by_decile` checks an uplift score on a randomised test: the
   lift actually measured in each tenth of the customers, best scores first;
+* :func:`qini_curve` shows, from the randomised test alone, how many extra
+  outcomes contacting the best-scored share would bring (a Qini-style
+  cumulative gain curve);
 * :func:`targeting_profit` adds up the profit of contacting the best-scored
   customers first, for any score (response, risk or uplift).
 """
@@ -297,6 +300,61 @@ def uplift_by_decile(y, treated, score, q: int = 10, true_effect=None) -> pd.Dat
         out["true_uplift"] = pd.Series(e).groupby(group).mean()
     out.index.name = "group"
     return out
+
+
+def qini_curve(y, treated, score, shares=None) -> pd.DataFrame:
+    """Extra outcomes from contacting the best-scored share, measured on a randomised test.
+
+    For the top share of customers by ``score``, the lift measured among them
+    (treated mean minus control mean) times the number of customers in that
+    share: the extra outcomes the contact would bring if all of them were
+    contacted. A useful score climbs above the straight line of random
+    targeting (from 0 to the overall lift times everyone) and bends over.
+
+    Parameters
+    ----------
+    y, treated : array-like
+        Outcomes and the random assignment of a test the score was NOT fitted on.
+    score : array-like
+        Who to contact first (higher first; ties in the given order).
+    shares : array-like of float, optional
+        Shares of the customers, in (0, 1]; default 0.05, 0.10 ... 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``share``, ``customers`` and ``incremental`` (NaN while the top share
+        holds no treated or no control customer), plus ``random`` (what random
+        targeting of as many customers would bring).
+
+    Examples
+    --------
+    >>> y = [1, 0, 1, 0, 0, 0, 0, 1]
+    >>> t = [True, False, True, False, True, False, True, False]
+    >>> qini_curve(y, t, [8, 7, 6, 5, 4, 3, 2, 1], shares=[0.5, 1.0])
+       share  customers  incremental  random
+    0    0.5          4          4.0     1.0
+    1    1.0          8          2.0     2.0
+    """
+    v = _outcome(y)
+    s = _outcome(score, "score")
+    if len(s) != len(v):
+        raise ValueError(f"score: expected {len(v)} values, one per outcome, got {len(s)}")
+    t = _treated_mask(treated, len(v))
+    shares = np.arange(1, 21) / 20 if shares is None else np.asarray(shares, dtype="float64")
+    if ((shares <= 0) | (shares > 1)).any():
+        raise ValueError("shares must lie in (0, 1]")
+    order = np.argsort(-s, kind="stable")
+    vt, tt = v[order], t[order]
+    n_t, n_c = np.cumsum(tt), np.cumsum(~tt)
+    sum_t, sum_c = np.cumsum(vt * tt), np.cumsum(vt * ~tt)
+    k = np.maximum(np.round(shares * len(v)).astype("int64"), 1)
+    i = k - 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lift = np.where((n_t[i] > 0) & (n_c[i] > 0), sum_t[i] / n_t[i] - sum_c[i] / n_c[i], np.nan)
+    overall = sum_t[-1] / n_t[-1] - sum_c[-1] / n_c[-1]
+    return pd.DataFrame({"share": shares, "customers": k, "incremental": lift * k,
+                         "random": overall * k})
 
 
 def targeting_profit(score, gain, cost, shares=None) -> pd.DataFrame:

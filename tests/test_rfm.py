@@ -87,10 +87,24 @@ def test_breakeven_and_response_by_cell():
     )
     responded = pd.Series([True, False, False, False, True], index=[1, 2, 3, 4, 5])
     out = response_by_cell(scores, responded, cost_per_contact=1.0, profit_per_response=2.5)
-    assert out.loc["555"].tolist() == [2, 1, 0.5, 0.5, True]
+    cols = ["mailed", "responses", "response_rate", "profit", "above_breakeven"]
+    assert out.loc["555", cols].tolist() == [2, 1, 0.5, 0.5, True]
     assert out.loc["111", "profit"] == pytest.approx(2.5 - 3.0)
     assert bool(out.loc["111", "above_breakeven"]) is False
     assert list(out.index) == ["555", "111"]
+
+
+def test_response_by_cell_wilson_interval_and_minimum_size():
+    scores = pd.DataFrame({"cell": ["a"] * 10 + ["b"]}, index=range(11))
+    responded = pd.Series([True] + [False] * 9 + [True], index=range(11))
+    out = response_by_cell(scores, responded, 1.0, 20.0, min_mailed=2)
+    # Wilson 95% interval of 1 in 10, by hand: (0.0179, 0.4042).
+    assert out.loc["a", ["ci_low", "ci_high"]].tolist() == pytest.approx([0.0179, 0.4042], abs=1e-4)
+    # Cell b: one letter, one response (100%), is not judged on a single letter.
+    assert not out.loc["b", "above_breakeven"] and out.loc["a", "above_breakeven"]
+    assert out.loc["b", "ci_high"] == pytest.approx(1.0) and out.loc["b", "ci_low"] > 0.2
+    with pytest.raises(ValueError, match="min_mailed"):
+        response_by_cell(scores, responded, 1.0, 20.0, min_mailed=0)
 
 
 @pytest.mark.parametrize("cost, profit", [(0, 10), (1, 0), (-1, 5), (1, float("nan"))])

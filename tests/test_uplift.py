@@ -11,6 +11,7 @@ from crmlib.uplift import (
     TwoModelUplift,
     lift_table,
     orders_after,
+    qini_curve,
     targeting_profit,
     uplift_by_decile,
 )
@@ -82,6 +83,21 @@ def test_uplift_by_decile_by_hand():
     out = uplift_by_decile([1, 0, 1, 0, 0, 0, 0, 1], [1, 0, 1, 0, 1, 0, 1, 0],
                            [0.9, 0.8, 0.7, 0.6, 0.4, 0.3, 0.2, 0.1], q=2)
     assert out["treated"].tolist() == [1.0, 0.0] and out["control"].tolist() == [0.0, 0.5]
+
+
+def test_qini_curve_by_brute_force_and_on_the_drawn_uplift(trial):
+    rng = np.random.default_rng(3)
+    y, t, s = rng.poisson(1.0, 300), rng.random(300) < 0.5, rng.random(300)
+    out = qini_curve(y, t, s, shares=[0.2, 1.0])
+    top = np.argsort(-s)[:60]
+    expect = (y[top][t[top]].mean() - y[top][~t[top]].mean()) * 60
+    assert out["incremental"].iloc[0] == pytest.approx(expect)
+    assert out["incremental"].iloc[1] == pytest.approx(out["random"].iloc[1])
+    # Ranked by x, the first 30% hold x > 0.7: true uplift 0.3 * 0.85 each, 12,000 customers.
+    good = qini_curve(trial["y"], trial["treated"], trial["x"], shares=[0.3])
+    se = 0.5 * np.sqrt(4 / 12_000) * 12_000
+    assert good["incremental"].iloc[0] == pytest.approx(0.3 * 0.85 * 12_000, abs=3 * se)
+    assert good["incremental"].iloc[0] > good["random"].iloc[0] + 3 * se
 
 
 def test_targeting_profit_by_hand_and_brute_force():
