@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.utils import check_scalar
 
 from crmlib.checks import require_columns
@@ -122,20 +123,26 @@ def rfm_table(
     return out
 
 
-def _score(values: pd.Series, q: int, ties: str, higher_is_better: bool) -> pd.Series:
+def _score(
+    values: pd.Series, q: int, ties: str, higher_is_better: bool, within=None
+) -> pd.Series:
+    """Scores 1..q of ``values``, over everyone or separately within each group of ``within``."""
     v = values if higher_is_better else -values
-    n = len(v)
-    if ties == "together":
-        # Equal values share the score of the lowest of them: a customer only
-        # scores above another when their value really is better.
-        rank = v.rank(method="min")
-        return (np.floor(q * (rank - 1) / n) + 1).astype("int64")
+    method = "min" if ties == "together" else "first"
+    # "together": equal values share the score of the lowest of them, so a
+    # customer only scores above another when their value really is better.
     # "split": Hughes' equal-sized groups; ties are broken by the order of the index.
-    rank = v.rank(method="first")
+    if within is None:
+        rank, n = v.rank(method=method), len(v)
+    else:
+        grouped = v.groupby(within, sort=False)
+        rank, n = grouped.rank(method=method), grouped.transform("size")
     return (np.floor(q * (rank - 1) / n) + 1).astype("int64")
 
 
-def rfm_scores(rfm: pd.DataFrame, q: int = 5, ties: str = "together") -> pd.DataFrame:
+def rfm_scores(
+    rfm: pd.DataFrame, q: int = 5, ties: str = "together", method: str = "independent"
+) -> pd.DataFrame:
     """Score recency, frequency and monetary value 1..q and name each customer's cell.
 
     Parameters
@@ -151,6 +158,13 @@ def rfm_scores(rfm: pd.DataFrame, q: int = 5, ties: str = "together") -> pd.Data
         ``"split"`` cuts the sorted file into q equal groups as Hughes did,
         breaking ties by the order of the index, so equal customers may land
         in different cells.
+    method : {"independent", "nested"}
+        ``"independent"`` (default) scores each of R, F and M over all
+        customers. ``"nested"`` is Hughes' sort: R over all customers, F
+        within each R group, M within each (R, F) group, so that the q**3
+        cells are about equal in size (with ``ties="split"``) but an F score
+        means "more frequent than the others of the same recency", not
+        "more frequent than most customers".
 
     Returns
     -------
@@ -164,6 +178,20 @@ def rfm_scores(rfm: pd.DataFrame, q: int = 5, ties: str = "together") -> pd.Data
     F >= 3), Promising (R >= 4, F <= 2), Needs attention (R = 3, F <= 2),
     At risk (R <= 2, F >= 3) and Hibernating (R <= 2, F <= 2), with the
     thresholds scaled to q.
+
+    Examples
+    --------
+    >>> rfm = pd.DataFrame({"recency": [5, 40, 90, 200], "frequency": [9, 4, 2, 1],
+    ...                     "monetary": [120.0, 60.0, 15.0, 8.0]}, index=[1, 2, 3, 4])
+    >>> rfm_scores(rfm, q=2)[["R", "F", "M", "cell", "segment"]]
+       R  F  M cell    segment
+    1  2  2  2  222  Champions
+    2  2  2  2  222  Champions
+    3  1  1  1  111  Hibernating
+    4  1  1  1  111  Hibernating
+    >>> # Nested: F ranks within each R group, M within each (R, F) group of one.
+    >>> rfm_scores(rfm, q=2, method="nested")["cell"].tolist()
+    ['221', '211', '121', '111']
     """
     if not isinstance(rfm, pd.DataFrame):
         raise ValueError(f"rfm must be a pandas DataFrame, got {type(rfm).__name__}")
@@ -178,10 +206,18 @@ def rfm_scores(rfm: pd.DataFrame, q: int = 5, ties: str = "together") -> pd.Data
     check_scalar(q, "q", (int, np.integer), min_val=2)
     if ties not in ("together", "split"):
         raise ValueError(f"ties must be 'together' or 'split', got {ties!r}")
+    if method not in ("independent", "nested"):
+        raise ValueError(f"method must be 'independent' or 'nested', got {method!r}")
+    nested = method == "nested"
     out = rfm.copy()
     out["R"] = _score(out["recency"], q, ties, higher_is_better=False)
-    out["F"] = _score(out["frequency"], q, ties, higher_is_better=True)
-    out["M"] = _score(out["monetary"], q, ties, higher_is_better=True)
+    out["F"] = _score(
+        out["frequency"], q, ties, higher_is_better=True, within=out["R"] if nested else None
+    )
+    out["M"] = _score(
+        out["monetary"], q, ties, higher_is_better=True,
+        within=[out["R"], out["F"]] if nested else None,
+    )
     out["cell"] = out["R"].astype(str) + out["F"].astype(str) + out["M"].astype(str)
     hi, mid = 0.8 * q - 1e-9, 0.6 * q - 1e-9  # 4 and 3 when q = 5
     r, f = out["R"], out["F"]
@@ -229,6 +265,8 @@ def response_by_cell(
     cost_per_contact: float,
     profit_per_response: float,
     by: str = "cell",
+    min_mailed: int = 1,
+    level: float = 0.95,
 ) -> pd.DataFrame:
     """Response rate and profit of a test mailing, cell by cell.
 
@@ -242,16 +280,36 @@ def response_by_cell(
         The economics of one contact and one response.
     by : str
         Column of ``scores`` to group by (``"cell"``, ``"segment"``, ``"R"`` ...).
+    min_mailed : int
+        A group judged on fewer contacts than this is never marked above
+        breakeven, whatever its rate (one response from one letter is 100%).
+    level : float
+        Confidence level of the Wilson interval of each group's response rate
+        (unlike the normal approximation, it stays inside 0..1 for small groups).
 
     Returns
     -------
     pandas.DataFrame
         Per group: ``mailed``, ``responses``, ``response_rate``, ``profit``
-        (responses x profit - mailed x cost) and ``above_breakeven``,
-        sorted from the best response rate down.
+        (responses x profit - mailed x cost), ``above_breakeven``, ``ci_low``
+        and ``ci_high``, sorted from the best response rate down.
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"cell": ["555"] * 10 + ["111"] * 2}, index=range(12))
+    >>> responded = pd.Series([True] + [False] * 9 + [True, False], index=range(12))
+    >>> out = response_by_cell(scores, responded, 0.85, 4.90, min_mailed=5)
+    >>> out[["mailed", "response_rate", "profit", "above_breakeven", "ci_low", "ci_high"]].round(3)
+          mailed  response_rate  profit  above_breakeven  ci_low  ci_high
+    cell
+    111        2            0.5     3.2            False   0.095    0.905
+    555       10            0.1    -3.6            False   0.018    0.404
     """
     if by not in scores.columns:
         raise ValueError(f"by={by!r}: no such column in scores")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, got {level!r}")
+    check_scalar(min_mailed, "min_mailed", (int, np.integer), min_val=1)
     resp = responded.reindex(scores.index)
     if resp.isna().any():
         raise ValueError("responded: missing for some customers in scores")
@@ -260,7 +318,13 @@ def response_by_cell(
     out = pd.DataFrame({"mailed": g.size(), "responses": g.sum()})
     out["response_rate"] = out["responses"] / out["mailed"]
     out["profit"] = out["responses"] * profit_per_response - out["mailed"] * cost_per_contact
-    out["above_breakeven"] = out["response_rate"] > breakeven
+    out["above_breakeven"] = (out["response_rate"] > breakeven) & (out["mailed"] >= min_mailed)
+    # Wilson score interval.
+    z2 = stats.norm.ppf(0.5 + level / 2) ** 2
+    n, p = out["mailed"], out["response_rate"]
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = np.sqrt(z2 * p * (1 - p) / n + z2**2 / (4 * n**2)) / (1 + z2 / n)
+    out["ci_low"], out["ci_high"] = centre - half, centre + half
     return out.sort_values(["response_rate", "mailed"], ascending=[False, False])
 
 

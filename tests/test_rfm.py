@@ -87,10 +87,24 @@ def test_breakeven_and_response_by_cell():
     )
     responded = pd.Series([True, False, False, False, True], index=[1, 2, 3, 4, 5])
     out = response_by_cell(scores, responded, cost_per_contact=1.0, profit_per_response=2.5)
-    assert out.loc["555"].tolist() == [2, 1, 0.5, 0.5, True]
+    cols = ["mailed", "responses", "response_rate", "profit", "above_breakeven"]
+    assert out.loc["555", cols].tolist() == [2, 1, 0.5, 0.5, True]
     assert out.loc["111", "profit"] == pytest.approx(2.5 - 3.0)
     assert bool(out.loc["111", "above_breakeven"]) is False
     assert list(out.index) == ["555", "111"]
+
+
+def test_response_by_cell_wilson_interval_and_minimum_size():
+    scores = pd.DataFrame({"cell": ["a"] * 10 + ["b"]}, index=range(11))
+    responded = pd.Series([True] + [False] * 9 + [True], index=range(11))
+    out = response_by_cell(scores, responded, 1.0, 20.0, min_mailed=2)
+    # Wilson 95% interval of 1 in 10, by hand: (0.0179, 0.4042).
+    assert out.loc["a", ["ci_low", "ci_high"]].tolist() == pytest.approx([0.0179, 0.4042], abs=1e-4)
+    # Cell b: one letter, one response (100%), is not judged on a single letter.
+    assert not out.loc["b", "above_breakeven"] and out.loc["a", "above_breakeven"]
+    assert out.loc["b", "ci_high"] == pytest.approx(1.0) and out.loc["b", "ci_low"] > 0.2
+    with pytest.raises(ValueError, match="min_mailed"):
+        response_by_cell(scores, responded, 1.0, 20.0, min_mailed=0)
 
 
 @pytest.mark.parametrize("cost, profit", [(0, 10), (1, 0), (-1, 5), (1, float("nan"))])
@@ -188,3 +202,46 @@ def test_rfm_scores_names_the_missing_column():
     message = str(err.value)
     assert "'monetary'" in message and "rfm_table" in message
     assert "rfm=" not in message and "'recency'" not in message.split("columns:")[0]
+
+
+def _nested_by_brute_force(rfm: pd.DataFrame, q: int) -> pd.DataFrame:
+    """Hughes' sort done the slow way: sort, cut into q equal slices, recurse."""
+    out = pd.DataFrame(index=rfm.index, columns=["R", "F", "M"], dtype="int64")
+
+    def cut(index, column, ascending):
+        ordered = rfm.loc[index].sort_values(column, ascending=ascending, kind="stable").index
+        n = len(ordered)
+        return {c: i * q // n + 1 for i, c in enumerate(ordered)}
+
+    # Ties broken by the order of the index (the "split" policy), as rank(method="first").
+    base = rfm.sort_index()
+    r = cut(base.index, "recency", ascending=False)  # longest ago first: score 1
+    out["R"] = pd.Series(r)
+    for rv in range(1, q + 1):
+        idx = [c for c in base.index if r[c] == rv]
+        f = cut(idx, "frequency", ascending=True)
+        for c, v in f.items():
+            out.loc[c, "F"] = v
+        for fv in range(1, q + 1):
+            sub = [c for c in idx if f[c] == fv]
+            if sub:
+                for c, v in cut(sub, "monetary", ascending=True).items():
+                    out.loc[c, "M"] = v
+    return out
+
+
+def test_nested_scores_match_hughes_sort_by_hand():
+    rfm = rfm_table(load_cdnow("sample"), as_of="1997-09-30").iloc[:400]
+    nested = rfm_scores(rfm, q=3, ties="split", method="nested")
+    expect = _nested_by_brute_force(rfm, 3)
+    pd.testing.assert_frame_equal(nested[["R", "F", "M"]], expect.astype("int64"))
+    # The 27 cells are as equal as the slicing allows; independent cells are not.
+    sizes = nested["cell"].value_counts()
+    assert sizes.max() - sizes.min() <= 3 and len(sizes) == 27
+    independent = rfm_scores(rfm, q=3, ties="split")["cell"].value_counts()
+    assert independent.max() - independent.min() > 10
+
+
+def test_rfm_scores_rejects_an_unknown_method(tiny):
+    with pytest.raises(ValueError, match="method must be"):
+        rfm_scores(rfm_table(tiny), method="hughes")

@@ -1,0 +1,167 @@
+"""Answer key of workbook 04 (RFM and incrementality).
+
+Every reference is computed from the student's data variant when the grader
+asks for it. The code here is written apart from the solution notebook's: it
+scores and counts with plain pandas and numpy instead of the crmlib helpers
+the students use (rfm_table, rfm_scores, orders_after, lift_table), so a bug
+in one would show up as a disagreement with the other.
+"""
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from crmlib.data import load_harbor
+from crmlib.exercises import Choice, Number
+
+TITLE = "RFM and incrementality"
+
+AS_OF = pd.Timestamp("2025-06-30")
+HOLDOUT_END = pd.Timestamp("2025-12-31")
+DIRECT_MAIL = (15, 18)
+WINDOW_DAYS = 28
+
+
+@lru_cache(maxsize=4)
+def _table(variant, name):
+    return load_harbor(name, variant=variant)
+
+
+def repeat_share_r5(variant):
+    """Share of the most recent fifth (R = 5, ties kept together) buying again in the holdout."""
+    tx = _table(variant, "purchases")
+    last = tx.loc[tx["date"] <= AS_OF].groupby("customer_id")["date"].max()
+    days = (AS_OF - last).dt.days.to_numpy()
+    # Score = floor(5 * k / n) + 1 where k counts the customers strictly LESS recent
+    # (equal recencies share the lowest score their rank allows).
+    less_recent = len(days) - np.searchsorted(np.sort(days), days, side="right")
+    r5 = np.floor(5 * less_recent / len(days)) + 1 == 5
+    later = tx.loc[(tx["date"] > AS_OF) & (tx["date"] <= HOLDOUT_END), "customer_id"].unique()
+    return float(np.isin(last.index[r5], later).mean())
+
+
+def _gross_margin(variant):
+    items = _table(variant, "order_items")
+    cost = _table(variant, "products").set_index("product_id")["unit_cost"]
+    line = items["quantity"] * (items["unit_price"] - items["product_id"].map(cost))
+    return line.groupby(items["order_id"]).sum()
+
+
+def breakeven_direct_mail(variant):
+    """Cost of a letter over the net profit of a redeemed direct-mail order."""
+    contacts = _table(variant, "contacts")
+    got = contacts[contacts["campaign_id"].isin(DIRECT_MAIL) & contacts["responded"]]
+    tx = _table(variant, "purchases")
+    tx = tx[tx["discount"] > 0]
+    hit = tx.merge(got[["customer_id", "response_date"]].astype({"customer_id": "int64"}),
+                   left_on=["customer_id", "date"], right_on=["customer_id", "response_date"])
+    net = hit["order_id"].map(_gross_margin(variant)) - hit["discount"]
+    cost = _table(variant, "campaigns").set_index("campaign_id").loc[DIRECT_MAIL[0],
+                                                                   "cost_per_contact"]
+    return float(cost / net.mean())
+
+
+@lru_cache(maxsize=4)
+def _outcomes(variant):
+    """Every assignment with its orders in the 28 days from the campaign day, its recency
+    at that day and whether the (treated) customer redeemed."""
+    a = _table(variant, "campaign_assignments").copy()
+    tx = _table(variant, "purchases")[["customer_id", "date"]]
+    pairs = a[["campaign_id", "customer_id", "assigned_date"]].merge(tx, on="customer_id")
+    age = (pairs["date"] - pairs["assigned_date"]).dt.days
+    keys = ["campaign_id", "customer_id"]
+    n = pairs[(age >= 0) & (age < WINDOW_DAYS)].groupby(keys).size().rename("orders")
+    last = pairs[age < 0].groupby(keys)["date"].max().rename("last")
+    a = a.join(n, on=keys).join(last, on=keys)
+    a["orders"] = a["orders"].fillna(0)
+    a["recency"] = (a["assigned_date"] - a["last"]).dt.days
+    contacts = _table(variant, "contacts").dropna(subset=["customer_id"])
+    redeemed = contacts.loc[contacts["responded"], keys].astype("int64")
+    a = a.merge(redeemed.assign(responded=True), on=keys, how="left")
+    a["responded"] = a["responded"].fillna(False).astype(bool)
+    return a
+
+
+def pooled_lift(variant):
+    a = _outcomes(variant)
+    bought = a["orders"] > 0
+    return float(bought[a["group"] == "treatment"].mean() - bought[a["group"] == "control"].mean())
+
+
+def recent_lift(variant):
+    a = _outcomes(variant)
+    a = a[a["recency"] <= 30]
+    means = a.groupby("group")["orders"].mean()
+    return float(means["treatment"] - means["control"])
+
+
+def recent_response(variant):
+    a = _outcomes(variant)
+    return float(a.loc[(a["recency"] <= 30) & (a["group"] == "treatment"), "responded"].mean())
+
+
+QUESTIONS = [
+    Number("q1", reference=repeat_share_r5, points=2, tol=0.002, percent=True,
+           prompt="Score RFM as of 30 June 2025 (ties kept together). What share of the R = 5 "
+                  "customers bought again between 1 July and 31 December 2025?",
+           hint="rfm_scores(rfm_table(purchases, as_of='2025-06-30')), then look up which "
+                "R = 5 customers appear among the purchases after 30 June.",
+           solution="scores = rfm_scores(rfm_table(purchases, as_of='2025-06-30')); "
+                    "later = purchases[(purchases['date'] > '2025-06-30') & "
+                    "(purchases['date'] <= '2025-12-31')]; "
+                    "scores.index[scores['R'] == 5].isin(later['customer_id']).mean()"),
+    Number("q2", reference=breakeven_direct_mail, points=2, tol=0.003, percent=True,
+           prompt="Breakeven response rate of the direct-mail retention campaigns (15 and 18): "
+                  "cost per letter over the mean net profit (gross margin less discount) of "
+                  "their redeemed orders.",
+           hint="Gross margin of an order = sum of quantity x (unit_price - unit_cost) of its "
+                "items. A redeemed order is the customer's discounted order on the contact's "
+                "response_date.",
+           solution="Join the responded contacts of campaigns 15 and 18 to the discounted "
+                    "purchases on customer_id and response_date = date; net profit = gross "
+                    "margin - discount; breakeven = 0.85 / mean net profit."),
+    Number("q3", reference=pooled_lift, points=2, tol=0.002, percent=True,
+           prompt="Over all six retention campaigns, the share of treated customers who bought "
+                  "within 28 days of the campaign day minus the same share of the controls.",
+           hint="orders_after(purchases, assignments, days=28) counts each assignment's "
+                "orders; compare the share with at least one order between the groups.",
+           solution="a['bought'] = orders_after(purchases, a, days=28) > 0; "
+                    "lift_table(a['bought'], a['group'] == 'treatment')['lift']"),
+    Number("q4", reference=recent_response, points=1, tol=0.002, percent=True,
+           prompt="Among treated customers who had bought within 30 days before the campaign "
+                  "day (recency 0 to 30 days), what share redeemed the offer?",
+           hint="Recency at a campaign = days from the last purchase before the campaign day "
+                "to that day. Redemptions are the contacts with responded = True.",
+           solution="Merge each assignment with the last purchase before its day, keep "
+                    "recency <= 30 and the treatment group, and average 'responded'."),
+    Number("q5", reference=recent_lift, points=2, tol=0.005,
+           prompt="For the same recent customers (recency 0 to 30 days, both groups), the "
+                  "extra orders per customer in 28 days: treated mean minus control mean.",
+           hint="Same recency filter, both groups; lift_table(orders, treated).",
+           solution="lift_table(recent['orders'], recent['group'] == 'treatment')['lift']"),
+    Choice("q6", reference=lambda variant: 2, points=1,
+           options=["the offer works best on recent customers, so target them first",
+                    "recent customers respond least, so the campaign report is wrong",
+                    "recent customers redeem most, yet gain fewer extra orders than average",
+                    "response and lift are the same thing measured two ways"],
+           prompt="Compare your q4 and q5 with the response rate and the lift of all "
+                  "customers. Which statement does the data support?",
+           hint="Put q5 beside the lift in orders for everyone, and q4 beside everyone's "
+                "redemption rate.",
+           solution="Recent buyers redeem far more often than average but the offer adds "
+                    "fewer orders for them than for the average customer: response is not "
+                    "incrementality (Ascarza 2018)."),
+    Choice("q7", reference=lambda variant: 0, points=1,
+           options=["lift by decile of predicted uplift on a randomised campaign the model "
+                    "was not fitted on",
+                    "the AUC of the treated model on the campaigns it was fitted on",
+                    "each customer's predicted uplift against their observed uplift",
+                    "the redemption rate of the customers with the highest predicted uplift"],
+           prompt="Which is a sound check of a two-model (T-learner) uplift model?",
+           hint="A customer is either treated or not, so no single customer's uplift is ever "
+                "observed.",
+           solution="Only a randomised comparison measures uplift, and only on data the model "
+                    "did not see: the measured lift should fall from the first decile to the "
+                    "last."),
+]
