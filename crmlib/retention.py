@@ -214,14 +214,17 @@ def offer_outcomes(
         raise ValueError(f"days must be a whole number >= 1, got {days!r}")
     require_columns(assignments, {"customer": customer, "assigned": assigned})
     require_columns(purchases, {"customer": customer, "date": date})
+    from crmlib.uplift import orders_after  # the window count lesson 04 uses too
+
+    orders = orders_after(purchases, assignments, days, customer=customer, date=date,
+                          event_date=assigned)
     rows = assignments[[customer, assigned]].reset_index(names="_row")
     joined = rows.merge(purchases[[customer, date]], on=customer)
     delta = (joined[date] - joined[assigned]).dt.days
-    bought = joined.loc[(delta >= 0) & (delta < days), "_row"].unique()
     last = (-delta[delta < 0]).groupby(joined.loc[delta < 0, "_row"]).min()
     out = pd.DataFrame(
         {
-            "bought": rows["_row"].isin(bought).to_numpy(),
+            "bought": orders.to_numpy() > 0,
             "days_since_last": last.reindex(rows["_row"]).to_numpy(dtype="float64"),
         },
         index=assignments.index,
