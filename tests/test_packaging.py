@@ -158,7 +158,9 @@ def test_make_test_runs_lint_every_test_and_the_notebooks(repo):
         ("data", [".venv/bin/crm", "data", "build"]),
         ("verify-data", [".venv/bin/crm", "data", "verify"]),
         ("bench", [".venv-bench/bin/python", "benchmarks/bench_models.py"]),
-        ("clean", ["rm", "-rf", ".venv", ".venv-bench", ".pytest_cache", ".ruff_cache"]),
+        ("clean", ["rm", "-rf", ".venv", ".venv-bench", ".pytest_cache", ".ruff_cache", "html"]),
+        ("html", [".venv/bin/python", "tools/render_html.py", "html",
+                  "notebooks/[0-9][0-9]_*.ipynb"]),
     ],
 )
 def test_make_targets_run_their_command(repo, target, expected):
