@@ -71,25 +71,25 @@ def lifestyle_eta(variant):
 
 
 @lru_cache(maxsize=4)
-def _lapsed_segment(variant):
-    """k = 4 segments (scaled features, seed 0, 10 starts) and which one has lapsed."""
+def _dormant_segment(variant):
+    """k = 4 segments (scaled features, seed 0, 10 starts) and which one is dormant."""
     b = _behaviour(variant)
     X = StandardScaler().fit_transform(b[["f1", "f2", "f3", "f4"]].to_numpy())
     with threadpool_limits(limits=1):
         labels = KMeans(n_clusters=4, n_init=10, random_state=0).fit(X).labels_
     labels = pd.Series(labels, index=b.index)
-    lapsed = b["f3"].groupby(labels).median().idxmax()
-    return labels, lapsed
+    dormant = b["f3"].groupby(labels).median().idxmax()
+    return labels, dormant
 
 
-def lapsed_share(variant):
-    labels, lapsed = _lapsed_segment(variant)
-    return float((labels == lapsed).mean())
+def dormant_share(variant):
+    labels, dormant = _dormant_segment(variant)
+    return float((labels == dormant).mean())
 
 
 def strongest_base(variant):
     customers = _tables(variant)[0]
-    labels = _lapsed_segment(variant)[0]
+    labels = _dormant_segment(variant)[0]
     v = []
     for base in BASE_OPTIONS:
         col = customers.loc[labels.index, base]
@@ -143,10 +143,10 @@ QUESTIONS = [
            hint="Chance alone gives about (g - 1) / (n - 1); compare, and mind the units.",
            solution="0.0002 is 0.02%, at the chance level: region explains nothing "
                     "(in Harbor Coffee by construction)."),
-    Number("q3", reference=lapsed_share, points=2, tol=0.01, percent=True,
+    Number("q3", reference=dormant_share, points=2, tol=0.01, percent=True,
            prompt="Share of customers in the k = 4 segment with the longest median recency.",
            hint="segmentation_pipeline(4, seed=0) on log_orders, log_avg_spend, recency_days "
-                "and share_cafe; the lapsed segment has the highest median recency_days.",
+                "and share_cafe; the dormant segment has the highest median recency_days.",
            solution="labels from the fitted pipeline's kmeans step; the segment whose "
                     "median recency_days is highest; its share of all customers."),
     Choice("q4", reference=strongest_base, points=1,
@@ -168,14 +168,14 @@ QUESTIONS = [
            hint="The row 'customer' of the normalised migration matrix; add two of its cells.",
            solution="moves.loc['customer', ['client', 'advocate']].sum()"),
     Choice("q7", reference=lambda variant: 1, points=1,
-           options=["compare the lapsed segment's purchases before and after the email",
-                    "email a random half of the lapsed segment and compare it with the other "
+           options=["compare the dormant segment's purchases before and after the email",
+                    "email a random half of the dormant segment and compare it with the other "
                     "half",
-                    "compare the lapsed segment with the cafe regulars",
-                    "check that the lapsed segment has a high silhouette"],
-           prompt="How do you learn whether a win-back email to the lapsed segment causes "
+                    "compare the dormant segment with the cafe regulars",
+                    "check that the dormant segment has a high silhouette"],
+           prompt="How do you learn whether a win-back email to the dormant segment causes "
                   "purchases?",
            hint="Which comparison leaves the email as the only difference between two groups?",
            solution="Only a randomised control group shows what the email caused; before and "
-                    "after mixes in the season and the lapsed customers who come back anyway."),
+                    "after mixes in the season and the dormant customers who come back anyway."),
 ]
