@@ -25,12 +25,42 @@ def behaviour_features(
 ) -> pd.DataFrame:
     """Per-customer behaviour for segmentation, from purchases up to ``as_of``.
 
+    Counts and money are skewed (a few customers buy a hundred times), so
+    they enter on a log scale; k-means then sees a regular's 50 orders and a
+    light buyer's 2 as far apart, but not a hundred times as far.
+
+    Parameters
+    ----------
+    purchases : pandas.DataFrame
+        One row per order.
+    as_of : date-like
+        The day described; later orders are ignored.
+    customer, date, amount : str
+        Column names in ``purchases``.
+    channel : str or None
+        Column of the order's channel; ``None`` leaves the shares out.
+
     Returns
     -------
     pandas.DataFrame
-        Indexed by customer: ``log_orders`` (log of orders), ``log_avg_spend``,
-        ``recency_days``, ``tenure_days`` and, when ``channel`` is given, the
-        share of orders in each channel (``share_<channel>``).
+        Indexed by customer: ``log_orders`` (log of orders), ``log_avg_spend``
+        (log of the mean order, dollars), ``recency_days`` (days since the last
+        order), ``tenure_days`` (days since the first) and, when ``channel`` is
+        given, the share of orders in each channel (``share_<channel>``).
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 2],
+    ...                    "date": pd.to_datetime(["2025-01-01", "2025-01-31", "2025-01-21"]),
+    ...                    "amount": [4.0, 16.0, 10.0], "channel": ["cafe", "web", "web"]})
+    >>> f = behaviour_features(tx, "2025-02-10")
+    >>> f[["recency_days", "tenure_days", "share_cafe"]]
+                 recency_days  tenure_days  share_cafe
+    customer_id
+    1                      10           40         0.5
+    2                      20           20         0.0
+    >>> np.exp(f["log_avg_spend"]).round(2).tolist()
+    [10.0, 10.0]
     """
     columns = {"customer": customer, "date": date, "amount": amount}
     if channel is not None:
@@ -55,38 +85,102 @@ def behaviour_features(
     return out
 
 
-def segmentation_pipeline(k: int, seed: int = 0) -> Pipeline:
-    """Standardise the features, then k-means with ``k`` clusters (10 restarts)."""
+def segmentation_pipeline(k: int, seed: int = 0, n_init: int = 10) -> Pipeline:
+    """Standardise the features, then k-means with ``k`` clusters.
+
+    k-means measures plain Euclidean distances, so a feature in days (0 to
+    1,000) would swamp one in log orders (0 to 5); the scaler gives every
+    feature mean 0 and standard deviation 1 first.
+
+    Parameters
+    ----------
+    k : int
+        Number of segments, at least 2.
+    seed : int
+        Random state of k-means (its starting centres), for reproducible labels.
+    n_init : int
+        Restarts from different starting centres; the best (lowest inertia) wins.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Steps ``scale`` (StandardScaler) and ``kmeans`` (KMeans), not fitted.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"days": [1, 2, 300, 310], "orders": [1.0, 1.1, 5.0, 5.2]})
+    >>> pipe = segmentation_pipeline(2).fit(X)
+    >>> labels = pipe.named_steps["kmeans"].labels_
+    >>> bool(labels[0] == labels[1] and labels[2] == labels[3] and labels[0] != labels[2])
+    True
+    """
     check_count(k, "k", min_val=2)
+    check_count(n_init, "n_init", min_val=1)
     return Pipeline(
         [
             ("scale", StandardScaler()),
-            ("kmeans", KMeans(n_clusters=k, n_init=10, random_state=seed)),
+            ("kmeans", KMeans(n_clusters=k, n_init=n_init, random_state=seed)),
         ]
     )
 
 
 def choose_k(
-    features: pd.DataFrame, ks=range(2, 9), seed: int = 0, sample_size: int | None = 3000
+    features: pd.DataFrame,
+    ks=range(2, 9),
+    seed: int = 0,
+    sample_size: int | None = 3000,
+    n_init: int = 10,
 ) -> pd.DataFrame:
     """Inertia (for the elbow) and silhouette score for each candidate k.
 
-    The silhouette is computed on a random sample of ``sample_size``
-    customers (all when None), which keeps it fast on large bases.
+    The inertia is the sum of squared distances from each customer to its
+    segment's centre (in standardised units): it always falls as k grows, and
+    the "elbow" is where it stops falling fast. The silhouette compares, for
+    each customer, the mean distance to its own segment (a) with the mean
+    distance to the nearest other segment (b), as (b - a) / max(a, b), averaged
+    over customers: near 1 for tight, well separated segments, near 0 for
+    segments that blur into each other. It is computed on a random sample of
+    ``sample_size`` customers (all when None), because it needs every pairwise
+    distance.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        One row per customer, numeric columns.
+    ks : iterable of int
+        Candidate numbers of segments, each at least 2 and below the number
+        of customers.
+    seed : int
+        Random state of k-means and of the silhouette's sample.
+    sample_size : int or None
+        Customers in the silhouette's sample.
+    n_init : int
+        k-means restarts per k.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by k: ``inertia`` and ``silhouette``; the best k has the
-        highest silhouette.
+        Indexed by k: ``inertia`` and ``silhouette``; the best k by the
+        silhouette has the highest one.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame(np.repeat([[0, 0], [9, 0], [0, 9]], 20, axis=0)
+    ...                  + rng.normal(0, 0.5, (60, 2)), columns=["x", "y"])
+    >>> table = choose_k(X, ks=[2, 3, 4], sample_size=None)
+    >>> int(table["silhouette"].idxmax())
+    3
     """
+    if not isinstance(features, pd.DataFrame):
+        raise ValueError(f"features must be a pandas DataFrame, got {type(features).__name__}")
     if len(features) < 3:
         raise ValueError("features needs at least 3 customers")
     rows = {}
     for k in ks:
         if k >= len(features):
             raise ValueError(f"ks: k={k} is not below the number of customers")
-        pipe = segmentation_pipeline(k, seed).fit(features)
+        pipe = segmentation_pipeline(k, seed, n_init=n_init).fit(features)
         scaled = pipe.named_steps["scale"].transform(features)
         labels = pipe.named_steps["kmeans"].labels_
         rows[k] = {
@@ -98,7 +192,77 @@ def choose_k(
                 sample_size=None if sample_size is None else min(sample_size, len(features)),
             ),
         }
+    if not rows:
+        raise ValueError("ks: no candidate k given")
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("k")
+
+
+def _grouping(col: pd.Series, bins: int) -> pd.Series:
+    """A base as groups: categories as they are, numbers cut into ``bins`` quantile groups."""
+    if pd.api.types.is_numeric_dtype(col) and col.nunique() > bins:
+        return pd.qcut(col, bins, duplicates="drop")
+    return col
+
+
+def variance_explained(
+    values: pd.Series, customers: pd.DataFrame, bases: list[str], bins: int = 5
+) -> pd.Series:
+    """Share of the variance of a behaviour that each base explains (eta squared).
+
+    For each base, customers are grouped by it and every customer is replaced
+    by their group's mean; eta squared is the variance of those group means
+    over the variance of the values (the R squared of a regression on the
+    group dummies): 0 when the groups do not differ at all, 1 when the groups
+    account for every difference between customers. With ``g`` groups and
+    ``n`` customers, pure chance gives about ``(g - 1) / (n - 1)``.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The behaviour (for example the log of each customer's purchase rate),
+        indexed by customer; missing values are not allowed.
+    customers : pandas.DataFrame
+        The bases of each customer, indexed like ``values`` (it may hold more
+        customers).
+    bases : list of str
+        Columns of ``customers``. Numeric columns with more than ``bins``
+        distinct values are cut into ``bins`` quantile groups first.
+    bins : int
+        Groups for a numeric base.
+
+    Returns
+    -------
+    pandas.Series
+        ``eta_squared`` per base, largest first.
+
+    Examples
+    --------
+    >>> people = pd.DataFrame({"club": ["a", "a", "b", "b"], "shoe": [40, 42, 40, 42]})
+    >>> spend = pd.Series([1.0, 3.0, 5.0, 7.0])
+    >>> variance_explained(spend, people, ["club", "shoe"]).round(2).to_dict()
+    {'club': 0.8, 'shoe': 0.2}
+    """
+    if not isinstance(values, pd.Series) or not pd.api.types.is_numeric_dtype(values):
+        raise ValueError("values must be a numeric pandas Series indexed by customer")
+    if values.isna().any():
+        raise ValueError("values: missing values; drop or fill them first")
+    missing = [b for b in bases if b not in customers.columns]
+    if missing:
+        raise ValueError(f"bases: no such column(s) in customers: {missing}")
+    if not values.index.isin(customers.index).all():
+        raise ValueError("customers: no row for some customers of values")
+    check_count(bins, "bins", min_val=2)
+    total = ((values - values.mean()) ** 2).sum()
+    if total == 0:
+        raise ValueError("values: every customer has the same value; nothing to explain")
+    out = {}
+    for base in bases:
+        groups = _grouping(customers[base], bins).reindex(values.index)
+        if groups.isna().any():
+            raise ValueError(f"bases: {base!r} is missing for some customers")
+        means = values.groupby(groups, observed=True).transform("mean")
+        out[base] = float(((means - values.mean()) ** 2).sum() / total)
+    return pd.Series(out, name="eta_squared").sort_values(ascending=False)
 
 
 def profile_segments(
@@ -118,7 +282,17 @@ def profile_segments(
     Returns
     -------
     dict of str to pandas.DataFrame
-        One table per base, segments as rows.
+        One table per base, segments as rows: the share of the segment in each
+        category (rows sum to 1), or the mean and quartiles of a number.
+
+    Examples
+    --------
+    >>> people = pd.DataFrame({"life": ["x", "x", "y", "y"], "age": [20, 30, 40, 60]})
+    >>> prof = profile_segments(pd.Series([0, 0, 0, 1]), people, ["life", "age"])
+    >>> prof["life"].round(2).to_dict(orient="index")
+    {0: {'x': 0.67, 'y': 0.33}, 1: {'x': 0.0, 'y': 1.0}}
+    >>> prof["age"]["mean"].tolist()
+    [30.0, 60.0]
     """
     missing = [b for b in bases if b not in customers.columns]
     if missing:
@@ -141,17 +315,42 @@ def base_association(
 ) -> pd.Series:
     """Cramér's V between segment membership and each base (0 none, 1 perfect).
 
-    Numeric bases are cut into ``bins`` quantile groups first.
+    Cramér's V rescales the chi-square statistic of the segments-by-base
+    table to lie between 0 (the base's mix is the same in every segment) and
+    1 (knowing the segment tells the base exactly). Numeric bases are cut
+    into ``bins`` quantile groups first.
+
+    Parameters
+    ----------
+    labels : pandas.Series
+        Segment of each customer, indexed like ``customers``.
+    customers : pandas.DataFrame
+        The bases of each customer.
+    bases : list of str
+        Columns of ``customers``.
+    bins : int
+        Groups for a numeric base.
+
+    Returns
+    -------
+    pandas.Series
+        ``cramers_v`` per base, largest first.
+
+    Examples
+    --------
+    >>> people = pd.DataFrame({"life": list("xxyy"), "town": list("abab")})
+    >>> base_association(pd.Series([0, 0, 1, 1]), people, ["life", "town"]).to_dict()
+    {'life': 1.0, 'town': 0.0}
     """
+    missing = [b for b in bases if b not in customers.columns]
+    if missing:
+        raise ValueError(f"bases: no such column(s) in customers: {missing}")
     lab = labels.reindex(customers.index)
+    if lab.isna().any():
+        raise ValueError("labels: missing for some customers")
     values = {}
     for base in bases:
-        if base not in customers.columns:
-            raise ValueError(f"bases: no such column in customers: {base!r}")
-        col = customers[base]
-        if pd.api.types.is_numeric_dtype(col) and col.nunique() > bins:
-            col = pd.qcut(col, bins, duplicates="drop")
-        table = pd.crosstab(lab, col).to_numpy()
+        table = pd.crosstab(lab, _grouping(customers[base], bins)).to_numpy()
         values[base] = float(association(table, method="cramer"))
     return pd.Series(values, name="cramers_v").sort_values(ascending=False)
 
@@ -267,9 +466,41 @@ def migration_matrix(before: pd.Series, after: pd.Series, normalize: bool = True
     """Flows between rungs from one date to another.
 
     Rows are the rung before (``new`` for people not yet known), columns the
-    rung after. With ``normalize`` each row sums to 1 (the share of a rung
-    that moved to each rung).
+    rung after (``gone`` for people no longer listed, shown only when there
+    are any). Cells right of the diagonal are moves up the ladder, cells left
+    of it moves down (to ``lapsed``, below ``customer``).
+
+    Parameters
+    ----------
+    before, after : pandas.Series
+        Rung of each person on the two dates (as returned by
+        :func:`loyalty_ladder`), indexed by person.
+    normalize : bool
+        With True each row sums to 1 (the share of a rung that moved to each
+        rung); with False the table counts people.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``new`` and the rungs, columns the rungs (and ``gone``).
+
+    Examples
+    --------
+    >>> before = pd.Series(["client", "client", "prospect"], index=["a", "b", "c"])
+    >>> after = pd.Series(["advocate", "lapsed", "customer", "prospect"],
+    ...                   index=["a", "b", "c", "d"])
+    >>> m = migration_matrix(before, after, normalize=False)
+    >>> m.loc["client", ["lapsed", "advocate"]].tolist(), int(m.loc["new", "prospect"])
+    ([1, 1], 1)
+    >>> migration_matrix(before, after).loc["client", "lapsed"]
+    np.float64(0.5)
     """
+    for name, s in (("before", before), ("after", after)):
+        if not isinstance(s, pd.Series):
+            raise ValueError(f"{name} must be a pandas Series of rungs, got {type(s).__name__}")
+        unknown = set(s.dropna().astype(str)) - set(RUNGS)
+        if unknown:
+            raise ValueError(f"{name}: not rungs of the ladder: {sorted(unknown)}")
     people = after.index.union(before.index)
     b = before.reindex(people).astype(object).fillna("new")
     a = after.reindex(people).astype(object).fillna("gone")

@@ -22,6 +22,7 @@ from crmlib.segment import (
     migration_matrix,
     profile_segments,
     segmentation_pipeline,
+    variance_explained,
 )
 
 
@@ -143,6 +144,104 @@ def test_ladder_checks_its_input(purchases):
     with pytest.raises(ValueError, match="active_days"):
         loyalty_ladder("2025-01-01", purchases, load_harbor("prospects"),
                        load_harbor("referrals"), active_days=0)
+
+
+def test_variance_explained_is_the_r_squared_of_group_dummies():
+    # Independent reference: the R squared of a least-squares fit on one dummy per group.
+    rng = np.random.default_rng(1)
+    people = pd.DataFrame({"club": rng.choice(list("abcd"), 500),
+                           "size": rng.integers(1, 4, 500)})
+    y = pd.Series(rng.normal(0, 1, 500) + people["club"].map({"a": 0, "b": 1, "c": 2, "d": 0}))
+    got = variance_explained(y, people, ["club", "size"])
+    for base in ("club", "size"):
+        dummies = pd.get_dummies(people[base]).to_numpy(float)
+        fitted = dummies @ np.linalg.lstsq(dummies, y.to_numpy(), rcond=None)[0]
+        r2 = 1 - ((y - fitted) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+        assert got[base] == pytest.approx(r2)
+    assert got.index[0] == "club"
+
+
+def test_variance_explained_by_hand_and_by_chance():
+    # Two groups, means 2 and 6 around 4: between-group squares 4 x 4 = 16 of a total
+    # (1 + 1 + 1 + 1) + 16 = 20, so 0.8.
+    people = pd.DataFrame({"g": ["a", "a", "b", "b"]}, index=[10, 11, 12, 13])
+    y = pd.Series([1.0, 3.0, 5.0, 7.0], index=[10, 11, 12, 13])
+    assert variance_explained(y, people, ["g"])["g"] == pytest.approx(0.8)
+    # Groups drawn at random explain about (g - 1) / (n - 1) of any behaviour.
+    rng = np.random.default_rng(2)
+    n, g = 20_000, 5
+    noise = pd.DataFrame({"g": rng.integers(0, g, n), "income": rng.normal(50, 10, n)})
+    eta = variance_explained(pd.Series(rng.normal(0, 1, n)), noise, ["g", "income"])
+    assert eta.max() < 5 * (g - 1) / (n - 1)
+
+
+def test_variance_explained_checks_its_input():
+    people = pd.DataFrame({"g": ["a", "b"]})
+    with pytest.raises(ValueError, match="bases: no such column"):
+        variance_explained(pd.Series([1.0, 2.0]), people, ["star sign"])
+    with pytest.raises(ValueError, match="values: missing"):
+        variance_explained(pd.Series([1.0, np.nan]), people, ["g"])
+    with pytest.raises(ValueError, match="customers: no row"):
+        variance_explained(pd.Series([1.0, 2.0], index=[0, 5]), people, ["g"])
+    with pytest.raises(ValueError, match="nothing to explain"):
+        variance_explained(pd.Series([1.0, 1.0]), people, ["g"])
+
+
+def test_demographics_explain_no_more_than_chance_on_harbor(purchases):
+    # Truth (datasets/README.md): the simulator leaves age, income, household size and
+    # region out of behaviour, lifestyle follows the purchase rate and benefit sought
+    # the spend. Chance alone gives about (g - 1) / (n - 1) for g groups.
+    customers = load_harbor("customers").set_index("customer_id")
+    f = behaviour_features(purchases, "2025-12-31")
+    rate = f["log_orders"] - np.log(f["tenure_days"] / 7 + 1)
+    bases = ["region", "age", "income", "household_size", "lifestyle", "benefit_sought"]
+    on_rate = variance_explained(rate, customers, bases)
+    on_spend = variance_explained(f["log_avg_spend"], customers, bases)
+    chance = (customers[["region", "household_size"]].nunique().max() - 1) / (len(f) - 1)
+    for base in ("region", "age", "income", "household_size"):
+        assert on_rate[base] < 5 * chance and on_spend[base] < 5 * chance
+    assert on_rate.index[0] == "lifestyle" and on_rate["lifestyle"] > 0.1
+    assert on_spend.index[0] == "benefit_sought" and on_spend["benefit_sought"] > 0.1
+
+
+def test_cramers_v_by_hand():
+    # A 2 x 2 table [[a, b], [c, d]] has V = |ad - bc| / sqrt((a+b)(c+d)(a+c)(b+d)).
+    people = pd.DataFrame({"life": list("xxxyyxyy")})
+    labels = pd.Series([0, 0, 0, 0, 1, 1, 1, 1])
+    a, b, c, d = 3, 1, 1, 3
+    v = abs(a * d - b * c) / np.sqrt((a + b) * (c + d) * (a + c) * (b + d))
+    assert base_association(labels, people, ["life"])["life"] == pytest.approx(v)
+    with pytest.raises(ValueError, match="labels: missing"):
+        base_association(labels.iloc[:4], people, ["life"])
+
+
+def test_pipeline_scales_before_clustering():
+    # Unscaled, the days column would decide alone; scaled, both columns count.
+    X = pd.DataFrame({"days": [0, 10, 0, 10], "orders": [0.0, 0.0, 5.0, 5.0]})
+    pipe = segmentation_pipeline(2, n_init=5).fit(X)
+    assert list(pipe.named_steps) == ["scale", "kmeans"]
+    np.testing.assert_allclose(pipe.named_steps["scale"].transform(X).std(axis=0), 1.0)
+    with pytest.raises(ValueError, match="k == 1"):
+        segmentation_pipeline(1)
+    with pytest.raises(ValueError, match="n_init == 0"):
+        segmentation_pipeline(3, n_init=0)
+
+
+def test_migration_matrix_by_hand():
+    before = pd.Series(["client", "client", "client", "prospect"], index=list("abcd"))
+    after = pd.Series(["advocate", "lapsed", "client", "customer", "prospect"],
+                      index=list("abcde"))
+    counts = migration_matrix(before, after, normalize=False)
+    assert counts.loc["client", ["client", "lapsed", "advocate"]].tolist() == [1, 1, 1]
+    assert counts.loc["prospect", "customer"] == 1 and counts.loc["new", "prospect"] == 1
+    assert "gone" not in counts.columns
+    shares = migration_matrix(before, after)
+    assert shares.loc["client", "lapsed"] == pytest.approx(1 / 3)
+    assert shares.loc["suspect"].isna().all()  # nobody started there
+    gone = migration_matrix(before, after.drop("a"), normalize=False)
+    assert gone.loc["client", "gone"] == 1
+    with pytest.raises(ValueError, match="not rungs of the ladder"):
+        migration_matrix(before.replace("client", "VIP"), after)
 
 
 @pytest.fixture(scope="module")
