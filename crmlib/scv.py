@@ -22,7 +22,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from crmlib.checks import require_columns
 
-__all__ = ["CONTACT_COLUMNS", "clean_contacts", "CustomerMatcher", "match_quality", "to_sqlite"]
+__all__ = ["CONTACT_COLUMNS", "CustomerMatcher", "clean_contacts", "match_quality", "threshold_sweep",
+           "to_sqlite"]
 
 CONTACT_COLUMNS = ["unique_id", "source", "record_id", "first_name", "last_name", "email", "phone"]
 
@@ -186,7 +187,7 @@ class CustomerMatcher(BaseEstimator):
             blocking_rules_to_generate_predictions=[
                 block_on("email"),
                 block_on("phone"),
-                block_on("last_name", "substr(first_name, 1, 1)"),
+                block_on("last_name", "first_name"),
             ],
             retain_matching_columns=False,
             retain_intermediate_calculation_columns=False,
@@ -215,8 +216,12 @@ class CustomerMatcher(BaseEstimator):
         from splink.backends.duckdb import DuckDBAPI
 
         cols = ["unique_id", "first_name", "last_name", "email", "phone"]
+        import duckdb
+
         with _quiet_splink():
-            db = DuckDBAPI()
+            connection = duckdb.connect()
+            connection.execute("SET enable_progress_bar = false")  # no widgets in notebooks
+            db = DuckDBAPI(connection=connection)
             left = db.register(customers[cols], dataset_display_name="customers")
             right = db.register(records[cols], dataset_display_name="records")
             linker = Linker([left, right], self._settings(), log_level=None)
@@ -229,6 +234,7 @@ class CustomerMatcher(BaseEstimator):
                     rule, estimate_without_term_frequencies=True)
             pairs = linker.inference.predict(threshold_match_weight=-10, warning_mode="never").as_pandas_dataframe()
             model = linker.misc.save_model_to_json()
+            connection.close()
         cid = pd.Series(customers["record_id"].to_numpy(), index=customers["unique_id"].to_numpy())
         pairs = pd.DataFrame({
             "record": pairs["unique_id_r"].astype("string"),
@@ -302,6 +308,8 @@ def match_quality(links: pd.Series, truth: pd.Series, records) -> pd.Series:
     records = pd.Index(pd.unique(np.asarray(records, dtype=object)))
     if len(records) == 0:
         raise ValueError("records must not be empty")
+    links = pd.Series(links.to_numpy(), index=np.asarray(links.index, dtype=object))
+    truth = pd.Series(truth.to_numpy(), index=np.asarray(truth.index, dtype=object))
     if not links.index.isin(records).all():
         raise ValueError("links: every linked record must be among records")
     guess = links.reindex(records)
@@ -349,3 +357,48 @@ def to_sqlite(con: sqlite3.Connection, tables: dict[str, pd.DataFrame]) -> list[
                 out[col] = out[col].dt.strftime("%Y-%m-%d")
         out.to_sql(name, con, index=False, if_exists="replace")
     return sorted(tables)
+
+
+def threshold_sweep(matcher: CustomerMatcher, truth: pd.Series, records, thresholds) -> pd.DataFrame:
+    """:func:`match_quality` of a fitted matcher's links at each threshold.
+
+    Parameters
+    ----------
+    matcher : CustomerMatcher
+        A fitted matcher.
+    truth, records
+        As for :func:`match_quality`.
+    thresholds : array-like of float
+        Match weights to try.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per threshold (the index), the columns of :func:`match_quality`.
+    """
+    check_is_fitted(matcher, "pairs_")
+    thresholds = np.asarray(thresholds, dtype=float).ravel()
+    if thresholds.size == 0 or not np.isfinite(thresholds).all():
+        raise ValueError("thresholds must be finite numbers")
+    records = pd.Index(pd.unique(np.asarray(records, dtype=object)))
+    truth = pd.Series(truth.to_numpy(), index=np.asarray(truth.index, dtype=object))
+    best = matcher.pairs_.drop_duplicates("record")
+    best = best[best["record"].isin(records)]
+    right = (best["customer_id"].to_numpy()
+             == truth.reindex(np.asarray(best["record"], dtype=object)).to_numpy())
+    weight = best["match_weight"].to_numpy()
+    # Links made at threshold t are the best pairs with weight >= t: count them with sorted weights.
+    order = np.argsort(weight)
+    w_sorted, right_sorted = weight[order], right[order].astype(float)
+    right_above = np.concatenate([np.cumsum(right_sorted[::-1])[::-1], [0.0]])
+    start = np.searchsorted(w_sorted, thresholds, side="left")
+    linked = (len(w_sorted) - start).astype(float)
+    n_right = right_above[start]
+    belonging = float(truth.reindex(records).notna().sum())
+    out = pd.DataFrame({
+        "records": float(len(records)), "belonging": belonging, "linked": linked,
+        "right": n_right, "false_merges": linked - n_right, "missed": belonging - n_right,
+    }, index=pd.Index(thresholds, name="threshold"))
+    out["precision"] = np.where(linked > 0, n_right / np.maximum(linked, 1), np.nan)
+    out["recall"] = n_right / belonging if belonging else np.nan
+    return out

@@ -53,9 +53,12 @@ def execute(path: Path) -> None:
             nb,
             timeout=600,
             kernel_name="python3",
-            store_widget_state=False,
+            # True: nbclient's Output-widget hook (used by ipywidgets.interact)
+            # needs the widget state while running; it is dropped below.
+            store_widget_state=True,
             resources={"metadata": {"path": str(path.parent)}},
         ).execute()
+    nb.metadata.pop("widgets", None)
     placeholders(nb)
     nbformat.write(nb, path)
     print(f"executed {path}")
