@@ -9,7 +9,6 @@ used only to score the exact-e-mail join, as the lesson does.
 
 from functools import lru_cache
 
-import numpy as np
 import pandas as pd
 
 from crmlib.data import load_harbor
