@@ -129,8 +129,11 @@ class CustomerMatcher(BaseEstimator):
 
     Candidate pairs (a record and a customer) are those that share an
     e-mail, a phone number, or both first and last name (blocking).
-    Each pair is compared on first name and last name (Jaro-Winkler levels),
-    e-mail (exact, one slip apart) and phone (exact, one slip apart); Splink
+    Each pair is compared on first name and last name (Jaro-Winkler
+    similarity of at least 0.92 or 0.8: a 0-1 score of how alike two strings
+    are that favours a shared beginning), e-mail and phone (exact, or one
+    Damerau-Levenshtein edit apart: one letter added, dropped, changed or two
+    neighbours swapped); Splink
     learns how likely each level is among true matches (m) and among
     non-matches (u) and adds up the evidence as a match weight, the log2 of
     the Bayes factor including the prior. Each record is then linked to its
@@ -155,6 +158,10 @@ class CustomerMatcher(BaseEstimator):
     weights_ : pandas.DataFrame
         What the model learned: ``comparison``, ``level``, ``m``, ``u`` and
         ``weight`` (log2 of m / u) for each comparison level.
+    prior_weight_ : float
+        The prior's part of every pair's weight: log2 of the odds that two
+        records picked at random match. A pair's weight is this plus the
+        weight of each comparison's level (a missing value adds 0).
     links_ : pandas.Series
         ``links(self.threshold)``.
 
@@ -260,6 +267,8 @@ class CustomerMatcher(BaseEstimator):
                              "m": m, "u": u,
                              "weight": float(np.log2(m / u)) if m and u else np.nan})
         self.weights_ = pd.DataFrame(rows)
+        prior = float(model["probability_two_random_records_match"])
+        self.prior_weight_ = float(np.log2(prior / (1 - prior)))
         self.links_ = self.links(self.threshold)
         return self
 

@@ -151,6 +151,7 @@ def test_splink_matching_beats_exact_email(matched):
 
 
 def test_matcher_learns_that_agreement_is_evidence(matched):
+    assert matched[3].prior_weight_ < -5  # most record-customer pairs are not matches
     w = matched[3].weights_.set_index(["comparison", "level"])["weight"]
     for comp in ["first_name", "last_name", "email", "phone"]:
         levels = w.loc[comp]
