@@ -64,7 +64,7 @@ pytest-all: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -c "import matplotlib.font_manager"
 	CRM_PROGRESS=$$(mktemp -d)/progress.json $(BIN)/python -m pytest -n 2 --dist loadfile --nbval \
-	  --nbval-sanitize-with $(NBVAL_SANITIZE) -p no:cacheprovider \
+	  --nbval-sanitize-with $(NBVAL_SANITIZE) --nbval-cell-timeout=300 -p no:cacheprovider \
 	  $$(ls notebooks/*.ipynb solutions/*.ipynb 2>/dev/null)
 
 # Exercises carry no outputs: they only have to run unanswered (nbval-lax),
@@ -74,7 +74,7 @@ exercises-test: $(STAMP)
 	@if ls exercises/*.ipynb >/dev/null 2>&1; then \
 	  CRM_PROGRESS=$$(mktemp -d)/progress.json \
 	  $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax \
-	    -p no:cacheprovider exercises; \
+	    --nbval-cell-timeout=300 -p no:cacheprovider exercises; \
 	else echo "exercises/: no workbooks yet, nothing to run"; fi
 
 test: lint pytest-all notebooks exercises-test
