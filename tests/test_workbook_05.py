@@ -1,12 +1,12 @@
-"""Workbook 05 (customer lifetime value): its key computes for any variant and grades the
-solution in full."""
+"""Workbook 05 (customer lifetime value): its key computes for any variant
+(grading end to end: test_workbooks.py)."""
 
 from __future__ import annotations
 
 import pytest
 from support import REPO
 
-from crmlib.exercises import load_key, variant_for
+from crmlib.exercises import load_key
 from crmlib.simulate import true_parameters
 
 ASSIGNMENT = "05_customer_lifetime_value"
@@ -21,12 +21,6 @@ def key():
 @pytest.fixture(scope="module")
 def references(key):
     return {v: {qid: q.expected(v) for qid, q in key.questions.items()} for v in (None, 7)}
-
-
-def test_key_has_every_part(key):
-    assert 4 <= len(key.questions) <= 8
-    for q in key.questions.values():
-        assert q.prompt and q.hint and q.solution, q.id
 
 
 def test_every_reference_computes_and_is_plausible(references):
@@ -45,19 +39,3 @@ def test_every_reference_computes_and_is_plausible(references):
 def test_references_follow_the_variant(references):
     for qid in DATA_DEPENDENT:
         assert references[None][qid] != pytest.approx(references[7][qid], rel=1e-6), qid
-
-
-@pytest.mark.slow
-def test_the_solution_earns_full_marks_for_another_variant(key, tmp_path):
-    from crmlib.grading.batch import grade
-
-    student = "reviewer-7"
-    assert variant_for(student) is not None
-    subs = tmp_path / "subs"
-    subs.mkdir()
-    solution = REPO / "solutions" / f"{ASSIGNMENT}_solution.ipynb"
-    (subs / f"{student}_{ASSIGNMENT}.ipynb").write_bytes(solution.read_bytes())
-    result = grade(ASSIGNMENT, [subs], tmp_path / "out", jobs=1, progress=False)
-    (row,) = result.rows
-    assert row["status"] == "graded", row
-    assert float(row["total"]) == pytest.approx(key.max_points), row
