@@ -7,12 +7,10 @@ the data) and from the truth of the simulation, never from the grader's output.
 
 from __future__ import annotations
 
-import math
-
 import pytest
 from support import REPO
 
-from crmlib.exercises import Choice, load_key
+from crmlib.exercises import load_key
 from crmlib.simulate import true_parameters
 
 ASSIGNMENT = "02_retention_economics"
@@ -32,15 +30,6 @@ def test_key_has_eight_complete_questions():
     assert list(KEY.questions) == [f"q{i}" for i in range(1, 9)]
     for q in KEY.questions.values():
         assert q.prompt.strip() and q.hint.strip() and q.solution.strip(), q.id
-
-
-def test_every_reference_computes_for_two_variants(references):
-    for v, refs in references.items():
-        for qid, value in refs.items():
-            if isinstance(KEY.questions[qid], Choice):
-                assert value in range(len(KEY.questions[qid].options)), (v, qid)
-            else:
-                assert math.isfinite(float(value)), (v, qid)
 
 
 def test_data_dependent_references_follow_the_variant(references):

@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 from support import REPO
 
 from crmlib.data import load_harbor
-from crmlib.exercises import load_key, to_record
+from crmlib.exercises import load_key
 from crmlib.segment import loyalty_ladder, migration_matrix
 
 KEY = load_key("03_segmentation")
@@ -20,14 +18,6 @@ DATA_DEPENDENT = ["q1", "q3", "q5", "q6"]  # numbers computed from the variant's
 @pytest.fixture(scope="module")
 def refs():
     return {v: {q: KEY.questions[q].expected(v) for q in KEY.questions} for v in (None, 7)}
-
-
-def test_every_reference_computes_for_the_data_and_a_variant(refs):
-    for variant, answers in refs.items():
-        for qid, value in answers.items():
-            if qid in DATA_DEPENDENT:
-                assert math.isfinite(value), (variant, qid)
-            assert KEY.questions[qid].score(to_record(value), value)[0] == 1.0, (variant, qid)
 
 
 def test_references_follow_the_variant(refs):

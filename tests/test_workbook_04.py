@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 from support import REPO
 
-from crmlib.exercises import load_key, to_record
+from crmlib.exercises import load_key
 
 KEY = load_key("04_rfm")
 SOLUTION = REPO / "solutions" / "04_rfm_solution.ipynb"
@@ -18,14 +16,6 @@ DATA_DEPENDENT = ["q1", "q2", "q3", "q4", "q5"]
 @pytest.fixture(scope="module")
 def refs():
     return {v: {q: KEY.questions[q].expected(v) for q in KEY.questions} for v in (None, 7)}
-
-
-def test_every_reference_computes_for_the_data_and_a_variant(refs):
-    for variant, answers in refs.items():
-        for qid, value in answers.items():
-            if qid in DATA_DEPENDENT:
-                assert math.isfinite(value), (variant, qid)
-            assert KEY.questions[qid].score(to_record(value), value)[0] == 1.0, (variant, qid)
 
 
 def test_references_follow_the_variant(refs):
