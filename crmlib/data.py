@@ -436,53 +436,84 @@ def harbor_tables() -> list[str]:
     return list(HARBOR)
 
 
-# The grader simulates a student's variant once, for the references, and hands it to
-# the student's kernel as a file in the sandbox's private folder (named by this
-# variable), so the kernel reads it instead of simulating the same tables again.
+# The grader simulates a student's variant once, for the references, and hands the
+# tables it loaded to the student's kernel as a file in the sandbox's private folder
+# (named by this variable), so the kernel reads them instead of simulating again.
 VARIANT_CACHE_ENV = "CRM_VARIANT_CACHE"
-_SIMULATED: set[int] = set()
+_CACHE_FORMAT = "crm-variant-tables/2"
+_SIMULATED: set[int] = set()                # variants this process simulated
+_LOADED: set[tuple[int, str]] = set()       # (variant, table) it sent through the checks
 
 
 def variant_cache_file(folder: str | os.PathLike, variant: int) -> Path:
-    """Where :func:`save_variant_cache` puts a variant's simulated tables."""
+    """Where :func:`save_variant_cache` puts a variant's tables."""
     return Path(folder) / f"harbor-variant-{int(variant)}.pkl"
 
 
-def _cached_tables(variant: int) -> dict[str, pd.DataFrame] | None:
+@lru_cache(maxsize=4)
+def _cached_tables(variant: int) -> dict[str, pd.DataFrame]:
+    """The tables a grader handed over for ``variant`` (empty when there is no good file)."""
     folder = os.environ.get(VARIANT_CACHE_ENV)
     if not folder:
-        return None
+        return {}
     try:
         with open(variant_cache_file(folder, variant), "rb") as fh:
-            tables = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-        return None
-    ok = (isinstance(tables, dict) and set(tables) == set(HARBOR)
-          and all(isinstance(t, pd.DataFrame) for t in tables.values()))
-    return tables if ok else None
+            doc = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
+            ImportError, IndexError, TypeError):
+        return {}
+    if not (isinstance(doc, dict) and doc.get("format") == _CACHE_FORMAT
+            and doc.get("variant") == variant and isinstance(doc.get("tables"), dict)):
+        return {}
+    return {name: table for name, table in doc["tables"].items()
+            if name in HARBOR and isinstance(table, pd.DataFrame)
+            and list(table.columns) == list(HARBOR[name].columns)}
 
 
 @lru_cache(maxsize=4)
-def _variant_simulation(variant: int) -> dict[str, pd.DataFrame]:
-    tables = _cached_tables(variant)
-    if tables is not None:
-        return tables
-    from crmlib.simulate import simulate_harbor  # scipy and the simulation only when needed
+def _variant_core(variant: int) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    from crmlib.simulate.harbor import simulate_core  # scipy and the simulation only when needed
 
-    tables = simulate_harbor(variant)
     _SIMULATED.add(variant)
-    return tables
+    return simulate_core(variant)
+
+
+@lru_cache(maxsize=4)
+def _variant_silos(variant: int) -> dict[str, pd.DataFrame]:
+    from crmlib.simulate.harbor import simulate_silo_tables
+
+    return simulate_silo_tables(variant, *_variant_core(variant))
+
+
+def _variant_raw(variant: int, table: str) -> pd.DataFrame:
+    """A variant's table as simulated (the silo tables only when one is asked for)."""
+    if table in SILO_SCHEMAS:
+        return _variant_silos(variant)[table]
+    return _variant_core(variant)[0][table]
+
+
+@lru_cache(maxsize=64)
+def _variant_table(variant: int, table: str) -> pd.DataFrame:
+    """A variant's table, sent through the same CSV format and checks as the files."""
+    handed_over = _cached_tables(variant).get(table)
+    if handed_over is not None:
+        return handed_over
+    schema = HARBOR[table]
+    text = to_csv_text(_variant_raw(variant, table), schema)
+    _LOADED.add((variant, table))
+    return read_table(io.StringIO(text), schema)
 
 
 def save_variant_cache(variant: int, folder: str | os.PathLike, *,
                        only_if_simulated: bool = False) -> Path | None:
-    """Write a variant's simulated tables where ``load_harbor`` finds them.
+    """Write the tables of a variant this process has loaded where ``load_harbor`` finds them.
 
     With the environment variable ``CRM_VARIANT_CACHE`` naming ``folder``,
-    ``load_harbor(table, variant=variant)`` reads this file instead of
-    simulating the variant; the tables then go through the same CSV format and
-    checks as always, so the result is the same frame. The grader uses it to
-    simulate each student's data once instead of twice.
+    ``load_harbor(table, variant=variant)`` returns the table from this file
+    instead of simulating the variant: the same frame, already through the
+    CSV format and its checks. A table that is not in the file is simulated
+    as usual. The grader uses it to simulate each student's data once
+    instead of twice.
 
     Parameters
     ----------
@@ -493,7 +524,7 @@ def save_variant_cache(variant: int, folder: str | os.PathLike, *,
     only_if_simulated : bool
         Write only when this process has already simulated the variant (so a
         workbook that never loads Harbor data costs no simulation); returns
-        None otherwise.
+        None otherwise. Without it, every table of the variant is written.
 
     Returns
     -------
@@ -501,26 +532,24 @@ def save_variant_cache(variant: int, folder: str | os.PathLike, *,
         The file written.
     """
     variant = int(variant)
-    if only_if_simulated and variant not in _SIMULATED:
-        return None
+    if only_if_simulated:
+        if variant not in _SIMULATED:
+            return None
+        names = [n for n in HARBOR if (variant, n) in _LOADED]
+    else:
+        names = list(HARBOR)
+    tables = {name: _variant_table(variant, name) for name in names}
     path = variant_cache_file(folder, variant)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with open(tmp, "wb") as fh:
-            pickle.dump(_variant_simulation(variant), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump({"format": _CACHE_FORMAT, "variant": variant, "tables": tables}, fh,
+                        protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return path
-
-
-@lru_cache(maxsize=64)
-def _variant_table(variant: int, table: str) -> pd.DataFrame:
-    """A variant's table, sent through the same CSV format and checks as the files."""
-    schema = HARBOR[table]
-    text = to_csv_text(_variant_simulation(variant)[table], schema)
-    return read_table(io.StringIO(text), schema)
 
 
 def load_harbor(table: str, variant: int | None = None,

@@ -447,29 +447,37 @@ def test_data_dictionary_matches_the_schema(repo):
         assert key == schema.key, f"datasets/README.md, key of {table}"
 
 
+def _clear_variant_caches(data):
+    for cached in (data._variant_core, data._variant_silos, data._variant_table,
+                   data._cached_tables):
+        cached.cache_clear()
+
+
 @pytest.mark.slow  # simulates a whole variant
 def test_variant_cache_file_gives_the_same_frames_without_simulating(tmp_path, monkeypatch):
     import crmlib.data as data
-    import crmlib.simulate as simulate
+    import crmlib.simulate.harbor as harbor
 
+    _clear_variant_caches(data)
     expected = {t: load_harbor(t, variant=11) for t in ("purchases", "silo_links")}
     assert data.save_variant_cache(11, tmp_path, only_if_simulated=True) is not None
     assert data.save_variant_cache(12, tmp_path, only_if_simulated=True) is None  # never simulated
-    data._variant_simulation.cache_clear()
-    data._variant_table.cache_clear()
+    _clear_variant_caches(data)
 
     def refuse(*args, **kwargs):
         raise AssertionError("simulated although a cache file was there")
 
-    monkeypatch.setattr(simulate, "simulate_harbor", refuse)
+    monkeypatch.setattr(harbor, "simulate_core", refuse)
+    monkeypatch.setattr(harbor, "simulate_silo_tables", refuse)
     monkeypatch.setenv(data.VARIANT_CACHE_ENV, str(tmp_path))
     for table, frame in expected.items():
         pd.testing.assert_frame_equal(load_harbor(table, variant=11), frame)
-    data._variant_simulation.cache_clear()
-    data._variant_table.cache_clear()
+    # a table the grader did not load is not in the file: the kernel simulates it
+    with pytest.raises(AssertionError, match="simulated although"):
+        load_harbor("customers", variant=11)
+    _clear_variant_caches(data)
     # a damaged cache file is ignored: the variant is simulated as before
     data.variant_cache_file(tmp_path, 11).write_bytes(b"not a pickle")
     with pytest.raises(AssertionError, match="simulated although"):
         load_harbor("purchases", variant=11)
-    data._variant_simulation.cache_clear()
-    data._variant_table.cache_clear()
+    _clear_variant_caches(data)

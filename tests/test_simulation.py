@@ -106,3 +106,18 @@ def test_any_variant_simulates(variant):
     assert set(tables) == set(HARBOR)
     p = tables["purchases"]
     assert p["date"].max() <= np.datetime64("2025-12-31") and p["order_id"].is_unique
+
+
+@pytest.mark.slow  # simulates a variant twice
+def test_leaving_out_the_silos_changes_no_other_table():
+    # The grader simulates without the silo tables when a workbook does not read them;
+    # every other table must be the one the full simulation gives, in its CSV form.
+    from crmlib.data import to_csv_text
+    from crmlib.simulate import simulate_harbor
+    from crmlib.simulate.silos import SILO_SCHEMAS
+
+    full = simulate_harbor(4242)
+    core = simulate_harbor(4242, silos=False)
+    assert set(core) == set(HARBOR) - set(SILO_SCHEMAS)
+    for name, table in core.items():
+        assert to_csv_text(table, HARBOR[name]) == to_csv_text(full[name], HARBOR[name]), name

@@ -83,7 +83,8 @@ def _buyers(rng, truth, signup_day, channel, region, first_time=None):
     return cust, latent, st
 
 
-def simulate_harbor(variant: int | None = None) -> dict[str, pd.DataFrame]:
+def simulate_harbor(variant: int | None = None, *, silos: bool = True
+                    ) -> dict[str, pd.DataFrame]:
     """Simulate every Harbor Coffee table.
 
     Parameters
@@ -91,6 +92,10 @@ def simulate_harbor(variant: int | None = None) -> dict[str, pd.DataFrame]:
     variant : int or None
         ``None`` for the committed data set; a non-negative integer for a
         reproducible per-student variant.
+    silos : bool
+        ``False`` leaves out the silo tables of lesson 06 (``web_accounts`` ...
+        ``silo_links``), about a third of the work; the other tables are the
+        same either way, since every part draws from its own random stream.
 
     Returns
     -------
@@ -102,7 +107,49 @@ def simulate_harbor(variant: int | None = None) -> dict[str, pd.DataFrame]:
     >>> tables = simulate_harbor()
     >>> sorted(tables)[:3]
     ['awareness', 'call_staffing', 'calls']
+    >>> "silo_links" in simulate_harbor(silos=False)
+    False
     """
+    tables, silo_inputs = simulate_core(variant)
+    if silos:
+        tables.update(simulate_silo_tables(variant, tables, silo_inputs))
+    return tables
+
+
+# Text columns are built and joined many times inside the simulation; pandas' own
+# Python string storage does that faster than Arrow's, and the tables' values are
+# the same (every table goes through the committed CSV format before it is used).
+_STRINGS = ("mode.string_storage", "python")
+
+
+def simulate_core(variant: int | None = None
+                  ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """Every Harbor Coffee table but the silos, and what the silos are drawn from.
+
+    Returns
+    -------
+    tables : dict of str to pandas.DataFrame
+        The tables of :func:`simulate_harbor` without the silo tables.
+    silo_inputs : dict of str to pandas.DataFrame
+        The clean customer records, service tickets and coupons that
+        :func:`simulate_silo_tables` needs.
+    """
+    with pd.option_context(*_STRINGS):
+        return _simulate_core(variant)
+
+
+def simulate_silo_tables(variant: int | None, tables: dict[str, pd.DataFrame],
+                         silo_inputs: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The silo tables of a variant, from the output of :func:`simulate_core`."""
+    with pd.option_context(*_STRINGS):
+        return simulate_silos(
+            lambda name: rng_for(variant, name), silo_inputs["customers"],
+            tables["purchases"], silo_inputs["tickets"], silo_inputs["coupons"],
+            tables["prospects"], S.END, suspects=tables["suspects"])
+
+
+
+def _simulate_core(variant):
     truth = truth_of(variant)
     end = day_of(S.END) + 1
     n_days = end + 1
@@ -231,9 +278,8 @@ def simulate_harbor(variant: int | None = None) -> dict[str, pd.DataFrame]:
     tables["referrals"] = _referrals(rng_for(variant, "referrals"), allc, events, death)
     tables["subscriptions"] = _subscriptions(rng_for(variant, "subscriptions"), truth,
                                              tables["purchases"], lat)
-    tables.update(simulate_silos(
-        lambda name: rng_for(variant, name), allc, tables["purchases"], tables.pop("_tickets"),
-        tables.pop("_coupons"), tables["prospects"], S.END, suspects=tables["suspects"]))
+    silo_inputs = {"customers": allc, "tickets": tables.pop("_tickets"),
+                   "coupons": tables.pop("_coupons")}
     tables.update({
         "customers": allc,
         "products": B.products(),
@@ -246,7 +292,7 @@ def simulate_harbor(variant: int | None = None) -> dict[str, pd.DataFrame]:
             "region": spots["region"], "grp": spots["grp"], "cost": spots["cost"]}),
         "call_staffing": staff,
     })
-    return tables
+    return tables, silo_inputs
 
 
 def _contacts_fields(rng, allc: pd.DataFrame, taken) -> pd.DataFrame:
