@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -30,7 +31,7 @@ from papermill.clientwrap import PapermillNotebookClient  # noqa: E402
 from papermill.engines import NBClientEngine, papermill_engines  # noqa: E402
 from papermill.exceptions import PapermillExecutionError  # noqa: E402
 
-STATE: dict = {"client": None, "kernel_ready": None, "max_output": 1_000_000}
+STATE: dict = {"client": None, "kernel_ready": None, "max_output": 1_000_000, "km": None}
 
 
 class CappedClient(PapermillNotebookClient):
@@ -67,7 +68,8 @@ class GraderEngine(NBClientEngine):
     def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
                                  stderr_file=None, start_timeout=60, execution_timeout=None,
                                  **kwargs):
-        client = CappedClient(nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+        client = CappedClient(nb_man, km=STATE["km"], timeout=execution_timeout,
+                              startup_timeout=start_timeout,
                               kernel_name=kernel_name, log=papermill.log.logger,
                               log_output=False, allow_errors=True, record_timing=False,
                               store_widget_state=False, on_cell_start=_kernel_ready)
@@ -93,12 +95,119 @@ def _write(path: str, text: str) -> None:
         raise
 
 
-def main(job_path: str) -> int:
+class _Forked:
+    """The part of :class:`subprocess.Popen` jupyter_client uses, for a forked kernel."""
+
+    def __init__(self, pid: int):
+        self.pid, self.returncode = pid, None
+        self.stdin = self.stdout = self.stderr = None
+
+    def poll(self):
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = -9
+            else:
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                import subprocess
+
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+    def send_signal(self, signum):
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self):
+        self.send_signal(signal.SIGTERM)
+
+
+def _fork_kernel(connection_file: str) -> int:
+    """Start the kernel as a fork of this (warm) process, as ``ipykernel_launcher`` would."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        os.setsid()  # its own process group, as jupyter_client gives a kernel
+        os.environ["JPY_PARENT_PID"] = str(os.getppid())
+        if sys.path and sys.path[0] in ("", os.getcwd()):
+            del sys.path[0]
+        from ipykernel.kernelapp import IPKernelApp
+
+        sys.argv = ["ipykernel_launcher", "-f", connection_file]
+        app = IPKernelApp.instance()
+        app.initialize(["-f", connection_file, "--HistoryManager.hist_file=:memory:",
+                        f"--IPKernelApp.parent_handle={os.getppid()}"])
+        app.start()
+    except SystemExit as err:
+        code = err.code if isinstance(err.code, int) else 1
+    except BaseException:  # noqa: BLE001 - the runner sees a dead kernel
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _adopting_manager(connection_file: str, pid: int):
+    """A kernel manager whose "start" adopts the kernel already forked as ``pid``."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+    class Adopted(LocalProvisioner):
+        async def pre_launch(self, **kwargs):
+            return {"cmd": [], **{k: v for k, v in kwargs.items() if k == "env"}}
+
+        async def launch_kernel(self, cmd, **kwargs):
+            self.process, self.pid, self.pgid = _Forked(pid), pid, pid
+            self.connection_info = self.parent.get_connection_info()
+            return self.connection_info
+
+    class AdoptingManager(AsyncKernelManager):
+        async def _async_pre_start_kernel(self, **kw):
+            self.shutting_down = False
+            self.kernel_id = self.kernel_id or str(pid)
+            self._launch_args = {}
+            if self.provisioner is None:
+                self.provisioner = Adopted(kernel_id=self.kernel_id, kernel_spec=None,
+                                           parent=self)
+            return [], {}
+
+    km = AdoptingManager(connection_file=connection_file, kernel_name="python3")
+    km.load_connection_file()
+    return km
+
+
+def main(job_path: str, warm: bool = False) -> int:
     with open(job_path, encoding="utf-8") as fh:
         job = json.load(fh)
     STATE["max_output"] = int(job["max_output"])
     result = {"status": "ok", "startup_s": 0.0, "execution_s": 0.0, "truncated": False}
     started = time.perf_counter()
+    if warm:
+        # Forked before any event loop or socket exists in this process.
+        from jupyter_client.connect import write_connection_file
+
+        runtime = os.path.join(os.path.dirname(job_path), "home", ".runtime")
+        os.makedirs(runtime, exist_ok=True)
+        connection_file, _ = write_connection_file(
+            os.path.join(runtime, "kernel.json"), ip="127.0.0.1",
+            key=os.urandom(16).hex().encode())
+        STATE["km"] = _adopting_manager(connection_file, _fork_kernel(connection_file))
     try:
         papermill.execute_notebook(
             job["notebook"], job["output"], engine_name="crm-grader", kernel_name="python3",

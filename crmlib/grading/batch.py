@@ -24,7 +24,7 @@ from crmlib import exercises
 from crmlib.grading import report
 from crmlib.grading.core import STATUSES, Task, grade_submission, sha256
 from crmlib.grading.notebooks import MAX_NOTEBOOK_BYTES
-from crmlib.grading.sandbox import Limits, bwrap_path
+from crmlib.grading.sandbox import Limits, WarmPool, bwrap_path
 
 MAX_ZIP_ENTRIES = 10_000
 BASE_COLUMNS = ["student", "file", "status"]
@@ -310,7 +310,7 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
           roster: str | os.PathLike | None = None, scheduler: str | None = None,
           key_dirs: Iterable[str | os.PathLike] | None = None, use_bwrap: bool = True,
           progress: bool = True, stream=None,
-          on_result: Callable[[dict], None] | None = None) -> BatchResult:
+          on_result: Callable[[dict], None] | None = None, warm: bool = True) -> BatchResult:
     """Grade every submission of an assignment into ``out``.
 
     Parameters
@@ -338,6 +338,11 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
         Folders holding the answer key (default: ``CRM_KEYS`` and ``solutions/``).
     use_bwrap : bool
         Run in bubblewrap when it is installed (limits only otherwise, with a warning).
+    warm : bool
+        With bubblewrap and local threads, run each submission in a fork of a warm,
+        pre-imported process inside a sandbox of its own (see
+        :class:`~crmlib.grading.sandbox.WarmSandbox`); ``False`` starts a fresh Python
+        and kernel per submission (what ``--scheduler`` always does).
 
     Raises
     ------
@@ -424,7 +429,17 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
         if scheduler:
             _run_dask(scheduler, to_run, record, bar)
         else:
-            _run_local(jobs, to_run, record, bar)
+            bwrap = bwrap_path() if use_bwrap and warm else None
+            pool = WarmPool(bwrap, limits) if bwrap else None
+            try:
+                _run_local(jobs, to_run, record, bar, pool)
+            finally:
+                if pool is not None:
+                    pool.close()
+                    if pool.problem:
+                        warnings.append(f"NOTE: warm sandboxes were not available "
+                                        f"({pool.problem}): each submission started its own "
+                                        "Python and kernel")
     finally:
         bar.close()
     final = _sorted(rows.values())
@@ -455,11 +470,11 @@ def _failed(task: Task, error: BaseException) -> dict:
             "sandbox": ""}
 
 
-def _run_local(jobs: int, tasks: list[Task], record, bar) -> None:
+def _run_local(jobs: int, tasks: list[Task], record, bar, warm: WarmPool | None = None) -> None:
     if not tasks:
         return
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grade_submission, t): t for t in tasks}
+        futures = {pool.submit(grade_submission, t, warm): t for t in tasks}
         for future in as_completed(futures):
             error = future.exception()
             record(_failed(futures[future], error) if error else future.result())

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from crmlib import data, exercises
 from crmlib.grading import notebooks
-from crmlib.grading.sandbox import Limits, bwrap_path, read_private, run_sandboxed
+from crmlib.grading.sandbox import Limits, WarmPool, bwrap_path, read_private, run_sandboxed
 
 STATUSES = {
     "graded": "ran to the end; answers scored",
@@ -167,8 +167,12 @@ _HELP = {
 }
 
 
-def grade_submission(task: Task) -> dict:
-    """Grade one submission end to end; returns the result as plain data, never raises."""
+def grade_submission(task: Task, pool: WarmPool | None = None) -> dict:
+    """Grade one submission end to end; returns the result as plain data, never raises.
+
+    With a :class:`~crmlib.grading.sandbox.WarmPool`, the submission runs in a fork
+    of the pool's warm sandbox (when it could start) instead of a cold one.
+    """
     started = time.perf_counter()
     variant = exercises.variant_for(task.student)
     result = {"student": task.student, "file": task.file, "status": "grader-error",
@@ -177,7 +181,7 @@ def grade_submission(task: Task) -> dict:
               "startup_s": 0.0, "execution_s": 0.0, "scoring_s": 0.0, "sandbox": "",
               "executed": None}
     try:
-        _grade(task, variant, result, started)
+        _grade(task, variant, result, started, pool)
     except Exception as err:  # the grader's own failure: recorded, the batch goes on
         result["status"] = "grader-error"
         result["feedback"] = f"grader error: {type(err).__name__}: {err}"[:300]
@@ -186,7 +190,8 @@ def grade_submission(task: Task) -> dict:
     return result
 
 
-def _grade(task: Task, variant: int | None, result: dict, started: float) -> None:
+def _grade(task: Task, variant: int | None, result: dict, started: float,
+           pool: WarmPool | None = None) -> None:
     key = _key(task.assignment, task.key_dirs)
     result["max"] = key.max_points
     result["questions"] = [{"question": q, "points": 0.0, "max": key.questions[q].points,
@@ -205,14 +210,19 @@ def _grade(task: Task, variant: int | None, result: dict, started: float) -> Non
     refs_started = time.perf_counter()
     refs = references(task.assignment, task.key_dirs, variant)
     refs_s = time.perf_counter() - refs_started
-    workdir = Path(tempfile.mkdtemp(prefix=f"crm-grade-{os.getpid()}-"))
-    try:
+    warm = pool.sandbox() if (pool is not None and bwrap) else None
+    if warm is not None:
+        workdir = job = warm.new_job()
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix=f"crm-grade-{os.getpid()}-"))
         job = workdir / "job"
         job.mkdir()
+    try:
         (job / "submission.ipynb").write_text(notebooks.nbformat.writes(nb), encoding="utf-8")
         if variant is not None:
             data.save_variant_cache(variant, job, only_if_simulated=True)
-        outcome = run_sandboxed(job, task.limits, bwrap)
+        outcome = (warm.run(job, task.limits) if warm is not None
+                   else run_sandboxed(job, task.limits, bwrap))
         answers_raw = read_private(job / "answers.json", MAX_ANSWERS_BYTES)
         executed_raw = read_private(job / "executed.ipynb", MAX_EXECUTED_BYTES)
     finally:

@@ -184,8 +184,7 @@ def _read_only_paths() -> list[str]:
     return [p for p in keep if not any(p != q and p.startswith(q + "/") for q in keep)]
 
 
-def bwrap_command(bwrap: str, workdir: Path, argv: list[str]) -> list[str]:
-    """The bubblewrap command line that runs ``argv`` with ``workdir`` as the private folder."""
+def _system(bwrap: str) -> list[str]:
     cmd = [bwrap, "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
            "--hostname", "grader", "--die-with-parent", "--new-session",
            "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
@@ -196,12 +195,30 @@ def bwrap_command(bwrap: str, workdir: Path, argv: list[str]) -> list[str]:
             cmd += ["--symlink", os.readlink(target), f"/{name}"]
         elif target.is_dir():
             cmd += ["--ro-bind", str(target), f"/{name}"]
+    return cmd
+
+
+def bwrap_command(bwrap: str, workdir: Path, argv: list[str]) -> list[str]:
+    """The bubblewrap command line that runs ``argv`` with ``workdir`` as the private folder."""
+    cmd = _system(bwrap)
     # The private folders first, the course's read-only paths on top: a course that
     # lives under /tmp (a CI checkout, say) stays visible inside the sandbox.
     cmd += ["--bind", str(workdir), SANDBOX_DIR, "--bind", str(workdir / "tmp"), "/tmp"]
     for path in _read_only_paths():
         cmd += ["--ro-bind", path, path]
     cmd += ["--chdir", SANDBOX_DIR, "--"]
+    return cmd + argv
+
+
+def warm_bwrap_command(bwrap: str, spool: Path, argv: list[str]) -> list[str]:
+    """The command line of a warm sandbox: the system and the course read-only, the spool
+    of job folders at ``/spool``, an empty ``/sandbox`` for each job's folder, and the
+    rest of the root read-only."""
+    cmd = _system(bwrap)
+    cmd += ["--bind", str(spool), "/spool", "--tmpfs", "/tmp", "--dir", SANDBOX_DIR]
+    for path in _read_only_paths():
+        cmd += ["--ro-bind", path, path]
+    cmd += ["--remount-ro", "/", "--chdir", "/", "--"]
     return cmd + argv
 
 
@@ -236,19 +253,27 @@ def read_private(path: Path, max_bytes: int) -> bytes | None:
         os.close(fd)
 
 
-def run_sandboxed(workdir: Path, limits: Limits, bwrap: str | None = None) -> RunOutcome:
-    """Execute ``workdir/submission.ipynb`` in a sandbox; the executed copy, ``run.json``
-    and the answers stay in ``workdir``."""
+def _python() -> str:
+    python = os.path.join(sys.prefix, "bin", "python")
+    return python if os.path.exists(python) else sys.executable
+
+
+def _write_job(workdir: Path, inside: str, limits: Limits) -> None:
+    """The private folder's layout and the runner's instructions (paths as seen inside)."""
     (workdir / "tmp").mkdir(exist_ok=True)
     (workdir / "home").mkdir(exist_ok=True)
-    inside = SANDBOX_DIR if bwrap else str(workdir)
     job = {"notebook": f"{inside}/submission.ipynb", "output": f"{inside}/executed.ipynb",
            "result": f"{inside}/run.json", "cell_timeout": limits.cell_timeout,
            "startup_timeout": min(120.0, limits.timeout), "max_output": limits.max_output}
     (workdir / "job.json").write_text(json.dumps(job))
-    python = os.path.join(sys.prefix, "bin", "python")
-    if not os.path.exists(python):
-        python = sys.executable
+
+
+def run_sandboxed(workdir: Path, limits: Limits, bwrap: str | None = None) -> RunOutcome:
+    """Execute ``workdir/submission.ipynb`` in a sandbox; the executed copy, ``run.json``
+    and the answers stay in ``workdir``."""
+    inside = SANDBOX_DIR if bwrap else str(workdir)
+    _write_job(workdir, inside, limits)
+    python = _python()
     argv = [python, "-m", "crmlib.grading._runner", f"{inside}/job.json"]
     cmd = bwrap_command(bwrap, workdir, argv) if bwrap else argv
     env = _environment(inside, os.path.dirname(python))
@@ -275,6 +300,12 @@ def run_sandboxed(workdir: Path, limits: Limits, bwrap: str | None = None) -> Ru
     log_tail = (read_private(log_path, 10**7) or b"")[-2000:].decode("utf-8", "replace")
     log_path.unlink(missing_ok=True)
     sandbox = "bwrap" if bwrap else "limits only"
+    return _outcome(workdir, wall, killed, proc.returncode, limits, sandbox, log_tail)
+
+
+def _outcome(workdir: Path, wall: float, killed: bool, code: int | None, limits: Limits,
+             sandbox: str, log_tail: str) -> RunOutcome:
+    """What a run left in ``workdir`` (its ``run.json``), or why it left nothing."""
     if killed:
         return RunOutcome("killed", f"the whole run took longer than {limits.timeout:g} s",
                           wall, 0.0, wall, False, sandbox, log_tail)
@@ -285,10 +316,10 @@ def run_sandboxed(workdir: Path, limits: Limits, bwrap: str | None = None) -> Ru
     except (ValueError, TypeError, KeyError):
         result, status = None, ""
     if result is None or status not in ("ok", "timeout", "crashed", "runner-error"):
-        code = proc.returncode
         why = f"killed by signal {-code}" if code and code < 0 else f"exit status {code}"
         return RunOutcome("crashed", f"the grading process ended early ({why})", wall, 0.0,
                           wall, False, sandbox, log_tail)
+
     def seconds(name):
         value = result.get(name, 0.0)
         return float(value) if isinstance(value, (int, float)) else 0.0
@@ -307,3 +338,181 @@ def _kill_group(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+# --------------------------------------------------------------------------- warm sandboxes
+class WarmSandbox:
+    """A long-lived bubblewrap sandbox whose warm Python forks a nested sandbox per job.
+
+    Starting Python, a kernel and the scientific libraries costs each cold run
+    several seconds of CPU; here a process inside one bubblewrap sandbox
+    (``crmlib.grading._zygote``) pays that once, and each job runs in a fork
+    of it that first enters its own user, mount, PID, IPC, network and
+    host-name namespaces below the sandbox's, sees only its own folder (at
+    ``/sandbox``) and ends with everything it started. Jobs run one at a time.
+
+    Parameters
+    ----------
+    bwrap : str
+        The bubblewrap executable.
+    limits : Limits
+        The batch's limits (the process limit applies to the whole sandbox).
+    start_timeout : float
+        Seconds to wait for the warm process to import and test itself.
+    """
+
+    def __init__(self, bwrap: str, limits: Limits, start_timeout: float = 120.0):
+        import tempfile
+
+        self.limits = limits
+        self.spool = Path(tempfile.mkdtemp(prefix=f"crm-grade-{os.getpid()}-spool-"))
+        self.problem = ""
+        self._log = self.spool.with_name(self.spool.name + ".log")
+        python = _python()
+        env = _environment(SANDBOX_DIR, os.path.dirname(python))
+        self._job_env = dict(env)
+        # the warm process's own caches; each job's are in its folder
+        env.update(MPLCONFIGDIR="/tmp/mpl", XDG_CACHE_HOME="/tmp/cache", HOME="/tmp")
+        self._cgroup = pids_cgroup(limits.processes + 8)  # + bubblewrap, zygote, job's init
+        procs = str(self._cgroup / "cgroup.procs").encode() if self._cgroup else None
+
+        def enter():
+            if procs:
+                fd = os.open(procs, os.O_WRONLY)
+                os.write(fd, str(os.getpid()).encode())
+                os.close(fd)
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+        cmd = warm_bwrap_command(bwrap, self.spool, [python, "-m", "crmlib.grading._zygote"])
+        with open(self._log, "wb") as log:
+            self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=log,
+                                         start_new_session=True, close_fds=True,
+                                         preexec_fn=enter)
+        hello = self._read_line(start_timeout)
+        try:
+            ready = json.loads(hello) if hello else {}
+        except ValueError:
+            ready = {}
+        if not ready.get("ready"):
+            self.problem = ready.get("problem") or "the warm sandbox did not start"
+            self.close()
+
+    @property
+    def alive(self) -> bool:
+        return not self.problem and self.proc.poll() is None
+
+    def _read_line(self, timeout: float) -> str:
+        import select
+
+        deadline = time.monotonic() + timeout
+        line = b""
+        out = self.proc.stdout
+        while not line.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([out], [], [], left)[0]:
+                return ""
+            chunk = os.read(out.fileno(), 65536)
+            if not chunk:
+                return ""
+            line += chunk
+        return line.decode("utf-8", "replace")
+
+    def new_job(self) -> Path:
+        """A fresh, empty job folder in the spool."""
+        folder = self.spool / f"job-{uuid.uuid4().hex[:12]}"
+        folder.mkdir()
+        return folder
+
+    def run(self, workdir: Path, limits: Limits) -> RunOutcome:
+        """Run ``workdir/submission.ipynb`` (``workdir`` from :meth:`new_job`)."""
+        _write_job(workdir, SANDBOX_DIR, limits)
+        nproc = None if self._cgroup else _own_processes() + limits.processes
+        request = {"job": workdir.name, "nproc": nproc, "env": self._job_env,
+                   "limits": {f: getattr(limits, f) for f in (
+                       "timeout", "cell_timeout", "memory_mb", "file_mb", "processes",
+                       "max_output")}}
+        started = time.perf_counter()
+        try:
+            self.proc.stdin.write((json.dumps(request) + "\n").encode())
+            self.proc.stdin.flush()
+            answer = self._read_line(limits.timeout + 30)
+        except OSError:
+            answer = ""
+        wall = time.perf_counter() - started
+        log_tail = (read_private(workdir / "log.txt", 10**7) or b"")[-2000:].decode(
+            "utf-8", "replace")
+        try:
+            reply = json.loads(answer)
+            status = reply["status"]
+        except (ValueError, TypeError, KeyError):
+            reply, status = {}, ""
+        if status not in ("exited", "killed"):
+            self.problem = "the warm sandbox stopped answering"
+            self.close()
+            return RunOutcome("crashed", "the grading process ended early (the sandbox "
+                              "stopped)", wall, 0.0, wall, False, "bwrap, warm", log_tail)
+        return _outcome(workdir, wall, status == "killed", reply.get("code"), limits,
+                        "bwrap, warm", log_tail)
+
+    def close(self) -> None:
+        """Stop the warm process and remove its spool."""
+        proc = getattr(self, "proc", None)
+        if proc is not None and proc.poll() is None:
+            try:
+                proc.stdin.close()
+                proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                _kill_group(proc)
+        if proc is not None:
+            for stream in (proc.stdin, proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        if self._cgroup:
+            remove_cgroup(self._cgroup)
+            self._cgroup = None
+        shutil.rmtree(self.spool, ignore_errors=True)
+        self._log.unlink(missing_ok=True)
+
+
+class WarmPool:
+    """One :class:`WarmSandbox` per grading thread, started on first use.
+
+    When a warm sandbox cannot start (nested namespaces refused on this
+    machine, say), :meth:`sandbox` returns None and the grader runs each
+    submission in a sandbox of its own, as without the pool.
+    """
+
+    def __init__(self, bwrap: str, limits: Limits):
+        import threading
+
+        self.bwrap, self.limits = bwrap, limits
+        self._local = threading.local()
+        self._all: list[WarmSandbox] = []
+        self._lock = threading.Lock()
+        self.problem = ""
+
+    def sandbox(self) -> WarmSandbox | None:
+        if self.problem:
+            return None
+        box = getattr(self._local, "box", None)
+        if box is not None and box.alive:
+            return box
+        if box is not None:
+            box.close()
+        box = WarmSandbox(self.bwrap, self.limits)
+        with self._lock:
+            self._all.append(box)
+        if not box.alive:
+            self.problem = box.problem
+            return None
+        self._local.box = box
+        return box
+
+    def close(self) -> None:
+        with self._lock:
+            boxes, self._all = self._all, []
+        for box in boxes:
+            box.close()
