@@ -96,6 +96,18 @@ try:
     found["gradebook write"] = True
 except OSError:
     found["gradebook write"] = False
+# In a warm sandbox the other jobs' folders are in /spool: hidden from this run, also
+# through the /proc entries of any process it can see (the warm process among them).
+found["spool"] = os.path.isdir("/spool") and bool(os.listdir("/spool"))
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        if os.listdir(f"/proc/{{pid}}/root/spool"):
+            found[f"/proc/{{pid}}/root"] = True
+    except OSError:
+        pass
+with open("/proc/self/status") as fh:  # no capability left to undo any of this
+    found["capabilities"] = any(int(line.split()[1], 16) for line in fh
+                                if line.startswith(("CapEff", "CapPrm", "CapAmb")))
 assert not any(found.values()), found
 """
 
@@ -176,6 +188,8 @@ def build_class(root: Path, out: Path) -> dict[str, dict]:
                    str(repo / ".git"), str(repo / "tests"), "/home"]
     case("snoop", with_cell(SNOOP.format(paths=snoop_paths, gradebook=str(
         out / "gradebook.csv"))), "graded", MAX)
+    case("lingerer", with_cell("import subprocess\nsubprocess.Popen(['sleep', '987'], "
+                               "start_new_session=True)", before="q1"), "graded", MAX)
     case("empty", b"", "invalid", 0, words="empty")
     case("not_json", b"print('hello')\n", "invalid", 0, words="not valid JSON")
     v3 = json.loads(SOLUTION.read_text())
@@ -235,7 +249,8 @@ def test_one_row_per_submission(batch_run):
     "correct", "partly_wrong", "blank", "exception", "endless_loop", "whole_run",
     "memory_bomb", "output_flood", "kernel_exit", "self_kill", "kill_parent", "kill_group",
     "kill_everything", "fork_bomb", "disk_bomb", "input", "deleted_params", "altered_params",
-    "switched_off", "forged_answers", "forged_symlink", "snoop", "empty", "not_json",
+    "switched_off", "forged_answers", "forged_symlink", "snoop", "lingerer", "empty",
+    "not_json",
     "wrong_nbformat", "huge_markdown", "José_Ñandú", "twice"])
 def test_each_case_gets_its_status_and_points(batch_run, student):
     expect = batch_run["cases"][student]
@@ -258,6 +273,44 @@ def test_each_case_gets_its_status_and_points(batch_run, student):
     if row["status"] != "invalid":
         executed = list((batch_run["out"] / "executed").glob("*.ipynb"))
         assert executed, "no executed copies"
+
+
+@needs_bwrap
+def test_runs_were_forks_of_warm_sandboxes_and_left_no_process(batch_run):
+    ran = [r for r in batch_run["result"].results
+           if r["status"] not in ("invalid", "duplicate")]
+    assert ran and {r["sandbox"] for r in ran} == {"bwrap, warm"}
+    # the lingerer's detached `sleep 987` ended with its run
+    assert not _running(b"sleep\x00987")
+
+
+def _running(cmdline: bytes) -> bool:
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and cmdline in (entry / "cmdline").read_bytes():
+                return True
+        except OSError:
+            pass
+    return False
+
+
+@needs_bwrap
+def test_a_cold_sandbox_per_submission_still_holds(tmp_path):
+    # warm=False is what --scheduler runs: a fresh bubblewrap, Python and kernel per run
+    out = tmp_path / "out"
+    subs = tmp_path / "subs"
+    write(subs / "ana_demo_repurchase_exercise.ipynb", solution())
+    write(subs / "kill_parent_demo_repurchase_exercise.ipynb", with_cell(
+        "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)", before="q6"))
+    write(subs / "snoop_demo_repurchase_exercise.ipynb", with_cell(SNOOP.format(
+        paths=[str(KEY.path), str(out), str(subs)], gradebook=str(out / "gradebook.csv"))))
+    result = grade("demo_repurchase", [subs], out, jobs=2, limits=LIMITS,
+                   key_dirs=[FIXTURES], progress=False, warm=False)
+    by = {r["student"]: r for r in result.results}
+    assert {r["sandbox"] for r in result.results} == {"bwrap"}
+    assert (by["ana"]["status"], by["ana"]["total"]) == ("graded", MAX)
+    assert (by["kill_parent"]["status"], by["kill_parent"]["total"]) == ("crashed", upto("q6"))
+    assert (by["snoop"]["status"], by["snoop"]["total"]) == ("graded", MAX)
 
 
 @needs_bwrap
