@@ -2,7 +2,7 @@
 ``papermill`` command-line runs of the same notebooks, measured in the same run.
 
 Usage: python benchmarks/bench_grading.py [--n 60] [--loop-n 20] [--jobs 2]
-                                          [--workbook NN_topic]
+                                          [--workbook NN_topic] [--cold]
 
 The submissions are one workbook's solution, by default the grader's test
 workbook (tests/fixtures/grading), or a course workbook from solutions/ with
@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 from crmlib.exercises import variant_for  # noqa: E402
 from crmlib.grading import notebooks  # noqa: E402
 from crmlib.grading.batch import grade  # noqa: E402
-from crmlib.grading.sandbox import Limits, bwrap_path  # noqa: E402
+from crmlib.grading.sandbox import Limits  # noqa: E402
 
 
 def make_submissions(folder: Path, n: int, source: Path, assignment: str) -> list[Path]:
@@ -75,6 +75,8 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=60, help="submissions to grade")
     parser.add_argument("--loop-n", type=int, default=20, help="papermill runs in the loop")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--cold", action="store_true",
+                        help="a fresh sandbox, Python and kernel per submission (crm grade --cold)")
     parser.add_argument("--workbook", default="demo_repurchase",
                         help="a course workbook (NN_topic, from solutions/) or the test one")
     args = parser.parse_args(argv)
@@ -93,7 +95,7 @@ def main(argv=None) -> int:
         started = time.perf_counter()
         result = grade(args.workbook, [subs], work / "out", jobs=args.jobs,
                        limits=Limits(timeout=300, cell_timeout=120), key_dirs=[keys],
-                       progress=False, stream=open(os.devnull, "w"))
+                       progress=False, stream=open(os.devnull, "w"), warm=not args.cold)
         wall = time.perf_counter() - started
         statuses = sorted({r["status"] for r in result.results})
         loop_dir = work / "loop"
@@ -110,7 +112,8 @@ def main(argv=None) -> int:
     per_sub = wall / args.n
     loop_per = loop / loop_n
     rate = 60 / per_sub
-    print(f"sandbox: {'bubblewrap' if bwrap_path() else 'limits only'}; "
+    kinds = sorted({r["sandbox"] for r in res if r["sandbox"]})
+    print(f"sandbox: {', '.join(kinds) or 'none ran'}; "
           f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}")
     print(f"workbook: {args.workbook}")
     print(f"crm grade --jobs {args.jobs}: {args.n} submissions in {wall:.1f} s = "

@@ -162,7 +162,7 @@ def _grade(args: argparse.Namespace) -> int:
     result = grade(args.assignment, args.submissions, args.out, jobs=args.jobs, limits=limits,
                    regrade=args.regrade, roster=args.roster, scheduler=args.scheduler,
                    key_dirs=args.keys or None, use_bwrap=not args.no_sandbox,
-                   progress=not args.quiet)
+                   progress=not args.quiet, warm=not args.cold)
     ran = sum(r["status"] not in ("duplicate", "unmatched", "missing") for r in result.results)
     print(f"graded {ran} submission(s), kept {result.skipped} already graded; "
           f"gradebook: {result.out / 'gradebook.csv'}")
@@ -266,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folder with the answer key (default: CRM_KEYS, solutions/)")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="limits only, no bubblewrap (for machines without it)")
+    grade.add_argument("--cold", action="store_true",
+                       help="a fresh bubblewrap sandbox, Python and kernel per submission "
+                            "instead of forks of a warm sandbox (slower)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.set_defaults(func=_grade)
     return parser

@@ -275,10 +275,31 @@ def test_each_case_gets_its_status_and_points(batch_run, student):
         assert executed, "no executed copies"
 
 
+def nested_namespaces_allowed() -> bool:
+    """Whether this machine lets a process inside bubblewrap make its own user, mount and
+    PID namespaces (util-linux ``unshare``), which warm sandboxes need."""
+    import subprocess
+
+    from crmlib.grading.sandbox import _system
+
+    cmd = _system(bwrap_path()) + ["--", "unshare", "--user", "--map-root-user", "--mount",
+                                   "--pid", "--fork", "true"]
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 @needs_bwrap
 def test_runs_were_forks_of_warm_sandboxes_and_left_no_process(batch_run):
     ran = [r for r in batch_run["result"].results
            if r["status"] not in ("invalid", "duplicate")]
+    if not nested_namespaces_allowed():
+        # the batch fell back to a cold sandbox per run, and said so
+        assert {r["sandbox"] for r in ran} == {"bwrap"}
+        assert any("warm sandboxes were not available" in w
+                   for w in batch_run["result"].warnings)
+        pytest.skip("this machine refuses nested namespaces inside bubblewrap")
     assert ran and {r["sandbox"] for r in ran} == {"bwrap, warm"}
     # the lingerer's detached `sleep 987` ended with its run
     assert not _running(b"sleep\x00987")
@@ -432,6 +453,13 @@ def test_cli_grades_a_folder(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "graded 1 submission(s), kept 0 already graded" in text
     assert f"score out of {MAX:g}" in text
+    row = next(csv.DictReader((tmp_path / "out" / "gradebook.csv").open()))
+    assert (row["student"], row["status"], float(row["total"])) == ("ana", "graded", MAX)
+    # --cold: a fresh sandbox, Python and kernel for the run; the same grade
+    assert main(["grade", "demo_repurchase", str(tmp_path / "subs"), "--out",
+                 str(tmp_path / "out"), "--keys", str(FIXTURES), "--cold", "--regrade",
+                 "--quiet"]) == 0
+    assert "graded 1 submission(s)" in capsys.readouterr().out
     row = next(csv.DictReader((tmp_path / "out" / "gradebook.csv").open()))
     assert (row["student"], row["status"], float(row["total"])) == ("ana", "graded", MAX)
 
