@@ -3,7 +3,9 @@
 - :mod:`crmlib.grading.notebooks`: exercises from solutions, reading
   submissions, injecting parameters.
 - :mod:`crmlib.grading.sandbox`: running one submission under bubblewrap and
-  resource limits.
+  resource limits, cold (a fresh sandbox) or as a fork of a warm sandbox
+  (:class:`~crmlib.grading.sandbox.WarmPool`, with the warm process in
+  :mod:`crmlib.grading._zygote` and the runner in :mod:`crmlib.grading._runner`).
 - :mod:`crmlib.grading.core`: grading one submission (run, then score in the
   grader's process).
 - :mod:`crmlib.grading.batch`: a class's submissions, the gradebook, resume,
