@@ -115,6 +115,59 @@ def test_threshold_sweep_matches_links_at_each_threshold():
 
 
 # --------------------------------------------------------------------------- Splink
+def _one_edit_by_hand(a: str, b: str) -> bool:
+    """True when b is a with one character added, dropped, changed, or two neighbours swapped."""
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = sorted([a, b], key=len)
+    return len(long_) == len(short) + 1 and any(long_[:i] + long_[i + 1:] == short
+                                                 for i in range(len(long_)))
+
+
+def test_one_edit_comparison_levels_by_hand():
+    # The matcher's e-mail and phone comparison (cheap checks before the slow
+    # Damerau-Levenshtein distance) must put every pair in the level a hand
+    # count gives, with the labels of Splink's own DamerauLevenshteinAtThresholds.
+    import duckdb
+    import splink.comparison_library as cl
+
+    from crmlib.scv import _one_edit_apart
+
+    rng = np.random.default_rng(5)
+    letters = list("abcde.@")
+    pairs = []
+    for _ in range(3000):
+        a = "".join(rng.choice(letters, rng.integers(3, 9)))
+        b = list(a)
+        for _ in range(rng.integers(0, 3)):  # 0, 1 or 2 random edits of four kinds
+            i, kind = int(rng.integers(0, len(b))), int(rng.integers(0, 4))
+            if kind == 0:
+                b[i] = str(rng.choice(letters))
+            elif kind == 1:
+                b.insert(i, str(rng.choice(letters)))
+            elif kind == 2 and len(b) > 1:
+                del b[i]
+            elif i + 1 < len(b):
+                b[i], b[i + 1] = b[i + 1], b[i]
+        pairs.append((a, "".join(b)))
+    pairs += [("ann@x.org", None), (None, None)]
+    frame = pd.DataFrame(pairs, columns=["email_l", "email_r"])
+    levels = _one_edit_apart("email").get_comparison("duckdb").comparison_levels
+    case = " ".join(f"WHEN {lev.sql_condition} THEN {i}" for i, lev in enumerate(levels[:-1]))
+    con = duckdb.connect()
+    con.register("pairs", frame)
+    got = [row[0] for row in con.execute(f"SELECT CASE {case} ELSE 3 END FROM pairs").fetchall()]
+    want = [0 if a is None or b is None else 1 if a == b else 2 if _one_edit_by_hand(a, b) else 3
+            for a, b in pairs]
+    assert got == want
+    assert {1, 2, 3} <= set(want)  # every level is exercised
+    stock = cl.DamerauLevenshteinAtThresholds("email", [1]).get_comparison("duckdb")
+    assert [lev.label_for_charts for lev in levels] == [
+        lev.label_for_charts for lev in stock.comparison_levels]
+
+
 @pytest.fixture(scope="module")
 def small_silos():
     inputs = make_inputs(1500, seed=3)
