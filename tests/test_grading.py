@@ -491,3 +491,36 @@ def test_practice_mode_solution_checks_correct_and_exercise_runs_unanswered(tmp_
     blank = "".join(_run(exercise(), tmp_path, str(FIXTURES)))
     assert blank.count("not answered yet") == len(KEY.questions), blank
     assert not (tmp_path / "answers.json").exists()  # practice mode records nothing
+
+
+@needs_bwrap
+def test_a_course_under_tmp_stays_visible_and_read_only_in_a_warm_run(tmp_path, monkeypatch):
+    # A checkout in /tmp (as CI clones do): each run binds its own folder over /tmp, and
+    # the course's read-only paths under /tmp must be bound again on top of it.
+    from crmlib.grading import sandbox
+
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "marker.txt").write_text("course file")
+    assert str(course).startswith("/tmp/")
+    original = sandbox._read_only_paths
+    monkeypatch.setattr(sandbox, "_read_only_paths", lambda: original() + [str(course)])
+    if not nested_namespaces_allowed():
+        pytest.skip("this machine refuses nested namespaces inside bubblewrap")
+    box = sandbox.WarmSandbox(bwrap_path(), LIMITS)
+    try:
+        assert box.alive, box.problem
+        job = box.new_job()
+        code = (f"print(open({str(course / 'marker.txt')!r}).read())\n"
+                f"try:\n    open({str(course / 'new.txt')!r}, 'w')\n    print('writable')\n"
+                "except OSError as err:\n    print('errno', err.errno)")
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        (job / "submission.ipynb").write_text(nbformat.writes(nb))
+        outcome = box.run(job, LIMITS)
+        assert outcome.status == "ok", outcome.log_tail
+        text = "".join(o.get("text", "") for o in nbformat.read(
+            job / "executed.ipynb", as_version=4).cells[0].outputs)
+    finally:
+        box.close()
+    assert text == "course file\nerrno 30\n"  # EROFS: read-only
+    assert not (course / "new.txt").exists()

@@ -38,7 +38,8 @@ import time
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
-MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT = 1, 2, 4, 32
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
 PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
@@ -107,8 +108,13 @@ def _loopback_up() -> None:
         fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | IFF_UP))
 
 
-def enter_namespaces(job: str) -> None:
-    """Make this process's own namespaces and file system view for job folder ``job``."""
+def enter_namespaces(job: str, keep_in_tmp: list[str] = ()) -> None:
+    """Make this process's own namespaces and file system view for job folder ``job``.
+
+    ``keep_in_tmp`` are the read-only course paths that live under ``/tmp`` (a
+    checkout in ``/tmp``, say): the job's own ``/tmp`` would hide them, so they
+    are bound again, read-only, on top of it.
+    """
     uid, gid = os.getuid(), os.getgid()
     _check(_libc.unshare(CLONE_NEWUSER), "unshare(user)")
     _write("/proc/self/setgroups", "deny")
@@ -119,7 +125,15 @@ def enter_namespaces(job: str) -> None:
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     folder = os.path.join(SPOOL, job)
     _mount(folder, SANDBOX, None, MS_BIND | MS_REC)
+    kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in keep_in_tmp
+            if path.startswith("/tmp/") and os.path.isdir(path)]
     _mount(os.path.join(folder, "tmp"), "/tmp", None, MS_BIND | MS_REC)
+    for path, fd in kept:
+        os.makedirs(path, exist_ok=True)  # a mount point in the job's own tmp
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        # read-only, keeping the flags bubblewrap's mount had (they are locked)
+        _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
     _mount("none", SPOOL, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0555")
     if os.path.isdir("/dev/shm"):
         _mount("none", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=16m")
@@ -155,7 +169,7 @@ def run_job(request: dict, log_fd: int) -> None:
         os.dup2(null, 0)
         os.closerange(3, 65536)
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        enter_namespaces(request["job"])
+        enter_namespaces(request["job"], request.get("keep_in_tmp", []))
         init = os.fork()  # the first process of the new PID namespace
         if init == 0:
             _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -429,6 +429,7 @@ class WarmSandbox:
         _write_job(workdir, SANDBOX_DIR, limits)
         nproc = None if self._cgroup else _own_processes() + limits.processes
         request = {"job": workdir.name, "nproc": nproc, "env": self._job_env,
+                   "keep_in_tmp": _read_only_paths(),
                    "limits": {f: getattr(limits, f) for f in (
                        "timeout", "cell_timeout", "memory_mb", "file_mb", "processes",
                        "max_output")}}
