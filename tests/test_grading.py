@@ -105,6 +105,17 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
             found[f"/proc/{{pid}}/root"] = True
     except OSError:
         pass
+# nothing left behind for later runs in /dev, no kernel setting written (the sandbox's user
+# is the grader's on the host, root if the grader runs as root), no kernel keyring
+for target in ("/dev/planted", "/proc/sys/vm/swappiness", "/proc/sysrq-trigger"):
+    try:
+        open(target, "a").close()
+        found[target] = True
+    except OSError:
+        pass
+import ctypes, platform
+if platform.machine() == "x86_64":  # keyctl(KEYCTL_GET_KEYRING_ID, session keyring)
+    found["keyctl"] = ctypes.CDLL(None, use_errno=True).syscall(250, 0, -3, 0) >= 0
 with open("/proc/self/status") as fh:  # no capability left to undo any of this
     found["capabilities"] = any(int(line.split()[1], 16) for line in fh
                                 if line.startswith(("CapEff", "CapPrm", "CapAmb")))
@@ -190,6 +201,9 @@ def build_class(root: Path, out: Path) -> dict[str, dict]:
         out / "gradebook.csv"))), "graded", MAX)
     case("lingerer", with_cell("import subprocess\nsubprocess.Popen(['sleep', '987'], "
                                "start_new_session=True)", before="q1"), "graded", MAX)
+    case("deep_tree", with_cell("import os\nd = os.open('.', os.O_RDONLY)\nfor _ in range(1100):\n"
+                                "    os.mkdir('d', dir_fd=d)\n    n = os.open('d', os.O_RDONLY, "
+                                "dir_fd=d)\n    os.close(d)\n    d = n"), "graded", MAX)
     case("empty", b"", "invalid", 0, words="empty")
     case("not_json", b"print('hello')\n", "invalid", 0, words="not valid JSON")
     v3 = json.loads(SOLUTION.read_text())
@@ -249,8 +263,8 @@ def test_one_row_per_submission(batch_run):
     "correct", "partly_wrong", "blank", "exception", "endless_loop", "whole_run",
     "memory_bomb", "output_flood", "kernel_exit", "self_kill", "kill_parent", "kill_group",
     "kill_everything", "fork_bomb", "disk_bomb", "input", "deleted_params", "altered_params",
-    "switched_off", "forged_answers", "forged_symlink", "snoop", "lingerer", "empty",
-    "not_json",
+    "switched_off", "forged_answers", "forged_symlink", "snoop", "lingerer", "deep_tree",
+    "empty", "not_json",
     "wrong_nbformat", "huge_markdown", "José_Ñandú", "twice"])
 def test_each_case_gets_its_status_and_points(batch_run, student):
     expect = batch_run["cases"][student]
@@ -524,3 +538,34 @@ def test_a_course_under_tmp_stays_visible_and_read_only_in_a_warm_run(tmp_path, 
         box.close()
     assert text == "course file\nerrno 30\n"  # EROFS: read-only
     assert not (course / "new.txt").exists()
+
+
+@needs_bwrap
+def test_a_warm_sandbox_that_stops_mid_run_is_the_graders_error_and_is_replaced(tmp_path):
+    import signal
+    import threading
+
+    from crmlib.grading.core import Task, grade_submission
+    from crmlib.grading.sandbox import WarmPool
+
+    if not nested_namespaces_allowed():
+        pytest.skip("this machine refuses nested namespaces inside bubblewrap")
+    slow = with_cell("import time\ntime.sleep(20)", before="q4")
+    task = Task("demo_repurchase", "ana", "ana.ipynb", nbformat.writes(slow).encode(), LIMITS,
+                (str(FIXTURES.resolve()),), True)
+    pool = WarmPool(bwrap_path(), LIMITS)
+    try:
+        box = pool.sandbox()
+        assert box is not None, pool.problem
+        # the warm sandbox dies from outside (a run cannot reach it) while the run sleeps
+        threading.Timer(8, lambda: os.killpg(box.proc.pid, signal.SIGKILL)).start()
+        lost = grade_submission(task, pool)
+        assert lost["status"] == "grader-error" and "run crm grade again" in lost["feedback"]
+        again = grade_submission(Task(task.assignment, task.student, task.file,
+                                      nbformat.writes(solution()).encode(), LIMITS,
+                                      task.key_dirs, True), pool)
+        assert (again["status"], again["total"], again["sandbox"]) == ("graded", MAX,
+                                                                      "bwrap, warm")
+        assert pool.sandbox() is not box
+    finally:
+        pool.close()

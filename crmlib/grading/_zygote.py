@@ -29,6 +29,7 @@ import ctypes
 import errno
 import json
 import os
+import platform
 import select
 import signal
 import socket
@@ -42,6 +43,7 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT = 1, 2, 4, 32
 MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
 PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
+PR_SET_SECCOMP = 22
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 SPOOL, SANDBOX = "/spool", "/sandbox"
 
@@ -97,6 +99,49 @@ def drop_capabilities() -> None:
     data = (_CapData * 2)()
     _check(_libc.capset(ctypes.byref(header), data), "capset")
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+# The kernel's key management (add_key, request_key, keyctl): keys belong to a user id,
+# and a run's user is the grader's on the host, so a run is refused these calls.
+_KEY_SYSCALLS_X86_64 = (248, 249, 250)
+SECCOMP_SUPPORTED = platform.machine() == "x86_64"
+
+
+def seccomp_program() -> bytes:
+    """A classic BPF seccomp filter: the key-management calls fail with EPERM (as does
+    any call of another architecture or the x32 ABI); everything else is allowed."""
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    allow, deny = 0x7FFF0000, 0x00050000 | errno.EPERM
+    prog = [(ld, 0, 0, 4),                      # architecture
+            (jeq, 0, 6, 0xC000003E),            # AUDIT_ARCH_X86_64, else deny
+            (ld, 0, 0, 0),                      # system call number
+            (jge, 4, 0, 0x40000000),            # x32 ABI: deny
+            (jeq, 3, 0, _KEY_SYSCALLS_X86_64[0]),
+            (jeq, 2, 0, _KEY_SYSCALLS_X86_64[1]),
+            (jeq, 1, 0, _KEY_SYSCALLS_X86_64[2]),
+            (ret, 0, 0, allow),
+            (ret, 0, 0, deny)]
+    return b"".join(struct.pack("=HBBI", *ins) for ins in prog)
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def apply_seccomp() -> None:
+    """Install :func:`seccomp_program` on this process (needs no_new_privs)."""
+    if not SECCOMP_SUPPORTED:
+        return
+    code = seccomp_program()
+    buf = ctypes.create_string_buffer(code, len(code))
+    fprog = _SockFprog(len(code) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    _check(_libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(2), ctypes.byref(fprog), 0, 0),
+           "seccomp")
+
+
+def new_session_keyring() -> None:
+    """Leave the keyring the grader was started with for a fresh, empty one."""
+    _libc.syscall(250, 1, None)  # keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL); best effort
 
 
 def _loopback_up() -> None:
@@ -169,6 +214,7 @@ def run_job(request: dict, log_fd: int) -> None:
         os.dup2(null, 0)
         os.closerange(3, 65536)
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        new_session_keyring()
         enter_namespaces(request["job"], request.get("keep_in_tmp", []))
         init = os.fork()  # the first process of the new PID namespace
         if init == 0:
@@ -195,6 +241,7 @@ def _runner_process(request: dict) -> None:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         _prctl(PR_SET_DUMPABLE, 1)  # its own /proc files, as any process's
         drop_capabilities()
+        apply_seccomp()
         os.chdir(SANDBOX)
         os.environ.update(request.get("env", {}))
         from crmlib.grading import _runner

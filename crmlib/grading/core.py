@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 import time
 import traceback
@@ -20,7 +19,14 @@ from pathlib import Path
 
 from crmlib import data, exercises
 from crmlib.grading import notebooks
-from crmlib.grading.sandbox import Limits, WarmPool, bwrap_path, read_private, run_sandboxed
+from crmlib.grading.sandbox import (
+    Limits,
+    WarmPool,
+    bwrap_path,
+    read_private,
+    remove_tree,
+    run_sandboxed,
+)
 
 STATUSES = {
     "graded": "ran to the end; answers scored",
@@ -226,7 +232,7 @@ def _grade(task: Task, variant: int | None, result: dict, started: float,
         answers_raw = read_private(job / "answers.json", MAX_ANSWERS_BYTES)
         executed_raw = read_private(job / "executed.ipynb", MAX_EXECUTED_BYTES)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        remove_tree(workdir)
     result.update(startup_s=round(outcome.startup_s, 3), execution_s=round(outcome.execution_s, 3),
                   sandbox=outcome.sandbox)
     executed = None
@@ -255,7 +261,11 @@ def _grade(task: Task, variant: int | None, result: dict, started: float,
     result["total"] = round(sum(r["points"] for r in rows), 4)
 
     error = _first_error(executed)
-    if outcome.status == "killed":
+    if outcome.status == "sandbox-lost":
+        status = "grader-error"
+        feedback = ("the grading sandbox stopped during the run (not the notebook's doing); "
+                    "run crm grade again to grade it")
+    elif outcome.status == "killed":
         status, feedback = "timeout", outcome.message
     elif outcome.status == "timeout":
         status = "timeout"

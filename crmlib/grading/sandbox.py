@@ -26,6 +26,7 @@ from pathlib import Path
 
 import crmlib
 from crmlib import data
+from crmlib.grading import _zygote
 
 SANDBOX_DIR = "/sandbox"   # the private folder's path inside the sandbox
 
@@ -145,6 +146,7 @@ def _set_limits(limits: Limits, nproc: int | None, cgroup: Path | None):
             fd = os.open(procs, os.O_WRONLY)
             os.write(fd, str(os.getpid()).encode())
             os.close(fd)
+        _zygote.new_session_keyring()
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -184,11 +186,30 @@ def _read_only_paths() -> list[str]:
     return [p for p in keep if not any(p != q and p.startswith(q + "/") for q in keep)]
 
 
+# Kernel interfaces in /proc that a process whose host user is root (the sandbox's user
+# is the grader's, and a grader run as root makes it host uid 0) could write without any
+# capability, or read to learn about the host: read-only or hidden, as container
+# runtimes do.
+PROC_READ_ONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs",
+                  "/proc/acpi", "/proc/scsi")
+PROC_HIDDEN = ("/proc/kcore", "/proc/keys", "/proc/key-users", "/proc/timer_list",
+               "/proc/sched_debug", "/proc/latency_stats")
+
+
 def _system(bwrap: str) -> list[str]:
     cmd = [bwrap, "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
            "--hostname", "grader", "--die-with-parent", "--new-session",
            "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
-           "--dev", "/dev", "--proc", "/proc"]
+           # /dev read-only (a run cannot leave files or hold memory there), with a small
+           # shared-memory folder of its own
+           "--dev", "/dev", "--size", str(16 * 2**20), "--tmpfs", "/dev/shm",
+           "--remount-ro", "/dev", "--proc", "/proc"]
+    for path in PROC_READ_ONLY:
+        if os.path.exists(path):
+            cmd += ["--ro-bind", path, path]
+    for path in PROC_HIDDEN:
+        if os.path.isfile(path):
+            cmd += ["--ro-bind", "/dev/null", path]
     for name in ("bin", "sbin", "lib", "lib64", "lib32"):
         target = Path("/") / name
         if target.is_symlink():
@@ -236,6 +257,18 @@ class RunOutcome:
     log_tail: str
 
 
+def remove_tree(path: Path) -> None:
+    """Delete a run's folder whatever it holds (``shutil.rmtree`` recurses, and a tree
+    thousands of folders deep made by a submission raises RecursionError)."""
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    except RecursionError:
+        pass
+    if os.path.lexists(path):
+        subprocess.run(["rm", "-rf", "--", str(path)], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
 def read_private(path: Path, max_bytes: int) -> bytes | None:
     """Read a file the sandbox wrote, refusing symbolic links, non-files and big files."""
     try:
@@ -251,6 +284,14 @@ def read_private(path: Path, max_bytes: int) -> bytes | None:
             return fh.read(max_bytes + 1)[:max_bytes]
     finally:
         os.close(fd)
+
+
+def _seccomp_file() -> int:
+    """A file descriptor bubblewrap reads the seccomp filter from (``--seccomp FD``)."""
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, _zygote.seccomp_program())
+    os.close(write_fd)
+    return read_fd
 
 
 def _python() -> str:
@@ -277,6 +318,11 @@ def run_sandboxed(workdir: Path, limits: Limits, bwrap: str | None = None) -> Ru
     argv = [python, "-m", "crmlib.grading._runner", f"{inside}/job.json"]
     cmd = bwrap_command(bwrap, workdir, argv) if bwrap else argv
     env = _environment(inside, os.path.dirname(python))
+    pass_fds: tuple[int, ...] = ()
+    if bwrap and _zygote.SECCOMP_SUPPORTED:
+        seccomp_fd = _seccomp_file()
+        pass_fds = (seccomp_fd,)
+        cmd = cmd[:1] + ["--seccomp", str(seccomp_fd)] + cmd[1:]
     cgroup = pids_cgroup(limits.processes + 2)  # + bubblewrap's two
     nproc = None if cgroup else _own_processes() + limits.processes
     log_path = workdir.parent / f"{workdir.name}.log"
@@ -285,7 +331,7 @@ def run_sandboxed(workdir: Path, limits: Limits, bwrap: str | None = None) -> Ru
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True, close_fds=True,
+                                    start_new_session=True, close_fds=True, pass_fds=pass_fds,
                                     preexec_fn=_set_limits(limits, nproc, cgroup))
             killed = False
             try:
@@ -294,6 +340,8 @@ def run_sandboxed(workdir: Path, limits: Limits, bwrap: str | None = None) -> Ru
                 killed = True
                 _kill_group(proc)
     finally:
+        for fd in pass_fds:
+            os.close(fd)
         if cgroup:
             remove_cgroup(cgroup)
     wall = time.perf_counter() - started
@@ -381,14 +429,23 @@ class WarmSandbox:
                 fd = os.open(procs, os.O_WRONLY)
                 os.write(fd, str(os.getpid()).encode())
                 os.close(fd)
+            _zygote.new_session_keyring()
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
         cmd = warm_bwrap_command(bwrap, self.spool, [python, "-m", "crmlib.grading._zygote"])
-        with open(self._log, "wb") as log:
-            self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=log,
-                                         start_new_session=True, close_fds=True,
-                                         preexec_fn=enter)
+        pass_fds: tuple[int, ...] = ()
+        if _zygote.SECCOMP_SUPPORTED:
+            pass_fds = (_seccomp_file(),)
+            cmd = cmd[:1] + ["--seccomp", str(pass_fds[0])] + cmd[1:]
+        try:
+            with open(self._log, "wb") as log:
+                self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE,
+                                             stdout=subprocess.PIPE, stderr=log,
+                                             start_new_session=True, close_fds=True,
+                                             pass_fds=pass_fds, preexec_fn=enter)
+        finally:
+            for fd in pass_fds:
+                os.close(fd)
         hello = self._read_line(start_timeout)
         try:
             ready = json.loads(hello) if hello else {}
@@ -449,15 +506,26 @@ class WarmSandbox:
         except (ValueError, TypeError, KeyError):
             reply, status = {}, ""
         if status not in ("exited", "killed"):
+            # Not the submission's doing (a run cannot reach the warm process): the grader
+            # records its own error, so a rerun grades the submission again. The spool,
+            # with this job's folder, stays until the grader has read it.
             self.problem = "the warm sandbox stopped answering"
-            self.close()
-            return RunOutcome("crashed", "the grading process ended early (the sandbox "
-                              "stopped)", wall, 0.0, wall, False, "bwrap, warm", log_tail)
+            self._stop()
+            return RunOutcome("sandbox-lost", "the grading sandbox stopped during the run",
+                              wall, 0.0, wall, False, "bwrap, warm", log_tail)
         return _outcome(workdir, wall, status == "killed", reply.get("code"), limits,
                         "bwrap, warm", log_tail)
 
     def close(self) -> None:
         """Stop the warm process and remove its spool."""
+        self._stop()
+        if self._cgroup:
+            remove_cgroup(self._cgroup)
+            self._cgroup = None
+        remove_tree(self.spool)
+        self._log.unlink(missing_ok=True)
+
+    def _stop(self) -> None:
         proc = getattr(self, "proc", None)
         if proc is not None and proc.poll() is None:
             try:
@@ -471,11 +539,6 @@ class WarmSandbox:
                     stream.close()
                 except OSError:
                     pass
-        if self._cgroup:
-            remove_cgroup(self._cgroup)
-            self._cgroup = None
-        shutil.rmtree(self.spool, ignore_errors=True)
-        self._log.unlink(missing_ok=True)
 
 
 class WarmPool:
@@ -516,4 +579,7 @@ class WarmPool:
         with self._lock:
             boxes, self._all = self._all, []
         for box in boxes:
-            box.close()
+            try:
+                box.close()
+            except Exception:  # noqa: BLE001 - one sandbox's cleanup never stops the batch
+                pass
