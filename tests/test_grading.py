@@ -201,6 +201,11 @@ def build_class(root: Path, out: Path) -> dict[str, dict]:
         out / "gradebook.csv"))), "graded", MAX)
     case("lingerer", with_cell("import subprocess\nsubprocess.Popen(['sleep', '987'], "
                                "start_new_session=True)", before="q1"), "graded", MAX)
+    case("forged_executed", with_cell(
+        "import json, os, signal\nfake = {'nbformat': 4, 'nbformat_minor': 5, 'metadata': {}, "
+        "'cells': [{'cell_type': 'raw', 'id': f'c{i}', 'metadata': {}, 'source': ''}\n"
+        "          for i in range(100_000)]}\nwith open('executed.ipynb', 'w') as fh:\n"
+        "    json.dump(fake, fh)\nos.kill(os.getppid(), signal.SIGKILL)"), "crashed", MAX)
     case("deep_tree", with_cell("import os\nd = os.open('.', os.O_RDONLY)\nfor _ in range(1100):\n"
                                 "    os.mkdir('d', dir_fd=d)\n    n = os.open('d', os.O_RDONLY, "
                                 "dir_fd=d)\n    os.close(d)\n    d = n"), "graded", MAX)
@@ -264,7 +269,7 @@ def test_one_row_per_submission(batch_run):
     "memory_bomb", "output_flood", "kernel_exit", "self_kill", "kill_parent", "kill_group",
     "kill_everything", "fork_bomb", "disk_bomb", "input", "deleted_params", "altered_params",
     "switched_off", "forged_answers", "forged_symlink", "snoop", "lingerer", "deep_tree",
-    "empty", "not_json",
+    "forged_executed", "empty", "not_json",
     "wrong_nbformat", "huge_markdown", "José_Ñandú", "twice"])
 def test_each_case_gets_its_status_and_points(batch_run, student):
     expect = batch_run["cases"][student]
@@ -384,6 +389,10 @@ def test_outputs_are_bounded_and_sandbox_left_nothing(batch_run):
     out = batch_run["out"]
     flood = next(r for r in batch_run["result"].results if r["student"] == "output_flood")
     assert len(flood["executed"]) < 3 * 10**6
+    # a copy the notebook wrote itself (7 MB of empty cells) is not read: the submitted
+    # notebook is kept, and reading it cost no time
+    forged = next(r for r in batch_run["result"].results if r["student"] == "forged_executed")
+    assert len(forged["executed"]) < 10**6 and forged["runtime_s"] < 40
     book = (out / "gradebook.csv").read_text(encoding="utf-8")
     assert "forged,row" not in book
     assert (out / "summary.png").stat().st_size > 1000

@@ -224,13 +224,18 @@ def _grade(task: Task, variant: int | None, result: dict, started: float,
         job = workdir / "job"
         job.mkdir()
     try:
-        (job / "submission.ipynb").write_text(notebooks.nbformat.writes(nb), encoding="utf-8")
+        submitted = notebooks.nbformat.writes(nb)
+        (job / "submission.ipynb").write_text(submitted, encoding="utf-8")
+        # The executed copy is the submission plus outputs, which the runner caps: anything
+        # much bigger was written by the notebook itself and is not read.
+        executed_cap = min(MAX_EXECUTED_BYTES, len(submitted.encode("utf-8"))
+                           + 4 * task.limits.max_output + 2**20)
         if variant is not None:
             data.save_variant_cache(variant, job, only_if_simulated=True)
         outcome = (warm.run(job, task.limits) if warm is not None
                    else run_sandboxed(job, task.limits, bwrap))
         answers_raw = read_private(job / "answers.json", MAX_ANSWERS_BYTES)
-        executed_raw = read_private(job / "executed.ipynb", MAX_EXECUTED_BYTES)
+        executed_raw = read_private(job / "executed.ipynb", executed_cap)
     finally:
         remove_tree(workdir)
     result.update(startup_s=round(outcome.startup_s, 3), execution_s=round(outcome.execution_s, 3),
@@ -238,8 +243,13 @@ def _grade(task: Task, variant: int | None, result: dict, started: float,
     executed = None
     if executed_raw is not None:
         try:
-            executed = notebooks.read_submission(executed_raw, MAX_EXECUTED_BYTES)
+            executed = notebooks.read_submission(executed_raw, executed_cap)
+            code = [c.source for c in executed.cells if c.cell_type == "code"]
+            if code != [c.source for c in nb.cells if c.cell_type == "code"]:
+                # papermill adds only markdown cells (an error banner and anchor)
+                raise notebooks.NotebookProblem("code cells changed during the run")
         except notebooks.NotebookProblem:
+            executed = None
             result["notes"].append("the executed copy was damaged by the notebook; the "
                                    "submitted one is kept instead")
     if executed is None:
