@@ -153,6 +153,16 @@ def _loopback_up() -> None:
         fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | IFF_UP))
 
 
+def _own_user_namespace() -> None:
+    """A user namespace of this process's own, mapping its user and group to themselves
+    (every capability inside it, until :func:`drop_capabilities`)."""
+    uid, gid = os.getuid(), os.getgid()
+    _check(_libc.unshare(CLONE_NEWUSER), "unshare(user)")
+    _write("/proc/self/setgroups", "deny")
+    _write("/proc/self/uid_map", f"{uid} {uid} 1")
+    _write("/proc/self/gid_map", f"{gid} {gid} 1")
+
+
 def enter_namespaces(job: str, keep_in_tmp: list[str] = ()) -> None:
     """Make this process's own namespaces and file system view for job folder ``job``.
 
@@ -160,11 +170,7 @@ def enter_namespaces(job: str, keep_in_tmp: list[str] = ()) -> None:
     checkout in ``/tmp``, say): the job's own ``/tmp`` would hide them, so they
     are bound again, read-only, on top of it.
     """
-    uid, gid = os.getuid(), os.getgid()
-    _check(_libc.unshare(CLONE_NEWUSER), "unshare(user)")
-    _write("/proc/self/setgroups", "deny")
-    _write("/proc/self/uid_map", f"{uid} {uid} 1")
-    _write("/proc/self/gid_map", f"{gid} {gid} 1")
+    _own_user_namespace()
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET
                          | CLONE_NEWUTS), "unshare(mount, pid, ipc, net, uts)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
@@ -291,10 +297,7 @@ def _self_test() -> str:
     if pid == 0:
         try:
             os.closerange(3, 65536)
-            uid = os.getuid()
-            _check(_libc.unshare(CLONE_NEWUSER), "unshare(user)")
-            _write("/proc/self/setgroups", "deny")
-            _write("/proc/self/uid_map", f"{uid} {uid} 1")
+            _own_user_namespace()
             _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET), "unshare")
             _mount("none", SPOOL, "tmpfs", 0, "size=64k")
             drop_capabilities()

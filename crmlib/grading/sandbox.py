@@ -134,6 +134,14 @@ def remove_cgroup(path: Path) -> None:
             time.sleep(0.1)
 
 
+def _join(procs: bytes | None) -> None:
+    """Move this (child) process into the cgroup whose ``cgroup.procs`` is ``procs``."""
+    if procs:
+        fd = os.open(procs, os.O_WRONLY)
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+
+
 def _set_limits(limits: Limits, nproc: int | None, cgroup: Path | None):
     """The function the child runs before exec: its cgroup, resource limits, no core files."""
     memory = int(limits.memory_mb) * 2**20
@@ -142,10 +150,7 @@ def _set_limits(limits: Limits, nproc: int | None, cgroup: Path | None):
     procs = str(cgroup / "cgroup.procs").encode() if cgroup else None
 
     def apply():
-        if procs:
-            fd = os.open(procs, os.O_WRONLY)
-            os.write(fd, str(os.getpid()).encode())
-            os.close(fd)
+        _join(procs)
         _zygote.new_session_keyring()
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
@@ -286,12 +291,16 @@ def read_private(path: Path, max_bytes: int) -> bytes | None:
         os.close(fd)
 
 
-def _seccomp_file() -> int:
-    """A file descriptor bubblewrap reads the seccomp filter from (``--seccomp FD``)."""
+def _with_seccomp(cmd: list[str]) -> tuple[list[str], tuple[int, ...]]:
+    """A bubblewrap command line that loads the seccomp filter of
+    :func:`crmlib.grading._zygote.seccomp_program` (``--seccomp FD``), and the file
+    descriptors to pass and close after the start; unchanged off x86-64."""
+    if not _zygote.SECCOMP_SUPPORTED:
+        return cmd, ()
     read_fd, write_fd = os.pipe()
     os.write(write_fd, _zygote.seccomp_program())
     os.close(write_fd)
-    return read_fd
+    return cmd[:1] + ["--seccomp", str(read_fd)] + cmd[1:], (read_fd,)
 
 
 def _python() -> str:
@@ -319,10 +328,8 @@ def run_sandboxed(workdir: Path, limits: Limits, bwrap: str | None = None) -> Ru
     cmd = bwrap_command(bwrap, workdir, argv) if bwrap else argv
     env = _environment(inside, os.path.dirname(python))
     pass_fds: tuple[int, ...] = ()
-    if bwrap and _zygote.SECCOMP_SUPPORTED:
-        seccomp_fd = _seccomp_file()
-        pass_fds = (seccomp_fd,)
-        cmd = cmd[:1] + ["--seccomp", str(seccomp_fd)] + cmd[1:]
+    if bwrap:
+        cmd, pass_fds = _with_seccomp(cmd)
     cgroup = pids_cgroup(limits.processes + 2)  # + bubblewrap's two
     nproc = None if cgroup else _own_processes() + limits.processes
     log_path = workdir.parent / f"{workdir.name}.log"
@@ -412,7 +419,6 @@ class WarmSandbox:
     def __init__(self, bwrap: str, limits: Limits, start_timeout: float = 120.0):
         import tempfile
 
-        self.limits = limits
         self.spool = Path(tempfile.mkdtemp(prefix=f"crm-grade-{os.getpid()}-spool-"))
         self.problem = ""
         self._log = self.spool.with_name(self.spool.name + ".log")
@@ -425,18 +431,12 @@ class WarmSandbox:
         procs = str(self._cgroup / "cgroup.procs").encode() if self._cgroup else None
 
         def enter():
-            if procs:
-                fd = os.open(procs, os.O_WRONLY)
-                os.write(fd, str(os.getpid()).encode())
-                os.close(fd)
+            _join(procs)
             _zygote.new_session_keyring()
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
-        cmd = warm_bwrap_command(bwrap, self.spool, [python, "-m", "crmlib.grading._zygote"])
-        pass_fds: tuple[int, ...] = ()
-        if _zygote.SECCOMP_SUPPORTED:
-            pass_fds = (_seccomp_file(),)
-            cmd = cmd[:1] + ["--seccomp", str(pass_fds[0])] + cmd[1:]
+        cmd, pass_fds = _with_seccomp(
+            warm_bwrap_command(bwrap, self.spool, [python, "-m", "crmlib.grading._zygote"]))
         try:
             with open(self._log, "wb") as log:
                 self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE,
