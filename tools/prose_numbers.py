@@ -21,7 +21,8 @@ part, cell, chapter, figure, table, exercise, campaign(s) number(s)
 
 A prose number is **shown** when a text output of the same notebook (stream,
 ``text/plain``, else ``text/html`` with its tags stripped) or a numeric
-constant in a code cell's source (comments excluded) holds a number that
+constant in a code cell's source (comments and the look of a figure, such as
+``figsize=(9, 4.5)`` or ``s=40``, excluded) holds a number that
 rounds to it at the precision it is written with:
 
 - "48%" has 0 decimals: an output 0.4803, 48.03 or "48%" shows it; "31.2
@@ -38,6 +39,13 @@ rounds to it at the precision it is written with:
   by 1,640. Every other number matches at its written decimals, so a 3-digit
   number always needs all 3 digits.
 
+Short numbers (1 or 2 significant digits: "46", "8%", "0.3", "about \\$600")
+are weak evidence when matched anywhere: a notebook shows hundreds of numbers,
+and a stale "46" would often meet some other 46 by chance. They must be shown
+within their own section (from one ``## `` heading to the next); the title
+cell and the take-aways and quiz cells may point anywhere. A longer number may
+be shown by any cell of the notebook.
+
 A prose number that no cell shows is **exempt** when it cannot be shown:
 
 - date: a year 1900-2100 written without separators, an ISO date, a day
@@ -52,6 +60,9 @@ A prose number that no cell shows is **exempt** when it cannot be shown:
 - cited: the sentence, list item or table row carries an author-year
   citation ("Reinartz and Kumar (2000, 2002)", "Fader, Hardie and Lee 2005",
   "(Leonard Berry, 1983)", "(2005)"): a published value with its source;
+- tolerance: in a workbook's solution, the tolerance of an answer ("within
+  0.005", "tolerance 0.01", "±0.005");
+- confidence level: the 95 of "95% CI";
 - the study time in a lesson's title cell ("**Time:** about 75 minutes"),
   which comes from the syllabus's time model, not from a cell.
 
@@ -136,10 +147,10 @@ class ProseNumber:
     def tolerance(self) -> float:
         """Half a unit of the last digit the prose commits to."""
         step = 10.0**-self.decimals
-        if self.approx and self.decimals == 0:
+        if self.approx and self.decimals <= 0:
             digits = str(int(round(self.value)))
             zeros = len(digits) - len(digits.rstrip("0"))
-            zeros = min(zeros, max(len(digits) - 2, 0))  # at least two digits count
+            zeros = min(zeros, len(digits) - 1)
             step = 10.0**zeros
         return step / 2
 
@@ -307,8 +318,17 @@ def extract_prose(path: str | Path, nb=None) -> list[ProseNumber]:
             pn = _make(path, index, text, raw, spans, start, end, num, sign)
             # Ranges: "6.1-7.8", "$11 to $15", "25-85%", "about 1,650-1,670".
             gap = text[previous_end:start] if previous is not None else None
+            if re.search(r"\bCI\s*$", pn.before):  # "6.9 points (95% CI 6.1 to 7.8)"
+                same = [q for q in found if q.cell == index and q.sentence == pn.sentence]
+                lift = [q for q in same if not re.search(r"\bCI\b", q.before[-4:] + " ")]
+                lift = [q for q in lift if q.status != "exempt: confidence level"]
+                if lift:
+                    pn.points, pn.percent = lift[-1].points, lift[-1].percent
+            if re.match(r"\s*%?\s*(?:CI|confidence)\b", text[end:]):
+                pn.status = "exempt: confidence level"
             if gap is not None and re.fullmatch(r"\s*(?:-|–|to|and)\s*\$?\s*", gap):
                 pn.approx = pn.approx or previous.approx
+                pn.points = pn.points or previous.points
                 pn.currency = pn.currency or (previous.currency and gap.strip() in "-–")
                 if pn.percent and re.fullmatch(r"\s*[-–]\s*|\s+to\s+", gap):
                     previous.percent = previous.percent or previous.text[-1] != "%"
@@ -335,14 +355,26 @@ def _make(path, index, text, raw, spans, start, end, num, sign) -> ProseNumber:
         value = float(num.replace(",", ""))
     except ValueError:  # a date or a time, kept as written
         value, decimals = math.nan, 0
+    word = re.match(r"\s*(thousand|million|billion)\b", after)
+    if word:  # "$1.2 million" is 1,200,000 to the nearest 100,000
+        power = {"thousand": 3, "million": 6, "billion": 9}[word.group(1)]
+        value, decimals = value * 10.0**power, decimals - power
     written = ("$" if currency else "") + ("-" if sign else "") + num
     written += "%" if re.match(r"%", after) else ""
     sentence = next((text[a:b] for a, b in spans if a <= start < b), "")
     snippet = re.sub(r"\s+", " ", text[max(0, start - 40) : end + 30]).strip()
     return ProseNumber(
-        notebook=str(path), cell=index, text=written, value=value, decimals=decimals,
-        approx=approx, percent=percent, points=points, currency=currency,
-        sentence=re.sub(r"\s+", " ", sentence).strip(), snippet=snippet,
+        notebook=str(path),
+        cell=index,
+        text=written,
+        value=value,
+        decimals=decimals,
+        approx=approx,
+        percent=percent,
+        points=points,
+        currency=currency,
+        sentence=re.sub(r"\s+", " ", sentence).strip(),
+        snippet=snippet,
         before=re.sub(r"\s+", " ", text[max(0, start - 60) : start]),
     )
 
@@ -393,6 +425,35 @@ def output_text(output) -> str:
     return ""
 
 
+STYLE_KEYWORDS = {
+    "figsize",
+    "s",
+    "size",
+    "fontsize",
+    "alpha",
+    "linewidth",
+    "lw",
+    "markersize",
+    "ms",
+    "dpi",
+    "width",
+    "height",
+    "rotation",
+    "xytext",
+    "zorder",
+    "pad",
+    "labelpad",
+    "ncol",
+    "aspect",
+    "edgecolor",
+    "color",
+    "bbox_to_anchor",
+    "loc",
+    "framealpha",
+    "capsize",
+}
+
+
 def code_constants(source: str) -> list[float]:
     """The numeric constants of a code cell: number literals and numbers in plain strings."""
     lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
@@ -401,7 +462,22 @@ def code_constants(source: str) -> list[float]:
         tokens = list(tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline))
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return [v for v, _ in numbers_in(re.sub(r"#.*", "", source))]
+    depth, style_depth, previous = 0, None, ["", ""]
     for tok in tokens:
+        if tok.type == tokenize.OP and tok.string in "([{":
+            depth += 1
+        elif tok.type == tokenize.OP and tok.string in ")]}":
+            depth -= 1
+            if style_depth is not None and depth < style_depth:
+                style_depth = None
+        elif tok.type == tokenize.OP and tok.string == "," and depth == style_depth:
+            style_depth = None
+        elif tok.type == tokenize.OP and tok.string == "=" and previous[-1] in STYLE_KEYWORDS:
+            style_depth = depth
+        if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
+            previous = [previous[-1], tok.string]
+        if style_depth is not None:
+            continue  # figsize=(9, 4.5), s=40: how a figure looks, not a number of the lesson
         if tok.type == tokenize.NUMBER:
             try:
                 values.append(abs(float(ast.literal_eval(tok.string.replace("_", "")))))
@@ -456,6 +532,10 @@ def exemption(pn: ProseNumber) -> str | None:
         return "index"
     if CITATION.search(pn.sentence):
         return "cited"
+    if "solution" in Path(pn.notebook).name and re.search(
+        r"(?:\bwithin|\btolerance|±)\s*±?\s*$", pn.before, re.IGNORECASE
+    ):
+        return "tolerance"
     return None
 
 
@@ -464,6 +544,23 @@ def exemption(pn: ProseNumber) -> str | None:
 
 def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\\", "")).strip()
+
+
+# How an allowlist entry accounts for its number: why no cell can show it; the arithmetic
+# over shown numbers that gives it; the code cell (here or in another notebook) that shows
+# it; or a number a cell should show but does not yet (reported on every run).
+KINDS = ("reason", "derived", "shown_by", "finding")
+
+OPERATORS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
+}
+# Whole numbers a derivation may use without a cell showing them: small counts and units
+# (100 for a percent, 7 days a week, 52 weeks and 365 days a year, 1000 for "per 1,000").
+UNITS = {52, 60, 100, 365, 1000, 10**6}
 
 
 def evaluate(expression: str, shown: list[Shown]) -> tuple[float, list[str]]:
@@ -476,18 +573,15 @@ def evaluate(expression: str, shown: list[Shown]) -> tuple[float, list[str]]:
             literal = ast.get_source_segment(expression, node) or str(node.value)
             decimals = len(literal.split(".")[1]) if "." in literal else 0
             tol = 0.5 * 10.0**-decimals * (1 + 1e-9)
-            if not any(abs(s.value - node.value) <= tol for s in shown):
+            unit = isinstance(node.value, int) and (node.value <= 12 or node.value in UNITS)
+            if not unit and not any(abs(s.value - node.value) <= tol for s in shown):
                 missing.append(literal)
             return float(node.value)
-        if isinstance(node, ast.BinOp) and isinstance(
-            node.op, ast.Add | ast.Sub | ast.Mult | ast.Div
-        ):
-            a, b = value(node.left), value(node.right)
-            ops = {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}
-            return ops[type(node.op)] if type(node.op) in ops else a / b
+        if isinstance(node, ast.BinOp) and type(node.op) in OPERATORS:
+            return OPERATORS[type(node.op)](value(node.left), value(node.right))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return -value(node.operand)
-        raise ValueError(f"derived expression {expression!r}: only numbers and + - * / ( )")
+        raise ValueError(f"derived expression {expression!r}: only numbers and + - * / ** ( )")
 
     return abs(value(tree.body)), missing
 
@@ -500,7 +594,8 @@ def reaches(nb) -> dict[int, tuple[int, int]]:
     (take-aways, quiz) sum up the lesson and reach every cell.
     """
     heads = [
-        i for i, c in enumerate(nb.cells)
+        i
+        for i, c in enumerate(nb.cells)
         if c.cell_type == "markdown" and re.search(r"^## ", c.source, re.M)
     ]
     reach = {}
@@ -521,12 +616,19 @@ class Report:
     path: str
     numbers: list[ProseNumber]
     problems: list[str]  # unmatched numbers and stale allowlist entries
+    findings: list[str] = field(default_factory=list)  # allowlisted, but a cell should show them
 
     def count(self, prefix: str) -> int:
         return sum(pn.status.startswith(prefix) for pn in self.numbers)
 
 
-def check(path: str | Path, allowlist: list[dict] | None = None, nb=None, name=None) -> Report:
+def check(
+    path: str | Path,
+    allowlist: list[dict] | None = None,
+    nb=None,
+    name: str | None = None,
+    root: str | Path | None = None,
+) -> Report:
     """Classify every prose number of a notebook and list what needs fixing."""
     nb = nb if nb is not None else nbformat.read(str(path), as_version=4)
     name = name or str(path)
@@ -547,11 +649,12 @@ def check(path: str | Path, allowlist: list[dict] | None = None, nb=None, name=N
         if rule:
             pn.status = f"exempt: {rule}"
     problems: list[str] = []
+    findings: list[str] = []
     for entry in allowlist or []:
         number, context = normalise(str(entry["number"])), squash(str(entry["context"]))
         label = f"allowlist entry {entry['number']!r} ({entry['context']!r})"
-        if sum(bool(entry.get(k)) for k in ("reason", "derived", "shown_by")) != 1:
-            problems.append(f"{name}: {label} needs exactly one of reason, derived, shown_by")
+        if sum(bool(entry.get(k)) for k in KINDS) != 1:
+            problems.append(f"{name}: {label} needs exactly one of {', '.join(KINDS)}")
             continue
         hits = [pn for pn in numbers if pn.key == number and context in squash(pn.sentence)]
         if not hits:
@@ -576,34 +679,48 @@ def check(path: str | Path, allowlist: list[dict] | None = None, nb=None, name=N
                 continue
         if entry.get("shown_by"):
             where = str(entry["shown_by"])
+            other = nb
+            if entry.get("notebook"):  # shown by another lesson (a table's size, say)
+                other = nbformat.read(str(Path(root or ".") / entry["notebook"]), as_version=4)
             cells = {
-                i for i, c in enumerate(nb.cells) if c.cell_type == "code" and where in c.source
+                i for i, c in enumerate(other.cells) if c.cell_type == "code" and where in c.source
             }
+            shown_there = shown if other is nb else shown_numbers(other)
             if not cells:
                 problems.append(f"{name}: {label}: no code cell holds {where!r} any more")
                 continue
-            wrong = [pn for pn in hits if not any(s.cell in cells and shows(pn, s) for s in shown)]
+            wrong = [
+                pn for pn in hits if not any(s.cell in cells and shows(pn, s) for s in shown_there)
+            ]
             if wrong:
                 problems.append(
                     f"{name}: {label}: the cell holding {where!r} no longer shows "
                     f"{entry['number']}: update the prose"
                 )
                 continue
-        open_hits = [pn for pn in hits if pn.status in ("", "allowlist")]
+        # A derivation or a named cell is better evidence than a chance match elsewhere, so
+        # it takes over; a bare reason must be needed.
+        strong = entry.get("derived") or entry.get("shown_by")
+        open_hits = [
+            pn for pn in hits if pn.status in ("", "allowlist") or (strong and pn.status != "")
+        ]
         if not open_hits:
             problems.append(
                 f"{name}: {label} is not needed: a cell shows it or a rule exempts it; delete it"
             )
         for pn in open_hits:
             pn.status = "allowlist"
-            pn.detail = str(entry.get("derived") or entry.get("shown_by") or entry.get("reason"))
+            kind = next(k for k in KINDS if entry.get(k))
+            pn.detail = f"{kind}: {entry[kind]}"
+            if kind == "finding":
+                findings.append(f"{name}: cell {pn.cell}: {pn.text}: {entry[kind]}")
     for pn in numbers:
         if not pn.status:
             pn.status = "unmatched"
             problems.append(
                 f"{name}: cell {pn.cell}: {pn.text} is not shown by any cell: ...{pn.snippet}..."
             )
-    return Report(name, numbers, problems)
+    return Report(name, numbers, problems, findings)
 
 
 def main(argv: list[str]) -> int:
