@@ -31,6 +31,11 @@ rounds to it at the precision it is written with:
   a share), and only when the prose number is a percent (%, "per cent",
   "percent"), percentage points ("points") or the output is a percent;
 - signs are ignored ("falls by 0.3" is shown by -0.3);
+- "thousand", "million" and "billion" scale the number and its precision
+  ("\\$1.2 million" is shown by 1,205,936); the ends of a range share its
+  percent sign and "about" ("25-85%", "about 1,650-1,670"), and the ends of a
+  confidence interval the unit of the estimate before it ("6.9 percentage
+  points (95% CI 6.1 to 7.8)" is shown by 0.061 and 0.078);
 - a number after about, around, roughly, approximately, some, nearly, almost,
   over, under, more than, less than, fewer than, close to, ~ or ≈ (and the
   second end of a range after one: "about 1,650-1,670") matches at its own
@@ -51,7 +56,7 @@ A prose number that no cell shows is **exempt** when it cannot be shown:
 - date: a year 1900-2100 written without separators, an ISO date, a day
   beside a month name ("1 July 2025", "July 1"), a clock time ("14:00");
 - small count: a whole number up to 12 written without %, $ or decimals
-  ("two or 2 agents", "5 regions", "3 to 6 points"): at that size the prose
+  ("2 agents", "5 regions", "3 to 6 points"): at that size the prose
   counts things the lesson sets up (waves, agents, regions, months) and a
   chance match with some output digit would prove nothing anyway;
 - index: a number naming a position, after week, year, month, day, wave,
@@ -68,11 +73,18 @@ A prose number that no cell shows is **exempt** when it cannot be shown:
 
 Everything else must be in the allowlist (``tests/prose_numbers_allowlist.yml``).
 An entry names the notebook, the number as written, a snippet of its sentence
-and either a ``reason`` (why no cell can show it, e.g. read off a chart), or a
+and one of: a ``reason`` (why no cell can show it, e.g. read off a chart); a
 ``derived`` arithmetic expression over numbers that the notebook does show,
-such as ``"338 - 292"`` for "saves 46 calls": the expression's every number
-must be shown and its result must round to the prose number, so a derived
-number goes stale exactly like a shown one.
+such as ``"338 - 292"`` for "saves 46 calls" (its every number must be shown,
+whole numbers up to 12 and units such as 100 or 52 aside, and its result must
+round to the prose number, so a derived number goes stale exactly like a
+shown one); ``shown_by``, a snippet of the code cell that shows it when that
+cell lies outside the number's section (with ``notebook`` when it is another
+lesson); or a ``finding``, a number a cell should show but does not yet,
+reported on every run. An entry whose number has left that sentence, or that
+a cell or a rule already covers (a bare reason or finding), is stale.
+
+Numbers written in words ("two in three", "a sixth") are not read.
 """
 
 from __future__ import annotations
