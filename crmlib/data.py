@@ -19,7 +19,6 @@ import hashlib
 import io
 import os
 import pickle
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,7 +26,14 @@ import numpy as np
 import pandas as pd
 
 from crmlib.atomic import write_atomic  # noqa: F401  (re-exported: crmlib.data.write_atomic)
-from crmlib.simulate.silos import SILO_SCHEMAS
+from crmlib.schema import (  # noqa: F401  (re-exported: crmlib.data.HARBOR and the rest)
+    ANSWER_KEYS,
+    CDNOW,
+    CDNOW_RAW_COLUMNS,
+    HARBOR,
+    SILO_SCHEMAS,
+    Schema,
+)
 
 
 def _find_data_dir() -> Path:
@@ -71,84 +77,7 @@ class DatasetError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
-@dataclass(frozen=True)
-class Schema:
-    """Column kinds of a table, its key and how it sits on disk.
-
-    Kinds are ``int``, ``float``, ``str``, ``bool``, ``date`` and
-    ``datetime``; a trailing ``?`` allows empty cells. Numbers may not be
-    negative in any table of the course.
-    """
-
-    columns: dict[str, str]
-    key: tuple[str, ...] = ()
-
-
-HARBOR: dict[str, Schema] = {
-    "customers": Schema(
-        {"customer_id": "int", "first_name": "str", "last_name": "str", "email": "str",
-         "phone": "str", "signup_date": "date", "acquisition_channel": "str", "region": "str",
-         "age": "int", "income": "float", "household_size": "int", "lifestyle": "str",
-         "benefit_sought": "str"}, ("customer_id",)),
-    "products": Schema({"product_id": "int", "name": "str", "category": "str",
-                        "price": "float", "unit_cost": "float", "durable": "bool"},
-                       ("product_id",)),
-    "purchases": Schema(
-        {"order_id": "int", "customer_id": "int", "date": "date", "channel": "str",
-         "quantity": "int", "discount": "float", "amount": "float"}, ("order_id",)),
-    "order_items": Schema({"order_id": "int", "product_id": "int", "quantity": "int",
-                           "unit_price": "float"}, ("order_id", "product_id")),
-    "subscriptions": Schema(
-        {"subscription_id": "int", "customer_id": "int", "start_date": "date",
-         "end_date": "date?", "plan": "str", "monthly_price": "float"}, ("subscription_id",)),
-    "suspects": Schema(
-        {"suspect_id": "int", "first_name": "str", "last_name": "str", "email": "str",
-         "region": "str", "added_date": "date"}, ("suspect_id",)),
-    "prospects": Schema(
-        {"prospect_id": "int", "first_name": "str", "last_name": "str", "email": "str",
-         "first_seen": "date", "source": "str", "interest": "str", "region": "str",
-         "suspect_id": "int?", "customer_id": "int?"}, ("prospect_id",)),
-    "referrals": Schema({"referral_id": "int", "referrer_id": "int", "referred_id": "int",
-                         "date": "date"}, ("referral_id",)),
-    "campaigns": Schema(
-        {"campaign_id": "int", "name": "str", "audience": "str", "channel": "str",
-         "start_date": "date", "waves": "int", "cost_per_contact": "float", "offer": "str"},
-        ("campaign_id",)),
-    "campaign_assignments": Schema(
-        {"campaign_id": "int", "customer_id": "int", "group": "str", "assigned_date": "date"},
-        ("campaign_id", "customer_id")),
-    "campaign_effects": Schema(
-        {"campaign_id": "int", "customer_id": "int", "alive": "bool",
-         "expected_missed": "float", "true_extra_rate": "float", "true_extra_orders": "float",
-         "true_dropout_cut": "float"}, ("campaign_id", "customer_id")),
-    "contacts": Schema(
-        {"contact_id": "int", "campaign_id": "int", "customer_id": "int?",
-         "prospect_id": "int?", "suspect_id": "int?", "contact_date": "date",
-         "exposure": "int", "responded": "bool", "sale": "bool", "response_date": "date?"},
-        ("contact_id",)),
-    "media_plan": Schema({"week_start": "date", "medium": "str", "grps": "float",
-                          "spend": "float"}, ("week_start", "medium")),
-    "awareness": Schema({"week_start": "date", "sample_size": "int", "aware": "int",
-                         "aware_share": "float"}, ("week_start",)),
-    "tv_spots": Schema({"spot_id": "int", "air_time": "datetime", "region": "str",
-                        "grp": "float", "cost": "float"}, ("spot_id",)),
-    "call_staffing": Schema({"date": "date", "hour": "int", "agents": "int"},
-                            ("date", "hour")),
-    "calls": Schema(
-        {"call_id": "int", "arrival_time": "datetime", "outcome": "str", "wait_seconds": "int",
-         "handle_seconds": "int", "order_placed": "bool", "order_id": "int?"}, ("call_id",)),
-    **{name: Schema(columns, key) for name, (columns, key) in SILO_SCHEMAS.items()},
-}
-# Tables that score a method and are never its input (see datasets/README.md).
-ANSWER_KEYS = ("campaign_effects", "silo_links")
-
 CDNOW_FILES = {"sample": "CDNOW_sample.txt", "master": "CDNOW_master.txt"}
-CDNOW_RAW_COLUMNS = {
-    "sample": ["original_id", "customer_id", "date", "quantity", "amount"],
-    "master": ["customer_id", "date", "quantity", "amount"],
-}
-CDNOW = Schema({"customer_id": "int", "date": "date", "quantity": "int", "amount": "float"})
-
 _DATE_FORMATS = {"date": "%Y-%m-%d", "datetime": "%Y-%m-%d %H:%M:%S"}
 # The one rule for booleans: exactly what the writer (pandas) writes.
 _BOOLEANS = {"True": True, "False": False}
