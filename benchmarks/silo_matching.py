@@ -57,7 +57,8 @@ from silo_inputs import (  # noqa: E402
     tickets_and_coupons,
 )
 
-from crmlib.simulate.silos import NICKNAMES, simulate_silos  # noqa: E402
+from crmlib.simulate.settings import NICKNAMES  # noqa: E402
+from crmlib.simulate.silos import simulate_silos  # noqa: E402
 
 # A nickname lookup (general knowledge, not the answer key): every form -> one name.
 CANONICAL = {v.lower(): k.lower() for k, vs in NICKNAMES.items() for v in vs}

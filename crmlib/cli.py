@@ -14,8 +14,9 @@ def _data_build(args: argparse.Namespace) -> int:
     written = data.build_harbor(args.dir)
     checksums = data.write_checksums(args.dir)
     size = sum(p.stat().st_size for p in written)
+    built_with = ", ".join(f"{k} {v}" for k, v in data.build_versions().items())
     print(f"wrote {len(written)} Harbor Coffee tables ({size / 1e6:.1f} MB) "
-          f"and {checksums} in {time.perf_counter() - start:.1f} s")
+          f"and {checksums} in {time.perf_counter() - start:.1f} s (built with {built_with})")
     return 0
 
 
@@ -23,8 +24,11 @@ def _data_verify(args: argparse.Namespace) -> int:
     from crmlib import data
 
     problems = data.verify_checksums(args.dir)
+    notes = data.version_differences(args.dir)
     for line in problems:
         print(line, file=sys.stderr)
+    for line in notes:
+        print(f"note: {line}", file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s); rebuild with `crm data build`", file=sys.stderr)
         return 1

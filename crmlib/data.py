@@ -18,8 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import pickle
-from dataclasses import dataclass
+import platform
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,7 +26,14 @@ import numpy as np
 import pandas as pd
 
 from crmlib.atomic import write_atomic  # noqa: F401  (re-exported: crmlib.data.write_atomic)
-from crmlib.simulate.silos import SILO_SCHEMAS
+from crmlib.schema import (  # noqa: F401  (re-exported: crmlib.data.HARBOR and the rest)
+    ANSWER_KEYS,
+    CDNOW,
+    CDNOW_RAW_COLUMNS,
+    HARBOR,
+    SILO_SCHEMAS,
+    Schema,
+)
 
 
 def _find_data_dir() -> Path:
@@ -71,84 +77,7 @@ class DatasetError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
-@dataclass(frozen=True)
-class Schema:
-    """Column kinds of a table, its key and how it sits on disk.
-
-    Kinds are ``int``, ``float``, ``str``, ``bool``, ``date`` and
-    ``datetime``; a trailing ``?`` allows empty cells. Numbers may not be
-    negative in any table of the course.
-    """
-
-    columns: dict[str, str]
-    key: tuple[str, ...] = ()
-
-
-HARBOR: dict[str, Schema] = {
-    "customers": Schema(
-        {"customer_id": "int", "first_name": "str", "last_name": "str", "email": "str",
-         "phone": "str", "signup_date": "date", "acquisition_channel": "str", "region": "str",
-         "age": "int", "income": "float", "household_size": "int", "lifestyle": "str",
-         "benefit_sought": "str"}, ("customer_id",)),
-    "products": Schema({"product_id": "int", "name": "str", "category": "str",
-                        "price": "float", "unit_cost": "float", "durable": "bool"},
-                       ("product_id",)),
-    "purchases": Schema(
-        {"order_id": "int", "customer_id": "int", "date": "date", "channel": "str",
-         "quantity": "int", "discount": "float", "amount": "float"}, ("order_id",)),
-    "order_items": Schema({"order_id": "int", "product_id": "int", "quantity": "int",
-                           "unit_price": "float"}, ("order_id", "product_id")),
-    "subscriptions": Schema(
-        {"subscription_id": "int", "customer_id": "int", "start_date": "date",
-         "end_date": "date?", "plan": "str", "monthly_price": "float"}, ("subscription_id",)),
-    "suspects": Schema(
-        {"suspect_id": "int", "first_name": "str", "last_name": "str", "email": "str",
-         "region": "str", "added_date": "date"}, ("suspect_id",)),
-    "prospects": Schema(
-        {"prospect_id": "int", "first_name": "str", "last_name": "str", "email": "str",
-         "first_seen": "date", "source": "str", "interest": "str", "region": "str",
-         "suspect_id": "int?", "customer_id": "int?"}, ("prospect_id",)),
-    "referrals": Schema({"referral_id": "int", "referrer_id": "int", "referred_id": "int",
-                         "date": "date"}, ("referral_id",)),
-    "campaigns": Schema(
-        {"campaign_id": "int", "name": "str", "audience": "str", "channel": "str",
-         "start_date": "date", "waves": "int", "cost_per_contact": "float", "offer": "str"},
-        ("campaign_id",)),
-    "campaign_assignments": Schema(
-        {"campaign_id": "int", "customer_id": "int", "group": "str", "assigned_date": "date"},
-        ("campaign_id", "customer_id")),
-    "campaign_effects": Schema(
-        {"campaign_id": "int", "customer_id": "int", "alive": "bool",
-         "expected_missed": "float", "true_extra_rate": "float", "true_extra_orders": "float",
-         "true_dropout_cut": "float"}, ("campaign_id", "customer_id")),
-    "contacts": Schema(
-        {"contact_id": "int", "campaign_id": "int", "customer_id": "int?",
-         "prospect_id": "int?", "suspect_id": "int?", "contact_date": "date",
-         "exposure": "int", "responded": "bool", "sale": "bool", "response_date": "date?"},
-        ("contact_id",)),
-    "media_plan": Schema({"week_start": "date", "medium": "str", "grps": "float",
-                          "spend": "float"}, ("week_start", "medium")),
-    "awareness": Schema({"week_start": "date", "sample_size": "int", "aware": "int",
-                         "aware_share": "float"}, ("week_start",)),
-    "tv_spots": Schema({"spot_id": "int", "air_time": "datetime", "region": "str",
-                        "grp": "float", "cost": "float"}, ("spot_id",)),
-    "call_staffing": Schema({"date": "date", "hour": "int", "agents": "int"},
-                            ("date", "hour")),
-    "calls": Schema(
-        {"call_id": "int", "arrival_time": "datetime", "outcome": "str", "wait_seconds": "int",
-         "handle_seconds": "int", "order_placed": "bool", "order_id": "int?"}, ("call_id",)),
-    **{name: Schema(columns, key) for name, (columns, key) in SILO_SCHEMAS.items()},
-}
-# Tables that score a method and are never its input (see datasets/README.md).
-ANSWER_KEYS = ("campaign_effects", "silo_links")
-
 CDNOW_FILES = {"sample": "CDNOW_sample.txt", "master": "CDNOW_master.txt"}
-CDNOW_RAW_COLUMNS = {
-    "sample": ["original_id", "customer_id", "date", "quantity", "amount"],
-    "master": ["customer_id", "date", "quantity", "amount"],
-}
-CDNOW = Schema({"customer_id": "int", "date": "date", "quantity": "int", "amount": "float"})
-
 _DATE_FORMATS = {"date": "%Y-%m-%d", "datetime": "%Y-%m-%d %H:%M:%S"}
 # The one rule for booleans: exactly what the writer (pandas) writes.
 _BOOLEANS = {"True": True, "False": False}
@@ -436,38 +365,21 @@ def harbor_tables() -> list[str]:
     return list(HARBOR)
 
 
-# The grader simulates a student's variant once, for the references, and hands the
-# tables it loaded to the student's kernel as a file in the sandbox's private folder
-# (named by this variable), so the kernel reads them instead of simulating again.
-VARIANT_CACHE_ENV = "CRM_VARIANT_CACHE"
-_CACHE_FORMAT = "crm-variant-tables/2"
+# The grader may hand a student's kernel the variant it has already simulated, in a
+# folder named by this environment variable (crmlib.grading.variants.VARIANT_CACHE_ENV,
+# which a test keeps equal); only then is crmlib.grading.variants imported to read it.
+_HANDOVER_ENV = "CRM_VARIANT_CACHE"
 _SIMULATED: set[int] = set()                # variants this process simulated
 _LOADED: set[tuple[int, str]] = set()       # (variant, table) it sent through the checks
 
 
-def variant_cache_file(folder: str | os.PathLike, variant: int) -> Path:
-    """Where :func:`save_variant_cache` puts a variant's tables."""
-    return Path(folder) / f"harbor-variant-{int(variant)}.pkl"
+def _handed_over(variant: int, table: str) -> pd.DataFrame | None:
+    """The grader's copy of a variant's table, when the grader left one."""
+    if not os.environ.get(_HANDOVER_ENV):
+        return None
+    from crmlib.grading.variants import handed_over_tables
 
-
-@lru_cache(maxsize=4)
-def _cached_tables(variant: int) -> dict[str, pd.DataFrame]:
-    """The tables a grader handed over for ``variant`` (empty when there is no good file)."""
-    folder = os.environ.get(VARIANT_CACHE_ENV)
-    if not folder:
-        return {}
-    try:
-        with open(variant_cache_file(folder, variant), "rb") as fh:
-            doc = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
-            ImportError, IndexError, TypeError):
-        return {}
-    if not (isinstance(doc, dict) and doc.get("format") == _CACHE_FORMAT
-            and doc.get("variant") == variant and isinstance(doc.get("tables"), dict)):
-        return {}
-    return {name: table for name, table in doc["tables"].items()
-            if name in HARBOR and isinstance(table, pd.DataFrame)
-            and list(table.columns) == list(HARBOR[name].columns)}
+    return handed_over_tables(variant).get(table)
 
 
 @lru_cache(maxsize=4)
@@ -495,7 +407,7 @@ def _variant_raw(variant: int, table: str) -> pd.DataFrame:
 @lru_cache(maxsize=64)
 def _variant_table(variant: int, table: str) -> pd.DataFrame:
     """A variant's table, sent through the same CSV format and checks as the files."""
-    handed_over = _cached_tables(variant).get(table)
+    handed_over = _handed_over(variant, table)
     if handed_over is not None:
         return handed_over
     schema = HARBOR[table]
@@ -504,52 +416,38 @@ def _variant_table(variant: int, table: str) -> pd.DataFrame:
     return read_table(io.StringIO(text), schema)
 
 
-def save_variant_cache(variant: int, folder: str | os.PathLike, *,
-                       only_if_simulated: bool = False) -> Path | None:
-    """Write the tables of a variant this process has loaded where ``load_harbor`` finds them.
-
-    With the environment variable ``CRM_VARIANT_CACHE`` naming ``folder``,
-    ``load_harbor(table, variant=variant)`` returns the table from this file
-    instead of simulating the variant: the same frame, already through the
-    CSV format and its checks. A table that is not in the file is simulated
-    as usual. The grader uses it to simulate each student's data once
-    instead of twice.
+def variant_tables(variant: int, *, loaded_only: bool = False
+                   ) -> dict[str, pd.DataFrame] | None:
+    """The tables of a variant, typed and checked as :func:`load_harbor` returns them.
 
     Parameters
     ----------
     variant : int
         The data variant.
-    folder : path-like
-        Where to write ``harbor-variant-<variant>.pkl``.
-    only_if_simulated : bool
-        Write only when this process has already simulated the variant (so a
-        workbook that never loads Harbor data costs no simulation); returns
-        None otherwise. Without it, every table of the variant is written.
+    loaded_only : bool
+        Only the tables this process has already loaded, and None when it has
+        not simulated the variant at all (so asking costs no simulation).
+        Without it, every table (simulating the variant when needed).
 
     Returns
     -------
-    pathlib.Path or None
-        The file written.
+    dict of str to pandas.DataFrame, or None
+        Table name to table, in the order of the data dictionary. The frames
+        are this process's own copies: do not change them.
+
+    Examples
+    --------
+    >>> variant_tables(123_456, loaded_only=True) is None  # never simulated here
+    True
     """
     variant = int(variant)
-    if only_if_simulated:
+    if loaded_only:
         if variant not in _SIMULATED:
             return None
         names = [n for n in HARBOR if (variant, n) in _LOADED]
     else:
         names = list(HARBOR)
-    tables = {name: _variant_table(variant, name) for name in names}
-    path = variant_cache_file(folder, variant)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            pickle.dump({"format": _CACHE_FORMAT, "variant": variant, "tables": tables}, fh,
-                        protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return {name: _variant_table(variant, name) for name in names}
 
 
 def load_harbor(table: str, variant: int | None = None,
@@ -674,13 +572,110 @@ def _data_files(root: Path) -> list[Path]:
                   if p.is_file() and not p.name.startswith("."))
 
 
+# The first lines of CHECKSUMS record what the files were built with: a rebuild is
+# promised to give the same bytes only with the same versions (numpy keeps its random
+# streams stable within a version, not across versions).
+_VERSION_LINE = "# version "
+_VERSIONS_NOTE = ("# Built by `crm data build` with the versions below; random streams (and so "
+                  "the bytes) are only promised stable for these.\n")
+
+
+def build_versions() -> dict[str, str]:
+    """The versions of Python, numpy and pandas running now, on which the built bytes depend.
+
+    Examples
+    --------
+    >>> sorted(build_versions())
+    ['numpy', 'pandas', 'python']
+    >>> build_versions()["numpy"] == np.__version__
+    True
+    """
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "pandas": pd.__version__}
+
+
 def write_checksums(data_dir: str | os.PathLike | None = None) -> Path:
-    """Write ``CHECKSUMS`` (sha256, one ``digest  relative/path`` line per data file)."""
+    """Write ``CHECKSUMS``: the build's versions, then the sha256 of every data file.
+
+    The first lines record :func:`build_versions` (``# version numpy 2.4.6``);
+    then one ``digest  relative/path`` line per file under ``harbor/`` and ``cdnow/``.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The ``datasets`` folder; defaults to the course's own.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
     root = _data_dir(data_dir)
+    versions = [f"{_VERSION_LINE}{name} {version}\n" for name, version in build_versions().items()]
     lines = [f"{_sha256(p)}  {p.relative_to(root).as_posix()}\n" for p in _data_files(root)]
     path = root / CHECKSUMS
-    write_atomic(path, "".join(lines))
+    write_atomic(path, _VERSIONS_NOTE + "".join(versions) + "".join(lines))
     return path
+
+
+def recorded_versions(data_dir: str | os.PathLike | None = None) -> dict[str, str]:
+    """The versions ``CHECKSUMS`` says the data were built with (empty when it says none).
+
+    Examples
+    --------
+    >>> sorted(recorded_versions())
+    ['numpy', 'pandas', 'python']
+    """
+    listing = _data_dir(data_dir) / CHECKSUMS
+    if not listing.is_file():
+        return {}
+    found = {}
+    for line in listing.read_text().splitlines():
+        if line.startswith(_VERSION_LINE):
+            name, _, version = line[len(_VERSION_LINE):].strip().partition(" ")
+            found[name] = version.strip()
+    return found
+
+
+def version_differences(data_dir: str | os.PathLike | None = None) -> list[str]:
+    """Say where the running versions differ from those the data were built with.
+
+    The committed files still verify under other versions (their checksums
+    do not change); what may change is the output of a *rebuild*, since
+    numpy promises the same random streams only within a version and pandas
+    writes numbers and dates through its own code.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The ``datasets`` folder; defaults to the course's own.
+
+    Returns
+    -------
+    list of str
+        One readable note per differing version (or one note when
+        ``CHECKSUMS`` records none); empty when everything matches or there
+        is no ``CHECKSUMS`` to compare with.
+    """
+    listing = _data_dir(data_dir) / CHECKSUMS
+    if not listing.is_file():
+        return []
+    recorded = recorded_versions(data_dir)
+    if not recorded:
+        return [f"{listing} records no build versions (it was written before they were "
+                "recorded): `crm data build` may not reproduce the same bytes; rebuild and "
+                "commit to record them"]
+    notes = []
+    for name, running in build_versions().items():
+        built = recorded.get(name)
+        if built is None:
+            notes.append(f"{listing} does not record the {name} version the data were built "
+                         f"with; this is {name} {running}")
+        elif built != running:
+            notes.append(f"the data were built with {name} {built}, this is {name} {running}: "
+                         "`crm data build` may not reproduce the same bytes (random streams "
+                         f"are only promised stable for {name} {built})")
+    return notes
 
 
 def verify_checksums(data_dir: str | os.PathLike | None = None) -> list[str]:
@@ -690,7 +685,8 @@ def verify_checksums(data_dir: str | os.PathLike | None = None) -> list[str]:
     -------
     list of str
         One readable problem per changed, missing or unlisted file; empty
-        when everything matches.
+        when everything matches. (Differing build versions are not problems
+        of the files: see :func:`version_differences`.)
     """
     root = _data_dir(data_dir)
     listing = root / CHECKSUMS
@@ -698,6 +694,8 @@ def verify_checksums(data_dir: str | os.PathLike | None = None) -> list[str]:
         return [f"{listing}: file not found; run `crm data build`"]
     expected = {}
     for n, line in enumerate(listing.read_text().splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
         parts = line.split("  ", 1)
         if len(parts) != 2 or len(parts[0]) != 64:
             return [f"{listing}, line {n}: expected 'sha256  path', found {line!r}"]

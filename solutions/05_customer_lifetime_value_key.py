@@ -17,7 +17,7 @@ import pandas as pd
 from crmlib.clv import BetaGeo, GammaGamma
 from crmlib.data import load_harbor
 from crmlib.exercises import Choice, Number
-from crmlib.simulate import true_parameters
+from crmlib.truth import parameters
 
 TITLE = "Customer lifetime value: BG/NBD, P(alive), Gamma-Gamma and CLV on Harbor Coffee"
 CAL_END = pd.Timestamp("2024-02-29")
@@ -65,7 +65,7 @@ def alpha_estimate(variant):
 
 def alpha_distance(variant):
     m = _bgnbd(variant)
-    z = abs(m.params_["alpha"] - true_parameters(variant)["alpha"]) / m.standard_errors_["alpha"]
+    z = abs(m.params_["alpha"] - parameters(variant)["alpha"]) / m.standard_errors_["alpha"]
     return 0 if z < 2 else (1 if z < 3 else 2)
 
 
@@ -116,10 +116,10 @@ QUESTIONS = [
            options=["less than 2 standard errors", "between 2 and 3 standard errors",
                     "more than 3 standard errors"],
            prompt="How far is your estimate of alpha from your variant's true alpha "
-                  "(true_parameters(variant)), in standard errors?",
+                  "(crmlib.truth.parameters(variant)), in standard errors?",
            hint="(estimate - truth) / standard error, with the standard error from "
-                "bg.standard_errors_ and the truth from crmlib.simulate.true_parameters.",
-           solution="z = (bg.params_['alpha'] - true_parameters(wb.variant)['alpha']) / "
+                "bg.standard_errors_ and the truth from crmlib.truth.parameters.",
+           solution="z = (bg.params_['alpha'] - parameters(wb.variant)['alpha']) / "
                     "bg.standard_errors_['alpha']; compare |z| with 2 and 3."),
     Number("q4", reference=p_alive_customer_1, points=1, tol=0.005,
            prompt="What is the P(alive) of customer 1 on 29 February 2024 (within 0.005)?",

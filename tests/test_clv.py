@@ -18,7 +18,7 @@ from crmlib.clv import (
 )
 from crmlib.data import load_cdnow, load_harbor
 from crmlib.rfm import btyd_summary
-from crmlib.simulate import true_parameters
+from crmlib.truth import parameters
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +194,7 @@ def test_fitting_harbor_recovers_the_true_parameters(variant):
     # likelihood on ~5,400 customers, so each estimate is off by sampling error only:
     # we accept 3 asymptotic standard errors (observed information), a 99.7% band per
     # parameter. Same-day visits are separate purchases in this data.
-    truth = true_parameters(variant)
+    truth = parameters(variant)
     tx = load_harbor("purchases", variant=variant)
     s = btyd_summary(tx[tx["date"] <= "2024-02-29"], "2024-02-29", merge_same_day=False)
     m = BetaGeo().fit(s["frequency"], s["recency"], s["T"])

@@ -26,7 +26,7 @@ from crmlib.contact import (
     simulate_queue,
 )
 from crmlib.data import load_harbor
-from crmlib.simulate import true_parameters
+from crmlib.truth import parameters
 
 
 def _erlang_c_by_sums(load: float, agents: int) -> float:
@@ -106,7 +106,7 @@ def test_adstock_and_awareness():
 
 
 def test_awareness_fit_recovers_harbor_decay():
-    truth = true_parameters()
+    truth = parameters()
     aw = load_harbor("awareness")
     grps = load_harbor("media_plan").groupby("week_start")["grps"].sum()
     g = grps.reindex(aw["week_start"], fill_value=0).to_numpy()
@@ -226,7 +226,7 @@ def test_estimate_patience_recovers_the_harbor_truth():
     mean = estimate_patience(queued["wait_seconds"], queued["outcome"] == "abandoned")
     # Exponential MLE: the standard error is the mean over sqrt(number who hung up).
     se = mean / np.sqrt((queued["outcome"] == "abandoned").sum())
-    assert abs(mean - 60 * true_parameters()["mean_patience_minutes"]) < 3 * se
+    assert abs(mean - 60 * parameters()["mean_patience_minutes"]) < 3 * se
 
 
 def test_replay_calls_by_hand_and_against_the_harbor_log():
@@ -243,7 +243,7 @@ def test_replay_calls_by_hand_and_against_the_harbor_log():
     calls = load_harbor("calls")
     answered = calls.loc[calls["outcome"] == "answered", "handle_seconds"]
     replay = replay_calls(calls["arrival_time"], load_harbor("call_staffing"), answered,
-                          60 * true_parameters()["mean_patience_minutes"])
+                          60 * parameters()["mean_patience_minutes"])
     lost, observed = (replay != "answered").sum(), (calls["outcome"] != "answered").sum()
     assert abs(lost - observed) < 4 * np.sqrt(observed)
 

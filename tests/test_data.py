@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -21,8 +24,11 @@ from crmlib.data import (
     load_harbor,
     parse_table,
     read_table,
+    recorded_versions,
     verify_checksums,
+    version_differences,
     write_atomic,
+    write_checksums,
 )
 
 
@@ -152,6 +158,64 @@ def test_verify_reports_a_tampered_file(tmp_path, repo, capsys):
     assert any("stray.csv: not listed" in p for p in problems)
     assert cli.main(["data", "verify", "--dir", str(data)]) == 1
     assert "products.csv" in capsys.readouterr().err
+
+
+def _datasets_copy(tmp_path, repo):
+    data = tmp_path / "datasets"
+    shutil.copytree(repo / "datasets", data)
+    return data
+
+
+def test_checksums_record_the_build_versions(tmp_path, repo, capsys):
+    import platform
+
+    data = _datasets_copy(tmp_path, repo)
+    write_checksums(data)
+    running = {"python": platform.python_version(), "numpy": np.__version__,
+               "pandas": pd.__version__}
+    assert recorded_versions(data) == running
+    text = (data / "CHECKSUMS").read_text()
+    assert f"# version numpy {np.__version__}\n" in text
+    assert verify_checksums(data) == [] and version_differences(data) == []
+    assert cli.main(["data", "verify", "--dir", str(data)]) == 0
+    assert "note:" not in capsys.readouterr().err
+    # the committed listing records them too
+    assert set(recorded_versions()) == {"python", "numpy", "pandas"}
+
+
+@pytest.mark.parametrize("package", ["numpy", "pandas", "python"])
+def test_verify_says_when_a_rebuild_may_not_give_the_same_bytes(tmp_path, repo, capsys,
+                                                                  monkeypatch, package):
+    import platform
+
+    data = _datasets_copy(tmp_path, repo)
+    write_checksums(data)
+    built = recorded_versions(data)[package]
+    if package == "python":
+        monkeypatch.setattr(platform, "python_version", lambda: "3.99.0")
+    else:
+        monkeypatch.setattr({"numpy": np, "pandas": pd}[package], "__version__", "0.99.0")
+    running = "3.99.0" if package == "python" else "0.99.0"
+    notes = version_differences(data)
+    assert len(notes) == 1
+    assert f"built with {package} {built}, this is {package} {running}" in notes[0]
+    assert "may not reproduce the same bytes" in notes[0]
+    # the files themselves still match: verify passes, and says why a rebuild may differ
+    assert cli.main(["data", "verify", "--dir", str(data)]) == 0
+    captured = capsys.readouterr()
+    assert "all data files match" in captured.out
+    assert f"note: the data were built with {package} {built}" in captured.err
+
+
+def test_verify_reads_a_listing_without_versions_and_says_so(tmp_path, repo):
+    data = _datasets_copy(tmp_path, repo)
+    listing = data / "CHECKSUMS"
+    listing.write_text("".join(line + "\n" for line in listing.read_text().splitlines()
+                               if not line.startswith("#")))
+    assert verify_checksums(data) == []
+    assert recorded_versions(data) == {}
+    (note,) = version_differences(data)
+    assert "records no build versions" in note
 
 
 @pytest.mark.slow  # simulates whole variants
@@ -448,8 +512,10 @@ def test_data_dictionary_matches_the_schema(repo):
 
 
 def _clear_variant_caches(data):
+    from crmlib.grading import variants
+
     for cached in (data._variant_core, data._variant_silos, data._variant_table,
-                   data._cached_tables):
+                   variants.handed_over_tables):
         cached.cache_clear()
 
 
@@ -457,11 +523,12 @@ def _clear_variant_caches(data):
 def test_variant_cache_file_gives_the_same_frames_without_simulating(tmp_path, monkeypatch):
     import crmlib.data as data
     import crmlib.simulate.harbor as harbor
+    from crmlib.grading.variants import VARIANT_CACHE_ENV, save_variant_cache, variant_cache_file
 
     _clear_variant_caches(data)
     expected = {t: load_harbor(t, variant=11) for t in ("purchases", "silo_links")}
-    assert data.save_variant_cache(11, tmp_path, only_if_simulated=True) is not None
-    assert data.save_variant_cache(12, tmp_path, only_if_simulated=True) is None  # never simulated
+    assert save_variant_cache(11, tmp_path, only_if_simulated=True) is not None
+    assert save_variant_cache(12, tmp_path, only_if_simulated=True) is None  # never simulated
     _clear_variant_caches(data)
 
     def refuse(*args, **kwargs):
@@ -469,7 +536,7 @@ def test_variant_cache_file_gives_the_same_frames_without_simulating(tmp_path, m
 
     monkeypatch.setattr(harbor, "simulate_core", refuse)
     monkeypatch.setattr(harbor, "simulate_silo_tables", refuse)
-    monkeypatch.setenv(data.VARIANT_CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(VARIANT_CACHE_ENV, str(tmp_path))
     for table, frame in expected.items():
         pd.testing.assert_frame_equal(load_harbor(table, variant=11), frame)
     # a table the grader did not load is not in the file: the kernel simulates it
@@ -477,7 +544,34 @@ def test_variant_cache_file_gives_the_same_frames_without_simulating(tmp_path, m
         load_harbor("customers", variant=11)
     _clear_variant_caches(data)
     # a damaged cache file is ignored: the variant is simulated as before
-    data.variant_cache_file(tmp_path, 11).write_bytes(b"not a pickle")
+    variant_cache_file(tmp_path, 11).write_bytes(b"not a pickle")
     with pytest.raises(AssertionError, match="simulated although"):
         load_harbor("purchases", variant=11)
     _clear_variant_caches(data)
+
+
+def test_the_loader_and_the_grader_name_the_same_hand_over_variable():
+    import crmlib.data as data
+    from crmlib.grading.variants import VARIANT_CACHE_ENV
+
+    assert data._HANDOVER_ENV == VARIANT_CACHE_ENV
+
+
+def test_loading_data_needs_the_grader_only_when_it_handed_something_over(tmp_path):
+    # A student's install imports nothing of crmlib.grading; in the grader's sandbox
+    # (the variable set) only the light reader is imported, none of the grader.
+    script = textwrap.dedent(f"""
+        import os, sys
+        import crmlib.data as data
+        data.load_harbor("products")
+        print(sorted(m for m in sys.modules if m.startswith("crmlib.grading")))
+        os.environ[data._HANDOVER_ENV] = {str(tmp_path)!r}
+        assert data._handed_over(5, "products") is None  # no file: simulate as usual
+        heavy = ("papermill", "nbclient", "crmlib.grading.core", "crmlib.grading.sandbox")
+        print(sorted(m for m in sys.modules
+                     if m.startswith("crmlib.grading") or m in heavy))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["[]", "['crmlib.grading', 'crmlib.grading.variants']"]

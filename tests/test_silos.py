@@ -10,14 +10,9 @@ import pandas as pd
 import pytest
 from silo_inputs import EMAIL_TABLES, END, exact_email_outcomes, make_inputs, rng_factory
 
-from crmlib.simulate.silos import (
-    BOUGHT_LIST_FIRST_NAMES,
-    NICKNAMES,
-    SILO_SCHEMAS,
-    SILO_SETTINGS,
-    _people,
-    simulate_silos,
-)
+from crmlib.schema import SILO_SCHEMAS
+from crmlib.simulate.settings import NICKNAMES, SILO_SETTINGS
+from crmlib.simulate.silos import BOUGHT_LIST_FIRST_NAMES, _people, simulate_silos
 
 S = SILO_SETTINGS
 SEED = 5
@@ -48,7 +43,7 @@ def people(inputs):
 
 
 def key_of(table: str) -> str:
-    return SILO_SCHEMAS[table][1][0]
+    return SILO_SCHEMAS[table].key[0]
 
 
 def linked(silos, table: str) -> pd.DataFrame:
@@ -69,7 +64,8 @@ def clean(s: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------- structure
 def test_tables_follow_their_schemas(silos):
     assert sorted(silos) == sorted(SILO_SCHEMAS)
-    for table, (columns, key) in SILO_SCHEMAS.items():
+    for table, schema in SILO_SCHEMAS.items():
+        columns, key = schema.columns, schema.key
         df = silos[table]
         assert list(df.columns) == list(columns), table
         assert not df.duplicated(list(key)).any(), f"{table}: duplicate key"
@@ -338,9 +334,9 @@ def test_settings_are_rates_and_documented():
     for name, value in SILO_SETTINGS.items():
         assert 0 <= value <= 1, name
         assert f"`{name}`" in text, f"{name} is not documented in datasets/README.md"
-    for table, (columns, _) in SILO_SCHEMAS.items():
+    for table, schema in SILO_SCHEMAS.items():
         assert f"### {table}" in text, table
-        for col in columns:
+        for col in schema.columns:
             assert re.search(rf"^\| {col} \|", text, re.M), f"{table}.{col} undocumented"
 
 

@@ -113,8 +113,8 @@ def test_leaving_out_the_silos_changes_no_other_table():
     # The grader simulates without the silo tables when a workbook does not read them;
     # every other table must be the one the full simulation gives, in its CSV form.
     from crmlib.data import to_csv_text
+    from crmlib.schema import SILO_SCHEMAS
     from crmlib.simulate import simulate_harbor
-    from crmlib.simulate.silos import SILO_SCHEMAS
 
     full = simulate_harbor(4242)
     core = simulate_harbor(4242, silos=False)

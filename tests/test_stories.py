@@ -2,7 +2,7 @@
 
 One test per claim. Each states the claim, computes the number a lesson would
 show, and compares it with what the simulation's truth implies (true
-parameters in ``crmlib.simulate.settings`` and the answer keys), with a
+parameters and settings from ``crmlib.truth``, and the answer keys), with a
 tolerance from the sampling error. A change to the simulator that breaks a
 lesson's story fails here.
 """
@@ -15,11 +15,7 @@ import pytest
 from scipy import optimize, special
 
 from crmlib.data import load_cdnow, load_harbor
-from crmlib.simulate import settings as S
-from crmlib.simulate import true_parameters, truth_of
-from crmlib.simulate.buying import goal_multipliers
-from crmlib.simulate.people import lead_chance, signup_weight
-from crmlib.simulate.streams import day_of
+from crmlib.truth import goal_gradient, lead_chance, organic_signup_weight, parameters, setting
 
 
 @pytest.fixture(scope="module")
@@ -92,14 +88,14 @@ def test_04_durables_are_bought_once_or_twice(purchases):
         ["customer_id", "product_id"])["quantity"].sum()
     assert owned.max() <= 2
     # A second copy is rare: the share is about DURABLE_REPEAT (3 binomial errors).
-    n = len(owned)
-    assert (owned > 1).mean() < S.DURABLE_REPEAT + 3 * np.sqrt(S.DURABLE_REPEAT / n)
+    n, repeat = len(owned), setting("DURABLE_REPEAT")
+    assert (owned > 1).mean() < repeat + 3 * np.sqrt(repeat / n)
 
 
 def test_04_channels_sell_what_they_stock(purchases):
     items = load_harbor("order_items").merge(purchases[["order_id", "channel"]])
     cat = load_harbor("products").set_index("product_id")["category"]
-    cafe_only = items["product_id"].map(cat).isin(S.CAFE_CATEGORIES)
+    cafe_only = items["product_id"].map(cat).isin(setting("CAFE_CATEGORIES"))
     assert not (cafe_only & (items["channel"] != "cafe")).any()
 
 
@@ -116,8 +112,9 @@ def test_04_cafe_visits_have_a_weekday_rhythm(purchases, customers):
     weekend = cafe["date"].dt.day_of_week >= 5
     share = weekend.groupby(cafe["lifestyle"]).mean()
     # Commuters come on weekdays, social sippers at weekends (truth: WEEKDAY_FACTOR).
-    wk = S.WEEKDAY_FACTOR / S.WEEKDAY_FACTOR.sum(axis=1, keepdims=True)
-    true_weekend = dict(zip(S.LIFESTYLES, wk[:, 5:].sum(axis=1)))
+    factor = setting("WEEKDAY_FACTOR")
+    wk = factor / factor.sum(axis=1, keepdims=True)
+    true_weekend = dict(zip(setting("LIFESTYLES"), wk[:, 5:].sum(axis=1)))
     for life in ("Busy commuter", "Social sipper"):
         n = (cafe["lifestyle"] == life).sum()
         # Goal gradient and season barely move the weekday split.
@@ -148,7 +145,7 @@ def test_05_bgnbd_recovers_truth_before_the_campaigns(purchases):
     from crmlib.clv import BetaGeo
     from crmlib.rfm import btyd_summary
 
-    truth = true_parameters()
+    truth = parameters()
     tx = purchases[purchases["date"] <= "2024-02-29"]
     s = btyd_summary(tx, "2024-02-29", merge_same_day=False)
     m = BetaGeo().fit(s["frequency"], s["recency"], s["T"])
@@ -164,7 +161,7 @@ def test_05_gamma_gamma_gap_is_what_the_baskets_make(purchases):
     from crmlib.clv import GammaGamma
     from crmlib.rfm import btyd_summary
 
-    truth = true_parameters()
+    truth = parameters()
     s = btyd_summary(purchases, "2025-12-31", merge_same_day=False)
     rep = s[(s["frequency"] > 0) & (s["monetary_value"] > 0)]
     g = GammaGamma().fit(rep["frequency"], rep["monetary_value"])
@@ -183,7 +180,7 @@ def campaign_outcomes(purchases):
     a = load_harbor("campaign_assignments")
     e = load_harbor("campaign_effects")
     a = a.merge(e, on=["campaign_id", "customer_id"])
-    window = pd.Timedelta(days=7 * true_parameters()["offer_weeks"])
+    window = pd.Timedelta(days=7 * parameters()["offer_weeks"])
     tx = purchases[["customer_id", "date"]].merge(
         a[["campaign_id", "customer_id", "assigned_date"]], on="customer_id")
     inside = (tx["date"] >= tx["assigned_date"]) & (tx["date"] < tx["assigned_date"] + window)
@@ -271,7 +268,7 @@ def test_04_responses_are_redemptions_by_treated_customers(purchases):
     keys = pd.MultiIndex.from_arrays([resp["customer_id"].astype(int), resp["response_date"]])
     assert keys.isin(discounted.index).all()
     gap = (resp["response_date"] - resp["contact_date"]).dt.days
-    assert gap.between(0, S.OFFER_REDEEM_DAYS).all()
+    assert gap.between(0, setting("OFFER_REDEEM_DAYS")).all()
 
 
 # --------------------------------------------------------------------------- 01 contact
@@ -291,7 +288,6 @@ def test_01_leads_rise_with_exposures_with_diminishing_returns():
 
 
 def test_01_responsive_segments_follow_the_truth():
-    truth = truth_of(None)
     contacts = load_harbor("contacts")
     pros = load_harbor("prospects").set_index("prospect_id")
     campaigns = load_harbor("campaigns").set_index("campaign_id")
@@ -301,7 +297,7 @@ def test_01_responsive_segments_follow_the_truth():
     first["interest"] = pros.loc[pid, "interest"].to_numpy()
     first["channel"] = campaigns.loc[first["campaign_id"], "channel"].to_numpy()
     first["p"] = first.groupby("channel", sort=False, group_keys=False).apply(
-        lambda g: pd.Series(lead_chance(truth, g["source"], g["interest"], g.name, 1),
+        lambda g: pd.Series(lead_chance(g["source"], g["interest"], g.name, 1),
                             index=g.index))
     by_source = first.groupby("source").agg(observed=("responded", "mean"),
                                             expected=("p", "mean"), n=("p", "size"))
@@ -323,15 +319,15 @@ def test_01_no_sale_before_its_lead(customers):
 
 
 def test_01_the_push_raises_signups_and_orders(customers, purchases):
-    truth = true_parameters()
+    truth = parameters()
     week = pd.Grouper(key="signup_date", freq="W-SUN")
     signups = customers.groupby(week).size()
     before = signups["2025-07-07":"2025-08-31"]
     during = signups["2025-09-01":"2025-11-23"]
     # Without the push, sign-ups would follow the seasonal, growing baseline ...
-    weight = signup_weight(day_of(S.END))
-    w_before = weight[day_of("2025-07-07"):day_of("2025-08-31") + 1].mean()
-    w_during = weight[day_of("2025-09-01"):day_of("2025-11-23") + 1].mean()
+    weight = organic_signup_weight()
+    w_before = weight["2025-07-07":"2025-08-31"].mean()
+    w_during = weight["2025-09-01":"2025-11-23"].mean()
     baseline = before.mean() * w_during / w_before
     # ... plus the extra web sign-ups at the awareness reached, and the TV callers.
     aw = load_harbor("awareness").set_index("week_start")["aware_share"]
@@ -423,7 +419,7 @@ def _months(start: pd.Series, end: pd.Series) -> np.ndarray:
 
 
 def test_02_sbg_recovers_the_subscriptions_truth():
-    truth = true_parameters()
+    truth = parameters()
     sub = load_harbor("subscriptions")
     cancelled = sub["end_date"].notna().to_numpy()
     months = np.where(cancelled, _months(sub["start_date"], sub["end_date"]),
@@ -523,7 +519,6 @@ def test_04_service_matters(purchases):
 
 # --------------------------------------------------------------------------- 06
 def test_06_goal_gradient_in_the_card_data(purchases):
-    truth = true_parameters()
     cafe = purchases[purchases["channel"] == "cafe"].sort_values(["customer_id", "date",
                                                                   "order_id"])
     k = cafe.groupby("customer_id").cumcount() + 1  # the k-th cafe visit
@@ -535,8 +530,8 @@ def test_06_goal_gradient_in_the_card_data(purchases):
     df["rel"] = df["gap"] / df.groupby("customer_id")["gap"].transform("mean")
     by = df.groupby("stamps")["rel"]
     ratio = by.mean()[4] / by.mean()[0]
-    g = goal_multipliers(truth["goal_gradient_top"])
-    expected = g[1] / g[5]  # gap with 4 stamps over the gap just after a reward
+    g = goal_gradient()
+    expected = g[0] / g[4]  # gap with 4 stamps over the gap just after a reward
     se = np.sqrt(by.var()[4] / by.size()[4] + by.var()[0] / by.size()[0])
     assert ratio < 1 - 3 * se  # visits speed up as the card fills
     assert abs(ratio - expected) < 0.1

@@ -16,7 +16,7 @@ import pytest
 
 from crmlib.exercises import load_key
 from crmlib.grading.core import references
-from crmlib.simulate import true_parameters
+from crmlib.truth import parameters
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 NAME = "01_continuity_of_contact"
@@ -34,7 +34,7 @@ def refs():
 
 def test_references_for_the_committed_data_match_the_lesson_and_the_truth(refs):
     ref = refs[None]
-    truth = true_parameters()
+    truth = parameters()
     # Figures printed in lesson 01 for the committed data.
     assert ref["q1"] == pytest.approx(1086.05 / 95, abs=0.01)  # email: cost / sales
     assert ref["q2"] == pytest.approx(46 / 1520, abs=1e-4)  # free samples, first contact

@@ -11,7 +11,7 @@ import pytest
 from support import REPO
 
 from crmlib.exercises import load_key
-from crmlib.simulate import true_parameters
+from crmlib.truth import parameters
 
 ASSIGNMENT = "02_retention_economics"
 SOLUTION = REPO / "solutions" / f"{ASSIGNMENT}_solution.ipynb"
@@ -45,4 +45,4 @@ def test_references_agree_with_the_lesson_and_the_truth(references):
     assert round(100 * ref["q2"], 1) == 43.9
     # The censored sBG fit lands within 3 standard errors (about 0.07) of the truth.
     for v in (None, OTHER):
-        assert abs(references[v]["q6"] - true_parameters(v)["sbg_alpha"]) < 0.21
+        assert abs(references[v]["q6"] - parameters(v)["sbg_alpha"]) < 0.21

@@ -7,7 +7,7 @@ import pytest
 from support import REPO
 
 from crmlib.exercises import load_key
-from crmlib.simulate import true_parameters
+from crmlib.truth import parameters
 
 ASSIGNMENT = "05_customer_lifetime_value"
 DATA_DEPENDENT = ["q1", "q2", "q4", "q5", "q6"]
@@ -25,7 +25,7 @@ def references(key):
 
 def test_every_reference_computes_and_is_plausible(references):
     for variant, ref in references.items():
-        truth = true_parameters(variant)
+        truth = parameters(variant)
         assert 0.2 < ref["q1"] < 0.7  # about 42% made no repeat purchase before the campaigns
         # The fit recovers alpha: the lesson's story test allows 3 standard errors (~0.1 each).
         assert abs(ref["q2"] - truth["alpha"]) < 0.4

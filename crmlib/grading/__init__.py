@@ -10,6 +10,8 @@
   grader's process).
 - :mod:`crmlib.grading.batch`: a class's submissions, the gradebook, resume,
   reports, local or Dask execution.
+- :mod:`crmlib.grading.variants`: handing the student's simulated data variant
+  to the kernel, so it is simulated once (read by :func:`crmlib.data.load_harbor`).
 
 Submodules are imported on use: the sandboxed runner imports only what it needs.
 """

@@ -271,6 +271,7 @@ WARM_MODULES = (
     "matplotlib.pyplot", "ipywidgets", "crmlib.data", "crmlib.exercises", "crmlib.retention",
     "crmlib.clv", "crmlib.rfm", "crmlib.segment", "crmlib.uplift", "crmlib.contact",
     "crmlib.recommend", "crmlib.style", "crmlib.simulate.harbor", "crmlib.grading._runner",
+    "crmlib.grading.variants",
     "crmlib.scv", "splink", "splink.comparison_library", "splink.backends.duckdb", "duckdb",
     "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "jupyter_client.manager",
 )

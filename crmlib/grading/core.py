@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from crmlib import data, exercises
-from crmlib.grading import notebooks
+from crmlib import exercises
+from crmlib.grading import notebooks, variants
 from crmlib.grading.sandbox import (
     Limits,
     WarmPool,
@@ -231,7 +231,7 @@ def _grade(task: Task, variant: int | None, result: dict, started: float,
         executed_cap = min(MAX_EXECUTED_BYTES, len(submitted.encode("utf-8"))
                            + 4 * task.limits.max_output + 2**20)
         if variant is not None:
-            data.save_variant_cache(variant, job, only_if_simulated=True)
+            variants.save_variant_cache(variant, job, only_if_simulated=True)
         outcome = (warm.run(job, task.limits) if warm is not None
                    else run_sandboxed(job, task.limits, bwrap))
         answers_raw = read_private(job / "answers.json", MAX_ANSWERS_BYTES)

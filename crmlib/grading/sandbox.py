@@ -26,7 +26,7 @@ from pathlib import Path
 
 import crmlib
 from crmlib import data
-from crmlib.grading import _zygote
+from crmlib.grading import _zygote, variants
 
 SANDBOX_DIR = "/sandbox"   # the private folder's path inside the sandbox
 
@@ -174,7 +174,7 @@ def _environment(home: str, python_bin: str) -> dict[str, str]:
         "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         "MALLOC_ARENA_MAX": "2", "CRM_PROGRESS": f"{home}/home/progress.json",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        data.VARIANT_CACHE_ENV: home,  # the variant the grader simulated (crmlib.data)
+        variants.VARIANT_CACHE_ENV: home,  # the variant the grader simulated
     }
 
 

@@ -8,7 +8,8 @@ the same story and schema but different numbers.
 The parts, each drawing from its own named random stream:
 
 * :mod:`~crmlib.simulate.settings`: the true parameters (:class:`HarborTruth`)
-  and every other setting of the story, in one place;
+  and every other setting of the story (the silos' ``SILO_SETTINGS`` too), in
+  one place;
 * :mod:`~crmlib.simulate.people`: suspects, prospects, acquisition campaigns
   and customers' profiles and latent traits;
 * :mod:`~crmlib.simulate.buying`: the purchase process (BG/NBD, with season,
@@ -21,12 +22,15 @@ The parts, each drawing from its own named random stream:
 * :mod:`~crmlib.simulate.subscriptions`: the monthly bean subscription (sBG);
 * :mod:`~crmlib.simulate.silos`: the separate systems lesson 06 joins;
 * :mod:`~crmlib.simulate.harbor`: :func:`simulate_harbor`, which orchestrates.
+
+Tables are written in the column order of :mod:`crmlib.schema`. Lessons, workbook
+keys and story tests read the truth through :mod:`crmlib.truth`, not from here.
 """
 
 from importlib import import_module
 
-# Names are loaded on first use, so importing one part (for example the silos'
-# schemas, which crmlib.data needs) does not pull in the whole simulation.
+# Names are loaded on first use, so importing one part (for example the settings,
+# which crmlib.truth needs) does not pull in the whole simulation.
 _WHERE = {
     "simulate_harbor": "harbor", "true_parameters": "harbor", "truth_of": "harbor",
     "FIRST_NAMES": "settings", "LAST_NAMES": "settings", "NICKNAMES": "settings",

@@ -103,9 +103,24 @@ LAST_NAMES = (
     "Romero Sanchez Shah Sorensen Suzuki Toth Turner Vargas Vogel Ward Yilmaz Zimmer Alvarez "
     "Byrne Cohen Dimitrov Eze Farouk Grant Horvat Jones"
 ).split()
-NICKNAMES = {"James": "Jim", "Jon": "John", "Kate": "Katherine", "Alex": "Alexander",
-             "Sam": "Samantha", "Ben": "Benjamin", "Dan": "Daniel", "Tom": "Thomas",
-             "Theo": "Theodore", "Zoe": "Zoey"}
+# Other forms of a first name that people give (nickname or long form).
+NICKNAMES: dict[str, tuple[str, ...]] = {
+    "Alex": ("Alexander", "Alexandra", "Sasha"), "Ana": ("Anna", "Annie"),
+    "Ben": ("Benjamin", "Benny"), "Dan": ("Daniel", "Danny"), "David": ("Dave", "Davey"),
+    "Elena": ("Ellie", "Lena"), "Emma": ("Em", "Emmy"), "Jack": ("Jackie",),
+    "James": ("Jim", "Jimmy", "Jamie"), "Jon": ("Jonathan", "Jonny"), "Julia": ("Jules",),
+    "Kate": ("Katherine", "Katie", "Kathy"), "Lucas": ("Luke",),
+    "Mohammed": ("Mo", "Mohammad", "Muhammad"), "Olga": ("Olya",), "Rafael": ("Rafa",),
+    "Rosa": ("Rosie",), "Sam": ("Samuel", "Samantha", "Sammy"), "Sara": ("Sarah",),
+    "Sofia": ("Sophie", "Sophia"), "Tom": ("Thomas", "Tommy"), "Victor": ("Vic",),
+    "Zoe": ("Zoey",), "Ivan": ("Vanya",), "Pavel": ("Pasha", "Paul"), "Theo": ("Theodore",),
+    "Eva": ("Eve",), "Marta": ("Martha",), "Yusuf": ("Yousef",), "Leo": ("Leonard",),
+    "Oscar": ("Ozzy",), "Nora": ("Eleanor",), "Chloe": ("Clo",), "Grace": ("Gracie",),
+    "Lara": ("Larissa",), "Maya": ("Mia",), "Noah": ("Noe",), "Tariq": ("Tarik",),
+    "Ravi": ("Ravindra",), "Hugo": ("Hugh",), "Ruth": ("Ruthie",), "Felix": ("Fee",),
+    "Michael": ("Mike", "Mick"), "William": ("Will", "Bill"), "Robert": ("Rob", "Bob"),
+    "Elizabeth": ("Liz", "Beth"), "Margaret": ("Maggie", "Peggy"), "Joseph": ("Joe",),
+}
 
 # --------------------------------------------------------------------------- products
 # product_id, name, category, list price ($), unit cost ($), durable
@@ -317,3 +332,69 @@ SUBSCRIPTION_PLAN_WEIGHTS = [0.55, 0.33, 0.12]
 SUBSCRIPTION_START = np.datetime64("2023-03-01")  # the first month subscriptions are sold
 # Chance that a web customer of each lifestyle takes up a subscription.
 SUBSCRIPTION_TAKE_UP = np.array([0.05, 0.22, 0.03, 0.30, 0.04])
+
+# --------------------------------------------------------------------------- silos
+# Rates of the mess in lesson 06's separate customer systems (crmlib.simulate.silos):
+# ``<table>.<what>`` applies to one table, a bare name to every table.
+SILO_SETTINGS: dict[str, float] = {
+    # --- people: shared by every system ------------------------------------------
+    "household_share": 0.20,  # customers living with another customer (pairs, same region)
+    "family_email_share": 0.60,  # households that use one family e-mail (the first member's)
+    "family_email_use": 0.70,  # chance such a household's second member gives it on a record
+    "shared_phone_use": 0.50,  # chance a second household member gives the home phone
+    "email_change_share": 0.22,  # customers who switch to a new e-mail after signing up
+    "old_email_after_change": 0.15,  # chance a record made after the switch has the old one
+    "consent_inclined_share": 0.65,  # people inclined to agree to marketing
+    "opt_in_inclined": 0.90,  # chance an inclined person ticks the opt-in box
+    "opt_in_not_inclined": 0.10,  # chance anyone else does
+    # --- typing, in every system unless a table overrides it ------------------------
+    "case_mess": 0.20,  # a typed field in other capitals (UPPER, lower, Capitalised)
+    "space_mess": 0.10,  # a typed field with stray leading or trailing spaces
+    "nickname": 0.15,  # a first name given as a nickname or long form, where one exists
+    "name_typo": 0.03,  # a name with one typo
+    "email_typo_in_domain": 0.25,  # share of e-mail typos that fall in the domain
+    "phone_restyle": 0.30,  # a phone number written without dashes or with spaces
+    "phone_typo": 0.02,  # a phone number with two digits swapped
+    "address_abbrev": 0.35,  # Street/Road/Avenue/Lane written St/Rd/Ave/Ln
+    # --- web_accounts: customers who ever ordered on the web -----------------------
+    "web_accounts.duplicate": 0.06,  # a second account, opened later with another address
+    "web_accounts.email_typo": 0.02,  # mistyped e-mail at sign-up (never confirmed)
+    "web_accounts.phone_missing": 0.40,  # the optional delivery phone left blank
+    "web_accounts.postcode_missing": 0.05,
+    # --- loyalty_cards: cafe customers ---------------------------------------------
+    "loyalty_cards.duplicate": 0.07,  # a lost card replaced by a new number
+    "loyalty_cards.email_missing": 0.40,  # e-mail left blank on the paper form
+    "loyalty_cards.email_typo": 0.08,  # handwriting misread when keyed in
+    "loyalty_cards.phone_missing": 0.15,
+    "loyalty_cards.initial_only": 0.10,  # first name written as an initial ("J. Smith")
+    # --- phone_customers: customers who ever ordered by phone ------------------------
+    "phone_customers.duplicate": 0.05,  # a second record after calling from another line
+    "phone_customers.email_present": 0.45,  # the caller gave an e-mail for the receipt
+    "phone_customers.email_typo": 0.12,  # an address spelt out over the phone
+    "phone_customers.name_typo": 0.15,  # a name written as heard
+    "phone_customers.address_missing": 0.10,
+    # --- service_tickets: contact fields typed by the agent --------------------------
+    "service_tickets.email_missing": 0.25,
+    "service_tickets.email_typo": 0.05,
+    "service_tickets.phone_present": 0.40,
+    "service_tickets.name_missing": 0.10,
+    # --- coupons: what the till recorded with a loyalty coupon -----------------------
+    "coupons.card_only": 0.35,  # card scanned, no e-mail taken
+    "coupons.email_only": 0.12,  # no card at hand, e-mail typed for the coupon
+    "coupons.nothing": 0.03,  # neither (the rest carry both)
+    "coupons.email_typo": 0.04,
+    # --- marketing_list ---------------------------------------------------------------
+    "marketing_list.news_share": 0.50,  # customers who signed up for news
+    "marketing_list.duplicate": 0.10,  # of those, signed up again later at an event
+    "marketing_list.again_other_email": 0.50,  # such a second entry has the other address
+    "marketing_list.prospect_share": 0.60,  # prospects who left an address
+    "marketing_list.suspect_ratio": 0.15,  # bought-in names per customer
+    "marketing_list.suspect_other_names": 0.60,  # a bought-in first or last name from
+    # the list's own pool rather than the customers' names (each part on its own)
+    "marketing_list.customers_on_bought_list": 0.03,  # customers also on the bought list
+    "marketing_list.email_typo": 0.03,
+    "marketing_list.region_missing": 0.08,
+    # --- erasure_requests ---------------------------------------------------------------
+    "erasure_requests.customer_share": 0.012,  # customers who ask to be forgotten
+    "erasure_requests.list_share": 0.02,  # non-customers on the list who ask to be removed
+}

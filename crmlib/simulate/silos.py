@@ -8,7 +8,8 @@ requests to be forgotten. Nothing here carries a ``customer_id`` except the
 answer key ``silo_links``, which says which customer every record belongs to
 and which lessons use only to score a matching method.
 
-The mess is simulated, each kind at a rate named in :data:`SILO_SETTINGS`:
+The mess is simulated, each kind at a rate named in
+:data:`~crmlib.simulate.settings.SILO_SETTINGS`:
 
 * **people** (stream ``silos/people``): two-person households share a postal
   address, some of them one family e-mail address (the first member's) and
@@ -34,118 +35,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-SILO_SETTINGS: dict[str, float] = {
-    # --- people: shared by every system ------------------------------------------
-    "household_share": 0.20,  # customers living with another customer (pairs, same region)
-    "family_email_share": 0.60,  # households that use one family e-mail (the first member's)
-    "family_email_use": 0.70,  # chance such a household's second member gives it on a record
-    "shared_phone_use": 0.50,  # chance a second household member gives the home phone
-    "email_change_share": 0.22,  # customers who switch to a new e-mail after signing up
-    "old_email_after_change": 0.15,  # chance a record made after the switch has the old one
-    "consent_inclined_share": 0.65,  # people inclined to agree to marketing
-    "opt_in_inclined": 0.90,  # chance an inclined person ticks the opt-in box
-    "opt_in_not_inclined": 0.10,  # chance anyone else does
-    # --- typing, in every system unless a table overrides it ------------------------
-    "case_mess": 0.20,  # a typed field in other capitals (UPPER, lower, Capitalised)
-    "space_mess": 0.10,  # a typed field with stray leading or trailing spaces
-    "nickname": 0.15,  # a first name given as a nickname or long form, where one exists
-    "name_typo": 0.03,  # a name with one typo
-    "email_typo_in_domain": 0.25,  # share of e-mail typos that fall in the domain
-    "phone_restyle": 0.30,  # a phone number written without dashes or with spaces
-    "phone_typo": 0.02,  # a phone number with two digits swapped
-    "address_abbrev": 0.35,  # Street/Road/Avenue/Lane written St/Rd/Ave/Ln
-    # --- web_accounts: customers who ever ordered on the web -----------------------
-    "web_accounts.duplicate": 0.06,  # a second account, opened later with another address
-    "web_accounts.email_typo": 0.02,  # mistyped e-mail at sign-up (never confirmed)
-    "web_accounts.phone_missing": 0.40,  # the optional delivery phone left blank
-    "web_accounts.postcode_missing": 0.05,
-    # --- loyalty_cards: cafe customers ---------------------------------------------
-    "loyalty_cards.duplicate": 0.07,  # a lost card replaced by a new number
-    "loyalty_cards.email_missing": 0.40,  # e-mail left blank on the paper form
-    "loyalty_cards.email_typo": 0.08,  # handwriting misread when keyed in
-    "loyalty_cards.phone_missing": 0.15,
-    "loyalty_cards.initial_only": 0.10,  # first name written as an initial ("J. Smith")
-    # --- phone_customers: customers who ever ordered by phone ------------------------
-    "phone_customers.duplicate": 0.05,  # a second record after calling from another line
-    "phone_customers.email_present": 0.45,  # the caller gave an e-mail for the receipt
-    "phone_customers.email_typo": 0.12,  # an address spelt out over the phone
-    "phone_customers.name_typo": 0.15,  # a name written as heard
-    "phone_customers.address_missing": 0.10,
-    # --- service_tickets: contact fields typed by the agent --------------------------
-    "service_tickets.email_missing": 0.25,
-    "service_tickets.email_typo": 0.05,
-    "service_tickets.phone_present": 0.40,
-    "service_tickets.name_missing": 0.10,
-    # --- coupons: what the till recorded with a loyalty coupon -----------------------
-    "coupons.card_only": 0.35,  # card scanned, no e-mail taken
-    "coupons.email_only": 0.12,  # no card at hand, e-mail typed for the coupon
-    "coupons.nothing": 0.03,  # neither (the rest carry both)
-    "coupons.email_typo": 0.04,
-    # --- marketing_list ---------------------------------------------------------------
-    "marketing_list.news_share": 0.50,  # customers who signed up for news
-    "marketing_list.duplicate": 0.10,  # of those, signed up again later at an event
-    "marketing_list.again_other_email": 0.50,  # such a second entry has the other address
-    "marketing_list.prospect_share": 0.60,  # prospects who left an address
-    "marketing_list.suspect_ratio": 0.15,  # bought-in names per customer
-    "marketing_list.suspect_other_names": 0.60,  # a bought-in first or last name from
-    # the list's own pool rather than the customers' names (each part on its own)
-    "marketing_list.customers_on_bought_list": 0.03,  # customers also on the bought list
-    "marketing_list.email_typo": 0.03,
-    "marketing_list.region_missing": 0.08,
-    # --- erasure_requests ---------------------------------------------------------------
-    "erasure_requests.customer_share": 0.012,  # customers who ask to be forgotten
-    "erasure_requests.list_share": 0.02,  # non-customers on the list who ask to be removed
-}
+from crmlib.schema import SILO_SCHEMAS
+from crmlib.simulate.settings import NICKNAMES, SILO_SETTINGS
 
-SILO_SCHEMAS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
-    "web_accounts": (
-        {"account_id": "int", "email": "str", "first_name": "str", "last_name": "str",
-         "phone": "str?", "address": "str", "postcode": "str?", "created_date": "date",
-         "opt_in": "bool"}, ("account_id",)),
-    "loyalty_cards": (
-        {"card_number": "str", "name": "str", "email": "str?", "phone": "str?",
-         "issued_date": "date", "opt_in": "bool"}, ("card_number",)),
-    "phone_customers": (
-        {"phone_customer_id": "str", "first_name": "str", "last_name": "str", "phone": "str",
-         "address": "str?", "postcode": "str?", "email": "str?", "created_date": "date"},
-        ("phone_customer_id",)),
-    "service_tickets": (
-        {"ticket_id": "int", "opened_date": "date", "channel": "str", "order_id": "int?",
-         "topic": "str",
-         "resolved_date": "date?", "satisfaction": "int?", "first_name": "str?",
-         "last_name": "str?", "email": "str?", "phone": "str?"}, ("ticket_id",)),
-    "coupons": (
-        {"coupon_code": "str", "card_number": "str?", "email": "str?", "issued_date": "date",
-         "expiry_date": "date", "redeemed_date": "date?", "value": "float"}, ("coupon_code",)),
-    "marketing_list": (
-        {"list_id": "int", "email": "str", "first_name": "str", "last_name": "str",
-         "region": "str?", "source": "str", "added_date": "date", "opt_in": "bool"},
-        ("list_id",)),
-    "erasure_requests": (
-        {"request_id": "int", "received_date": "date", "email": "str", "first_name": "str",
-         "last_name": "str"}, ("request_id",)),
-    "silo_links": (
-        {"source": "str", "record_id": "str", "customer_id": "int"}, ("source", "record_id")),
-}
-
-# Other forms of a first name that people give (nickname or long form).
-NICKNAMES: dict[str, tuple[str, ...]] = {
-    "Alex": ("Alexander", "Alexandra", "Sasha"), "Ana": ("Anna", "Annie"),
-    "Ben": ("Benjamin", "Benny"), "Dan": ("Daniel", "Danny"), "David": ("Dave", "Davey"),
-    "Elena": ("Ellie", "Lena"), "Emma": ("Em", "Emmy"), "Jack": ("Jackie",),
-    "James": ("Jim", "Jimmy", "Jamie"), "Jon": ("Jonathan", "Jonny"), "Julia": ("Jules",),
-    "Kate": ("Katherine", "Katie", "Kathy"), "Lucas": ("Luke",),
-    "Mohammed": ("Mo", "Mohammad", "Muhammad"), "Olga": ("Olya",), "Rafael": ("Rafa",),
-    "Rosa": ("Rosie",), "Sam": ("Samuel", "Samantha", "Sammy"), "Sara": ("Sarah",),
-    "Sofia": ("Sophie", "Sophia"), "Tom": ("Thomas", "Tommy"), "Victor": ("Vic",),
-    "Zoe": ("Zoey",), "Ivan": ("Vanya",), "Pavel": ("Pasha", "Paul"), "Theo": ("Theodore",),
-    "Eva": ("Eve",), "Marta": ("Martha",), "Yusuf": ("Yousef",), "Leo": ("Leonard",),
-    "Oscar": ("Ozzy",), "Nora": ("Eleanor",), "Chloe": ("Clo",), "Grace": ("Gracie",),
-    "Lara": ("Larissa",), "Maya": ("Mia",), "Noah": ("Noe",), "Tariq": ("Tarik",),
-    "Ravi": ("Ravindra",), "Hugo": ("Hugh",), "Ruth": ("Ruthie",), "Felix": ("Fee",),
-    "Michael": ("Mike", "Mick"), "William": ("Will", "Bill"), "Robert": ("Rob", "Bob"),
-    "Elizabeth": ("Liz", "Beth"), "Margaret": ("Maggie", "Peggy"), "Joseph": ("Joe",),
-}
 NEW_EMAIL_DOMAINS = ("inbox.example", "mailbox.example", "post.example", "fastmail.example")
 BOUGHT_LIST_DOMAINS = ("list.example", "leads.example")
 # Names on the bought-in list that the customer base may not have.
@@ -869,7 +761,7 @@ def simulate_silos(rng_for: RngFor, customers: pd.DataFrame, purchases: pd.DataF
     Returns
     -------
     dict of str to pandas.DataFrame
-        The tables of :data:`SILO_SCHEMAS`, columns in schema order:
+        The tables of :data:`crmlib.schema.SILO_SCHEMAS`, columns in schema order:
         ``web_accounts``, ``loyalty_cards``, ``phone_customers``,
         ``service_tickets``, ``coupons``, ``marketing_list``,
         ``erasure_requests`` and the answer key ``silo_links``.
@@ -957,7 +849,8 @@ def simulate_silos(rng_for: RngFor, customers: pd.DataFrame, purchases: pd.DataF
     out = {"web_accounts": web, "loyalty_cards": cards, "phone_customers": phone,
            "service_tickets": tick, "coupons": coup, "marketing_list": mlist,
            "erasure_requests": erase, "silo_links": links}
-    for name, (columns, _) in SILO_SCHEMAS.items():
+    for name, schema in SILO_SCHEMAS.items():
+        columns = schema.columns
         table = out[name][list(columns)]
         for col, kind in columns.items():
             if kind.rstrip("?") in ("str",):
