@@ -371,7 +371,8 @@ def _tokens(label: str) -> set[str]:
 
 
 # --------------------------------------------------------------------------- assigning
-def assign_students(subs: list[Submission], assignment: str, roster: Roster | None = None,
+def assign_students(subs: list[Submission], assignment: str,
+                    roster: Roster | list[str] | None = None,
                     directory: dict[str, list[str]] | None = None) -> list[Submission]:
     """Give each submission its student and data variant; mark unmatched files and
     older files of the same student (``duplicate``).
@@ -382,7 +383,7 @@ def assign_students(subs: list[Submission], assignment: str, roster: Roster | No
         From :func:`collect`.
     assignment : str
         The workbook's name (taken out of file names).
-    roster : Roster, optional
+    roster : Roster or list of str, optional
         Maps LMS ids (or ids in file names) to the course's student ids.
     directory : dict, optional
         LMS id -> what the LMS knows of that student (emails, SIS ids, names), from
@@ -394,6 +395,8 @@ def assign_students(subs: list[Submission], assignment: str, roster: Roster | No
         A roster that matches fewer than half of the submissions.
     """
     directory = directory or {}
+    if isinstance(roster, list):
+        roster = Roster(Path("roster"), roster)
     for sub in subs:
         found = parse_label(sub.file, assignment)
         sub.layout, sub.lms_id, sub.name, sub.late = (found.layout, found.lms_id, found.name,
