@@ -106,12 +106,12 @@ def _row(result: dict, questions: list[str]) -> dict:
     row = {"student": result["student"], "file": result["file"], "status": result["status"],
            "total": f"{result['total']:g}", "max": f"{result['max']:g}",
            "runtime_s": f"{result['runtime_s']:.2f}", "feedback": result["feedback"][:300],
-           "variant": "" if result.get("variant") is None else result["variant"],
+           "variant": "" if result.get("variant") is None else str(result["variant"]),
            "sha256": result.get("sha256", "")}
     typed = result.get("typed_id", "")
     typed_variant = exercises.variant_for(typed) if typed else None
     row.update(variant_id=result.get("variant_id", result["student"]), typed_id=typed,
-               typed_variant="" if typed_variant is None else typed_variant,
+               typed_variant="" if typed_variant is None else str(typed_variant),
                lms_id=result.get("lms_id", ""), name=result.get("name", ""),
                id_note=result.get("id_note", "")[:300])
     points = {q["question"]: q["points"] for q in result.get("questions", [])}
