@@ -165,6 +165,8 @@ def _grade(args: argparse.Namespace) -> int:
                     memory_mb=args.memory_mb, file_mb=args.file_mb, processes=args.processes)
     result = grade(args.assignment, args.submissions, args.out, jobs=args.jobs, limits=limits,
                    regrade=args.regrade, roster=args.roster, scheduler=args.scheduler,
+                   moodle_worksheet=args.moodle_worksheet,
+                   canvas_gradebook=args.canvas_gradebook, canvas_column=args.canvas_column,
                    key_dirs=args.keys or None, use_bwrap=not args.no_sandbox,
                    progress=not args.quiet, warm=not args.cold)
     ran = sum(r["status"] not in ("duplicate", "unmatched", "missing") for r in result.results)
@@ -264,7 +266,16 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--processes", type=int, default=64, help="processes a run may start")
     grade.add_argument("--regrade", nargs="*", default=None, metavar="STUDENT",
                        help="grade again: everyone, or the students named")
-    grade.add_argument("--roster", default=None, help="CSV with a student_id column")
+    grade.add_argument("--roster", default=None,
+                       help="CSV with a student_id column (optionally lms_id, email, name)")
+    grade.add_argument("--moodle-worksheet", default=None, metavar="CSV",
+                       help="Moodle's offline grading worksheet: filled in as "
+                            "moodle_grading_worksheet.csv")
+    grade.add_argument("--canvas-gradebook", default=None, metavar="CSV",
+                       help="Canvas's gradebook export: written back as canvas_import.csv")
+    grade.add_argument("--canvas-column", default=None, metavar="NAME",
+                       help="the Canvas column to fill (default: the one named like the "
+                            "assignment)")
     grade.add_argument("--scheduler", default=None, help="Dask scheduler address")
     grade.add_argument("--keys", action="append", default=[],
                        help="folder with the answer key (default: CRM_KEYS, solutions/)")

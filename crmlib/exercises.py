@@ -40,8 +40,8 @@ import math
 import numbers
 import os
 import re
+import sys
 import tempfile
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +50,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlib import answers
+from crmlib.answers import normalise
+
 __all__ = [
     "Workbook", "Number", "Choice", "SetOf", "Text", "SeriesOf", "Frame", "Question",
     "Key", "KeyError_", "load_key", "variant_for", "to_record", "NOT_ANSWERED",
@@ -57,6 +60,11 @@ __all__ = [
 
 COURSE_DIR = Path(__file__).resolve().parent.parent
 NOT_ANSWERED = "not answered yet"
+EMPTY_ID_WARNING = (
+    "Note: student_id is empty, so you are working on the course's own data, not your "
+    "variant. Type the id your instructor gave you in the parameters cell "
+    "(student_id = \"...\") and run the notebook again from the top: the grader uses "
+    "your id's data.")
 MAX_ITEMS = 100_000          # largest collection or table (cells) recorded as an answer
 MAX_TEXT = 10_000            # longest text answer recorded
 VARIANTS = 100_000           # variants are 0 .. VARIANTS - 1
@@ -160,31 +168,19 @@ def to_record(value: Any) -> dict | None:
     return {"type": "text", "value": str(value)[:MAX_TEXT]}
 
 
-def normalise(text: str) -> str:
-    """Lower case, no accents, punctuation as spaces, single spaces.
-
-    Examples
-    --------
-    >>> normalise("  Café-Loyalty!  ")
-    'cafe loyalty'
-    """
-    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return " ".join(re.sub(r"[^a-z0-9.%]+", " ", text.lower()).split()).strip(" .")
-
-
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$")
-
-
 def parse_number(record: dict | None, unit: str = "", percent: bool = False) -> float:
     """The number in a recorded answer; raises ``ValueError`` saying why not.
 
-    Text may carry thousands separators, a currency sign, the question's unit,
-    a trailing ``x`` (multiples) or ``%`` (divided by 100).
+    Text is read by :func:`crmlib.answers.read_number`, as the quizzes read it:
+    decimal commas or points, thousands separators, a currency sign, the
+    question's unit, a trailing ``x`` (multiples) or ``%`` (divided by 100).
 
     Examples
     --------
     >>> parse_number(to_record("$1,234.5"))
     1234.5
+    >>> parse_number(to_record("0,7751"))
+    0.7751
     >>> parse_number(to_record("12.5%"))
     0.125
     >>> parse_number(to_record("3 weeks"), unit="weeks")
@@ -201,18 +197,20 @@ def parse_number(record: dict | None, unit: str = "", percent: bool = False) -> 
         return float(value)
     if record.get("type") != "text" or not isinstance(record.get("value"), str):
         raise ValueError(f"expected a number, got a {record.get('type', 'malformed answer')}")
-    text = record["value"].strip().lower().replace(",", "").replace("$", "").replace("€", "")
-    text = text.replace("£", "").replace("×", "x")
-    if unit and text.endswith(unit.lower()):
-        text = text[: -len(unit)].strip()
-    scale = 1.0
-    if text.endswith("%"):
-        text, scale = text[:-1].strip(), 0.01
-    elif text.endswith("x"):
-        text = text[:-1].strip()
-    if not _NUMBER.match(text):
-        raise ValueError(f"expected a number, got {record['value'][:40]!r}")
-    return float(text) * scale
+    try:
+        value, is_percent = answers.read_number(record["value"], unit)
+    except answers.NotFiniteError:
+        raise ValueError("the answer is not a finite number") from None
+    except answers.AnswerError:
+        raise ValueError(f"expected a number, got {record['value'][:40]!r}") from None
+    return value * 0.01 if is_percent else value
+
+
+def _read_as(record: dict, value: float) -> str:
+    """``" (read '1,234' as 1234)"`` when a typed text was read as a number, else ``""``."""
+    if record.get("type") != "text":
+        return ""
+    return f" (read {record['value'][:40]!r} as {value:g})"
 
 
 # --------------------------------------------------------------------------- questions
@@ -297,9 +295,10 @@ class Number(Question):
         allowed = self.tol + self.rel * abs(float(expected)) + 1e-12
         if abs(value - float(expected)) <= allowed:
             return 1.0, "correct"
+        read = _read_as(record, value)
         if self.percent and abs(value / 100 - float(expected)) <= allowed:
-            return 0.0, "not quite: this is a share, give 0.25 or '25%' for 25 percent"
-        return 0.0, "not quite: the number is off by more than the tolerance"
+            return 0.0, f"not quite{read}: this is a share, give 0.25 or '25%' for 25 percent"
+        return 0.0, f"not quite{read}: the number is off by more than the tolerance"
 
     def describe(self, expected):
         value = float(expected)
@@ -312,10 +311,12 @@ class Number(Question):
 
 @dataclass
 class Choice(Question):
-    """One option from ``options``; the reference returns the right option's index.
+    """One option from ``options``; the reference returns the right option's 0-based index.
 
-    A student answers with the index (0, 1, ...), the letter (``"a"``, ``"b"``)
-    or the option's text.
+    A student answers as in the quizzes (:func:`crmlib.answers.read_option`):
+    with the option's number counted from 1 (``2`` or ``"2"``), its letter
+    (``"b"``) or its text. The message of a wrong answer says which option was
+    read.
     """
 
     options: list[str] = field(default_factory=list)
@@ -328,30 +329,25 @@ class Choice(Question):
             raise KeyError_(f"question {self.id}: a choice needs at least two options")
 
     def index(self, record: dict) -> int:
-        """The option a recorded answer names."""
-        value = record.get("value")
-        if record.get("type") == "number" and isinstance(value, int) and not isinstance(
-                value, bool) and 0 <= value < len(self.options):
-            return value
-        if record.get("type") == "text" and isinstance(value, str):
-            text = normalise(value).rstrip(")")
-            letters = "abcdefghijklmnopqrstuvwxyz"[: len(self.options)]
-            if len(text) == 1 and text in letters:
-                return letters.index(text)
-            for i, option in enumerate(self.options):
-                if text == normalise(option):
-                    return i
-        raise ValueError(f"expected one of the options a-{'abcdefghij'[len(self.options) - 1]}"
-                         f" (or 0-{len(self.options) - 1}), got {str(value)[:40]!r}")
+        """The option a recorded answer names (0-based); ``ValueError`` saying why not."""
+        if record.get("type") not in ("number", "text"):
+            raise ValueError(f"expected an option, got a {record.get('type')}")
+        try:
+            return answers.read_option(record.get("value"), self.options)
+        except answers.AnswerError as err:
+            raise ValueError(str(err)) from None
 
     def _score(self, record, expected):
-        if self.index(record) == int(expected):
+        chosen = self.index(record)
+        if chosen == int(expected):
             return 1.0, "correct"
-        return 0.0, "not this option"
+        given = record.get("value")
+        given = repr(given[:20]) if isinstance(given, str) else f"{given:g}"
+        return 0.0, (f"not this option: your answer {given} was read "
+                     f"as option {answers.option_label(chosen, self.options)}"[:300])
 
     def describe(self, expected):
-        i = int(expected)
-        return f"({'abcdefghij'[i]}) {self.options[i]}"
+        return answers.option_label(int(expected), self.options)
 
 
 def _key(v: Any) -> Any:
@@ -612,8 +608,10 @@ class Workbook:
         (:func:`variant_for`).
     answers_path : str or path-like, optional
         Where graded mode records the answers (JSON).
-    graded : bool
-        ``True`` when the grader runs the notebook: no feedback, no key.
+    graded : bool or str
+        ``True`` when the grader runs the notebook: no feedback, no key. The
+        strings papermill passes (``"false"``, ``"0"``, ``"no"``) read as they
+        say (:func:`crmlib.answers.read_flag`).
     key_dirs : list of path-like, optional
         Folders to look for the answer key in (practice mode).
 
@@ -634,7 +632,7 @@ class Workbook:
         self.assignment = str(assignment)
         self.student_id = "" if student_id is None else str(student_id)
         self.variant = variant_for(self.student_id) if variant is None else variant
-        self.graded = bool(graded)
+        self.graded = answers.read_flag(graded, "graded")
         self.answers_path = Path(answers_path) if answers_path else None
         self.answers: dict[str, dict | None] = {}
         self.results: dict[str, tuple[float, str]] = {}
@@ -646,6 +644,8 @@ class Workbook:
                 self._key = load_key(self.assignment, dirs)
             except KeyError_ as err:
                 self._key_error = str(err)
+            if not self.student_id.strip() and variant is None:
+                print(EMPTY_ID_WARNING, file=sys.stderr)
 
     @property
     def questions(self) -> list[str]:

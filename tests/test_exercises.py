@@ -67,14 +67,21 @@ def test_describe_shows_the_expected_value_and_tolerance():
 
 
 # --------------------------------------------------------------------------- other types
-def test_choice_by_letter_index_or_text():
+def test_choice_by_number_from_one_letter_or_text_as_in_the_quizzes():
     q = Choice("q", reference=abs, options=["price", "retention", "reach"])
-    for answer in ("b", "B)", 1, "Retention"):
+    for answer in ("b", "B)", 2, "2", 2.0, "Retention"):  # the second option, as quizzes count
         assert _score(q, answer, 1)[0] == 1.0, answer
-    assert _score(q, "a", 1) == (0.0, "not this option")
-    fraction, message = _score(q, "z", 1)
-    assert fraction == 0.0 and "options a-c" in message
+    # a wrong answer says which option it was read as, number, letter and text
+    assert _score(q, 1, 1) == (0.0, "not this option: your answer 1 was read as option "
+                                    "1 (a) price")
+    assert _score(q, "a", 1) == (0.0, "not this option: your answer 'a' was read as option "
+                                      "1 (a) price")
+    for answer, words in (("z", "from 1 to 3 or a to c"), (0, "0 is not an option"),
+                          (4, "4 is not an option")):
+        fraction, message = _score(q, answer, 1)
+        assert fraction == 0.0 and words in message, (answer, message)
     assert _score(q, True, 1)[0] == 0.0  # a bool is not option 1
+    assert q.describe(2) == "3 (c) reach"
 
 
 def test_set_in_any_order_with_optional_partial_credit():

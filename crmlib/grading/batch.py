@@ -12,197 +12,35 @@ import io
 import os
 import re
 import sys
-import tempfile
 import unicodedata
-import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crmlib import exercises
-from crmlib.grading import report
+from crmlib.atomic import GROUP, write_atomic
+from crmlib.grading import identity, lms, report
 from crmlib.grading.core import STATUSES, Task, grade_submission, sha256
-from crmlib.grading.notebooks import MAX_NOTEBOOK_BYTES
+from crmlib.grading.identity import (  # noqa: F401  (the batch's public names)
+    MAX_ZIP_ENTRIES,
+    GradingError,
+    Submission,
+    assign_students,
+    collect,
+    student_from_name,
+)
 from crmlib.grading.sandbox import Limits, WarmPool, bwrap_path
 
-MAX_ZIP_ENTRIES = 10_000
 BASE_COLUMNS = ["student", "file", "status"]
-TAIL_COLUMNS = ["total", "max", "runtime_s", "feedback", "variant", "sha256"]
-
-
-class GradingError(ValueError):
-    """A problem with the grader's inputs (not with a submission): names the file or option."""
-
-
-@dataclass
-class Submission:
-    """One handed-in file."""
-
-    file: str          # label: path below what the grader was given (zip name/entry)
-    content: bytes
-    mtime: float
-    student: str = ""
-    status: str = ""   # set before grading: duplicate or unmatched
-    note: str = ""
-
-
-# --------------------------------------------------------------------------- collecting
-def _read_capped(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(MAX_NOTEBOOK_BYTES + 1)
-
-
-def collect(paths: Iterable[str | os.PathLike]) -> list[Submission]:
-    """Every submission in the given files, folders and zip archives.
-
-    Folders are searched for ``*.ipynb`` (checkpoints skipped); zip archives
-    contribute their ``.ipynb`` entries; a file named directly is a submission
-    whatever its name. Labels are unique.
-
-    Raises
-    ------
-    GradingError
-        A path that does not exist, or a damaged zip archive.
-    """
-    found: list[Submission] = []
-    for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            raise GradingError(f"{path}: no such file or folder")
-        if path.is_dir():
-            for nb in sorted(path.rglob("*.ipynb")):
-                if ".ipynb_checkpoints" in nb.parts or not nb.is_file():
-                    continue
-                found.append(Submission(f"{path.name}/{nb.relative_to(path).as_posix()}",
-                                        _read_capped(nb), nb.stat().st_mtime))
-        elif zipfile.is_zipfile(path):
-            found += _from_zip(path)
-        else:
-            found.append(Submission(path.name, _read_capped(path), path.stat().st_mtime))
-    labels = [s.file for s in found]
-    dupes = sorted({x for x in labels if labels.count(x) > 1})
-    if dupes:
-        raise GradingError(f"the same submission is given twice: {dupes[:3]}")
-    return found
-
-
-def _from_zip(path: Path) -> list[Submission]:
-    import datetime as dt
-
-    out = []
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = [i for i in zf.infolist() if not i.is_dir()]
-            if len(infos) > MAX_ZIP_ENTRIES:
-                raise GradingError(f"{path}: more than {MAX_ZIP_ENTRIES} files in the archive")
-            for info in infos:
-                name = info.filename
-                parts = Path(name).parts
-                if (not name.endswith(".ipynb") or "__MACOSX" in parts
-                        or ".ipynb_checkpoints" in parts or Path(name).name.startswith(".")):
-                    continue
-                with zf.open(info) as fh:
-                    content = fh.read(MAX_NOTEBOOK_BYTES + 1)
-                stamp = dt.datetime(*info.date_time).timestamp()
-                out.append(Submission(f"{path.name}/{name}", content, stamp))
-    except (zipfile.BadZipFile, OSError) as err:
-        raise GradingError(f"{path}: damaged zip archive ({err})") from err
-    return out
-
-
-_WORDS = ("exercise", "solution", "submission", "assignsubmission", "file", "workbook")
-
-
-def student_from_name(label: str, assignment: str) -> str:
-    """The student id in a submission's name.
-
-    A file inside a per-student folder takes the folder's name; otherwise the
-    file name without the assignment's name and words such as ``exercise``.
-
-    Examples
-    --------
-    >>> student_from_name("class/ana_04_rfm_exercise.ipynb", "04_rfm")
-    'ana'
-    >>> student_from_name("class.zip/s123/04_rfm_exercise.ipynb", "04_rfm")
-    's123'
-    >>> student_from_name("04_rfm_exercise-José.ipynb", "04_rfm")
-    'José'
-    """
-    parts = Path(label).parts
-    stem = Path(label).stem
-    if len(parts) >= 3:              # root/student/file
-        return parts[-2]
-    text = stem.replace(assignment, " ")
-    for word in _WORDS:
-        text = re.sub(rf"(?i)(^|[\s_\-.]){word}(?=$|[\s_\-.])", " ", text)
-    text = re.sub(r"[\s_\-.]+", " ", text).strip()
-    return text.replace(" ", "_") or stem
+OLD_TAIL_COLUMNS = ["total", "max", "runtime_s", "feedback", "variant", "sha256"]
+IDENTITY_COLUMNS = ["variant_id", "typed_id", "typed_variant", "lms_id", "name", "id_note"]
+TAIL_COLUMNS = OLD_TAIL_COLUMNS + IDENTITY_COLUMNS
 
 
 def read_roster(path: str | os.PathLike) -> list[str]:
-    """Student ids from a roster CSV with a ``student_id`` column.
-
-    Raises
-    ------
-    GradingError
-        Missing file or column, empty or duplicated ids (naming the line).
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise GradingError(f"roster {path}: cannot read it ({err})") from err
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "student_id" not in reader.fieldnames:
-        raise GradingError(f"roster {path}: needs a 'student_id' column, has "
-                           f"{reader.fieldnames}")
-    ids, seen = [], set()
-    for line, row in enumerate(reader, start=2):
-        sid = (row.get("student_id") or "").strip()
-        if not sid:
-            raise GradingError(f"roster {path}, line {line}: empty student_id")
-        if sid.lower() in seen:
-            raise GradingError(f"roster {path}, line {line}: student_id {sid!r} appears twice")
-        seen.add(sid.lower())
-        ids.append(sid)
-    return ids
-
-
-def _tokens(label: str) -> set[str]:
-    return {t for t in re.split(r"[^\w]+", label.lower()) if t} | {
-        t for t in re.split(r"[^0-9a-z]+", label.lower()) if t}
-
-
-def assign_students(subs: list[Submission], assignment: str,
-                    roster: list[str] | None) -> list[Submission]:
-    """Give each submission its student; mark unmatched files and older duplicates."""
-    for sub in subs:
-        if roster is None:
-            sub.student = student_from_name(sub.file, assignment)
-            continue
-        tokens = _tokens(sub.file)
-        matches = [sid for sid in roster if sid.lower() in tokens]
-        if len(matches) == 1:
-            sub.student = matches[0]
-        else:
-            sub.student = student_from_name(sub.file, assignment)
-            sub.status = "unmatched"
-            sub.note = ("the file name names no student on the roster" if not matches else
-                        f"the file name matches several roster ids {matches}")
-    by_student: dict[str, list[Submission]] = {}
-    for sub in subs:
-        if sub.status != "unmatched":
-            by_student.setdefault(sub.student, []).append(sub)
-    for student, group in by_student.items():
-        if len(group) > 1:
-            group.sort(key=lambda s: (s.mtime, s.file))
-            kept = group[-1]
-            for sub in group[:-1]:
-                sub.status = "duplicate"
-                sub.note = (f"{student} handed in {len(group)} files; the latest, {kept.file}, "
-                            "was graded")
-    return subs
+    """Student ids of a roster CSV (see :func:`crmlib.grading.identity.read_roster`)."""
+    return identity.read_roster(path).ids
 
 
 # --------------------------------------------------------------------------- gradebook
@@ -246,35 +84,36 @@ def read_gradebook(path: Path, questions: list[str]) -> list[dict]:
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise GradingError(f"{path}: cannot read the existing gradebook ({err}); move it "
                            "away to start again") from err
-    if names != columns(questions):
+    if names == BASE_COLUMNS + questions + OLD_TAIL_COLUMNS:  # before the identity columns
+        rows = [{**{c: "" for c in IDENTITY_COLUMNS}, **r} for r in rows]
+    elif names != columns(questions):
         raise GradingError(f"{path}: its columns {names[:8]}... are not this assignment's "
                            f"{columns(questions)[:8]}...; use another --out folder")
     return rows
 
 
 def write_csv_atomic(path: Path, header: list[str], rows: list[dict]) -> None:
-    """Write a CSV file so readers see the old or the new file, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=header, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write a CSV file so readers see the old or the new file, never half of one
+    (mode ``0o640``: the instructors' group may read it)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(path, buffer.getvalue(), mode=GROUP)
 
 
 def _row(result: dict, questions: list[str]) -> dict:
     row = {"student": result["student"], "file": result["file"], "status": result["status"],
            "total": f"{result['total']:g}", "max": f"{result['max']:g}",
            "runtime_s": f"{result['runtime_s']:.2f}", "feedback": result["feedback"][:300],
-           "variant": "" if result.get("variant") is None else result["variant"],
+           "variant": "" if result.get("variant") is None else str(result["variant"]),
            "sha256": result.get("sha256", "")}
+    typed = result.get("typed_id", "")
+    typed_variant = exercises.variant_for(typed) if typed else None
+    row.update(variant_id=result.get("variant_id", result["student"]), typed_id=typed,
+               typed_variant="" if typed_variant is None else str(typed_variant),
+               lms_id=result.get("lms_id", ""), name=result.get("name", ""),
+               id_note=result.get("id_note", "")[:300])
     points = {q["question"]: q["points"] for q in result.get("questions", [])}
     for qid in questions:
         row[qid] = f"{points.get(qid, 0.0):g}"
@@ -283,14 +122,22 @@ def _row(result: dict, questions: list[str]) -> dict:
 
 def _placeholder(sub: Submission, key: exercises.Key) -> dict:
     """The result of a submission that is not run (duplicate, unmatched, missing)."""
+    vid = sub.variant_id or sub.student
     return {"student": sub.student, "file": sub.file, "status": sub.status,
-            "variant": exercises.variant_for(sub.student), "sha256": sha256(sub.content)
+            "variant": exercises.variant_for(vid), "variant_id": vid,
+            **_identity(sub), "sha256": sha256(sub.content)
             if sub.content else "", "questions": [
                 {"question": q, "points": 0.0, "max": key.questions[q].points,
                  "message": "not graded", "expected": ""} for q in key.questions],
             "total": 0.0, "max": key.max_points, "runtime_s": 0.0, "notes": [],
             "feedback": sub.note, "executed": None, "startup_s": 0.0, "execution_s": 0.0,
             "scoring_s": 0.0, "sandbox": ""}
+
+
+def _identity(sub: Submission) -> dict:
+    """What a result carries about who handed the submission in."""
+    return {"typed_id": sub.typed_id, "lms_id": sub.lms_id, "name": sub.name,
+            "id_note": "; ".join(sub.notes)}
 
 
 # --------------------------------------------------------------------------- the batch
@@ -310,7 +157,10 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
           roster: str | os.PathLike | None = None, scheduler: str | None = None,
           key_dirs: Iterable[str | os.PathLike] | None = None, use_bwrap: bool = True,
           progress: bool = True, stream=None,
-          on_result: Callable[[dict], None] | None = None, warm: bool = True) -> BatchResult:
+          on_result: Callable[[dict], None] | None = None, warm: bool = True,
+          moodle_worksheet: str | os.PathLike | None = None,
+          canvas_gradebook: str | os.PathLike | None = None,
+          canvas_column: str | None = None) -> BatchResult:
     """Grade every submission of an assignment into ``out``.
 
     Parameters
@@ -330,14 +180,26 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
         ``None`` keeps what is graded; ``[]`` regrades everything; names regrade those
         students only.
     roster : path, optional
-        CSV with a ``student_id`` column: ids come from it, and students without a
-        submission get a ``missing`` row.
+        CSV with a ``student_id`` column (and optionally ``lms_id``, ``email``,
+        ``name``): ids come from it, and students without a submission get a
+        ``missing`` row. A roster that matches fewer than half of the submissions
+        is refused (:mod:`crmlib.grading.identity`).
     scheduler : str, optional
         Address of a Dask ``distributed`` scheduler to run the submissions on.
     key_dirs : paths, optional
         Folders holding the answer key (default: ``CRM_KEYS`` and ``solutions/``).
     use_bwrap : bool
         Run in bubblewrap when it is installed (limits only otherwise, with a warning).
+    moodle_worksheet : path, optional
+        The assignment's offline grading worksheet downloaded from Moodle: its grades
+        and feedback are filled in as ``moodle_grading_worksheet.csv`` (and its
+        emails and names join participant ids to the roster).
+    canvas_gradebook : path, optional
+        The gradebook exported from Canvas: written back as ``canvas_import.csv``
+        with this assignment's column filled (its SIS ids join user ids to the
+        roster), feedback pages in ``canvas_feedback/``.
+    canvas_column : str, optional
+        The Canvas column to fill, when the assignment's name does not find it.
     warm : bool
         With bubblewrap and local threads, run each submission in a fork of a warm,
         pre-imported process inside a sandbox of its own (see
@@ -360,8 +222,14 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
     except exercises.KeyError_ as err:
         raise GradingError(f"assignment {assignment!r}: {err}") from err
     questions = list(key.questions)
-    roster_ids = read_roster(roster) if roster else None
-    subs = assign_students(collect(submissions), key.assignment, roster_ids)
+    the_roster = identity.read_roster(roster) if roster else None
+    roster_ids = the_roster.ids if the_roster else None
+    directory = identity.lms_directory(moodle_worksheet, canvas_gradebook)
+    if canvas_gradebook:  # the column must exist before anything is graded
+        lms.canvas_column(lms.read_canvas_gradebook(canvas_gradebook), key.assignment,
+                          canvas_column)
+    subs = assign_students(collect(submissions), key.assignment, the_roster, directory)
+    by_label = {(s.student, s.file): s for s in subs}
     out = Path(out)
     book_path = out / "gradebook.csv"
     previous = {(r["student"], r["file"]): r for r in read_gradebook(book_path, questions)}
@@ -391,12 +259,13 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
             continue
         old = previous.get((sub.student, sub.file))
         fresh = (old is not None and old.get("sha256") == sha256(sub.content)
-                 and old.get("status") != "grader-error")
+                 and old.get("status") != "grader-error"
+                 and old.get("variant") == str(exercises.variant_for(sub.variant_id)))
         if fresh and not regrade_all and sub.student.lower() not in named:
             skipped += 1
             continue
         to_run.append(Task(key.assignment, sub.student, sub.file, sub.content, limits,
-                           key_dirs_t, use_bwrap))
+                           key_dirs_t, use_bwrap, sub.variant_id, tuple(sub.notes)))
     # a student's other rows (an older file now superseded) are replaced, not kept beside
     current = {(s.student, s.file) for s in subs} | {(p["student"], p["file"])
                                                       for p in placeholders}
@@ -409,6 +278,9 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
     (out / "feedback").mkdir(exist_ok=True)
 
     def record(result: dict) -> None:
+        sub = by_label.get((result["student"], result["file"]))
+        if sub is not None:
+            result.update(_identity(sub))
         rows[(result["student"], result["file"])] = _row(result, questions)
         results.append(result)
         if result.get("executed"):
@@ -446,7 +318,32 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
     result = BatchResult(out, final, results, skipped, warnings)
     report.class_summary(final, key, out, warnings, stream)
     report.lms_export(final, key, out / "lms_grades.csv")
+    _lms_files(final, key, out, moodle_worksheet, canvas_gradebook, canvas_column, stream)
     return result
+
+
+def _lms_files(rows: list[dict], key, out: Path, moodle_worksheet, canvas_gradebook,
+               canvas_column: str | None, stream) -> None:
+    """The files Moodle and Canvas import, when their exports were given."""
+    if moodle_worksheet:
+        counts = lms.write_moodle_worksheet(moodle_worksheet, rows, key.max_points,
+                                            out / "moodle_grading_worksheet.csv")
+        print(f"Moodle: {counts['filled']} grade(s) filled in "
+              f"{out / 'moodle_grading_worksheet.csv'}"
+              + (f"; {counts['not_in_worksheet']} graded student(s) are not in the worksheet"
+                 if counts["not_in_worksheet"] else ""), file=stream)
+    if canvas_gradebook:
+        def page(row: dict) -> str | None:
+            path = out / "feedback" / f"{slug(row['student'])}.html"
+            return path.read_text(encoding="utf-8") if path.is_file() else None
+
+        counts = lms.write_canvas_gradebook(canvas_gradebook, rows, key.max_points,
+                                            out / "canvas_import.csv", key.assignment,
+                                            canvas_column, out / "canvas_feedback", page)
+        print(f"Canvas: {counts['filled']} grade(s) in column {counts['column']!r} of "
+              f"{out / 'canvas_import.csv'}"
+              + (f"; {counts['not_in_gradebook']} graded student(s) are not in the gradebook"
+                 if counts["not_in_gradebook"] else ""), file=stream)
 
 
 def _sorted(rows: Iterable[dict]) -> list[dict]:
@@ -463,7 +360,8 @@ def _progress(total: int, enabled: bool, stream):
 def _failed(task: Task, error: BaseException) -> dict:
     """The result of a task whose worker failed (the submission itself was not judged)."""
     return {"student": task.student, "file": task.file, "status": "grader-error",
-            "variant": exercises.variant_for(task.student), "sha256": sha256(task.content),
+            "variant": exercises.variant_for(task.variant_id or task.student),
+            "variant_id": task.variant_id or task.student, "sha256": sha256(task.content),
             "questions": [], "total": 0.0, "max": 0.0, "runtime_s": 0.0, "notes": [],
             "feedback": f"grader error: {type(error).__name__}: {error}"[:300],
             "executed": None, "startup_s": 0.0, "execution_s": 0.0, "scoring_s": 0.0,

@@ -64,6 +64,11 @@ class Task:
         Where to find the answer key.
     use_bwrap : bool
         Use bubblewrap when it is installed.
+    variant_id : str
+        The course's student id whose data variant the submission is graded on
+        (see :mod:`crmlib.grading.identity`); ``student`` when empty.
+    notes : tuple of str
+        What the grader found out about the student's identity, for the feedback.
     """
 
     assignment: str
@@ -73,6 +78,8 @@ class Task:
     limits: Limits = field(default_factory=Limits)
     key_dirs: tuple[str, ...] = ()
     use_bwrap: bool = True
+    variant_id: str = ""
+    notes: tuple[str, ...] = ()
 
 
 def sha256(content: bytes) -> str:
@@ -140,8 +147,43 @@ def score(key: exercises.Key, answers: dict, refs: dict) -> list[dict]:
             described = str(expected)[:200]
         rows.append({"question": qid, "points": round(fraction * question.points, 4),
                      "max": question.points, "message": message, "expected": described,
+                     "answer": describe_answer(answers.get(qid)), "hint": question.hint,
                      "grader_error": False})
     return rows
+
+
+def describe_answer(record) -> str:
+    """A recorded answer in a few words, for the feedback page (what the student gave).
+
+    Examples
+    --------
+    >>> describe_answer({"type": "number", "value": 0.25})
+    '0.25'
+    >>> describe_answer({"type": "collection", "values": [3, 1, 2]})
+    '[3, 1, 2]'
+    >>> describe_answer({"type": "frame", "columns": ["a"], "index": [0, 1], "data": [[1], [2]]})
+    'a table of 2 rows and 1 column(s)'
+    >>> describe_answer(None)
+    '(no answer)'
+    """
+    if not isinstance(record, dict):
+        return "(no answer)"
+    kind = record.get("type")
+    if kind in ("number", "text"):
+        return str(record.get("value"))[:200]
+    if kind == "collection" and isinstance(record.get("values"), list):
+        values = record["values"]
+        return str(values[:20])[:200] + (f" ... ({len(values)} items)" if len(values) > 20 else "")
+    if kind == "series" and isinstance(record.get("index"), list):
+        pairs = list(zip(record["index"], record.get("values") or []))[:8]
+        text = ", ".join(f"{i}: {v}" for i, v in pairs)[:200]
+        return f"{{{text}{', ...' if len(record['index']) > 8 else ''}}}"
+    if kind == "frame" and isinstance(record.get("index"), list):
+        return (f"a table of {len(record['index'])} rows and {len(record.get('columns') or [])}"
+                " column(s)")
+    if kind == "too_large":
+        return f"too large ({record.get('size')} items)"
+    return f"({kind or 'unreadable'} answer)"
 
 
 def _first_error(nb) -> tuple[str, str, str] | None:
@@ -180,10 +222,12 @@ def grade_submission(task: Task, pool: WarmPool | None = None) -> dict:
     of the pool's warm sandbox (when it could start) instead of a cold one.
     """
     started = time.perf_counter()
-    variant = exercises.variant_for(task.student)
+    variant_id = task.variant_id or task.student
+    variant = exercises.variant_for(variant_id)
     result = {"student": task.student, "file": task.file, "status": "grader-error",
-              "variant": variant, "sha256": sha256(task.content), "questions": [],
-              "total": 0.0, "max": 0.0, "runtime_s": 0.0, "notes": [], "feedback": "",
+              "variant": variant, "variant_id": variant_id, "sha256": sha256(task.content),
+              "questions": [], "total": 0.0, "max": 0.0, "runtime_s": 0.0,
+              "notes": list(task.notes), "feedback": "",
               "startup_s": 0.0, "execution_s": 0.0, "scoring_s": 0.0, "sandbox": "",
               "executed": None}
     try:
@@ -207,7 +251,7 @@ def _grade(task: Task, variant: int | None, result: dict, started: float,
     except notebooks.NotebookProblem as err:
         result.update(status="invalid", feedback=str(err))
         return
-    params = {"student_id": task.student, "variant": variant,
+    params = {"student_id": task.variant_id or task.student, "variant": variant,
               "answers_path": "answers.json", "graded": True}
     result["notes"] += notebooks.inject_parameters(nb, params)
     bwrap = bwrap_path() if task.use_bwrap else None

@@ -4,54 +4,73 @@ from __future__ import annotations
 
 import csv
 import html
-import os
-import tempfile
+import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from crmlib.atomic import GROUP, write_atomic
+
 SCORED = ("graded", "error", "memory", "timeout", "crashed")
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write a text file via a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write a text file via a temporary file and a rename (mode ``0o640``)."""
+    write_atomic(path, text, mode=GROUP)
 
 
 def feedback_page(result: dict, key, statuses: dict[str, str]) -> str:
-    """A student's feedback as a small self-contained HTML page (everything escaped)."""
+    """A student's feedback as a small self-contained HTML page (everything escaped).
+
+    Per question: the points, the grader's message, the student's own answer,
+    the expected one and the hint; at the top, the id and data variant the
+    submission was graded on, and what the notebook's ``student_id`` said when
+    that differs.
+    """
     e = html.escape
     rows = "".join(
         f"<tr><td>{e(q['question'])}</td><td>{q['points']:g} / {q['max']:g}</td>"
-        f"<td>{e(q['message'])}</td><td><pre>{e(str(q.get('expected', '')))}</pre></td>"
-        f"<td>{e(getattr(key.questions.get(q['question']), 'prompt', ''))}</td></tr>"
+        f"<td>{e(q['message'])}</td><td><pre>{e(str(q.get('answer', '')))}</pre></td>"
+        f"<td><pre>{e(str(q.get('expected', '')))}</pre></td>"
+        f"<td>{e(str(q.get('hint') or getattr(key.questions.get(q['question']), 'hint', '')))}"
+        f"</td><td>{e(getattr(key.questions.get(q['question']), 'prompt', ''))}</td></tr>"
         for q in result.get("questions", []))
     notes = "".join(f"<li>{e(n)}</li>" for n in result.get("notes", []) if n
                     and not n.startswith("Traceback"))
     status = result["status"]
+    variant_id = result.get("variant_id") or result["student"]
+    variant = result.get("variant")
+    typed = result.get("typed_id", "")
+    graded_on = (f"<p>Graded on the data of student_id <b>{e(variant_id)}</b> (data variant "
+                 f"<b>{e(str(variant))}</b>)")
+    if typed and typed.lower() != str(variant_id).lower():
+        from crmlib.exercises import variant_for
+
+        graded_on += (f"; <b>your notebook's student_id is {e(typed)}</b> (data variant "
+                      f"{variant_for(typed)}): if that is the data you worked on, tell your "
+                      "instructor")
+    elif not typed and status not in ("missing",):
+        graded_on += "; your notebook's student_id was empty"
+    graded_on += ".</p>"
+    lms_id = result.get("lms_id", "")
+    who = e(result["student"]) + (f" (LMS id {e(lms_id)})" if lms_id and lms_id != result[
+        "student"] else "")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{e(key.assignment)}: feedback for {e(result['student'])}</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}
+<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}
 td,th{{border:1px solid #ccc;padding:.3em;vertical-align:top}}table{{border-collapse:collapse}}
 pre{{margin:0;white-space:pre-wrap}}</style></head><body>
 <h1>{e(key.title or key.assignment)}</h1>
-<p>Student: <b>{e(result['student'])}</b> &middot; file: {e(result['file'])}</p>
+<p>Student: <b>{who}</b> &middot; file graded: {e(result['file'])}</p>
+{graded_on}
 <p>Status: <b>{e(status)}</b> ({e(statuses.get(status, ''))})</p>
 <p>Score: <b>{result['total']:g} / {result['max']:g}</b></p>
 <p>{e(result.get('feedback', ''))}</p>
 {f'<ul>{notes}</ul>' if notes else ''}
-<table><tr><th>question</th><th>points</th><th>feedback</th><th>expected</th>
-<th>question text</th></tr>{rows}</table>
+<table><tr><th>question</th><th>points</th><th>feedback</th><th>your answer</th>
+<th>expected</th><th>hint</th><th>question text</th></tr>{rows}</table>
 </body></html>
 """
 
@@ -99,11 +118,17 @@ def class_summary(rows: list[dict], key, out: Path, warnings: list[str], stream)
     stats = item_statistics(rows, key)
     lines = [f"{key.assignment}: {len(rows)} row(s) in the gradebook"]
     lines += [f"  {status}: {count}" for status, count in statuses.items()]
+    left_out = pd.Series([r["status"] for r in rows if r["status"] not in SCORED],
+                         dtype="str").value_counts()
+    left = ", ".join(f"{count} {status}" for status, count in left_out.items())
     if scored:
         totals = np.asarray(scored)
         lines.append(f"score out of {key.max_points:g}: mean {totals.mean():.2f}, median "
                      f"{np.median(totals):.2f}, min {totals.min():g}, max {totals.max():g} "
-                     f"(n = {len(totals)})")
+                     f"(n = {len(totals)} submissions that ran, statuses "
+                     f"{', '.join(SCORED)}; left out: {left or 'none'})")
+    else:
+        lines.append(f"no submission ran (n = 0; left out: {left or 'none'})")
     lines.append("per question (mean share of points; discrimination = corrected "
                  "item-total correlation):")
     table = stats.copy()
@@ -139,36 +164,27 @@ def _figure(scored: list[float], stats: pd.DataFrame, key, path: Path) -> None:
               ylim=(-1, 1.05))
     right.legend(loc="lower right", fontsize="small")
     fig.suptitle(f"{key.assignment}: class summary")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    write_atomic(path, buffer.getvalue(), mode=GROUP)
 
 
 def lms_export(rows: list[dict], key, path: Path) -> None:
     """``lms_grades.csv``: one line per student (``Student ID``, the grade, ``Feedback``),
-    the shape Moodle's and Canvas's grade imports map by column; no grade when nothing
-    was handed in."""
+    a plain table for a spreadsheet or an import with a mapping step; no grade when
+    nothing was handed in. The files Canvas and Moodle import as they are come from
+    :mod:`crmlib.grading.lms`."""
     name = f"{key.assignment} (out of {key.max_points:g})"
     best: dict[str, dict] = {}
     for row in rows:
         if row["status"] in ("duplicate", "unmatched"):
             continue
         best[row["student"]] = row
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["Student ID", name, "Feedback"])
-            for student in sorted(best, key=str.lower):
-                row = best[student]
-                grade = "" if row["status"] == "missing" else row["total"]
-                writer.writerow([student, grade, f"{row['status']}: {row['feedback']}"[:500]])
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["Student ID", name, "Feedback"])
+    for student in sorted(best, key=str.lower):
+        row = best[student]
+        grade = "" if row["status"] == "missing" else row["total"]
+        writer.writerow([student, grade, f"{row['status']}: {row['feedback']}"[:500]])
+    write_atomic(path, buffer.getvalue(), mode=GROUP)

@@ -43,6 +43,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crmlib import answers
+
 BANK_DIR = Path(__file__).resolve().parent.parent / "banks"
 CARD_KINDS = ["definition", "explanation", "example", "figure"]
 QUESTION_TYPES = ["single", "multiple", "numeric", "text"]
@@ -92,17 +94,15 @@ class BankError(ValueError):
     """A question bank breaks the schema; the message names file, item and field."""
 
 
-class AnswerError(ValueError):
-    """An answer the quiz cannot read; the message is written for the learner."""
-
-
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+AnswerError = answers.AnswerError  # one error for unreadable answers, quizzes and workbooks
 
 
 def parse_number(text) -> tuple[float, bool]:
     """Read a number as people type it: ``1,882``, ``70,0``, ``\\$35.22``, ``2.1 %``.
 
-    Returns the number and whether it carried a percent sign.
+    Returns the number and whether it carried a percent sign; the rules (which
+    mark is the decimal one) are :func:`crmlib.answers.read_number`'s, shared
+    with the workbooks.
 
     >>> parse_number("2.1%")
     (2.1, True)
@@ -113,27 +113,7 @@ def parse_number(text) -> tuple[float, bool]:
     >>> parse_number("$1,234.50")
     (1234.5, False)
     """
-    raw = str(text)
-    cleaned = raw.strip().replace("\u2212", "-").replace("$", "").replace("\u00a0", "")
-    cleaned = cleaned.replace(" ", "").replace("_", "")
-    percent = cleaned.endswith("%")
-    cleaned = cleaned.rstrip("%")
-    if "," in cleaned and "." in cleaned:
-        if cleaned.rfind(",") > cleaned.rfind("."):  # 1.234,5: comma is the decimal mark
-            cleaned = cleaned.replace(".", "").replace(",", ".")
-        else:
-            cleaned = cleaned.replace(",", "")
-    elif "," in cleaned:
-        cleaned = (cleaned.replace(",", "") if _THOUSANDS.match(cleaned)
-                   else cleaned.replace(",", "."))
-    try:
-        value = float(cleaned)
-    except ValueError:
-        raise AnswerError(f"'{raw.strip()}' is not a number I can read; type digits such as "
-                          "12.5 (a percent sign is fine).") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise AnswerError(f"'{raw.strip()}' is not a number I can use; type digits such as 12.5.")
-    return value, percent
+    return answers.read_number(text)
 
 
 def _fmt(x: float) -> str:

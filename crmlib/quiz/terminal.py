@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import TextIO
 
+from crmlib.answers import read_option
 from crmlib.quiz.bank import AnswerError, Bank, Card
 from crmlib.quiz.bank import plain_text as _plain
 from crmlib.quiz.progress import Progress
@@ -42,7 +43,8 @@ def _notice(progress: Progress | None, stdout: TextIO) -> None:
 
 
 def parse_choice(line: str, n: int, multiple: bool) -> int | list[int]:
-    """Option numbers as typed (1-based, "1,3" or "1 3") -> 0-based index or indices.
+    """Option numbers as typed (1-based, "1,3" or "1 3", as in the workbooks:
+    :func:`crmlib.answers.read_option`) -> 0-based index or indices.
 
     >>> parse_choice("2", 4, multiple=False)
     1
@@ -55,10 +57,14 @@ def parse_choice(line: str, n: int, multiple: bool) -> int | list[int]:
                           f"Type one or more option numbers from 1 to {n}, such as 1,3.")
     picks = []
     for p in parts:
-        if not p.isdigit() or not 1 <= int(p) <= n:
+        try:
+            if not p.isdigit():  # the terminal lists options by number only
+                raise AnswerError(p)
+            picks.append(read_option(p, n))  # numbered from 1, as in the workbooks
+        except AnswerError:
             raise AnswerError(f"'{p}' is not an option here; type a number from 1 to {n}"
-                              + (", or several separated by commas." if multiple else "."))
-        picks.append(int(p) - 1)
+                              + (", or several separated by commas." if multiple else ".")
+                              ) from None
     return picks if multiple else picks[0]
 
 
