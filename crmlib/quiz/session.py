@@ -11,7 +11,7 @@ False
 >>> quiz.answer(0)   # ... a second one is refused
 Traceback (most recent call last):
 ...
-crmlib.quiz.bank.AnswerError: You have already answered this question; your first answer counts.
+crmlib.answers.AnswerError: You have already answered this question; your first answer counts.
 >>> quiz.finish()["score"], quiz.finish()["answered"]
 (0, 1)
 """
@@ -117,7 +117,7 @@ class QuizSession:
         ``response`` is the option index as displayed (0-based) for single
         choice, a list of them for multiple choice, a number or a string.
         The first answer counts: answering again raises
-        :class:`~crmlib.quiz.bank.AnswerError` (in exam mode the answer may
+        :class:`~crmlib.answers.AnswerError` (in exam mode the answer may
         change until :meth:`finish`). Returns whether it was right, or
         ``None`` in exam mode.
         """
