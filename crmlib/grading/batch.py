@@ -8,7 +8,6 @@ interrupted batch loses nothing and a rerun resumes where it stopped.
 from __future__ import annotations
 
 import csv
-import io
 import os
 import re
 import sys
@@ -19,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crmlib import exercises
-from crmlib.atomic import GROUP, write_atomic
+from crmlib.atomic import write_csv_atomic
 from crmlib.grading import identity, lms, report
 from crmlib.grading.core import STATUSES, Task, grade_submission, sha256
 from crmlib.grading.identity import (  # noqa: F401  (the batch's public names)
@@ -90,16 +89,6 @@ def read_gradebook(path: Path, questions: list[str]) -> list[dict]:
         raise GradingError(f"{path}: its columns {names[:8]}... are not this assignment's "
                            f"{columns(questions)[:8]}...; use another --out folder")
     return rows
-
-
-def write_csv_atomic(path: Path, header: list[str], rows: list[dict]) -> None:
-    """Write a CSV file so readers see the old or the new file, never half of one
-    (mode ``0o640``: the instructors' group may read it)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    write_atomic(path, buffer.getvalue(), mode=GROUP)
 
 
 def _row(result: dict, questions: list[str]) -> dict:

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crmlib.atomic import GROUP, write_atomic
+from crmlib.atomic import GROUP, write_atomic, write_csv_atomic
 from crmlib.grading.identity import GradingError, clean_id
 
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID",
@@ -75,15 +75,6 @@ def _read(path: str | os.PathLike, what: str) -> Sheet:
     rows = [dict(zip(header, row + [""] * (len(header) - len(row)), strict=False))
             for row in reader if any(cell.strip() for cell in row)]
     return Sheet(path, header, rows)
-
-
-def _write(path: Path, header: list[str], rows: list[dict]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore",
-                            lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    write_atomic(path, buffer.getvalue(), mode=GROUP)
 
 
 def _points(text: str) -> float | None:
@@ -175,7 +166,7 @@ def write_moodle_worksheet(worksheet: str | os.PathLike, rows: list[dict], max_p
         target["Grade"] = f"{float(row['total']) * scale:.2f}"
         target["Feedback comments"] = _comment(row, max_points)
         filled += 1
-    _write(out, sheet.header, sheet.rows)
+    write_csv_atomic(out, sheet.header, sheet.rows)
     return {"filled": filled, "not_in_worksheet": missing}
 
 
@@ -297,5 +288,5 @@ def write_canvas_gradebook(gradebook: str | os.PathLike, rows: list[dict], max_p
             name = re.sub(r"[^\w-]+", "_", clean_id(found.get("Student", ""))).strip("_")
             uid = re.sub(r"\D", "", found.get("ID", ""))
             write_atomic(feedback_dir / f"{uid}_{name or 'student'}.html", page, mode=GROUP)
-    _write(out, header, sheet.rows)
+    write_csv_atomic(out, header, sheet.rows)
     return {"column": target, "filled": filled, "not_in_gradebook": missing}
