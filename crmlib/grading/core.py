@@ -251,7 +251,7 @@ def _grade(task: Task, variant: int | None, result: dict, started: float,
     except notebooks.NotebookProblem as err:
         result.update(status="invalid", feedback=str(err))
         return
-    params = {"student_id": task.variant_id or task.student, "variant": variant,
+    params = {"student_id": result["variant_id"], "variant": variant,
               "answers_path": "answers.json", "graded": True}
     result["notes"] += notebooks.inject_parameters(nb, params)
     bwrap = bwrap_path() if task.use_bwrap else None
