@@ -96,7 +96,7 @@ HARBOR: dict[str, Schema] = {
     "purchases": Schema(
         {"order_id": "int", "customer_id": "int", "date": "date", "channel": "str",
          "store_id": "int?", "hour": "int", "quantity": "int", "discount": "float",
-         "amount": "float"}, ("order_id",)),
+         "shipping": "float", "amount": "float"}, ("order_id",)),
     "order_items": Schema({"order_id": "int", "product_id": "int", "quantity": "int",
                            "unit_price": "float"}, ("order_id", "product_id")),
     "subscriptions": Schema(

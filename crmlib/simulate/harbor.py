@@ -16,7 +16,7 @@ from crmlib.simulate.buying import BuyerState, all_topics, choose_channel, simul
 from crmlib.simulate.campaigns import RetentionCampaigns
 from crmlib.simulate.settings import HarborTruth
 from crmlib.simulate.silos import simulate_silos
-from crmlib.simulate.streams import day_of, month_of, rng_for, to_date
+from crmlib.simulate.streams import day_of, days_of, month_of, rng_for, to_date
 from crmlib.simulate.subscriptions import subscriptions
 
 BTYD_NAMES = ["r", "alpha", "a", "b", "p", "q", "gamma", "sbg_alpha", "sbg_beta"]
@@ -322,6 +322,9 @@ def _simulate_core(variant):
                            keep=(events["phone_ref"] >= 0) | tv_first)
     ev_order = np.lexsort((events["cust"], events["t"]))
     events = {k: v[ev_order] for k, v in events.items()}
+    # Bean subscriptions, from the first web order; subscribers then skip web orders.
+    subs = _subscriptions(rng_for(variant, "subscriptions"), truth, events, lat)
+    events = _skip_while_subscribed(rng_for(variant, "subscriber-skips"), events, subs)
     death = _death_days(events, len(allc))
     n_orders = len(events["t"])
     order_id = np.arange(1, n_orders + 1)
@@ -349,8 +352,7 @@ def _simulate_core(variant):
     tables.update(_retention_tables(retention, acq_campaigns, events, new_of_old))
     tables["contacts"] = _contacts(tables.pop("_acq_contacts"), tables.pop("_ret_contacts"))
     tables["referrals"] = _referrals(rng_for(variant, "referrals"), allc, events, death)
-    tables["subscriptions"] = _subscriptions(rng_for(variant, "subscriptions"), truth,
-                                             tables["purchases"], lat)
+    tables["subscriptions"] = subs
     silo_inputs = {"customers": allc, "tickets": tables.pop("_tickets"),
                    "coupons": tables.pop("_coupons")}
     tables.update({
@@ -410,7 +412,9 @@ def _orders(rng, truth, events, allc, lat, retention):
     is_first[first_pos] = True
     orders = pd.DataFrame({"order_idx": np.arange(n), "cust": cust,
                            "channel": events["channel"], "free_drink": events["free_drink"],
-                           "welcome": is_first & campaign_won[cust]})
+                           "welcome": is_first & campaign_won[cust],
+                           "day": np.floor(events["t"]).astype(np.int64),
+                           "office": acq[cust] == "sales visit"})
     life = lat["life"].to_numpy()
     taste = np.where(rng.random(len(life)) < 0.75, life, rng.integers(0, len(S.TASTES),
                                                                      len(life)))
@@ -418,6 +422,9 @@ def _orders(rng, truth, events, allc, lat, retention):
     offer = retention.offer_value(events["offer"])
     quantity, value = B.order_totals(items, n)
     discount = np.minimum(B.discounts(items, orders, offer), value)
+    # Shipping on remote orders below the free-shipping value (after discounts).
+    shipping = np.where((events["channel"] > 0) & (value - discount < S.FREE_SHIPPING_FROM),
+                        S.SHIPPING_FEE, 0.0)
     purchases = pd.DataFrame({
         "order_id": np.arange(1, n + 1),
         "customer_id": cust + 1,
@@ -428,13 +435,14 @@ def _orders(rng, truth, events, allc, lat, retention):
         "hour": np.floor((events["t"] % 1) * 24).astype(np.int64),
         "quantity": quantity,
         "discount": discount,
-        "amount": np.round(value - discount, 2),
+        "shipping": shipping,
+        "amount": np.round(value - discount + shipping, 2),
     })
     items_out = pd.DataFrame({
         "order_id": items["order_idx"].to_numpy() + 1,
         "product_id": B.PID[items["product_idx"].to_numpy()],
         "quantity": items["quantity"].to_numpy(),
-        "unit_price": B.PRICE[items["product_idx"].to_numpy()],
+        "unit_price": items["unit_price"].to_numpy(),
     }).sort_values(["order_id", "product_id"], ignore_index=True)
     purchases["store_id"] = purchases["store_id"].where(events["store"] > 0)
     return {"purchases": purchases, "order_items": items_out,
@@ -628,7 +636,32 @@ def _referrals(rng, allc, events, death) -> pd.DataFrame:
     return out
 
 
-def _subscriptions(rng, truth, purchases, lat) -> pd.DataFrame:
-    web = purchases[purchases["channel"] == "web"].drop_duplicates("customer_id")
-    life = lat["life"].to_numpy()[web["customer_id"].to_numpy() - 1]
-    return subscriptions(rng, truth, web[["customer_id", "date"]], life)
+def _subscriptions(rng, truth, events, lat) -> pd.DataFrame:
+    """Subscriptions taken by web-shop customers, from each one's first web order."""
+    web = np.flatnonzero(events["channel"] == 1)  # events are in time order
+    cust, first = np.unique(events["cust"][web], return_index=True)
+    life = lat["life"].to_numpy()[cust]
+    web_first = pd.DataFrame({"customer_id": cust + 1,
+                              "date": to_date(events["t"][web[first]])})
+    return subscriptions(rng, truth, web_first, life)
+
+
+def _skip_while_subscribed(rng, events, subs) -> dict[str, np.ndarray]:
+    """Subscribers skip a share of the web orders they would otherwise make.
+
+    A first order, an order placed on a logged call and an order that redeems a
+    retention offer are never skipped (other tables point at them).
+    """
+    n_cust = int(events["cust"].max()) + 1
+    lo, hi = np.full(n_cust, np.inf), np.full(n_cust, np.inf)
+    cid = subs["customer_id"].to_numpy() - 1
+    lo[cid] = days_of(subs["start_date"])
+    hi[cid] = np.where(subs["end_date"].isna(), np.inf,
+                       days_of(subs["end_date"].fillna(subs["start_date"])))
+    cust, t = events["cust"], events["t"]
+    first = np.zeros(len(t), dtype=bool)
+    first[np.unique(cust, return_index=True)[1]] = True
+    skip = ((events["channel"] == 1) & (t >= lo[cust]) & (t < hi[cust]) & ~first
+            & (events["phone_ref"] < 0) & (events["offer"] <= 0)
+            & (rng.random(len(t)) < S.SUBSCRIBER_SKIP))
+    return {k: v[~skip] for k, v in events.items()}

@@ -211,7 +211,7 @@ class HarborTruth:
     b: float = 6.00
     p: float = 6.00
     q: float = 3.80
-    gamma: float = 5.20
+    gamma: float = 16.0  # v3: remote orders only (mean order about $34)
     # Subscriptions (shifted-beta-geometric).
     sbg_alpha: float = 0.85
     sbg_beta: float = 3.40
