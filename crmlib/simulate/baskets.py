@@ -125,7 +125,9 @@ def baskets(rng: np.random.Generator, orders: pd.DataFrame, taste: np.ndarray,
     k_cafe = np.where(is_cafe, np.clip(np.floor(cafe_value / 4.1 + rng.random(n)), 1, 6), 0)
     k_cafe = k_cafe.astype(np.int64)
     # Web and phone: bags of beans toward the target, filters sometimes.
-    k_bags = np.where(~is_cafe, np.clip(np.floor(target / 17.0 + rng.random(n)), 1, 6), 0)
+    # About one bag per $21 of target (bags cost $15-52), leaving room for the extras.
+    k_bags = np.where(~is_cafe, np.clip(np.floor((target - 6.0) / 21.0 + rng.random(n)), 1, 8),
+                      0)
     # Offices won by sales visits buy in bulk.
     k_bags = np.where(orders["office"].to_numpy(), k_bags * S.OFFICE_BULK, k_bags)
     k_bags = (k_bags + bag_in_cafe).astype(np.int64)
