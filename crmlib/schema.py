@@ -64,13 +64,14 @@ CORE_SCHEMAS: dict[str, Schema] = {
         {"customer_id": "int", "first_name": "str", "last_name": "str", "email": "str",
          "phone": "str", "signup_date": "date", "acquisition_channel": "str", "region": "str",
          "age": "int", "income": "float", "household_size": "int", "lifestyle": "str",
-         "benefit_sought": "str"}, ("customer_id",)),
+         "benefit_sought": "str", "home_store_id": "int?"}, ("customer_id",)),
     "products": Schema({"product_id": "int", "name": "str", "category": "str",
                         "price": "float", "unit_cost": "float", "durable": "bool"},
                        ("product_id",)),
     "purchases": Schema(
         {"order_id": "int", "customer_id": "int", "date": "date", "channel": "str",
-         "quantity": "int", "discount": "float", "amount": "float"}, ("order_id",)),
+         "store_id": "int?", "hour": "int", "quantity": "int", "discount": "float",
+         "shipping": "float", "amount": "float"}, ("order_id",)),
     "order_items": Schema({"order_id": "int", "product_id": "int", "quantity": "int",
                            "unit_price": "float"}, ("order_id", "product_id")),
     "subscriptions": Schema(

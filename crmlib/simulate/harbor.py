@@ -8,14 +8,15 @@ import numpy as np
 import pandas as pd
 
 from crmlib.simulate import baskets as B
+from crmlib.simulate import cafes as C
 from crmlib.simulate import media as M
 from crmlib.simulate import people as P
 from crmlib.simulate import settings as S
-from crmlib.simulate.buying import BuyerState, all_topics, simulate_buying
+from crmlib.simulate.buying import BuyerState, all_topics, choose_channel, simulate_buying
 from crmlib.simulate.campaigns import RetentionCampaigns
 from crmlib.simulate.settings import HarborTruth
 from crmlib.simulate.silos import simulate_silos
-from crmlib.simulate.streams import day_of, month_of, rng_for, to_date
+from crmlib.simulate.streams import day_of, days_of, month_of, rng_for, to_date
 from crmlib.simulate.subscriptions import subscriptions
 
 BTYD_NAMES = ["r", "alpha", "a", "b", "p", "q", "gamma", "sbg_alpha", "sbg_beta"]
@@ -54,33 +55,70 @@ def truth_of(variant: int | None) -> HarborTruth:
                            for n, f in zip(BTYD_NAMES, factors)})
 
 
-def _day_factor(truth, n_days: int) -> np.ndarray:
-    """Season times media push, per simulation day (the season averages 1)."""
-    days = np.arange(n_days)
-    month = month_of(days)
-    season = S.MONTH_FACTOR[month] / np.average(
+def _season(n_days: int) -> np.ndarray:
+    """Relative busyness of each simulation day (a whole year averages 1)."""
+    month = month_of(np.arange(n_days))
+    return S.MONTH_FACTOR[month] / np.average(
         S.MONTH_FACTOR, weights=[31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-    return season * (1 + truth.push_order_lift * M.daily_push(truth, n_days))
 
 
-def _first_channel(acq: np.ndarray) -> np.ndarray:
-    """Channel code of the first order, from how the customer was acquired."""
-    web = np.isin(acq, ["web search", "social media", "digital ad", "email", "direct mail",
-                        "sales visit"])
-    return np.select([acq == "cafe walk-in", web, np.isin(acq, ["phone", "tv offer"])],
-                     [0, 1, 2], 0).astype(np.int64)
+def _remote_peaks(n_days: int) -> np.ndarray:
+    """Black Friday and pre-Christmas multipliers of remote orders (a year averages 1)."""
+    dates = S.START + np.arange(n_days).astype("timedelta64[D]")
+    md = np.char.add(np.char.add(np.char.zfill(((dates.astype("datetime64[M]").astype(int)
+                                                  % 12) + 1).astype(str), 2), "-"),
+                     np.char.zfill((dates - dates.astype("datetime64[M]")).astype(int)
+                                   .__add__(1).astype(str), 2))
+    f = np.ones(n_days)
+    for (lo, hi), factor in S.REMOTE_PEAKS.items():
+        f[(md >= lo) & (md <= hi)] = factor
+    return f / f[:365].mean()
 
 
-def _buyers(rng, truth, signup_day, channel, region, first_time=None):
-    """Customers' profiles, latent traits and their state for the purchase process."""
+def _day_factor(truth, n_days: int, remote: bool) -> np.ndarray:
+    """Season (and for remote orders the pre-Christmas peak) times the media push."""
+    f = _season(n_days) * (1 + truth.push_order_lift * M.daily_push(truth, n_days))
+    return f * _remote_peaks(n_days) if remote else f
+
+
+def _lognormal(rng, median_sigma, n) -> np.ndarray:
+    median, sigma = median_sigma
+    return median * np.exp(rng.normal(0, sigma, n))
+
+
+def _people_group(rng, truth, signup_day, channel, region, first_time=None):
+    """Customers' profiles and traits, and when each starts buying in cafes and remotely."""
     cust, latent = P.customers(rng, truth, signup_day, channel, region)
-    life = latent["life"].to_numpy()
+    first = latent["first_channel"].to_numpy()
+    # Cafes are closed on some days: a first visit on such a day moves to the next one.
+    closed = C.holiday_factor(int(signup_day.max()) + 3) == 0
+    shift = (first == 0) & closed[signup_day]
+    signup_day = signup_day + shift
+    cust["signup_day"] = signup_day
     start = signup_day + (first_time if first_time is not None
                           else 0.3 + 0.6 * rng.random(len(signup_day)))
-    st = BuyerState(lam=latent["lam"].to_numpy(), p=latent["p"].to_numpy(), start=start,
-                    life=life, nu=latent["nu"].to_numpy(),
-                    no_phone_until=np.full(len(start), -np.inf))
-    return cust, latent, st
+    n = len(start)
+    remote = np.where(first > 0, start,
+                      start + _lognormal(rng, S.FIRST_REMOTE_DAYS, n))
+    remote = np.where(latent["bean_buyer"].to_numpy(), remote, np.inf)
+    cafe = np.where(first == 0, start, start + _lognormal(rng, S.FIRST_CAFE_DAYS, n))
+    cafe = np.where(latent["cafe_visitor"].to_numpy(), cafe, np.inf)
+    return cust, latent, start, remote, cafe
+
+
+def _remote_buyers(latent, remote_start, end):
+    """The bean buyers who order remotely before ``end``, and their BG/NBD state."""
+    rb = np.flatnonzero(remote_start < end)
+    st = BuyerState(lam=latent["lam"].to_numpy()[rb], p=latent["p"].to_numpy()[rb],
+                    start=remote_start[rb], life=latent["life"].to_numpy()[rb],
+                    nu=latent["nu"].to_numpy()[rb],
+                    no_phone_until=np.full(len(rb), -np.inf))
+    return rb, st
+
+
+def _first_remote_channel(rng, latent, rb):
+    first = latent["first_channel"].to_numpy()[rb]
+    return np.where(first > 0, first, choose_channel(rng, latent["life"].to_numpy()[rb]))
 
 
 def simulate_harbor(variant: int | None = None, *, silos: bool = True
@@ -187,14 +225,18 @@ def _simulate_core(variant):
     signup_all, channel_all = signup_all[order], channel_all[order]
     region_all, prospect_idx = region_all[order], prospect_idx[order]
 
-    # Buying, with the retention campaigns run inside it.
+    # Remote orders (BG/NBD), with the retention campaigns run inside them.
     rng = rng_for(variant, "purchases")
-    cust, latent, st = _buyers(rng, truth, signup_all, channel_all, region_all)
-    day_factor = _day_factor(truth, n_days + 400)
+    cust, latent, start1, remote1, cafe1 = _people_group(rng, truth, signup_all, channel_all,
+                                                         region_all)
+    rb1, st = _remote_buyers(latent, remote1, end)
+    remote_factor = _day_factor(truth, n_days + 400, remote=True)
     retention = RetentionCampaigns(rng_for(variant, "retention"), truth,
                                    first_id=len(acq_campaigns) + 1)
-    ev = simulate_buying(rng, st, truth, day_factor, end, retention.days, retention,
-                         first_channel=_first_channel(channel_all))
+    ev = simulate_buying(rng, st, truth, remote_factor, end, retention.days, retention,
+                         first_channel=_first_remote_channel(rng, latent, rb1))
+    for asg in retention.assignments:
+        asg["customer_idx"] = rb1[asg["customer_idx"].to_numpy()]
 
     # The phone line during the push: existing customers' orders and spot callers.
     rng = rng_for(variant, "phone-line")
@@ -218,38 +260,72 @@ def _simulate_core(variant):
     rng = rng_for(variant, "tv-customers")
     tv_day = np.floor(tv_time).astype(np.int64)
     tv_region = spots["region"].to_numpy()[calls["ref"].to_numpy()[spot_buy]]
-    cust2, latent2, st2 = _buyers(rng, truth, tv_day, np.full(len(tv_day), "tv offer"),
-                                  tv_region, first_time=tv_time - tv_day)
+    cust2, latent2, start2, remote2, cafe2 = _people_group(
+        rng, truth, tv_day, np.full(len(tv_day), "tv offer"), tv_region,
+        first_time=tv_time - tv_day)
+    rb2, st2 = _remote_buyers(latent2, remote2, end)
     st2.no_phone_until[:] = w1  # their next orders in the push go through the web shop
-    ev2 = simulate_buying(rng, st2, truth, day_factor, end,
-                          first_channel=np.full(len(tv_day), 2))
+    ev2 = simulate_buying(rng, st2, truth, remote_factor, end,
+                          first_channel=np.full(len(rb2), 2))
 
     # One customer table, in sign-up order.
     n1 = len(cust)
     allc = pd.concat([cust, cust2], ignore_index=True)
     lat = pd.concat([latent, latent2], ignore_index=True)
-    start = np.concatenate([st.start, st2.start])
+    start = np.concatenate([start1, start2])
     order = np.lexsort((np.arange(len(start)), start))
     new_of_old = np.empty(len(order), dtype=np.int64)
     new_of_old[order] = np.arange(len(order))
+    region_old = allc["region"].to_numpy()
+
+    # Cafe visits: everyone's, in one process of their own.
+    rng = rng_for(variant, "cafes")
+    home = C.home_stores(rng, region_old)
+    cafe_ev = C.simulate_cafes(rng, lat, np.concatenate([cafe1, cafe2]), home,
+                               _day_factor(truth, n_days + 400, remote=False), end, truth)
+    nu = lat["nu"].to_numpy()[cafe_ev["cust"]]
+    cafe_ev["target"] = rng.gamma(3.0, S.CAFE_MEAN_SPEND / 3.0
+                                  * np.sqrt(truth.q / truth.gamma / nu))
+    visited = np.zeros(len(allc), dtype=bool)
+    visited[cafe_ev["cust"]] = True
+    allc["home_store_id"] = pd.array(np.where(visited, home, 0), dtype="Int64")
+    allc["home_store_id"] = allc["home_store_id"].where(visited)
+
     allc = allc.iloc[order].reset_index(drop=True)
     lat = lat.iloc[order].reset_index(drop=True)
-    death = np.concatenate([st.death_day, st2.death_day])[order]
     allc["customer_id"] = np.arange(1, len(allc) + 1)
     allc["signup_date"] = to_date(allc.pop("signup_day"))
     allc = _contacts_fields(rng_for(variant, "contact-details"), allc, sus["email"])
 
     # Purchase events -> orders.
-    ev2["cust"] = ev2["cust"] + n1
-    events = {k: np.concatenate([ev[k], ev2[k]]) for k in ev}
+    ev["cust"] = rb1[ev["cust"]]
+    ev2["cust"] = rb2[ev2["cust"]] + n1
+    n_cafe = len(cafe_ev["t"])
+    cafe_part = {"cust": cafe_ev["cust"], "t": cafe_ev["t"],
+                 "channel": np.zeros(n_cafe, dtype=np.int64), "target": cafe_ev["target"],
+                 "offer": np.full(n_cafe, -1)}
+    for k in ("coupon_issued", "free_drink", "ticket", "topic", "resolve_days",
+              "satisfaction", "died"):
+        cafe_part[k] = cafe_ev[k]
+    events = {k: np.concatenate([ev[k], ev2[k], cafe_part[k]]) for k in ev}
+    n_remote = len(ev["t"]) + len(ev2["t"])
+    events["store"] = np.concatenate([np.zeros(n_remote, dtype=np.int64), cafe_ev["store"]])
     events["cust"] = new_of_old[events["cust"]]
-    events["src"] = np.concatenate([np.full(len(ev["t"]), -1), np.arange(len(ev2["t"]))])
+    events["src"] = np.concatenate([np.full(len(ev["t"]), -1), np.arange(len(ev2["t"])),
+                                    np.full(n_cafe, -1)])
     events["phone_ref"] = np.full(len(events["t"]), -1)
     events["phone_ref"][ev_idx[got]] = np.flatnonzero(got)
     first_order_of_tv = np.full(len(ev2["t"]), False)
-    first_order_of_tv[: len(tv_day)] = True  # simulate_buying records first purchases first
+    first_order_of_tv[: len(rb2)] = True  # simulate_buying records first purchases first
+    tv_first = (events["src"] >= 0) & first_order_of_tv[np.maximum(events["src"], 0)]
+    events = _remote_hours(rng_for(variant, "order-hours"), events,
+                           keep=(events["phone_ref"] >= 0) | tv_first)
     ev_order = np.lexsort((events["cust"], events["t"]))
     events = {k: v[ev_order] for k, v in events.items()}
+    # Bean subscriptions, from the first web order; subscribers then skip web orders.
+    subs = _subscriptions(rng_for(variant, "subscriptions"), truth, events, lat)
+    events = _skip_while_subscribed(rng_for(variant, "subscriber-skips"), events, subs)
+    death = _death_days(events, len(allc))
     n_orders = len(events["t"])
     order_id = np.arange(1, n_orders + 1)
     tables = _orders(rng_for(variant, "baskets"), truth, events, allc, lat, retention)
@@ -276,8 +352,7 @@ def _simulate_core(variant):
     tables.update(_retention_tables(retention, acq_campaigns, events, new_of_old))
     tables["contacts"] = _contacts(tables.pop("_acq_contacts"), tables.pop("_ret_contacts"))
     tables["referrals"] = _referrals(rng_for(variant, "referrals"), allc, events, death)
-    tables["subscriptions"] = _subscriptions(rng_for(variant, "subscriptions"), truth,
-                                             tables["purchases"], lat)
+    tables["subscriptions"] = subs
     silo_inputs = {"customers": allc, "tickets": tables.pop("_tickets"),
                    "coupons": tables.pop("_coupons")}
     tables.update({
@@ -295,13 +370,33 @@ def _simulate_core(variant):
     return tables, silo_inputs
 
 
+def _remote_hours(rng, events, keep) -> dict[str, np.ndarray]:
+    """A time of day for each remote order: web orders peak in the evening, phone
+    orders come while the line is open (orders placed on a logged call keep its time)."""
+    chan = events["channel"]
+    day = np.floor(events["t"])
+    for code, weights in ((1, S.WEB_HOUR_WEIGHTS), (2, S.PHONE_HOUR_WEIGHTS)):
+        sel = np.flatnonzero((chan == code) & ~keep)
+        cdf = np.cumsum(weights) / weights.sum()
+        hour = np.minimum((rng.random(len(sel))[:, None] > cdf).sum(axis=1), 23)
+        events["t"][sel] = day[sel] + (hour + rng.random(len(sel))) / 24
+    return events
+
+
+def _death_days(events, n: int) -> np.ndarray:
+    """Each customer's last purchase: after it, they are no longer an active customer."""
+    last = np.full(n, -np.inf)
+    np.maximum.at(last, events["cust"], events["t"])
+    return last
+
+
 def _contacts_fields(rng, allc: pd.DataFrame, taken) -> pd.DataFrame:
     """E-mail and phone: unique, and unrelated to the customer id."""
     allc["email"] = P.email_addresses(rng, allc["first_name"], allc["last_name"], taken=taken)
     allc["phone"] = P.phone_numbers(rng, len(allc))
     cols = ["customer_id", "first_name", "last_name", "email", "phone", "signup_date",
             "acquisition_channel", "region", "age", "income", "household_size", "lifestyle",
-            "benefit_sought"]
+            "benefit_sought", "home_store_id"]
     return allc[cols]
 
 
@@ -317,7 +412,9 @@ def _orders(rng, truth, events, allc, lat, retention):
     is_first[first_pos] = True
     orders = pd.DataFrame({"order_idx": np.arange(n), "cust": cust,
                            "channel": events["channel"], "free_drink": events["free_drink"],
-                           "welcome": is_first & campaign_won[cust]})
+                           "welcome": is_first & campaign_won[cust],
+                           "day": np.floor(events["t"]).astype(np.int64),
+                           "office": acq[cust] == "sales visit"})
     life = lat["life"].to_numpy()
     taste = np.where(rng.random(len(life)) < 0.75, life, rng.integers(0, len(S.TASTES),
                                                                      len(life)))
@@ -325,21 +422,29 @@ def _orders(rng, truth, events, allc, lat, retention):
     offer = retention.offer_value(events["offer"])
     quantity, value = B.order_totals(items, n)
     discount = np.minimum(B.discounts(items, orders, offer), value)
+    # Shipping on remote orders below the free-shipping value (after discounts).
+    shipping = np.where((events["channel"] > 0) & (value - discount < S.FREE_SHIPPING_FROM),
+                        S.SHIPPING_FEE, 0.0)
     purchases = pd.DataFrame({
         "order_id": np.arange(1, n + 1),
         "customer_id": cust + 1,
         "date": to_date(events["t"]),
         "channel": np.array(S.CHANNELS)[events["channel"]],
+        "store_id": pd.array(np.where(events["store"] > 0, events["store"], 0),
+                             dtype="Int64"),
+        "hour": np.floor((events["t"] % 1) * 24).astype(np.int64),
         "quantity": quantity,
         "discount": discount,
-        "amount": np.round(value - discount, 2),
+        "shipping": shipping,
+        "amount": np.round(value - discount + shipping, 2),
     })
     items_out = pd.DataFrame({
         "order_id": items["order_idx"].to_numpy() + 1,
         "product_id": B.PID[items["product_idx"].to_numpy()],
         "quantity": items["quantity"].to_numpy(),
-        "unit_price": B.PRICE[items["product_idx"].to_numpy()],
+        "unit_price": items["unit_price"].to_numpy(),
     }).sort_values(["order_id", "product_id"], ignore_index=True)
+    purchases["store_id"] = purchases["store_id"].where(events["store"] > 0)
     return {"purchases": purchases, "order_items": items_out,
             "_tickets": _tickets(rng, events, purchases),
             "_coupons": _coupons(events)}
@@ -531,7 +636,32 @@ def _referrals(rng, allc, events, death) -> pd.DataFrame:
     return out
 
 
-def _subscriptions(rng, truth, purchases, lat) -> pd.DataFrame:
-    web = purchases[purchases["channel"] == "web"].drop_duplicates("customer_id")
-    life = lat["life"].to_numpy()[web["customer_id"].to_numpy() - 1]
-    return subscriptions(rng, truth, web[["customer_id", "date"]], life)
+def _subscriptions(rng, truth, events, lat) -> pd.DataFrame:
+    """Subscriptions taken by web-shop customers, from each one's first web order."""
+    web = np.flatnonzero(events["channel"] == 1)  # events are in time order
+    cust, first = np.unique(events["cust"][web], return_index=True)
+    life = lat["life"].to_numpy()[cust]
+    web_first = pd.DataFrame({"customer_id": cust + 1,
+                              "date": to_date(events["t"][web[first]])})
+    return subscriptions(rng, truth, web_first, life)
+
+
+def _skip_while_subscribed(rng, events, subs) -> dict[str, np.ndarray]:
+    """Subscribers skip a share of the web orders they would otherwise make.
+
+    A first order, an order placed on a logged call and an order that redeems a
+    retention offer are never skipped (other tables point at them).
+    """
+    n_cust = int(events["cust"].max()) + 1
+    lo, hi = np.full(n_cust, np.inf), np.full(n_cust, np.inf)
+    cid = subs["customer_id"].to_numpy() - 1
+    lo[cid] = days_of(subs["start_date"])
+    hi[cid] = np.where(subs["end_date"].isna(), np.inf,
+                       days_of(subs["end_date"].fillna(subs["start_date"])))
+    cust, t = events["cust"], events["t"]
+    first = np.zeros(len(t), dtype=bool)
+    first[np.unique(cust, return_index=True)[1]] = True
+    skip = ((events["channel"] == 1) & (t >= lo[cust]) & (t < hi[cust]) & ~first
+            & (events["phone_ref"] < 0) & (events["offer"] <= 0)
+            & (rng.random(len(t)) < S.SUBSCRIBER_SKIP))
+    return {k: v[~skip] for k, v in events.items()}

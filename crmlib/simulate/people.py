@@ -232,33 +232,93 @@ def organic_signups(rng: np.random.Generator, n: int, end_day: int) -> np.ndarra
     return np.sort(rng.choice(len(weight), p=weight / weight.sum(), size=n))
 
 
+def _rank_match(values: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Give the largest of ``values`` to the highest ``score`` (the values' set is kept)."""
+    out = np.empty(len(values))
+    out[np.argsort(-score, kind="stable")] = np.sort(values)[::-1]
+    return out
+
+
+def first_channels(rng: np.random.Generator, acquisition: np.ndarray) -> np.ndarray:
+    """Channel code (0 cafe, 1 web, 2 phone) of each customer's first order.
+
+    How a customer was won makes some first channels likelier, none certain
+    (``FIRST_CHANNEL``): most walk-ins start in a cafe, most web searchers online.
+
+    Examples
+    --------
+    >>> chan = first_channels(np.random.default_rng(0), np.array(["cafe walk-in"] * 1000))
+    >>> bool(0.85 < (chan == 0).mean() < 0.99)
+    True
+    """
+    acquisition = np.asarray(acquisition, dtype=object)
+    probs = np.array([S.FIRST_CHANNEL[a] for a in acquisition], dtype=float).reshape(-1, 3)
+    cdf = np.cumsum(probs / probs.sum(axis=1, keepdims=True), axis=1)
+    return (rng.random(len(acquisition))[:, None] > cdf[:, :2]).sum(axis=1).astype(np.int64)
+
+
+# Remote (web and phone) purchase rate by lifestyle: home brewers order beans most often.
+_REMOTE_RANK = np.array([-0.3, 0.8, -0.4, 1.2, -0.9])
+
+
+def buyer_traits(rng: np.random.Generator, truth, life: np.ndarray, channel: np.ndarray
+                 ) -> pd.DataFrame:
+    """Each customer's latent buying traits, for the remote and the cafe process.
+
+    Bean buyers (everyone whose first order is remote, and a share of each
+    lifestyle) order from the web shop and the phone line as a BG/NBD process:
+    their weekly rate ``lam`` is an exact Gamma(r, alpha) sample and their
+    dropout ``p`` an exact Beta(a, b) sample, matched to lifestyle and to a
+    loyalty score that depends on the acquisition channel. Each order's value
+    is Gamma(p, nu) with ``nu`` ~ Gamma(q, gamma) for everyone. Cafe visitors
+    are habitual regulars or occasional visitors (:mod:`~crmlib.simulate.cafes`).
+    """
+    n = len(life)
+    first = first_channels(rng, channel)
+    bean = (first > 0) | (rng.random(n) < S.BEAN_BUYER[life])
+    visitor = (first == 0) | (rng.random(n) < S.CAFE_VISITOR[life] * S.REMOTE_FIRST_VISITOR)
+    regular = visitor & (rng.random(n) < S.REGULAR_SHARE[life])
+    lam, p = np.zeros(n), np.zeros(n)
+    k = int(bean.sum())
+    lam[bean] = _rank_match(rng.gamma(truth.r, 1.0 / truth.alpha, size=k),
+                            _REMOTE_RANK[life[bean]] + rng.normal(0, 0.8, k))
+    loyalty = pd.Series(channel[bean]).map(S.CHANNEL_LOYALTY).to_numpy() + rng.normal(0, 1, k)
+    p[bean] = _rank_match(rng.beta(truth.a, truth.b, size=k), -loyalty)  # loyal: low dropout
+    nu = rng.gamma(truth.q, 1.0 / truth.gamma, size=n)
+    med, sig = S.REGULAR_WEEKLY_VISITS
+    weekly = np.where(regular, med * np.exp(rng.normal(0, sig, n)), 0.0)
+    shape, mean = S.OCCASIONAL_WEEKLY_VISITS
+    occasional = rng.gamma(shape, mean / shape, n)
+    leave = rng.beta(*S.OCCASIONAL_LEAVE, n)
+    med, sig = S.REGULAR_HABIT_WEEKS
+    habit = np.where(regular, med * np.exp(rng.normal(0, sig, n)), 0.0)
+    return pd.DataFrame({"lam": lam, "p": p, "nu": nu, "life": life, "first_channel": first,
+                         "bean_buyer": bean, "cafe_visitor": visitor, "regular": regular,
+                         "regular_weekly": weekly, "habit_weeks": habit,
+                         "occasional_weekly": occasional, "cafe_leave": leave})
+
+
 def customers(rng: np.random.Generator, truth, signup: np.ndarray, channel: np.ndarray,
               region: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Customers' profiles and latent behaviour, in sign-up order.
 
-    Latent traits are exactly the BG/NBD and Gamma-Gamma populations: purchase
-    rate ``lam`` ~ Gamma(r, alpha), dropout ``p`` ~ Beta(a, b) (ranked by a
-    loyalty score that depends on the acquisition channel) and spend rate
-    ``nu`` ~ Gamma(q, gamma). Lifestyle follows ``lam``, benefit sought follows
-    ``nu``; age, income, household size and region carry almost no signal.
+    Lifestyle is drawn first and drives behaviour (:func:`buyer_traits`);
+    benefit sought follows the spend rate ``nu``; age, income, household size
+    and region carry almost no signal about buying.
     """
     n = len(signup)
-    lam = rng.gamma(truth.r, 1.0 / truth.alpha, size=n)
-    nu = rng.gamma(truth.q, 1.0 / truth.gamma, size=n)
-    p_draw = np.sort(rng.beta(truth.a, truth.b, size=n))
-    loyalty = pd.Series(channel).map(S.CHANNEL_LOYALTY).to_numpy() + rng.normal(0, 1.0, n)
-    p = np.empty(n)
-    p[np.argsort(-loyalty, kind="stable")] = p_draw  # most loyal get the lowest dropout
+    shares = np.asarray(S.LIFESTYLE_SHARES) / np.sum(S.LIFESTYLE_SHARES)
+    life_idx = rng.choice(len(S.LIFESTYLES), p=shares, size=n).astype(np.int64)
+    lifestyle = np.asarray(S.LIFESTYLES, dtype=object)[life_idx]
+    latent = buyer_traits(rng, truth, life_idx, np.asarray(channel, dtype=object))
+    nu = latent["nu"].to_numpy()
     age = np.clip(rng.normal(39, 13, n), 18, 85).round().astype(int)
     income = np.round(np.exp(rng.normal(np.log(58), 0.45, n)), 1)  # thousand dollars a year
     household = np.clip(rng.poisson(1.6, n) + 1, 1, 7)
-    lifestyle = assign_by_score(zscore(np.log(lam)) + rng.normal(0, 0.6, n),
-                                S.LIFESTYLES, S.LIFESTYLE_SHARES)
     benefit = assign_by_score(zscore(-np.log(nu)) + 0.15 * zscore(np.log(income))
                               + rng.normal(0, 0.6, n), S.BENEFITS, S.BENEFIT_SHARES)
     first, last = names(rng, n)
     ids = np.arange(1, n + 1)
-    life_idx = pd.Categorical(lifestyle, categories=S.LIFESTYLES).codes.astype(np.int64)
     table = pd.DataFrame({
         "customer_id": ids,
         "first_name": first,
@@ -272,5 +332,4 @@ def customers(rng: np.random.Generator, truth, signup: np.ndarray, channel: np.n
         "lifestyle": lifestyle,
         "benefit_sought": benefit,
     })
-    latent = pd.DataFrame({"lam": lam, "p": p, "nu": nu, "life": life_idx})
     return table, latent

@@ -131,6 +131,7 @@ PRODUCTS = [
     (104, "Latte", "Espresso drinks", 4.70, 1.15, False),
     (105, "Mocha", "Espresso drinks", 5.20, 1.40, False),
     (201, "House filter coffee", "Filter coffee", 3.00, 0.55, False),
+    (106, "Iced latte", "Espresso drinks", 5.00, 1.20, False),
     (202, "Cold brew", "Filter coffee", 4.80, 1.00, False),
     (301, "Chai latte", "Tea", 4.50, 1.10, False),
     (302, "Green tea", "Tea", 3.20, 0.50, False),
@@ -149,6 +150,7 @@ PRODUCTS = [
     (703, "Burr grinder", "Brewing equipment", 149.00, 82.00, True),
     (704, "French press", "Brewing equipment", 39.00, 17.50, True),
     (801, "Reusable cup", "Merchandise", 18.00, 6.50, True),
+    (802, "Holiday gift box", "Gifts", 45.00, 21.00, False),
 ]
 CAFE_CATEGORIES = {"Espresso drinks", "Filter coffee", "Tea", "Bakery"}
 DRINK_CATEGORIES = {"Espresso drinks", "Filter coffee", "Tea"}
@@ -224,7 +226,7 @@ class HarborTruth:
     b: float = 6.00
     p: float = 6.00
     q: float = 3.80
-    gamma: float = 5.20
+    gamma: float = 16.0  # v3: remote orders only (mean order about $34)
     # Subscriptions (shifted-beta-geometric).
     sbg_alpha: float = 0.85
     sbg_beta: float = 3.40
@@ -398,3 +400,111 @@ SILO_SETTINGS: dict[str, float] = {
     "erasure_requests.customer_share": 0.012,  # customers who ask to be forgotten
     "erasure_requests.list_share": 0.02,  # non-customers on the list who ask to be removed
 }
+
+# --------------------------------------------------------------------------- cafes (v3)
+# Harbor's business has two parts that follow different stories. Orders from the
+# web shop and the phone line ("remote orders", mostly beans) follow BG/NBD exactly
+# (buying.py). Cafe visits do not: a core of habitual regulars visits several times
+# a week on their own favourite days, beside occasional visitors (cafes.py).
+STORES = [  # store_id, name, region, weight of the store within its region
+    (1, "Harbourfront Pier", "Harbourfront", 0.6),
+    (2, "Harbourfront Market", "Harbourfront", 0.4),
+    (3, "Old Town Square", "Old Town", 0.55),
+    (4, "Old Town Station", "Old Town", 0.45),
+    (5, "Northside", "Northside", 1.0),
+    (6, "Eastgate", "Eastgate", 1.0),
+    (7, "Westfield Mall", "Westfield", 1.0),
+]
+HOME_STORE_SHARE = 0.85  # of a customer's cafe visits are at their home cafe
+# Share of each lifestyle (same order as LIFESTYLES) who ever visit a cafe, and the
+# share of those visitors who are habitual regulars.
+CAFE_VISITOR = np.array([0.97, 0.90, 0.97, 0.45, 0.85])
+REGULAR_SHARE = np.array([0.55, 0.30, 0.28, 0.04, 0.03])
+# Customers whose first order was remote visit a cafe less often: their visitor share
+# is this times CAFE_VISITOR.
+REMOTE_FIRST_VISITOR = 0.6
+# Chance that an occasional visitor never comes back after their first visit.
+ONE_VISIT_ONLY = 0.45
+# A regular's visits a week while the habit lasts: log-normal (median, sigma).
+REGULAR_WEEKLY_VISITS = (3.0, 0.35)
+# Each regular favours some days of the week: a Gamma(shape, 1/shape) multiplier per
+# weekday (mean 1), so one comes every Tuesday and Friday, another every weekday.
+REGULAR_DAY_SHAPE = 0.8
+REGULAR_MAX_DAILY = 0.9  # chance of a visit on a favourite day never exceeds this
+# How long the habit lasts (weeks, log-normal: median, sigma); afterwards the customer
+# visits occasionally, like the non-regulars.
+REGULAR_HABIT_WEEKS = (45.0, 0.9)
+# Occasional visitors: weekly rate Gamma(shape, mean / shape); after each visit they
+# stop visiting for good with a chance drawn from Beta(a, b).
+OCCASIONAL_WEEKLY_VISITS = (1.2, 0.22)
+OCCASIONAL_LEAVE = (1.0, 10.0)
+# Days from a web or phone customer's first order to their first cafe visit (log-normal).
+FIRST_CAFE_DAYS = (30.0, 1.0)
+# Hour a visit starts (07:00 to 18:00), by lifestyle; weekends open an hour later.
+CAFE_HOURS = np.arange(7, 19)
+CAFE_HOUR_WEIGHTS = np.array([
+    # 7    8    9   10   11   12   13   14   15   16   17   18
+    [9.0, 9.0, 4.0, 1.5, 1.0, 2.5, 1.5, 0.8, 0.8, 1.0, 2.0, 0.6],
+    [3.0, 4.0, 4.0, 3.5, 2.5, 2.0, 2.0, 2.0, 1.5, 1.0, 0.8, 0.4],
+    [0.5, 1.0, 1.5, 2.5, 3.0, 3.0, 3.5, 3.5, 3.0, 2.5, 2.0, 1.0],
+    [1.0, 2.0, 3.0, 3.0, 2.5, 2.0, 1.5, 1.5, 1.0, 1.0, 0.8, 0.4],
+    [0.3, 0.8, 1.2, 2.0, 2.5, 3.0, 3.0, 3.0, 2.5, 2.0, 1.2, 0.6],
+])
+# Public holidays: the cafes' trade that day relative to a normal day (0 = closed).
+HOLIDAYS = {
+    "2023-01-01": 0.5, "2023-05-29": 0.7, "2023-07-04": 0.6, "2023-09-04": 0.7,
+    "2023-11-23": 0.35, "2023-12-24": 0.6, "2023-12-25": 0.0, "2023-12-31": 0.7,
+    "2024-01-01": 0.5, "2024-05-27": 0.7, "2024-07-04": 0.6, "2024-09-02": 0.7,
+    "2024-11-28": 0.35, "2024-12-24": 0.6, "2024-12-25": 0.0, "2024-12-31": 0.7,
+    "2025-01-01": 0.5, "2025-05-26": 0.7, "2025-07-04": 0.6, "2025-09-01": 0.7,
+    "2025-11-27": 0.35, "2025-12-24": 0.6, "2025-12-25": 0.0, "2025-12-31": 0.7,
+}
+# Mean value of a cafe visit's basket for a customer of average spend ($).
+CAFE_MEAN_SPEND = 5.5
+# Iced drinks sell in summer: weight of iced drinks in cafe baskets by month.
+ICED_MONTH_FACTOR = np.array([0.25, 0.25, 0.5, 0.8, 1.4, 2.4, 3.0, 3.0, 1.8, 0.8, 0.4, 0.25])
+ICED_PRODUCTS = (202, 106)
+
+# --------------------------------------------------------------------------- remote orders (v3)
+# Share of each lifestyle who ever order beans from the web shop or the phone line
+# (customers whose first order is remote are bean buyers by definition).
+BEAN_BUYER = np.array([0.30, 0.75, 0.30, 0.95, 0.35])
+# Days from a cafe customer's first visit to their first remote order (log-normal).
+FIRST_REMOTE_DAYS = (60.0, 1.1)
+# The channel of a customer's first order, by how they were acquired (cafe, web, phone).
+FIRST_CHANNEL = {
+    "cafe walk-in": (0.93, 0.06, 0.01),
+    "referral": (0.70, 0.27, 0.03),
+    "web search": (0.15, 0.83, 0.02),
+    "social media": (0.40, 0.58, 0.02),
+    "digital ad": (0.12, 0.86, 0.02),
+    "email": (0.10, 0.82, 0.08),
+    "direct mail": (0.15, 0.60, 0.25),
+    "phone": (0.03, 0.12, 0.85),
+    "sales visit": (0.0, 0.70, 0.30),
+    "tv offer": (0.0, 0.0, 1.0),
+}
+# Remote orders arrive at these hours (web: evenings; phone: while the line is open).
+WEB_HOUR_WEIGHTS = np.array([0.6, 0.3, 0.2, 0.1, 0.1, 0.2, 0.5, 1.2, 2.0, 2.5, 2.8, 3.0,
+                             3.2, 3.0, 2.8, 2.8, 3.0, 3.5, 4.5, 5.5, 6.0, 5.5, 3.5, 1.5])
+PHONE_HOUR_WEIGHTS = np.array([0] * 9 + [3.0, 3.5, 3.5, 3.0, 3.0, 3.0, 2.8, 2.5, 2.0, 1.5,
+                                         1.0, 0.8] + [0] * 3, dtype=float)
+# Black Friday to Cyber Monday and the run-up to Christmas lift web and phone orders
+# (multipliers on the BG/NBD rate; the whole year is rescaled to average 1).
+REMOTE_PEAKS = {("11-24", "11-30"): 2.2, ("12-01", "12-18"): 1.35}
+# Gifts before Christmas: chance that a remote order holds a durable or a gift box.
+GIFT_SEASON = ("11-15", "12-20")
+GIFT_DURABLE_CHANCE = 0.20  # 0.06 the rest of the year
+# Shipping: a fee below a basket value, free at or above it. Shoppers a little below
+# the threshold often add an item to reach it.
+SHIPPING_FEE = 4.95
+FREE_SHIPPING_FROM = 40.00
+TOP_UP_WINDOW = 12.00  # baskets within this much below the threshold may top up ...
+TOP_UP_CHANCE = 0.55  # ... with this chance
+# The bean price rise: coffee costs roughly doubled in 2024 (arabica futures).
+PRICE_RISE_DATE = np.datetime64("2025-02-03")
+PRICE_RISE = 0.12  # beans and ground coffee, rounded to the next 50 cents
+# Offices won by sales visits buy in bulk: this many times the bags of a household.
+OFFICE_BULK = 5
+# While subscribed, a customer skips this share of the web orders they would make.
+SUBSCRIBER_SKIP = 0.6
