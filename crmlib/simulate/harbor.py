@@ -17,6 +17,7 @@ from crmlib.simulate.settings import HarborTruth
 from crmlib.simulate.silos import simulate_silos
 from crmlib.simulate.streams import day_of, month_of, rng_for, to_date
 from crmlib.simulate.subscriptions import subscriptions
+from crmlib.simulate.timing import add_working_days, lognormal_days
 
 BTYD_NAMES = ["r", "alpha", "a", "b", "p", "q", "gamma", "sbg_alpha", "sbg_beta"]
 
@@ -253,6 +254,7 @@ def _simulate_core(variant):
     n_orders = len(events["t"])
     order_id = np.arange(1, n_orders + 1)
     tables = _orders(rng_for(variant, "baskets"), truth, events, allc, lat, retention)
+    tables["_tickets"] = _tickets(rng_for(variant, "tickets"), events, tables["purchases"])
 
     # Calls: link each placing call to its order.
     call_order = np.zeros(len(calls), dtype=np.int64)
@@ -340,30 +342,53 @@ def _orders(rng, truth, events, allc, lat, retention):
         "quantity": items["quantity"].to_numpy(),
         "unit_price": B.PRICE[items["product_idx"].to_numpy()],
     }).sort_values(["order_id", "product_id"], ignore_index=True)
-    return {"purchases": purchases, "order_items": items_out,
-            "_tickets": _tickets(rng, events, purchases),
-            "_coupons": _coupons(events)}
+    return {"purchases": purchases, "order_items": items_out, "_coupons": _coupons(events)}
 
 
 def _tickets(rng, events, purchases) -> pd.DataFrame:
-    """Service tickets, one per order that raised one, with the true customer."""
+    """Service tickets, one per order that raised one, with the true customer.
+
+    A ticket is opened a right-skewed while after what it is about
+    (``TICKET_DELAY``): a late-delivery complaint only after the promised
+    delivery date (``PROMISED_WORKING_DAYS`` working days after the order), a
+    wrong item or a poor bag after the usual delivery, a billing question a few
+    days after the order. Only a minority answer the satisfaction survey, those
+    with a very bad or very good experience most (``SURVEY_RESPONSE``): the
+    ratings are J-shaped, and a ticket with no answer has no rating.
+    """
     sel = np.flatnonzero(events["ticket"])
-    opened = np.floor(events["t"][sel]).astype(np.int64) + rng.integers(0, 4, len(sel))
+    topics = np.array(all_topics())
+    topic = topics[events["topic"][sel]]
+    order_day = np.floor(events["t"][sel]).astype(np.int64)
+    shipped = events["channel"][sel] != 0  # web and phone orders are delivered
+    delivered = np.where(shipped, add_working_days(order_day, S.DELIVERY_WORKING_DAYS),
+                         order_day)
+    promised = np.where(shipped, add_working_days(order_day, S.PROMISED_WORKING_DAYS),
+                        order_day)
+    base = np.select([topic == x for x in S.TICKET_DELAY],
+                     [{"order": order_day, "delivery": delivered, "promise": promised + 1}[
+                         S.TICKET_DELAY[x][0]] for x in S.TICKET_DELAY], order_day)
+    median = pd.Series(topic).map({x: v[1] for x, v in S.TICKET_DELAY.items()}).to_numpy()
+    sigma = pd.Series(topic).map({x: v[2] for x, v in S.TICKET_DELAY.items()}).to_numpy()
+    opened = base + np.floor(np.exp(np.log(median) + sigma * rng.standard_normal(len(sel)))
+                             ).astype(np.int64)
     resolved = opened + events["resolve_days"][sel].astype(np.int64)
     still_open = (resolved > day_of(S.END)) | (rng.random(len(sel)) < S.OPEN_TICKET_SHARE)
-    topics = np.array(all_topics())
+    experience = events["satisfaction"][sel]
+    answered = ~still_open & (rng.random(len(sel)) < S.SURVEY_RESPONSE[
+        np.clip(experience, 1, 5) - 1])
     t = pd.DataFrame({
         "customer_id": events["cust"][sel] + 1,
         "order_id": sel + 1,
         "channel": purchases["channel"].to_numpy()[sel],
         "opened_date": to_date(opened),
-        "topic": topics[events["topic"][sel]],
+        "topic": topic,
         "resolved_date": pd.Series(to_date(np.where(still_open, opened, resolved))).where(
             ~still_open),
-        "satisfaction": pd.array(np.where(still_open, 0, events["satisfaction"][sel]),
-                                 dtype="Int64"),
+        "satisfaction": pd.array(np.where(answered, experience, 0), dtype="Int64"),
     })
-    t["satisfaction"] = t["satisfaction"].where(~still_open)
+    t["satisfaction"] = t["satisfaction"].where(answered)
+    t = t[opened <= day_of(S.END)]  # a complaint about a late-December order may come in 2026
     t = t.sort_values(["opened_date", "order_id"], ignore_index=True)
     t.insert(0, "ticket_id", np.arange(1, len(t) + 1))
     return t
@@ -410,7 +435,9 @@ def _acquisition_tables(contacts, pros, sus, allc, prospect_idx, new_of_old, rng
     life = pd.Categorical(allc["lifestyle"].to_numpy()[chosen], categories=S.LIFESTYLES).codes
     cdf = np.cumsum(S.INTEREST_BY_LIFESTYLE, axis=1)[life]
     extra = pd.DataFrame({
-        "first_seen": np.maximum(signup - rng.integers(1, 120, len(chosen)), 0),
+        # First interest came a right-skewed while before the sign-up (never before day 0).
+        "first_seen": np.maximum(signup - 1 - np.floor(lognormal_days(
+            rng, *S.INTEREST_TO_SIGNUP_DELAY, len(chosen), upper=signup)).astype(np.int64), 0),
         # Enquirers and sample-takers go on to buy more often than casual visitors.
         "source": rng.choice(S.PROSPECT_SOURCES, p=S.CONVERTER_SOURCE_WEIGHTS, size=len(chosen)),
         # What they said interested them fits how they buy later.
