@@ -137,10 +137,19 @@ HARBOR: dict[str, Schema] = {
     "calls": Schema(
         {"call_id": "int", "arrival_time": "datetime", "outcome": "str", "wait_seconds": "int",
          "handle_seconds": "int", "order_placed": "bool", "order_id": "int?"}, ("call_id",)),
+    "email_events": Schema(
+        {"event_id": "int", "contact_id": "int", "campaign_id": "int", "event": "str",
+         "event_time": "datetime"}, ("event_id",)),
+    "marketing_spend": Schema(
+        {"month": "date", "category": "str", "channel": "str", "item": "str",
+         "spend": "float"}, ("month", "category", "channel", "item")),
+    "compliance_breaches": Schema(
+        {"contact_id": "int", "customer_id": "int", "request_date": "date",
+         "contact_date": "date", "reason": "str"}, ("contact_id",)),
     **{name: Schema(columns, key) for name, (columns, key) in SILO_SCHEMAS.items()},
 }
 # Tables that score a method and are never its input (see datasets/README.md).
-ANSWER_KEYS = ("campaign_effects", "silo_links")
+ANSWER_KEYS = ("campaign_effects", "silo_links", "compliance_breaches")
 
 CDNOW_FILES = {"sample": "CDNOW_sample.txt", "master": "CDNOW_master.txt"}
 CDNOW_RAW_COLUMNS = {

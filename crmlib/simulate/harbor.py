@@ -8,13 +8,16 @@ import numpy as np
 import pandas as pd
 
 from crmlib.simulate import baskets as B
+from crmlib.simulate import compliance as C
 from crmlib.simulate import media as M
 from crmlib.simulate import people as P
 from crmlib.simulate import settings as S
 from crmlib.simulate.buying import BuyerState, all_topics, simulate_buying
 from crmlib.simulate.campaigns import RetentionCampaigns
+from crmlib.simulate.email_events import email_events
 from crmlib.simulate.settings import HarborTruth
 from crmlib.simulate.silos import simulate_silos
+from crmlib.simulate.spend import marketing_spend
 from crmlib.simulate.streams import day_of, month_of, rng_for, to_date
 from crmlib.simulate.subscriptions import subscriptions
 from crmlib.simulate.timing import add_working_days, lognormal_days
@@ -146,7 +149,8 @@ def simulate_silo_tables(variant: int | None, tables: dict[str, pd.DataFrame],
         return simulate_silos(
             lambda name: rng_for(variant, name), silo_inputs["customers"],
             tables["purchases"], silo_inputs["tickets"], silo_inputs["coupons"],
-            tables["prospects"], S.END, suspects=tables["suspects"])
+            tables["prospects"], S.END, suspects=tables["suspects"],
+            erasures=silo_inputs.get("erasures"))
 
 
 
@@ -192,8 +196,18 @@ def _simulate_core(variant):
     rng = rng_for(variant, "purchases")
     cust, latent, st = _buyers(rng, truth, signup_all, channel_all, region_all)
     day_factor = _day_factor(truth, n_days + 400)
+    # v3: who asked to be forgotten, and who unsubscribed from e-mail as a prospect,
+    # is known to the retention campaigns' lists.
+    erase_rng = rng_for(variant, "erasure")
+    erase_day, erase_passed = C.erasure_days(erase_rng, truth, signup_all, end - 1)
+    is_p = acq_contacts["audience"].to_numpy() == "prospects"
+    opted_out = acq_contacts.loc[is_p & acq_contacts["unsubscribed"].to_numpy(), "target"]
+    email_off = (prospect_idx >= 0) & np.isin(prospect_idx, opted_out.to_numpy())
     retention = RetentionCampaigns(rng_for(variant, "retention"), truth,
-                                   first_id=len(acq_campaigns) + 1)
+                                   first_id=len(acq_campaigns) + 1,
+                                   email_rng=rng_for(variant, "retention-email"),
+                                   off_list=C.off_list_day(erase_day, erase_passed),
+                                   email_off=email_off)
     ev = simulate_buying(rng, st, truth, day_factor, end, retention.days, retention,
                          first_channel=_first_channel(channel_all))
 
@@ -236,6 +250,9 @@ def _simulate_core(variant):
     allc = allc.iloc[order].reset_index(drop=True)
     lat = lat.iloc[order].reset_index(drop=True)
     death = np.concatenate([st.death_day, st2.death_day])[order]
+    erase_tv, passed_tv = C.erasure_days(erase_rng, truth, tv_day, end - 1)
+    erase_day = np.concatenate([erase_day, erase_tv])[order]
+    erase_passed = np.concatenate([erase_passed, passed_tv])[order]
     allc["customer_id"] = np.arange(1, len(allc) + 1)
     allc["signup_date"] = to_date(allc.pop("signup_day"))
     allc = _contacts_fields(rng_for(variant, "contact-details"), allc, sus["email"])
@@ -276,12 +293,29 @@ def _simulate_core(variant):
     tables.update(_acquisition_tables(acq_contacts, pros, sus, allc, prospect_idx, new_of_old,
                                       rng_for(variant, "prospect-links")))
     tables.update(_retention_tables(retention, acq_campaigns, events, new_of_old))
-    tables["contacts"] = _contacts(tables.pop("_acq_contacts"), tables.pop("_ret_contacts"))
-    tables["referrals"] = _referrals(rng_for(variant, "referrals"), allc, events, death)
+    contacts = _contacts(tables.pop("_acq_contacts"), tables.pop("_ret_contacts"))
+    tables["contacts"] = contacts[CONTACT_COLUMNS]
+    tables["referrals"] = _referrals(rng_for(variant, "referrals"), truth, allc, events, death)
     tables["subscriptions"] = _subscriptions(rng_for(variant, "subscriptions"), truth,
                                              tables["purchases"], lat)
     silo_inputs = {"customers": allc, "tickets": tables.pop("_tickets"),
                    "coupons": tables.pop("_coupons")}
+
+    # v3: marketing operations: e-mail events, spend, and the breaches answer key.
+    channel_of = tables["campaigns"].set_index("campaign_id")["channel"]
+    tables["email_events"] = email_events(rng_for(variant, "email-events"), truth, contacts,
+                                          channel_of)
+    tables["compliance_breaches"] = C.compliance_breaches(tables["contacts"], erase_day,
+                                                          erase_passed)
+    offer = events["offer"] > 0
+    tables["marketing_spend"] = marketing_spend(
+        tables["contacts"], tables["campaigns"], plan, pd.DataFrame({
+            "campaign_id": events["offer"][offer],
+            "date": tables["purchases"]["date"].to_numpy()[offer],
+            "discount": tables["purchases"]["discount"].to_numpy()[offer]}))
+    asked = np.flatnonzero(np.isfinite(erase_day))
+    silo_inputs["erasures"] = pd.DataFrame({"customer_id": asked + 1,
+                                            "received_date": to_date(erase_day[asked])})
     tables.update({
         "customers": allc,
         "products": B.products(),
@@ -497,6 +531,8 @@ def _retention_tables(retention, acq_campaigns, events, new_of_old):
         "customer_id": treated["customer_id"],
         "response_day": treated["response_day"].fillna(-1).astype(np.int64)})
     ret_contacts["sale"] = ret_contacts["responded"]
+    ret_contacts["bounced"] = treated["bounced"].to_numpy()
+    ret_contacts["unsubscribed"] = treated["unsubscribed"].to_numpy()
     campaigns = pd.concat([acq_campaigns, retention.campaigns()], ignore_index=True)
     campaigns["start_date"] = to_date(campaigns.pop("start_day"))
     campaigns = campaigns[["campaign_id", "name", "audience", "channel", "start_date", "waves",
@@ -530,27 +566,40 @@ def _contacts(acq: pd.DataFrame, ret: pd.DataFrame) -> pd.DataFrame:
     c["contact_date"] = to_date(c["contact_day"])
     rd = c["response_day"].to_numpy()
     c["response_date"] = pd.Series(to_date(np.maximum(rd, 0))).where(rd >= 0)
-    return c[["contact_id", "campaign_id", "customer_id", "prospect_id", "suspect_id",
-              "contact_date", "exposure", "responded", "sale", "response_date"]]
+    # The e-mail flags decided at sending stay with the contacts for email_events.
+    return c[CONTACT_COLUMNS + ["bounced", "unsubscribed"]]
 
 
-def _referrals(rng, allc, events, death) -> pd.DataFrame:
-    """Each referred customer names a friend who was an active customer at the time."""
+CONTACT_COLUMNS = ["contact_id", "campaign_id", "customer_id", "prospect_id", "suspect_id",
+                   "contact_date", "exposure", "responded", "sale", "response_date"]
+
+
+def _referrals(rng, truth, allc, events, death) -> pd.DataFrame:
+    """Each referred customer names a friend who was an active customer at the time.
+
+    Friends mostly live nearby: a share ``referral_same_region`` of referrers
+    are from the referred customer's region, the rest from another region.
+    The referrer is drawn among the customers who bought in the 60 days before
+    (up to 40 tries); when none of them fits the region wanted, any of them will do.
+    """
     referred = np.flatnonzero(allc["acquisition_channel"].to_numpy() == "referral")
     day = (allc["signup_date"].to_numpy()[referred] - S.START).astype("timedelta64[D]").astype(
         np.int64)
+    region = pd.Categorical(allc["region"], categories=S.REGIONS).codes
     t, cust = events["t"], events["cust"]
     lo = np.searchsorted(t, day - 60)
     hi = np.searchsorted(t, day)
     span = hi - lo
-    tries = 30
+    tries = 40
     pick = lo[:, None] + np.floor(rng.random((len(referred), tries)) * np.maximum(span, 1)[
         :, None]).astype(np.int64)
     pick = np.minimum(pick, len(t) - 1)
     who = cust[pick]
     ok = (span[:, None] > 0) & (who != referred[:, None]) & (death[who] > day[:, None])
+    same_wanted = rng.random(len(referred)) < truth.referral_same_region
+    fits = ok & ((region[who] == region[referred][:, None]) == same_wanted[:, None])
     has = ok.any(axis=1)
-    first = ok.argmax(axis=1)
+    first = np.where(fits.any(axis=1), fits.argmax(axis=1), ok.argmax(axis=1))
     referrer = who[np.arange(len(referred)), first][has]
     out = pd.DataFrame({"referrer_id": referrer + 1, "referred_id": referred[has] + 1,
                         "date": to_date(day[has])})

@@ -202,6 +202,10 @@ def acquisition_campaigns(rng: np.random.Generator, truth, pros: pd.DataFrame,
             idx = np.flatnonzero(waiting)
             lead = rng.random(len(idx)) < lead_chance(truth, source[idx], interest[idx],
                                                        channel, k)
+            bounce = np.zeros(len(idx), dtype=bool)
+            if channel == "email":  # a bounced e-mail never arrives: no lead from it
+                bounce = rng.random(len(idx)) < truth.email_bounce
+                lead &= ~bounce
             # The reply comes a right-skewed while after the contact; one that would
             # come after the data ends is not in it.
             rday = day + np.floor(lognormal_days(rng, *S.RESPONSE_DELAY[channel],
@@ -218,11 +222,12 @@ def acquisition_campaigns(rng: np.random.Generator, truth, pros: pd.DataFrame,
             if channel == "email":
                 # A few recipients unsubscribe (never a lead of that e-mail): they get
                 # no later e-mail from Harbor Coffee.
-                unsub = ~lead & (rng.random(len(idx)) < truth.email_unsubscribe)
+                unsub = ~lead & ~bounce & (rng.random(len(idx)) < truth.email_unsubscribe)
             contacts.append(pd.DataFrame({
                 "campaign_id": cid, "target": targets[idx], "audience": audience,
                 "contact_day": day, "exposure": k, "responded": lead, "sale": sale,
-                "response_day": np.where(lead, rday, -1), "unsubscribed": unsub}))
+                "response_day": np.where(lead, rday, -1), "bounced": bounce,
+                "unsubscribed": unsub}))
             waiting[idx[lead | unsub]] = False  # leads leave the campaign
             if audience == "prospects":
                 unsubscribed[targets[idx[unsub]]] = True
