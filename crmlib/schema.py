@@ -113,6 +113,15 @@ CORE_SCHEMAS: dict[str, Schema] = {
     "calls": Schema(
         {"call_id": "int", "arrival_time": "datetime", "outcome": "str", "wait_seconds": "int",
          "handle_seconds": "int", "order_placed": "bool", "order_id": "int?"}, ("call_id",)),
+    "email_events": Schema(
+        {"event_id": "int", "contact_id": "int", "campaign_id": "int", "event": "str",
+         "event_time": "datetime"}, ("event_id",)),
+    "marketing_spend": Schema(
+        {"month": "date", "category": "str", "channel": "str", "item": "str",
+         "spend": "float"}, ("month", "category", "channel", "item")),
+    "compliance_breaches": Schema(
+        {"contact_id": "int", "customer_id": "int", "request_date": "date",
+         "contact_date": "date", "reason": "str"}, ("contact_id",)),
 }
 """The tables of the core simulation (everything but lesson 06's silos)."""
 
@@ -151,7 +160,7 @@ SILO_SCHEMAS: dict[str, Schema] = {
 HARBOR: dict[str, Schema] = {**CORE_SCHEMAS, **SILO_SCHEMAS}
 """Every Harbor Coffee table, in the order of the data dictionary."""
 
-ANSWER_KEYS: tuple[str, ...] = ("campaign_effects", "silo_links")
+ANSWER_KEYS: tuple[str, ...] = ("campaign_effects", "silo_links", "compliance_breaches")
 """Tables that score a method and are never its input (see ``datasets/README.md``)."""
 
 # --------------------------------------------------------------------------- CDNOW

@@ -21,6 +21,11 @@ The parts, each drawing from its own named random stream:
 * :mod:`~crmlib.simulate.media`: the autumn 2025 media push and the phone line;
 * :mod:`~crmlib.simulate.subscriptions`: the monthly bean subscription (sBG);
 * :mod:`~crmlib.simulate.silos`: the separate systems lesson 06 joins;
+* :mod:`~crmlib.simulate.timing`: right-skewed delays and the working-day calendar;
+* :mod:`~crmlib.simulate.compliance`: erasure requests, honoured by the campaign
+  lists, and the answer key of the few contacts that broke them;
+* :mod:`~crmlib.simulate.email_events`: what happened to every marketing e-mail;
+* :mod:`~crmlib.simulate.spend`: marketing spend by month and channel;
 * :mod:`~crmlib.simulate.harbor`: :func:`simulate_harbor`, which orchestrates.
 
 Tables are written in the column order of :mod:`crmlib.schema`. Lessons, workbook

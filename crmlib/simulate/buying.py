@@ -10,7 +10,8 @@ so that the BG/NBD truth still holds on average:
 * retention offers (a randomised treatment group buys more, and leaves less,
   for a few weeks, by an amount that depends on the customer's state);
 * the autumn media push (existing customers buy a little more while it runs);
-* service tickets (a ticket rated 1 or 2 makes the customer likelier to leave).
+* service tickets (a ticket that leaves an experience of 1 or 2 makes the customer
+  likelier to leave, whether or not they answer the satisfaction survey).
 
 Time-varying rates are drawn exactly by thinning: candidate purchases arrive
 at an upper-bound rate and each is kept with probability rate / bound. The loop
@@ -168,7 +169,10 @@ def _tickets(rng, chan, truth):
     topic = np.where(has, (rng.random(n)[:, None] > cdf[chan]).sum(axis=1), -1)
     t = np.maximum(topic, 0)
     days = np.where(has, rng.geometric(1 / (mean_days[t] + 1)) - 1, 0)
-    latent = 3.6 + shift[t] + S.SATISFACTION_PER_DAY * days + rng.normal(0, 0.8, n)
+    # The experience the ticket leaves (1-5; whether it is reported is drawn later,
+    # by the survey): mostly good, worse the longer it takes to resolve.
+    latent = (S.SATISFACTION_BASE + shift[t] + S.SATISFACTION_PER_DAY * days
+              + rng.normal(0, S.SATISFACTION_NOISE, n))
     sat = np.where(has, np.clip(np.round(latent), 1, 5), 0).astype(np.int64)
     leave = has & (sat <= 2) & (rng.random(n) < truth.poor_service_leave)
     return has, topic, days, sat, leave

@@ -9,15 +9,19 @@ import pandas as pd
 
 from crmlib.simulate import baskets as B
 from crmlib.simulate import cafes as C
+from crmlib.simulate import compliance as CO
 from crmlib.simulate import media as M
 from crmlib.simulate import people as P
 from crmlib.simulate import settings as S
 from crmlib.simulate.buying import BuyerState, all_topics, choose_channel, simulate_buying
 from crmlib.simulate.campaigns import RetentionCampaigns
+from crmlib.simulate.email_events import email_events
 from crmlib.simulate.settings import HarborTruth
 from crmlib.simulate.silos import simulate_silos
+from crmlib.simulate.spend import marketing_spend
 from crmlib.simulate.streams import day_of, days_of, month_of, rng_for, to_date
 from crmlib.simulate.subscriptions import subscriptions
+from crmlib.simulate.timing import add_working_days, lognormal_days
 
 BTYD_NAMES = ["r", "alpha", "a", "b", "p", "q", "gamma", "sbg_alpha", "sbg_beta"]
 
@@ -183,7 +187,8 @@ def simulate_silo_tables(variant: int | None, tables: dict[str, pd.DataFrame],
         return simulate_silos(
             lambda name: rng_for(variant, name), silo_inputs["customers"],
             tables["purchases"], silo_inputs["tickets"], silo_inputs["coupons"],
-            tables["prospects"], S.END, suspects=tables["suspects"])
+            tables["prospects"], S.END, suspects=tables["suspects"],
+            erasures=silo_inputs.get("erasures"))
 
 
 
@@ -231,8 +236,18 @@ def _simulate_core(variant):
                                                          region_all)
     rb1, st = _remote_buyers(latent, remote1, end)
     remote_factor = _day_factor(truth, n_days + 400, remote=True)
+    # Who asked to be forgotten, and who unsubscribed from e-mail as a prospect, is known
+    # to the retention campaigns' lists (which hold the remote buyers rb1).
+    erase_rng = rng_for(variant, "erasure")
+    erase_day, erase_passed = CO.erasure_days(erase_rng, truth, signup_all, end - 1)
+    is_p = acq_contacts["audience"].to_numpy() == "prospects"
+    opted_out = acq_contacts.loc[is_p & acq_contacts["unsubscribed"].to_numpy(), "target"]
+    email_off = (prospect_idx >= 0) & np.isin(prospect_idx, opted_out.to_numpy())
     retention = RetentionCampaigns(rng_for(variant, "retention"), truth,
-                                   first_id=len(acq_campaigns) + 1)
+                                   first_id=len(acq_campaigns) + 1,
+                                   email_rng=rng_for(variant, "retention-email"),
+                                   off_list=CO.off_list_day(erase_day, erase_passed)[rb1],
+                                   email_off=email_off[rb1].copy())
     ev = simulate_buying(rng, st, truth, remote_factor, end, retention.days, retention,
                          first_channel=_first_remote_channel(rng, latent, rb1))
     for asg in retention.assignments:
@@ -293,6 +308,9 @@ def _simulate_core(variant):
 
     allc = allc.iloc[order].reset_index(drop=True)
     lat = lat.iloc[order].reset_index(drop=True)
+    erase_tv, passed_tv = CO.erasure_days(erase_rng, truth, tv_day, end - 1)
+    erase_day = np.concatenate([erase_day, erase_tv])[order]
+    erase_passed = np.concatenate([erase_passed, passed_tv])[order]
     allc["customer_id"] = np.arange(1, len(allc) + 1)
     allc["signup_date"] = to_date(allc.pop("signup_day"))
     allc = _contacts_fields(rng_for(variant, "contact-details"), allc, sus["email"])
@@ -329,6 +347,7 @@ def _simulate_core(variant):
     n_orders = len(events["t"])
     order_id = np.arange(1, n_orders + 1)
     tables = _orders(rng_for(variant, "baskets"), truth, events, allc, lat, retention)
+    tables["_tickets"] = _tickets(rng_for(variant, "tickets"), events, tables["purchases"])
 
     # Calls: link each placing call to its order.
     call_order = np.zeros(len(calls), dtype=np.int64)
@@ -350,11 +369,28 @@ def _simulate_core(variant):
     tables.update(_acquisition_tables(acq_contacts, pros, sus, allc, prospect_idx, new_of_old,
                                       rng_for(variant, "prospect-links")))
     tables.update(_retention_tables(retention, acq_campaigns, events, new_of_old))
-    tables["contacts"] = _contacts(tables.pop("_acq_contacts"), tables.pop("_ret_contacts"))
-    tables["referrals"] = _referrals(rng_for(variant, "referrals"), allc, events, death)
+    contacts = _contacts(tables.pop("_acq_contacts"), tables.pop("_ret_contacts"))
+    tables["contacts"] = contacts[CONTACT_COLUMNS]
+    tables["referrals"] = _referrals(rng_for(variant, "referrals"), truth, allc, events, death)
     tables["subscriptions"] = subs
     silo_inputs = {"customers": allc, "tickets": tables.pop("_tickets"),
                    "coupons": tables.pop("_coupons")}
+
+    # v3: marketing operations: e-mail events, spend, and the breaches answer key.
+    channel_of = tables["campaigns"].set_index("campaign_id")["channel"]
+    tables["email_events"] = email_events(rng_for(variant, "email-events"), truth, contacts,
+                                          channel_of)
+    tables["compliance_breaches"] = CO.compliance_breaches(tables["contacts"], erase_day,
+                                                          erase_passed)
+    offer = events["offer"] > 0
+    tables["marketing_spend"] = marketing_spend(
+        tables["contacts"], tables["campaigns"], plan, pd.DataFrame({
+            "campaign_id": events["offer"][offer],
+            "date": tables["purchases"]["date"].to_numpy()[offer],
+            "discount": tables["purchases"]["discount"].to_numpy()[offer]}))
+    asked = np.flatnonzero(np.isfinite(erase_day))
+    silo_inputs["erasures"] = pd.DataFrame({"customer_id": asked + 1,
+                                            "received_date": to_date(erase_day[asked])})
     tables.update({
         "customers": allc,
         "products": B.products(),
@@ -445,30 +481,53 @@ def _orders(rng, truth, events, allc, lat, retention):
         "unit_price": items["unit_price"].to_numpy(),
     }).sort_values(["order_id", "product_id"], ignore_index=True)
     purchases["store_id"] = purchases["store_id"].where(events["store"] > 0)
-    return {"purchases": purchases, "order_items": items_out,
-            "_tickets": _tickets(rng, events, purchases),
-            "_coupons": _coupons(events)}
+    return {"purchases": purchases, "order_items": items_out, "_coupons": _coupons(events)}
 
 
 def _tickets(rng, events, purchases) -> pd.DataFrame:
-    """Service tickets, one per order that raised one, with the true customer."""
+    """Service tickets, one per order that raised one, with the true customer.
+
+    A ticket is opened a right-skewed while after what it is about
+    (``TICKET_DELAY``): a late-delivery complaint only after the promised
+    delivery date (``PROMISED_WORKING_DAYS`` working days after the order), a
+    wrong item or a poor bag after the usual delivery, a billing question a few
+    days after the order. Only a minority answer the satisfaction survey, those
+    with a very bad or very good experience most (``SURVEY_RESPONSE``): the
+    ratings are J-shaped, and a ticket with no answer has no rating.
+    """
     sel = np.flatnonzero(events["ticket"])
-    opened = np.floor(events["t"][sel]).astype(np.int64) + rng.integers(0, 4, len(sel))
+    topics = np.array(all_topics())
+    topic = topics[events["topic"][sel]]
+    order_day = np.floor(events["t"][sel]).astype(np.int64)
+    shipped = events["channel"][sel] != 0  # web and phone orders are delivered
+    delivered = np.where(shipped, add_working_days(order_day, S.DELIVERY_WORKING_DAYS),
+                         order_day)
+    promised = np.where(shipped, add_working_days(order_day, S.PROMISED_WORKING_DAYS),
+                        order_day)
+    base = np.select([topic == x for x in S.TICKET_DELAY],
+                     [{"order": order_day, "delivery": delivered, "promise": promised + 1}[
+                         S.TICKET_DELAY[x][0]] for x in S.TICKET_DELAY], order_day)
+    median = pd.Series(topic).map({x: v[1] for x, v in S.TICKET_DELAY.items()}).to_numpy()
+    sigma = pd.Series(topic).map({x: v[2] for x, v in S.TICKET_DELAY.items()}).to_numpy()
+    opened = base + np.floor(np.exp(np.log(median) + sigma * rng.standard_normal(len(sel)))
+                             ).astype(np.int64)
     resolved = opened + events["resolve_days"][sel].astype(np.int64)
     still_open = (resolved > day_of(S.END)) | (rng.random(len(sel)) < S.OPEN_TICKET_SHARE)
-    topics = np.array(all_topics())
+    experience = events["satisfaction"][sel]
+    answered = ~still_open & (rng.random(len(sel)) < S.SURVEY_RESPONSE[
+        np.clip(experience, 1, 5) - 1])
     t = pd.DataFrame({
         "customer_id": events["cust"][sel] + 1,
         "order_id": sel + 1,
         "channel": purchases["channel"].to_numpy()[sel],
         "opened_date": to_date(opened),
-        "topic": topics[events["topic"][sel]],
+        "topic": topic,
         "resolved_date": pd.Series(to_date(np.where(still_open, opened, resolved))).where(
             ~still_open),
-        "satisfaction": pd.array(np.where(still_open, 0, events["satisfaction"][sel]),
-                                 dtype="Int64"),
+        "satisfaction": pd.array(np.where(answered, experience, 0), dtype="Int64"),
     })
-    t["satisfaction"] = t["satisfaction"].where(~still_open)
+    t["satisfaction"] = t["satisfaction"].where(answered)
+    t = t[opened <= day_of(S.END)]  # a complaint about a late-December order may come in 2026
     t = t.sort_values(["opened_date", "order_id"], ignore_index=True)
     t.insert(0, "ticket_id", np.arange(1, len(t) + 1))
     return t
@@ -515,7 +574,9 @@ def _acquisition_tables(contacts, pros, sus, allc, prospect_idx, new_of_old, rng
     life = pd.Categorical(allc["lifestyle"].to_numpy()[chosen], categories=S.LIFESTYLES).codes
     cdf = np.cumsum(S.INTEREST_BY_LIFESTYLE, axis=1)[life]
     extra = pd.DataFrame({
-        "first_seen": np.maximum(signup - rng.integers(1, 120, len(chosen)), 0),
+        # First interest came a right-skewed while before the sign-up (never before day 0).
+        "first_seen": np.maximum(signup - 1 - np.floor(lognormal_days(
+            rng, *S.INTEREST_TO_SIGNUP_DELAY, len(chosen), upper=signup)).astype(np.int64), 0),
         # Enquirers and sample-takers go on to buy more often than casual visitors.
         "source": rng.choice(S.PROSPECT_SOURCES, p=S.CONVERTER_SOURCE_WEIGHTS, size=len(chosen)),
         # What they said interested them fits how they buy later.
@@ -575,6 +636,8 @@ def _retention_tables(retention, acq_campaigns, events, new_of_old):
         "customer_id": treated["customer_id"],
         "response_day": treated["response_day"].fillna(-1).astype(np.int64)})
     ret_contacts["sale"] = ret_contacts["responded"]
+    ret_contacts["bounced"] = treated["bounced"].to_numpy()
+    ret_contacts["unsubscribed"] = treated["unsubscribed"].to_numpy()
     campaigns = pd.concat([acq_campaigns, retention.campaigns()], ignore_index=True)
     campaigns["start_date"] = to_date(campaigns.pop("start_day"))
     campaigns = campaigns[["campaign_id", "name", "audience", "channel", "start_date", "waves",
@@ -608,27 +671,40 @@ def _contacts(acq: pd.DataFrame, ret: pd.DataFrame) -> pd.DataFrame:
     c["contact_date"] = to_date(c["contact_day"])
     rd = c["response_day"].to_numpy()
     c["response_date"] = pd.Series(to_date(np.maximum(rd, 0))).where(rd >= 0)
-    return c[["contact_id", "campaign_id", "customer_id", "prospect_id", "suspect_id",
-              "contact_date", "exposure", "responded", "sale", "response_date"]]
+    # The e-mail flags decided at sending stay with the contacts for email_events.
+    return c[CONTACT_COLUMNS + ["bounced", "unsubscribed"]]
 
 
-def _referrals(rng, allc, events, death) -> pd.DataFrame:
-    """Each referred customer names a friend who was an active customer at the time."""
+CONTACT_COLUMNS = ["contact_id", "campaign_id", "customer_id", "prospect_id", "suspect_id",
+                   "contact_date", "exposure", "responded", "sale", "response_date"]
+
+
+def _referrals(rng, truth, allc, events, death) -> pd.DataFrame:
+    """Each referred customer names a friend who was an active customer at the time.
+
+    Friends mostly live nearby: a share ``referral_same_region`` of referrers
+    are from the referred customer's region, the rest from another region.
+    The referrer is drawn among the customers who bought in the 60 days before
+    (up to 40 tries); when none of them fits the region wanted, any of them will do.
+    """
     referred = np.flatnonzero(allc["acquisition_channel"].to_numpy() == "referral")
     day = (allc["signup_date"].to_numpy()[referred] - S.START).astype("timedelta64[D]").astype(
         np.int64)
+    region = pd.Categorical(allc["region"], categories=S.REGIONS).codes
     t, cust = events["t"], events["cust"]
     lo = np.searchsorted(t, day - 60)
     hi = np.searchsorted(t, day)
     span = hi - lo
-    tries = 30
+    tries = 40
     pick = lo[:, None] + np.floor(rng.random((len(referred), tries)) * np.maximum(span, 1)[
         :, None]).astype(np.int64)
     pick = np.minimum(pick, len(t) - 1)
     who = cust[pick]
     ok = (span[:, None] > 0) & (who != referred[:, None]) & (death[who] > day[:, None])
+    same_wanted = rng.random(len(referred)) < truth.referral_same_region
+    fits = ok & ((region[who] == region[referred][:, None]) == same_wanted[:, None])
     has = ok.any(axis=1)
-    first = ok.argmax(axis=1)
+    first = np.where(fits.any(axis=1), fits.argmax(axis=1), ok.argmax(axis=1))
     referrer = who[np.arange(len(referred)), first][has]
     out = pd.DataFrame({"referrer_id": referrer + 1, "referred_id": referred[has] + 1,
                         "date": to_date(day[has])})

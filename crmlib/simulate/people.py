@@ -7,6 +7,7 @@ import pandas as pd
 
 from crmlib.simulate import settings as S
 from crmlib.simulate.streams import day_of, month_of
+from crmlib.simulate.timing import lognormal_days, working_day
 
 
 def assign_by_score(score: np.ndarray, labels: list[str], shares: list[float]) -> np.ndarray:
@@ -140,6 +141,20 @@ def lead_chance(truth, source, interest, channel: str, exposure: int) -> np.ndar
     return np.minimum(base * src * intr * S.EXPOSURE_LIFT[exposure - 1], 0.9)
 
 
+def campaign_starts(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Start days of ``n`` prospect campaigns: working days at irregular intervals.
+
+    The k-th campaign is planned evenly across ``ACQ_CAMPAIGN_WINDOW``, moved by
+    up to ``ACQ_CAMPAIGN_JITTER_DAYS`` either way, and starts on the next
+    working day (no weekends, no public holidays).
+    """
+    lo, hi = (day_of(d) for d in S.ACQ_CAMPAIGN_WINDOW)
+    planned = np.linspace(lo, hi, n)
+    jitter = rng.integers(-S.ACQ_CAMPAIGN_JITTER_DAYS, S.ACQ_CAMPAIGN_JITTER_DAYS + 1, n)
+    jitter[0] = max(jitter[0], 0)
+    return np.sort(working_day(np.round(planned + jitter).astype(np.int64)))
+
+
 def acquisition_campaigns(rng: np.random.Generator, truth, pros: pd.DataFrame,
                           sus: pd.DataFrame):
     """Acquisition campaigns: waves of contacts, leads, and sales after leads.
@@ -148,12 +163,14 @@ def acquisition_campaigns(rng: np.random.Generator, truth, pros: pd.DataFrame,
     became prospects appended) and, per prospect, the sale day (-1 if none)
     and the channel that made the sale.
     """
-    starts = np.linspace(day_of("2023-03-06"), day_of("2025-08-04"), 12).round().astype(int)
+    starts = campaign_starts(rng, 12)
     plan = [(int(s), S.CONTACT_CHANNELS[c % len(S.CONTACT_CHANNELS)], "prospects")
             for c, s in enumerate(starts)]
     plan.append((day_of("2024-02-05"), "direct mail", "suspects"))
     plan.sort()
     pros = pros.copy()
+    last_day = day_of(S.END)
+    unsubscribed = np.zeros(len(pros), dtype=bool)
     sale_day = np.full(len(pros), -1)
     sale_channel = np.empty(len(pros), dtype=object)
     campaigns, contacts, new_pros = [], [], []
@@ -175,24 +192,45 @@ def acquisition_campaigns(rng: np.random.Generator, truth, pros: pd.DataFrame,
             interest = rng.choice(S.PROSPECT_INTERESTS, p=S.PROSPECT_INTEREST_WEIGHTS,
                                   size=len(sus))
         waiting = np.ones(len(targets), dtype=bool)
+        if channel == "email" and audience == "prospects":
+            waiting &= ~unsubscribed[targets]  # no more e-mail to those who unsubscribed
         lead_day = np.full(len(targets), -1)
+        sday = np.full(len(targets), -1)
         sold = np.zeros(len(targets), dtype=bool)
         for k in range(1, waves + 1):
-            day = start + S.WAVE_DAYS * (k - 1)
+            day = int(working_day([start + S.WAVE_DAYS * (k - 1)])[0])
             idx = np.flatnonzero(waiting)
             lead = rng.random(len(idx)) < lead_chance(truth, source[idx], interest[idx],
                                                        channel, k)
-            rday = day + rng.integers(0, 8, size=len(idx))
-            sale = lead & (rng.random(len(idx)) < S.LEAD_TO_SALE[channel])
+            bounce = np.zeros(len(idx), dtype=bool)
+            if channel == "email":  # a bounced e-mail never arrives: no lead from it
+                bounce = rng.random(len(idx)) < truth.email_bounce
+                lead &= ~bounce
+            # The reply comes a right-skewed while after the contact; one that would
+            # come after the data ends is not in it.
+            rday = day + np.floor(lognormal_days(rng, *S.RESPONSE_DELAY[channel],
+                                                 len(idx))).astype(np.int64)
+            lead &= rday <= last_day
+            s_day = rday + 1 + np.floor(lognormal_days(rng, *S.LEAD_TO_SALE_DELAY[channel],
+                                                       len(idx))).astype(np.int64)
+            sale = (lead & (rng.random(len(idx)) < S.LEAD_TO_SALE[channel])
+                    & (s_day <= last_day))
             lead_day[idx[lead]] = rday[lead]
+            sday[idx[sale]] = s_day[sale]
             sold[idx[sale]] = True
+            unsub = np.zeros(len(idx), dtype=bool)
+            if channel == "email":
+                # A few recipients unsubscribe (never a lead of that e-mail): they get
+                # no later e-mail from Harbor Coffee.
+                unsub = ~lead & ~bounce & (rng.random(len(idx)) < truth.email_unsubscribe)
             contacts.append(pd.DataFrame({
                 "campaign_id": cid, "target": targets[idx], "audience": audience,
                 "contact_day": day, "exposure": k, "responded": lead, "sale": sale,
-                "response_day": np.where(lead, rday, -1)}))
-            waiting[idx[lead]] = False  # leads leave the campaign
-        lo, hi = S.LEAD_TO_SALE_DAYS
-        sday = lead_day + rng.integers(lo, hi + 1, size=len(targets))
+                "response_day": np.where(lead, rday, -1), "bounced": bounce,
+                "unsubscribed": unsub}))
+            waiting[idx[lead | unsub]] = False  # leads leave the campaign
+            if audience == "prospects":
+                unsubscribed[targets[idx[unsub]]] = True
         if audience == "prospects":
             sale_day[targets[sold]] = sday[sold]
             sale_channel[targets[sold]] = channel

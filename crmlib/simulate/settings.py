@@ -254,10 +254,20 @@ class HarborTruth:
     # Call centre.
     calls_per_spot_grp: float = 1.0
     spot_caller_orders: float = 0.55  # share of spot-driven callers who would order
-    mean_handle_minutes: float = 5.0
+    mean_handle_minutes: float = 5.0  # mean talk time (log-normal, see handle_log_sd)
     mean_patience_minutes: float = 3.0
-    # Service: extra chance of leaving right after a ticket rated 1 or 2.
+    # Service: extra chance of leaving right after a ticket that left an experience
+    # of 1 or 2 (whether or not the customer answered the survey).
     poor_service_leave: float = 0.35
+    # v3: talk times, e-mail, erasure and referrals.
+    handle_log_sd: float = 0.7  # sigma of log talk time (talk time is log-normal)
+    email_bounce: float = 0.008  # share of marketing e-mails that bounce (hard or soft)
+    email_unsubscribe: float = 0.0025  # share of delivered e-mails that end in an unsubscribe
+    email_open: float = 0.20  # chance a delivered e-mail is opened, by someone who does not respond
+    email_click: float = 0.07  # chance such an opener clicks a link
+    email_responder_click: float = 0.35  # share of e-mail offer redeemers who clicked it first
+    erasure_breach: float = 0.08  # share of erasure requests never passed to the campaign lists
+    referral_same_region: float = 0.80  # share of referrers from the referred friend's region
 
 
 # Exposure lifts of the lead chance, waves 1 to 6 (rising, then flattening).
@@ -311,7 +321,7 @@ ENQUIRY_CALLS_PER_HOUR = {"day": 6.0, "other": 2.0}
 CALLBACK_MINUTES = (10, 90)  # a customer whose order call was lost tries again this later
 
 # --------------------------------------------------------------------------- service
-TICKET_RATE = {"cafe": 0.004, "web": 0.035, "phone": 0.025}  # tickets per order
+TICKET_RATE = {"cafe": 0.008, "web": 0.07, "phone": 0.05}  # tickets per order
 TICKET_TOPICS = {
     "cafe": (["loyalty card", "product quality", "staff"], [0.45, 0.35, 0.20]),
     "web": (["late delivery", "wrong item", "billing", "web account", "product quality"],
@@ -508,3 +518,82 @@ PRICE_RISE = 0.12  # beans and ground coffee, rounded to the next 50 cents
 OFFICE_BULK = 5
 # While subscribed, a customer skips this share of the web orders they would make.
 SUBSCRIBER_SKIP = 0.6
+
+# =========================================================================== v3: timing,
+# satisfaction and marketing operations. Every delay that follows an event is
+# right-skewed with a long tail (log-normal): each is given as (median in days,
+# sigma of the log), so a tenth of the cases take longer than about
+# median * exp(1.28 * sigma). The calendar of working days is below.
+
+# --------------------------------------------------------------------------- working days
+# US federal public holidays 2023-2026 (the shop's offices and campaigns rest on
+# them; see crmlib.simulate.timing). Saturdays and Sundays are not working days.
+PUBLIC_HOLIDAYS = np.array([
+    "2023-01-02", "2023-01-16", "2023-02-20", "2023-05-29", "2023-06-19", "2023-07-04",
+    "2023-09-04", "2023-10-09", "2023-11-10", "2023-11-23", "2023-12-25",
+    "2024-01-01", "2024-01-15", "2024-02-19", "2024-05-27", "2024-06-19", "2024-07-04",
+    "2024-09-02", "2024-10-14", "2024-11-11", "2024-11-28", "2024-12-25",
+    "2025-01-01", "2025-01-20", "2025-02-17", "2025-05-26", "2025-06-19", "2025-07-04",
+    "2025-09-01", "2025-10-13", "2025-11-11", "2025-11-27", "2025-12-25",
+    "2026-01-01", "2026-01-19", "2026-02-16", "2026-05-25", "2026-06-19", "2026-07-03",
+], dtype="datetime64[D]")
+
+# --------------------------------------------------------------------------- campaign calendar
+# The twelve prospect campaigns start on working days at irregular intervals:
+# the k-th is planned about evenly between these dates, moved by up to this many
+# days either way, then to the next working day.
+ACQ_CAMPAIGN_WINDOW = ("2023-03-06", "2025-08-04")
+ACQ_CAMPAIGN_JITTER_DAYS = 24
+# A later wave of a campaign goes out WAVE_DAYS after the previous one, on the
+# next working day if that is a holiday.
+
+# --------------------------------------------------------------------------- delays
+# Contact to lead, by channel: a phone or sales-visit lead is mostly made on the
+# day; e-mail and ads are answered within a day or two, mail within about a week.
+RESPONSE_DELAY = {"email": (1.0, 1.1), "digital ad": (1.0, 1.2), "direct mail": (5.0, 0.7),
+                  "phone": (0.3, 1.6), "sales visit": (2.0, 1.2)}
+# Lead to first purchase (at least one day later), by channel; offices take longest.
+LEAD_TO_SALE_DELAY = {"email": (4.0, 0.9), "digital ad": (3.0, 0.9),
+                      "direct mail": (6.0, 0.8), "phone": (3.0, 0.9),
+                      "sales visit": (14.0, 0.7)}
+# First interest (a prospect's first_seen) to sign-up, for customers who were
+# prospects before buying on their own.
+INTEREST_TO_SIGNUP_DELAY = (30.0, 1.1)
+# First web order (or the first month subscriptions are sold) to the subscription.
+SUBSCRIPTION_DELAY = (8.0, 1.1)
+# Customer sign-up to an erasure request (after at least 30 days).
+ERASURE_DELAY = (240.0, 0.9)
+
+# --------------------------------------------------------------------------- deliveries and tickets
+DELIVERY_WORKING_DAYS = 2  # a web or phone order usually arrives this many working days later
+PROMISED_WORKING_DAYS = 3  # ... and is promised within this many ("late" after that day)
+# When a ticket is opened: (counted from, median days, sigma). "order" = the day
+# of the order, "delivery" = the usual delivery day, "promise" = the day after
+# the promised delivery date (a late-delivery complaint cannot come sooner).
+TICKET_DELAY = {
+    "late delivery": ("promise", 1.5, 0.8),
+    "wrong item": ("delivery", 1.0, 0.9),
+    "product quality": ("delivery", 2.0, 1.0),  # cafe orders: counted from the visit
+    "billing": ("order", 4.0, 1.0),
+    "web account": ("order", 0.5, 1.3),
+    "loyalty card": ("order", 0.5, 1.3),
+    "staff": ("order", 0.3, 1.3),
+}
+
+# --------------------------------------------------------------------------- satisfaction
+# The experience a ticket leaves (1-5): latent = SATISFACTION_BASE + topic shift
+# + SATISFACTION_PER_DAY x days to resolve + normal noise (sd SATISFACTION_NOISE),
+# rounded and cut to 1-5. Most tickets are put right quickly and end well.
+SATISFACTION_BASE = 5.0
+SATISFACTION_NOISE = 1.1
+# Chance that a customer answers the satisfaction survey, by experience 1 to 5:
+# those with a very bad or very good experience answer most (J-shaped ratings).
+SURVEY_RESPONSE = np.array([0.60, 0.35, 0.12, 0.14, 0.34])
+
+# --------------------------------------------------------------------------- e-mail
+EMAIL_SEND_HOURS = (8, 11)  # marketing e-mails go out between 08:00 and 11:00
+EMAIL_OPEN_DELAY_HOURS = (3.0, 1.6)  # send to first open: (median hours, sigma)
+EMAIL_CLICK_DELAY_MINUTES = (1.0, 1.0)  # open to click
+
+# --------------------------------------------------------------------------- compliance
+CAMPAIGN_LIST_LEAD_DAYS = 5  # a campaign's list is drawn this many days before it goes out

@@ -561,6 +561,32 @@ def _service_tickets(rng, people, tickets, ids):
     return table.iloc[order].reset_index(drop=True), pos[order]
 
 
+# Coupon codes: HC- and two groups of four characters from an alphabet without
+# the look-alikes 0/O, 1/I/L (as printed on till receipts).
+COUPON_ALPHABET = np.array(list("23456789ABCDEFGHJKMNPQRSTUVWXYZ"))
+
+
+def _coupon_codes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` random, unique coupon codes such as ``HC-7KQ4-M2XP`` (no sequence in them).
+
+    Examples
+    --------
+    >>> codes = _coupon_codes(np.random.default_rng(0), 1000)
+    >>> len(set(codes)), codes[0][:3], len(codes[0])
+    (1000, 'HC-', 12)
+    """
+    k = len(COUPON_ALPHABET)
+    space = k ** 8
+    code = np.unique(rng.integers(0, space, size=n + n // 10 + 10))
+    code = rng.permutation(code)[:n]  # unique, in random order
+    while len(code) < n:  # (astronomically unlikely with 31^8 codes)
+        code = np.unique(np.concatenate([code, rng.integers(0, space, n - len(code))]))
+    chars = COUPON_ALPHABET[(code[:, None] // k ** np.arange(7, -1, -1)[None, :]) % k]
+    text = chars.astype(object).sum(axis=1)
+    return ("HC-" + pd.Series(text, dtype=object).str[:4] + "-"
+            + pd.Series(text, dtype=object).str[4:]).to_numpy(dtype=object)
+
+
 def _coupons(rng, people, coupons, cards, card_pos, ids):
     s = SILO_SETTINGS
     pos = ids.get_indexer(coupons["customer_id"])
@@ -581,9 +607,8 @@ def _coupons(rng, people, coupons, cards, card_pos, ids):
     has_card = (u < c1) | (u >= c1 + c2 + c3)
     has_email = (u >= c1) & ((u < c1 + c2) | (u >= c1 + c2 + c3))
     email = _email_at(rng, people, pos, issued).where(has_email)
-    code = (coupons["coupon_id"].to_numpy().astype(np.int64) * 7_654_321 + 12_345) % 10**8
     table = pd.DataFrame({
-        "coupon_code": "HC-" + _as_str(code).str.zfill(8),
+        "coupon_code": _coupon_codes(rng, n),
         "card_number": card_number.where(has_card),
         "email": _typed_email(rng, email, s["coupons.email_typo"]),
         "issued_date": issued,
@@ -692,12 +717,18 @@ def _marketing_list(rng, people, prospects, ids, end, suspects=None):
     return rows.drop(columns="customer_id"), rows["customer_id"]
 
 
-def _erasure_requests(rng, people, mlist, mlist_cid, end):
+def _erasure_requests(rng, people, mlist, mlist_cid, end, erasures=None, ids=None):
     s = SILO_SETTINGS
     n_cust = len(people)
-    who = np.flatnonzero(rng.random(n_cust) < s["erasure_requests.customer_share"])
-    day = _uniform_day(rng, people["signup_date"].iloc[who].reset_index(drop=True)
-                       + pd.Timedelta(days=30), end)
+    if erasures is not None:
+        # The customers' requests as the simulation made them (the campaign lists
+        # honour them, see crmlib.simulate.compliance).
+        who = ids.get_indexer(erasures["customer_id"])
+        day = pd.Series(pd.to_datetime(erasures["received_date"]).to_numpy())
+    else:
+        who = np.flatnonzero(rng.random(n_cust) < s["erasure_requests.customer_share"])
+        day = _uniform_day(rng, people["signup_date"].iloc[who].reset_index(drop=True)
+                           + pd.Timedelta(days=30), end)
     keep = (day <= end).to_numpy()
     who, day = who[keep], day[keep].reset_index(drop=True)
     cust = pd.DataFrame({
@@ -733,7 +764,8 @@ def _erasure_requests(rng, people, mlist, mlist_cid, end):
 # --------------------------------------------------------------------------- entry point
 def simulate_silos(rng_for: RngFor, customers: pd.DataFrame, purchases: pd.DataFrame,
                    tickets: pd.DataFrame, coupons: pd.DataFrame, prospects: pd.DataFrame,
-                   end, suspects: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                   end, suspects: pd.DataFrame | None = None,
+                   erasures: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Simulate the silo tables of Harbor Coffee and their answer key.
 
     Parameters
@@ -757,6 +789,11 @@ def simulate_silos(rng_for: RngFor, customers: pd.DataFrame, purchases: pd.DataF
         ``first_seen``, ``customer_id`` (empty unless the prospect became that customer).
     end : date-like
         The last day of the data; no record is dated after it.
+    suspects : pandas.DataFrame, optional
+        The bought-in list as the broker sold it (else one is drawn).
+    erasures : pandas.DataFrame, optional
+        ``customer_id`` and ``received_date`` of the customers' requests to be
+        forgotten, as the simulation made them (else they are drawn here).
 
     Returns
     -------
@@ -835,7 +872,7 @@ def simulate_silos(rng_for: RngFor, customers: pd.DataFrame, purchases: pd.DataF
     mlist, mlist_cid = _marketing_list(rng_for("silos/marketing_list"), people, prospects, ids,
                                        end, suspects)
     erase, erase_cid = _erasure_requests(rng_for("silos/erasure_requests"), people, mlist,
-                                         mlist_cid, end)
+                                         mlist_cid, end, erasures, ids)
     links = pd.concat([
         _links("web_accounts", web["account_id"], cust_id[web_pos]),
         _links("loyalty_cards", cards["card_number"], cust_id[card_pos]),
