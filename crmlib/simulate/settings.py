@@ -341,7 +341,7 @@ INCOME_SD = 0.55  # standard deviation of log income around the curve
 # weighted, as in the US: about 11% of people live alone though 28% of households are one
 # person), assigned by a score that rises with these shifts plus a standard normal noise.
 HOUSEHOLD_SIZE_SHARES = [0.13, 0.31, 0.19, 0.20, 0.10, 0.05, 0.02]
-HOUSEHOLD_LIFESTYLE_SHIFT = np.array([-0.20, -0.15, -0.35, 0.40, 0.30])
+HOUSEHOLD_LIFESTYLE_SHIFT = np.array([-0.15, -0.10, -0.25, 0.30, 0.20])
 HOUSEHOLD_AGE_SHIFT = ((18, 24, 30, 38, 48, 58, 68, 90),
                        (0.30, -0.10, -0.05, 0.45, 0.35, -0.30, -0.80, -0.90))
 # Two customers living together (pairs of SILO_SETTINGS["household_share"] of customers):
@@ -394,9 +394,9 @@ ADDRESS_UPDATE = {"web_accounts": 0.9, "phone_customers": 0.5}
 # Spelling rules the phone desk falls back on for a name with no listed sound-alike
 # (names/sound_alikes.csv): a name is written as it sounds, one rule at a time.
 HEARD_SPELLINGS = (
-    ("ph", "f"), (r"^c(?=[aou])", "k"), (r"^k(?=[aou])", "c"), ("ck", "k"), (r"y$", "ie"),
+    ("ph", "f"), (r"^c(?=[aou])", "k"), (r"^k(?=[aou])", "c"), ("ck", "k"), (r"(?<=[^aeiou])y$", "ie"),
     (r"ie$", "y"), (r"ey$", "y"), (r"([bdfglmnprt])\1", r"\1"),
     (r"^([^aeiou]*[aeiou])([lnrt])(?=[aeiou])", r"\1\2\2"), (r"sen$", "son"),
-    (r"son$", "sen"), (r"ez$", "es"), (r"^th", "t"), ("ei", "ie"), (r"ie(?!$)", "ei"),
-    ("ee", "ea"), ("ea", "ee"), ("ai", "ay"), ("ay", "ai"), (r"c$", "k"), (r"k$", "c"),
+    (r"son$", "sen"), (r"ez$", "es"), (r"^th", "t"), (r"ei(?=[^aeiou])", "ie"),
+    (r"ee(?=[^aeiour])", "ea"), (r"ea(?=[^aeiour])", "ee"), (r"c$", "k"), (r"k$", "c"),
 )
