@@ -64,8 +64,8 @@ SAME_SOUND = {"C": "K", "Q": "K", "G": "J", "P": "F", "Z": "S"}
 def sound_alike(a: str, b: str) -> bool:
     """Same Soundex code, a first letter of the same sound allowed (Carl, Karl; Gerry, Jerry)."""
     sa, sb = soundex(a), soundex(b)
-    first = lambda s: SAME_SOUND.get(s[:1], s[:1])
-    return bool(sa) and sa[1:] == sb[1:] and first(sa) == first(sb)
+    return (bool(sa) and sa[1:] == sb[1:]
+            and SAME_SOUND.get(sa[:1], sa[:1]) == SAME_SOUND.get(sb[:1], sb[:1]))
 
 
 def test_soundex_by_hand():
@@ -132,8 +132,10 @@ def address_pairs(links: pd.DataFrame) -> pd.DataFrame:
     rows = pd.concat([linked(t, links)[["customer_id", "address", "postcode"]]
                       for t in ("web_accounts", "phone_customers")]).dropna()
     street = (rows["address"].str.strip().str.lower()
-              .str.replace(r"\bstreet$", "st", regex=True).str.replace(r"\broad$", "rd", regex=True)
-              .str.replace(r"\bavenue$", "ave", regex=True).str.replace(r"\blane$", "ln", regex=True))
+              .str.replace(r"\bstreet$", "st", regex=True)
+              .str.replace(r"\broad$", "rd", regex=True)
+              .str.replace(r"\bavenue$", "ave", regex=True)
+              .str.replace(r"\blane$", "ln", regex=True))
     rows = rows.assign(home=street + "|" + rows["postcode"]).drop_duplicates(["customer_id",
                                                                                "home"])
     who = rows.groupby("home")["customer_id"].agg(["min", "max", "nunique"])
@@ -338,7 +340,10 @@ def test_phone_desk_writes_names_as_heard(customers, links):
     """
     heard = name_variants("phone_customers", customers, links)
     typed = name_variants("web_accounts", customers, links)
-    keep = lambda v: np.mean([sound_alike(a, b) for a, b in zip(v["true"], v["given"])])
+
+    def keep(v: pd.DataFrame) -> float:
+        return float(np.mean([sound_alike(a, b) for a, b in zip(v["true"], v["given"])]))
+
     assert len(heard) > 100 and len(typed) > 100
     assert keep(heard) >= 0.90, keep(heard)
     assert keep(typed) <= keep(heard) - 0.15, (keep(typed), keep(heard))

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import ast
 import csv
+import re
 import sys
 import unicodedata
 from pathlib import Path
-import re
 
 OUT = Path(__file__).resolve().parent.parent / "crmlib" / "simulate" / "names"
 SMITH_SHARE = 0.00881  # Census 2000: 881 Smiths per 100,000 people

@@ -394,8 +394,8 @@ ADDRESS_UPDATE = {"web_accounts": 0.9, "phone_customers": 0.5}
 # Spelling rules the phone desk falls back on for a name with no listed sound-alike
 # (names/sound_alikes.csv): a name is written as it sounds, one rule at a time.
 HEARD_SPELLINGS = (
-    ("ph", "f"), (r"^c(?=[aou])", "k"), (r"^k(?=[aou])", "c"), ("ck", "k"), (r"(?<=[^aeiou])y$", "ie"),
-    (r"ie$", "y"), (r"ey$", "y"), (r"([bdfglmnprt])\1", r"\1"),
+    ("ph", "f"), (r"^c(?=[aou])", "k"), (r"^k(?=[aou])", "c"), ("ck", "k"),
+    (r"(?<=[^aeiou])y$", "ie"), (r"ie$", "y"), (r"ey$", "y"), (r"([bdfglmnprt])\1", r"\1"),
     (r"^([^aeiou]*[aeiou])([lnrt])(?=[aeiou])", r"\1\2\2"), (r"sen$", "son"),
     (r"son$", "sen"), (r"ez$", "es"), (r"^th", "t"), (r"ei(?=[^aeiou])", "ie"),
     (r"ee(?=[^aeiour])", "ea"), (r"ea(?=[^aeiour])", "ee"), (r"c$", "k"), (r"k$", "c"),

@@ -10,14 +10,17 @@ and which lessons use only to score a matching method.
 
 The mess is simulated, each kind at a rate named in :data:`SILO_SETTINGS`:
 
-* **people** (stream ``silos/people``): two-person households share a postal
-  address, some of them one family e-mail address (the first member's) and
-  the home phone; some customers move to a new e-mail address after signing
-  up, and a record made after the change usually carries the new one; each
-  person is inclined or not to consent to marketing;
+* **people** (stream ``silos/people``): two-person households (from the
+  customers' ``household`` column when there is one) share a postal address,
+  some of them one family e-mail address (the first member's) and the home
+  phone; some customers move house (a system shows the new address once they
+  next order through it) and some to a new e-mail address after signing up
+  (a record made after the change usually carries the new one); each person
+  is inclined or not to consent to marketing;
 * **typing**: stray capitals and spaces, typos (two letters swapped, one
-  dropped or doubled, or a slip in the e-mail domain), nicknames (Jim for
-  James), initials, phone numbers written in other styles, missing fields;
+  dropped or doubled, or a slip in the e-mail domain), nicknames (Bob for
+  Robert), initials, phone numbers written in other styles, missing fields;
+  the phone desk writes names as it hears them (sound-alikes, not slips);
 * **duplicates inside one system**: a second web account, a replacement
   loyalty card, a second phone-order record, a second entry on the list.
 
