@@ -38,7 +38,7 @@ from importlib import import_module
 # which crmlib.truth needs) does not pull in the whole simulation.
 _WHERE = {
     "simulate_harbor": "harbor", "true_parameters": "harbor", "truth_of": "harbor",
-    "FIRST_NAMES": "settings", "LAST_NAMES": "settings", "NICKNAMES": "settings",
+    "NICKNAMES": "silos",
     "HarborTruth": "settings", "rng_for": "streams", "stream_id": "streams",
     "variant_key": "streams",
 }

@@ -16,7 +16,7 @@ from crmlib.simulate import settings as S
 from crmlib.simulate.buying import BuyerState, all_topics, choose_channel, simulate_buying
 from crmlib.simulate.campaigns import RetentionCampaigns
 from crmlib.simulate.email_events import email_events
-from crmlib.simulate.settings import HarborTruth
+from crmlib.simulate.settings import SILO_SETTINGS, HarborTruth
 from crmlib.simulate.silos import simulate_silos
 from crmlib.simulate.spend import marketing_spend
 from crmlib.simulate.streams import day_of, days_of, month_of, rng_for, to_date
@@ -392,7 +392,7 @@ def _simulate_core(variant):
     silo_inputs["erasures"] = pd.DataFrame({"customer_id": asked + 1,
                                             "received_date": to_date(erase_day[asked])})
     tables.update({
-        "customers": allc,
+        "customers": allc.drop(columns="household"),
         "products": B.products(),
         "media_plan": plan,
         "awareness": awareness,
@@ -427,12 +427,34 @@ def _death_days(events, n: int) -> np.ndarray:
 
 
 def _contacts_fields(rng, allc: pd.DataFrame, taken) -> pd.DataFrame:
-    """E-mail and phone: unique, and unrelated to the customer id."""
-    allc["email"] = P.email_addresses(rng, allc["first_name"], allc["last_name"], taken=taken)
-    allc["phone"] = P.phone_numbers(rng, len(allc))
+    """Households, names, e-mail and phone: unique, and unrelated to the customer id.
+
+    Pairs of customers who live together (``household_share`` of the silo
+    settings) share a household: its size and income, and usually the
+    surname (``HOUSEHOLD_SAME_SURNAME``). Names follow the census frequency
+    lists; e-mail addresses are built from the name and, for some, the birth
+    year (ages are on 31 December 2025). ``household`` (the customer id of
+    the household's first member) is for the silos and never written out.
+    """
+    n = len(allc)
+    size = allc["household_size"].to_numpy().copy()
+    income = allc["income"].to_numpy().copy()
+    head = P.households(rng, allc["region"].to_numpy(), allc["age"].to_numpy(), size,
+                        SILO_SETTINGS["household_share"])
+    second = head != np.arange(n)
+    size[second], income[second] = size[head[second]], income[head[second]]
+    first, last = P.names(rng, n)
+    same = second & (rng.random(n) < S.HOUSEHOLD_SAME_SURNAME)
+    last[same] = last[head[same]]
+    allc["first_name"], allc["last_name"] = first, last
+    allc["household_size"], allc["income"] = size, income
+    birth_year = S.END.astype("datetime64[Y]").astype(int) + 1970 - allc["age"].to_numpy()
+    allc["email"] = P.email_addresses(rng, first, last, birth_year=birth_year, taken=taken)
+    allc["phone"] = P.phone_numbers(rng, n)
+    allc["household"] = allc["customer_id"].to_numpy()[head]
     cols = ["customer_id", "first_name", "last_name", "email", "phone", "signup_date",
             "acquisition_channel", "region", "age", "income", "household_size", "lifestyle",
-            "benefit_sought", "home_store_id"]
+            "benefit_sought", "home_store_id", "household"]
     return allc[cols]
 
 

@@ -81,47 +81,6 @@ CHANNEL_LOYALTY = {
 }
 N_ORGANIC = 16_000  # organic sign-ups, 2023-2025, before the autumn push adds its own
 
-FIRST_NAMES = (
-    "Aisha Alex Amara Ana Ben Carlos Chen Chloe Dan David Elena Emma Farah Felix Grace "
-    "Hana Ivan Jack James Jon Julia Kate Kenji Lara Leo Lina Lucas Maya Mei Mohammed "
-    "Nadia Noah Olga Omar Priya Rafael Rosa Sam Sara Sofia Tariq Tom Uma Victor Wei "
-    "Yara Yusuf Zoe Ines Marta Pavel Nora Ravi Ali Eva Hugo Iris Oscar Ruth Theo "
-    "Adele Amir Anika Arjun Bianca Boris Camila Dara Diego Elif Emil Esther Fatima Gabriel "
-    "Hassan Helga Ibrahim Ingrid Jamal Jana Joao Kai Kamala Karim Laila Liam Lucia Malik "
-    "Mateo Mila Nadim Nikos Nina Obi Paula Petra Quentin Rania Rhea Rui Sana Selma Soren "
-    "Tanvi Tobias Valentina Vera Wanjiru Xavier Yasmin Yuki Zain Zara Ada Bruno Cleo Dmitri"
-).split()
-LAST_NAMES = (
-    "Adams Ahmed Baker Brown Castro Chen Costa Davies Dubois Evans Fischer Garcia Gray "
-    "Hall Hughes Ito Jensen Kim Kowalski Lee Lopez Martin Meyer Moreau Murphy Nakamura "
-    "Nguyen Novak Okafor Olsen Patel Perez Quinn Rossi Santos Schmidt Silva Smith Tanaka "
-    "Taylor Walker Wang Weber White Wilson Young Zhang Ortiz Berg Haddad Lind Moretti "
-    "Reyes Sato Varga Kaur Mensah Diaz Fox Moss "
-    "Abara Andersen Bauer Bianchi Campbell Carvalho Dalton Demir Eriksson Ferreira Gallagher "
-    "Gomez Hansen Hoffmann Ibrahim Ivanova Jovanovic Kaplan Kelly Khan Laine Larsen Lim "
-    "Maddox Medina Mendes Nilsson Novotny O'Brien Owusu Park Petrov Popescu Ramos Richter "
-    "Romero Sanchez Shah Sorensen Suzuki Toth Turner Vargas Vogel Ward Yilmaz Zimmer Alvarez "
-    "Byrne Cohen Dimitrov Eze Farouk Grant Horvat Jones"
-).split()
-# Other forms of a first name that people give (nickname or long form).
-NICKNAMES: dict[str, tuple[str, ...]] = {
-    "Alex": ("Alexander", "Alexandra", "Sasha"), "Ana": ("Anna", "Annie"),
-    "Ben": ("Benjamin", "Benny"), "Dan": ("Daniel", "Danny"), "David": ("Dave", "Davey"),
-    "Elena": ("Ellie", "Lena"), "Emma": ("Em", "Emmy"), "Jack": ("Jackie",),
-    "James": ("Jim", "Jimmy", "Jamie"), "Jon": ("Jonathan", "Jonny"), "Julia": ("Jules",),
-    "Kate": ("Katherine", "Katie", "Kathy"), "Lucas": ("Luke",),
-    "Mohammed": ("Mo", "Mohammad", "Muhammad"), "Olga": ("Olya",), "Rafael": ("Rafa",),
-    "Rosa": ("Rosie",), "Sam": ("Samuel", "Samantha", "Sammy"), "Sara": ("Sarah",),
-    "Sofia": ("Sophie", "Sophia"), "Tom": ("Thomas", "Tommy"), "Victor": ("Vic",),
-    "Zoe": ("Zoey",), "Ivan": ("Vanya",), "Pavel": ("Pasha", "Paul"), "Theo": ("Theodore",),
-    "Eva": ("Eve",), "Marta": ("Martha",), "Yusuf": ("Yousef",), "Leo": ("Leonard",),
-    "Oscar": ("Ozzy",), "Nora": ("Eleanor",), "Chloe": ("Clo",), "Grace": ("Gracie",),
-    "Lara": ("Larissa",), "Maya": ("Mia",), "Noah": ("Noe",), "Tariq": ("Tarik",),
-    "Ravi": ("Ravindra",), "Hugo": ("Hugh",), "Ruth": ("Ruthie",), "Felix": ("Fee",),
-    "Michael": ("Mike", "Mick"), "William": ("Will", "Bill"), "Robert": ("Rob", "Bob"),
-    "Elizabeth": ("Liz", "Beth"), "Margaret": ("Maggie", "Peggy"), "Joseph": ("Joe",),
-}
-
 # --------------------------------------------------------------------------- products
 # product_id, name, category, list price ($), unit cost ($), durable
 PRODUCTS = [
@@ -365,7 +324,7 @@ SILO_SETTINGS: dict[str, float] = {
     "nickname": 0.15,  # a first name given as a nickname or long form, where one exists
     "name_typo": 0.03,  # a name with one typo
     "email_typo_in_domain": 0.25,  # share of e-mail typos that fall in the domain
-    "phone_restyle": 0.30,  # a phone number written without dashes or with spaces
+    "phone_restyle": 0.50,  # a phone number written in another style (PHONE_STYLES)
     "phone_typo": 0.02,  # a phone number with two digits swapped
     "address_abbrev": 0.35,  # Street/Road/Avenue/Lane written St/Rd/Ave/Ln
     # --- web_accounts: customers who ever ordered on the web -----------------------
@@ -597,3 +556,86 @@ EMAIL_CLICK_DELAY_MINUTES = (1.0, 1.0)  # open to click
 
 # --------------------------------------------------------------------------- compliance
 CAMPAIGN_LIST_LEAD_DAYS = 5  # a campaign's list is drawn this many days before it goes out
+
+# --------------------------------------------------------------------------- people: names,
+# contact details, demographics and households (Harbor Coffee v3; stream "contact-details"
+# for names and contact details, a child of each buyers' stream for demographics).
+# Name lists (crmlib/simulate/names/*.csv): US Census 2000 surname and SSA first-name
+# frequencies with a long tail of rarer names; see datasets/README.md for provenance.
+# Age: 18 plus a gamma-distributed number of years (shape AGE_SHAPE), whose mean depends on
+# the lifestyle (LIFESTYLES order): no pile-up at 18, social sippers youngest, home brewers
+# and occasional treaters oldest. Ages above AGE_MAX are drawn again.
+AGE_MIN, AGE_MAX = 18, 90
+AGE_SHAPE = 2.2
+AGE_MEAN_OVER_MIN = np.array([19.5, 21.5, 17.5, 23.5, 25.0])
+# Household income (thousand dollars a year): log-normal around INCOME_PEAK times
+# exp(curve(age)), the curve interpolated between the points below. Its shape follows the
+# US median household income by age of householder (Census CPS: lowest under 25, rising to
+# a peak at 45-54, about half the peak from 65).
+INCOME_PEAK = 82.0
+INCOME_AGE_CURVE = ((18, 25, 30, 40, 50, 60, 70, 90),
+                    (-0.62, -0.40, -0.22, -0.04, 0.0, -0.15, -0.50, -0.65))
+INCOME_SD = 0.55  # standard deviation of log income around the curve
+# Household size (people): the shares of people living in households of 1 to 7 (person-
+# weighted, as in the US: about 11% of people live alone though 28% of households are one
+# person), assigned by a score that rises with these shifts plus a standard normal noise.
+HOUSEHOLD_SIZE_SHARES = [0.13, 0.31, 0.19, 0.20, 0.10, 0.05, 0.02]
+HOUSEHOLD_LIFESTYLE_SHIFT = np.array([-0.15, -0.10, -0.25, 0.30, 0.20])
+HOUSEHOLD_AGE_SHIFT = ((18, 24, 30, 38, 48, 58, 68, 90),
+                       (0.30, -0.10, -0.05, 0.45, 0.35, -0.30, -0.80, -0.90))
+# Two customers living together (pairs of SILO_SETTINGS["household_share"] of customers):
+# same region and household, partners' ages close; the second takes the first one's
+# surname with this chance (Pew 2023: 79% of married women took their husband's name;
+# cohabiting partners and some spouses keep their own).
+HOUSEHOLD_SAME_SURNAME = 0.75
+PARTNER_AGE_SD = 5.0  # spread (years) of the age difference of two customers who live together
+# E-mail addresses: how people build the part before the @ (shares), then whether they add
+# their birth year (four digits or two) or other digits; the uniqueness loop adds digits
+# when the address is taken.
+EMAIL_PATTERNS = {
+    "first.last": 0.22, "firstlast": 0.13, "flast": 0.12, "first_last": 0.04,
+    "last.first": 0.03, "firstl": 0.05, "nick.last": 0.06, "nicklast": 0.03,
+    "first": 0.07, "initials": 0.06, "last": 0.04, "word": 0.15,
+}
+EMAIL_BIRTH_YEAR = 0.16  # four-digit birth year appended
+EMAIL_BIRTH_YEAR_2 = 0.07  # two-digit birth year appended
+EMAIL_DIGITS = 0.18  # one to three other digits appended
+EMAIL_WORDS = (  # handles that carry no name (the "word" pattern)
+    "coffee espresso latte mocha harbor tide anchor seagull pelican otter maple cedar "
+    "willow river sunny blue green silver golden happy lucky quiet wild salty north "
+    "island breeze pixel cosmic jazz guitar runner hiker reader baker gamer chef poet "
+    "skipper sailor kayak surfer falcon raven fox wolf bear lynx"
+).split()
+# Mail providers: a few large ones hold most addresses, a long tail of small ones (local
+# internet providers, employers, schools, family domains) the rest, by a power law.
+EMAIL_BIG_DOMAINS = {"mail.example": 0.31, "inbox.example": 0.12, "post.example": 0.10,
+                     "example.com": 0.06, "example.net": 0.04, "example.org": 0.03}
+EMAIL_TAIL_DOMAINS = tuple(
+    f"{a}{b}.example" for b in ("net", "mail", "web", "online", "link")
+    for a in ("harbor", "bay", "coast", "cedar", "north", "river", "summit", "pine", "lake",
+              "valley", "island", "metro"))
+EMAIL_TAIL_POWER = 1.1  # the k-th small domain's weight is proportional to k**-power
+# Phone numbers: area codes (most local; newcomers keep the number they came with) and a
+# fictional 555 exchange; written in the customers table as 360-555-0123.
+AREA_CODES = {"360": 0.58, "564": 0.22, "206": 0.06, "503": 0.04, "415": 0.03, "212": 0.02,
+              "617": 0.02, "312": 0.02, "512": 0.01}
+# How a number is written when it is not written as 360-555-0123 (shares of such numbers):
+# the last one leaves out the area code.
+PHONE_STYLES = {"({a}) {e}-{l}": 0.30, "{a}.{e}.{l}": 0.10, "{a}{e}{l}": 0.22,
+                "{a} {e} {l}": 0.14, "+1 {a} {e} {l}": 0.10, "+1-{a}-{e}-{l}": 0.06,
+                "{e}-{l}": 0.08}
+# Moving house: each customer moves at this yearly rate after signing up (about 8-9% of
+# Americans move each year, Census CPS 2020s; moves inside town keep the region).
+MOVE_RATE_PER_YEAR = 0.085
+# Chance that a system updates a mover's address when they next order through it (the web
+# shop asks for the delivery address; the phone desk often keeps the record it has).
+ADDRESS_UPDATE = {"web_accounts": 0.9, "phone_customers": 0.5}
+# Spelling rules the phone desk falls back on for a name with no listed sound-alike
+# (names/sound_alikes.csv): a name is written as it sounds, one rule at a time.
+HEARD_SPELLINGS = (
+    ("ph", "f"), (r"^c(?=[aou])", "k"), (r"^k(?=[aou])", "c"), ("ck", "k"),
+    (r"(?<=[^aeiou])y$", "ie"), (r"ie$", "y"), (r"ey$", "y"), (r"([bdfglmnprt])\1", r"\1"),
+    (r"^([^aeiou]*[aeiou])([lnrt])(?=[aeiou])", r"\1\2\2"), (r"sen$", "son"),
+    (r"son$", "sen"), (r"ez$", "es"), (r"^th", "t"), (r"ei(?=[^aeiou])", "ie"),
+    (r"ee(?=[^aeiour])", "ea"), (r"ea(?=[^aeiour])", "ee"), (r"c$", "k"), (r"k$", "c"),
+)
