@@ -573,7 +573,10 @@ def build_harbor(out_dir: str | os.PathLike | None = None, variant: int | None =
         path = harbor_file(name, root)
         text = to_csv_text(tables[name], schema)
         # mtime=0 and no file name in the header: the same table gives the same bytes
-        write_atomic(path, gzip.compress(text.encode(), compresslevel=3, mtime=0) if name in GZIPPED else text)
+        if name in GZIPPED:  # level 3: a little larger than 9, several times faster
+            write_atomic(path, gzip.compress(text.encode(), compresslevel=3, mtime=0))
+        else:
+            write_atomic(path, text)
         other = path.with_name(f"{name}.csv") if name in GZIPPED else path.with_suffix(".csv.gz")
         other.unlink(missing_ok=True)  # a file of the other kind left by an older build
         written.append(path)

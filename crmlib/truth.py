@@ -308,11 +308,14 @@ def latent_population(n: int, seed: int = 0, *, variant: int | None = None,
         Indexed by ``customer_id`` (1 to ``n``): the profile columns of the
         ``customers`` table that describe a person (``acquisition_channel``,
         ``region``, ``age``, ``income``, ``household_size``, ``lifestyle``,
-        ``benefit_sought``), then the truth: ``true_purchase_rate``
-        (purchases a week while a customer, the BG/NBD λ),
-        ``true_dropout`` (chance of leaving after each purchase, p) and
-        ``true_spend_rate`` (the Gamma-Gamma ν; mean spend per order
-        ``parameters()["p"] / ν``).
+        ``benefit_sought``), then the truth: ``true_remote_rate`` (web and
+        phone orders a week while a customer, the BG/NBD λ; 0 for customers
+        who never order remotely), ``true_cafe_rate`` (cafe visits a week when
+        they start: a regular's habit or an occasional visitor's rate; 0 for
+        customers who never visit), ``true_purchase_rate`` (the two together),
+        ``true_dropout`` (chance of leaving after each remote order, the BG/NBD
+        p; NaN for customers who never order remotely) and ``true_spend_rate``
+        (the Gamma-Gamma ν; mean spend per remote order ``parameters()["p"] / ν``).
 
     Raises
     ------
@@ -322,11 +325,8 @@ def latent_population(n: int, seed: int = 0, *, variant: int | None = None,
     Examples
     --------
     >>> twin = latent_population(2000, seed=1)
-    >>> list(twin.columns[-3:])
-    ['true_purchase_rate', 'true_dropout', 'true_spend_rate']
-    >>> truth = parameters()
-    >>> bool(abs(twin["true_purchase_rate"].mean() - truth.r / truth.alpha) < 0.02)
-    True
+    >>> list(twin.columns[-5:])
+    ['true_remote_rate', 'true_cafe_rate', 'true_purchase_rate', 'true_dropout', 'true_spend_rate']
     >>> twin.groupby("lifestyle")["true_purchase_rate"].mean().idxmax()
     'Busy commuter'
     """
@@ -341,8 +341,14 @@ def latent_population(n: int, seed: int = 0, *, variant: int | None = None,
     keep = ["acquisition_channel", "region", "age", "income", "household_size", "lifestyle",
             "benefit_sought"]
     out = profiles.set_index("customer_id")[keep]
-    out["true_purchase_rate"] = latent["lam"].to_numpy()
-    out["true_dropout"] = latent["p"].to_numpy()
+    bean = latent["bean_buyer"].to_numpy()
+    cafe = np.where(latent["regular"].to_numpy(), latent["regular_weekly"].to_numpy(),
+                    latent["occasional_weekly"].to_numpy())
+    cafe = np.where(latent["cafe_visitor"].to_numpy(), cafe, 0.0)
+    out["true_remote_rate"] = np.where(bean, latent["lam"].to_numpy(), 0.0)
+    out["true_cafe_rate"] = cafe
+    out["true_purchase_rate"] = out["true_remote_rate"] + cafe
+    out["true_dropout"] = np.where(bean, latent["p"].to_numpy(), np.nan)
     out["true_spend_rate"] = latent["nu"].to_numpy()
     return out
 

@@ -146,8 +146,8 @@ def baskets(rng: np.random.Generator, orders: pd.DataFrame, taste: np.ndarray,
                                                              0.06)))
     d = _draw(rng, dur_cdf, taste[cust[o]])
     key = pd.DataFrame({"cust": cust[o], "d": d})
-    again = key.duplicated()
-    keep = ~again.to_numpy() | (rng.random(len(o)) < S.DURABLE_REPEAT)
+    copy = key.groupby(["cust", "d"]).cumcount().to_numpy()  # 0: the first of its kind
+    keep = (copy == 0) | ((copy == 1) & (rng.random(len(o)) < S.DURABLE_REPEAT))
     # A second copy of the same durable within one customer's history is rare.
     lines.append((o[keep], d[keep]))
     # Gift boxes before Christmas.

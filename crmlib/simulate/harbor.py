@@ -67,15 +67,26 @@ def _season(n_days: int) -> np.ndarray:
 
 
 def _remote_peaks(n_days: int) -> np.ndarray:
-    """Black Friday and pre-Christmas multipliers of remote orders (a year averages 1)."""
+    """Black Friday and pre-Christmas multipliers of remote orders (a year averages 1).
+
+    Examples
+    --------
+    >>> f = _remote_peaks(3 * 365)
+    >>> day = lambda date: int((np.datetime64(date) - S.START).astype(int))
+    >>> bool(f[day("2024-11-29")] > f[day("2024-11-22")])  # Black Friday, a week before
+    True
+    """
     dates = S.START + np.arange(n_days).astype("timedelta64[D]")
-    md = np.char.add(np.char.add(np.char.zfill(((dates.astype("datetime64[M]").astype(int)
-                                                  % 12) + 1).astype(str), 2), "-"),
-                     np.char.zfill((dates - dates.astype("datetime64[M]")).astype(int)
-                                   .__add__(1).astype(str), 2))
+    years = np.unique(dates.astype("datetime64[Y]"))
     f = np.ones(n_days)
-    for (lo, hi), factor in S.REMOTE_PEAKS.items():
-        f[(md >= lo) & (md <= hi)] = factor
+    factor, until = S.CHRISTMAS_RUN_UP
+    for year in years:
+        november = year.astype("datetime64[M]") + np.timedelta64(10, "M")
+        thanksgiving = np.busday_offset(november.astype("datetime64[D]"), 3, roll="forward",
+                                        weekmask="Thu")
+        end = np.datetime64(f"{year}-{until}")
+        f[(dates > thanksgiving + 4) & (dates <= end)] = factor
+        f[(dates >= thanksgiving) & (dates <= thanksgiving + 4)] = S.CYBER_WEEKEND
     return f / f[:365].mean()
 
 
@@ -256,9 +267,11 @@ def _simulate_core(variant):
     # The phone line during the push: existing customers' orders and spot callers.
     rng = rng_for(variant, "phone-line")
     w0, w1 = day_of(S.MEDIA_START), day_of(S.MEDIA_START) + 7 * S.MEDIA_WEEKS
-    # Inbound orders only: a first order agreed on an outbound sales call is not on the line.
-    repeat = np.arange(len(ev["t"])) >= len(st.lam)  # first purchases are recorded first
-    in_window = repeat & (ev["channel"] == 2) & (ev["t"] >= w0) & (ev["t"] < w1)
+    # Inbound orders only: the first order of a customer won by an outbound call or a
+    # sales visit was agreed on that call, not on the line.
+    first_remote = np.arange(len(ev["t"])) < len(st.lam)  # first purchases come first
+    outbound = np.isin(channel_all[rb1[ev["cust"]]], S.OUTBOUND_CHANNELS)
+    in_window = ~(first_remote & outbound) & (ev["channel"] == 2) & (ev["t"] >= w0) & (ev["t"] < w1)
     line = M.phone_line(rng, truth, spots, staff, ev["t"][in_window])
     calls = line["calls"]
     ev_idx = np.flatnonzero(in_window)
@@ -344,6 +357,11 @@ def _simulate_core(variant):
     subs = _subscriptions(rng_for(variant, "subscriptions"), truth, events, lat)
     events = _skip_while_subscribed(rng_for(variant, "subscriber-skips"), events, subs)
     death = _death_days(events, len(allc))
+    # A customer signs up with their first order: a phone order answered after a wait
+    # can fall on the next day (the line's queue), so the sign-up date follows it.
+    first_t = np.full(len(allc), np.inf)
+    np.minimum.at(first_t, events["cust"], events["t"])
+    allc["signup_date"] = to_date(first_t)
     n_orders = len(events["t"])
     order_id = np.arange(1, n_orders + 1)
     tables = _orders(rng_for(variant, "baskets"), truth, events, allc, lat, retention)
@@ -747,8 +765,9 @@ def _subscriptions(rng, truth, events, lat) -> pd.DataFrame:
 def _skip_while_subscribed(rng, events, subs) -> dict[str, np.ndarray]:
     """Subscribers skip a share of the web orders they would otherwise make.
 
-    A first order, an order placed on a logged call and an order that redeems a
-    retention offer are never skipped (other tables point at them).
+    A first order, a first web order (the subscription follows it), an order placed
+    on a logged call and an order that redeems a retention offer are never skipped
+    (other tables point at them).
     """
     n_cust = int(events["cust"].max()) + 1
     lo, hi = np.full(n_cust, np.inf), np.full(n_cust, np.inf)
@@ -759,6 +778,8 @@ def _skip_while_subscribed(rng, events, subs) -> dict[str, np.ndarray]:
     cust, t = events["cust"], events["t"]
     first = np.zeros(len(t), dtype=bool)
     first[np.unique(cust, return_index=True)[1]] = True
+    web = np.flatnonzero(events["channel"] == 1)  # the web order the subscription followed
+    first[web[np.unique(cust[web], return_index=True)[1]]] = True
     skip = ((events["channel"] == 1) & (t >= lo[cust]) & (t < hi[cust]) & ~first
             & (events["phone_ref"] < 0) & (events["offer"] <= 0)
             & (rng.random(len(t)) < S.SUBSCRIBER_SKIP))

@@ -393,7 +393,7 @@ REGULAR_SHARE = np.array([0.55, 0.30, 0.28, 0.04, 0.03])
 # is this times CAFE_VISITOR.
 REMOTE_FIRST_VISITOR = 0.6
 # Chance that an occasional visitor never comes back after their first visit.
-ONE_VISIT_ONLY = 0.45
+ONE_VISIT_ONLY = 0.5
 # A regular's visits a week while the habit lasts: log-normal (median, sigma).
 REGULAR_WEEKLY_VISITS = (3.0, 0.35)
 # Each regular favours some days of the week: a Gamma(shape, 1/shape) multiplier per
@@ -453,14 +453,20 @@ FIRST_CHANNEL = {
     "sales visit": (0.0, 0.70, 0.30),
     "tv offer": (0.0, 0.0, 1.0),
 }
+# Customers won by these channels agreed their first order with the caller or the
+# sales rep: it is not an inbound call on the phone line.
+OUTBOUND_CHANNELS = ("phone", "sales visit")
 # Remote orders arrive at these hours (web: evenings; phone: while the line is open).
 WEB_HOUR_WEIGHTS = np.array([0.6, 0.3, 0.2, 0.1, 0.1, 0.2, 0.5, 1.2, 2.0, 2.5, 2.8, 3.0,
                              3.2, 3.0, 2.8, 2.8, 3.0, 3.5, 4.5, 5.5, 6.0, 5.5, 3.5, 1.5])
 PHONE_HOUR_WEIGHTS = np.array([0] * 9 + [3.0, 3.5, 3.5, 3.0, 3.0, 3.0, 2.8, 2.5, 2.0, 1.5,
                                          1.0, 0.8] + [0] * 3, dtype=float)
-# Black Friday to Cyber Monday and the run-up to Christmas lift web and phone orders
-# (multipliers on the BG/NBD rate; the whole year is rescaled to average 1).
-REMOTE_PEAKS = {("11-24", "11-30"): 2.2, ("12-01", "12-18"): 1.35}
+# Black Friday follows Thanksgiving (the fourth Thursday of November): from Thanksgiving
+# to Cyber Monday (days 0-4 from Thanksgiving) web and phone orders run at CYBER_WEEKEND
+# times the usual rate, and from the next day to CHRISTMAS_RUN_UP's date at its factor
+# (multipliers on the BG/NBD rate, rescaled so that a year averages 1).
+CYBER_WEEKEND = 2.2
+CHRISTMAS_RUN_UP = (1.35, "12-18")
 # Gifts before Christmas: chance that a remote order holds a durable or a gift box.
 GIFT_SEASON = ("11-15", "12-20")
 GIFT_DURABLE_CHANCE = 0.20  # 0.06 the rest of the year
