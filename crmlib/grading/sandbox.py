@@ -175,6 +175,9 @@ def _environment(home: str, python_bin: str) -> dict[str, str]:
         "MALLOC_ARENA_MAX": "2", "CRM_PROGRESS": f"{home}/home/progress.json",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         data.VARIANT_CACHE_ENV: home,  # the variant the grader simulated (crmlib.data)
+        # the crmlib the grader runs (a checkout on PYTHONPATH, an editable install) is
+        # the one the runner and the kernel import; only its package folder is visible
+        "PYTHONPATH": str(Path(crmlib.__file__).resolve().parent.parent),
     }
 
 
