@@ -325,7 +325,7 @@ def _start_grader(root: Path, subs: Path) -> tuple[subprocess.Popen, Path, Path]
     if REAL_BWRAP is None:
         cmd.append("--no-sandbox")
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            cwd=root)
+                            cwd=root, start_new_session=True)
     return proc, out, spool
 
 
@@ -348,7 +348,11 @@ def _interrupt(proc: subprocess.Popen, presses: int) -> tuple[float, str, str]:
     for _ in range(presses):
         proc.send_signal(signal.SIGINT)
         time.sleep(0.3)
-    out, err = proc.communicate(timeout=60)
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
     return time.monotonic() - started, out.decode(), err.decode()
 
 

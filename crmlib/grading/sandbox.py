@@ -190,13 +190,15 @@ def _barrier(path: str, uid: int) -> str | None:
     return None
 
 
-def _unveil_plan(user: tuple[int, int] | None) -> dict[str, list[str]]:
+def _unveil_plan(user: tuple[int, int] | None, folders: tuple[str, ...] = ()
+                 ) -> dict[str, list[str]]:
     """Folders the run's user cannot pass through on the way to what the runs need (the
-    Python environment under ``/root``, say), each with the paths below it to show."""
+    Python environment under ``/root``, the run's own folder in a private ``TMPDIR``),
+    each with the paths below it to show."""
     plan: dict[str, list[str]] = {}
     if user is None:
         return plan
-    for path in _read_only_paths():
+    for path in [*_read_only_paths(), *folders]:
         top = _barrier(path, user[0])
         if top is not None and top != "/":
             plan.setdefault(top, []).append(path)
@@ -222,14 +224,14 @@ def _unveil(plan: dict[str, list[str]]) -> None:
 
 
 def _set_limits(limits: Limits, nproc: int | None, cgroup: Path | None,
-                user: tuple[int, int] | None = None):
+                user: tuple[int, int] | None = None, folder: Path | None = None):
     """The function the child runs before exec: its cgroup, resource limits, no core
-    files, the run's user (see :func:`sandbox_user`)."""
+    files, the run's user (see :func:`sandbox_user`), who must reach ``folder``."""
     memory = int(limits.memory_mb) * 2**20
     file_size = int(limits.file_mb) * 2**20
     cpu = int(limits.timeout) + 5
     procs = str(cgroup / "cgroup.procs").encode() if cgroup else None
-    plan = _unveil_plan(user)
+    plan = _unveil_plan(user, (str(folder),) if folder else ())
 
     def apply():
         _join(procs)
@@ -470,8 +472,6 @@ def run_sandboxed(workdir: Path, limits: Limits, bwrap: str | None = None,
     env = _environment(inside, os.path.dirname(python))
     user = sandbox_user()
     hand_over(workdir, user)
-    if user is not None:  # the run's user must pass through the folder above its own
-        os.chmod(workdir.parent, os.stat(workdir.parent).st_mode | 0o111)
     pass_fds: tuple[int, ...] = ()
     if group is not None:
         group.check()
@@ -487,7 +487,8 @@ def run_sandboxed(workdir: Path, limits: Limits, bwrap: str | None = None,
             proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True, close_fds=True, pass_fds=pass_fds,
-                                    preexec_fn=_set_limits(limits, nproc, cgroup, user))
+                                    preexec_fn=_set_limits(limits, nproc, cgroup, user,
+                                                           workdir))
             if group is not None:
                 group.add(proc)
             killed = False
@@ -601,7 +602,7 @@ class WarmSandbox:
         self._cgroup = pids_cgroup(limits.processes + 8)  # + bubblewrap, zygote, job's init
         procs = str(self._cgroup / "cgroup.procs").encode() if self._cgroup else None
         user = self.user
-        plan = _unveil_plan(user)
+        plan = _unveil_plan(user, (str(self.spool),))
 
         def enter():
             _join(procs)
@@ -869,7 +870,6 @@ def probe(bwrap: str | None, limits: Limits, timeout: float = 120.0) -> str:
         (job / "home").mkdir()
         inside = SANDBOX_DIR if bwrap else str(job)
         hand_over(job, user)
-        os.chmod(folder, 0o711)
         python = _python()
         argv = [python, "-c", _PROBE]
         cmd = bwrap_command(bwrap, job, argv) if bwrap else argv
@@ -882,7 +882,7 @@ def probe(bwrap: str | None, limits: Limits, timeout: float = 120.0) -> str:
                                   stdin=subprocess.DEVNULL, capture_output=True,
                                   timeout=timeout, close_fds=True, pass_fds=pass_fds,
                                   start_new_session=True,
-                                  preexec_fn=_set_limits(limits, nproc, cgroup, user))
+                                  preexec_fn=_set_limits(limits, nproc, cgroup, user, job))
         except subprocess.TimeoutExpired:
             raise SandboxUnavailable(f"the grading sandbox did not start within {timeout:g} s "
                                      "(a machine this busy cannot grade either); nothing was "
