@@ -551,6 +551,11 @@ def _grade_batch(key, out: Path, book_path: Path, header: list[str], questions: 
         bar.close()
     ran = sum(1 for r in results if r["status"] not in ("duplicate", "unmatched", "missing"))
     left = len(to_run) - ran
+    failed = sum(1 for r in results if r["status"] == "grader-error")
+    if failed:
+        warnings.append(f"NOTE: {failed} submission(s) failed on the grader's side (status "
+                        "grader-error: the sandbox or the grader, never the notebook); run the "
+                        "same command again to grade them")
     if group.stopped.is_set():
         warnings.append(f"INTERRUPTED: {left} submission(s) not graded yet; run the same "
                         "command again to grade them (what is graded is kept)")

@@ -348,8 +348,11 @@ def _grade(task: Task, variant: int | None, result: dict, started: float,
     if note:
         result["notes"].append(note)
     if answers and claimed.get("variant") != variant:
-        result["notes"].append(f"the notebook worked on data variant {claimed.get('variant')!r},"
-                               f" not yours ({variant}); answers were scored against yours")
+        other = claimed.get("variant")  # from the run's answers file: a number, or nothing
+        other = (f"data variant {other}" if isinstance(other, int)
+                 and not isinstance(other, bool) else "another data variant")
+        result["notes"].append(f"the notebook worked on {other}, not yours ({variant}); "
+                               "answers were scored against yours")
     rows = score(key, answers, refs)
     result["scoring_s"] = round(time.perf_counter() - scoring_started + refs_s, 3)
     result["questions"] = rows
@@ -364,7 +367,6 @@ def _grade(task: Task, variant: int | None, result: dict, started: float,
         status = "grader-error"
         feedback = ("the grading sandbox could not start on the grader's machine (not the "
                     "notebook's doing); run crm grade again to grade it")
-        result["notes"].append(outcome.message)
     elif outcome.status == "killed":
         status, feedback = "timeout", outcome.message
     elif outcome.status == "timeout":
