@@ -95,19 +95,30 @@ def fake_bwrap(folder: Path, script: str) -> Path:
     return path
 
 
-UID_MAP_REFUSED = ('echo "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n')
+UID_MAP_REFUSED = 'echo "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n'
 
 
 # --------------------------------------------------------------------------- the sandbox
-def test_a_bwrap_that_cannot_start_stops_the_batch_before_grading(tmp_path, monkeypatch,
-                                                                  capsys, open_dir):
+def test_a_bwrap_that_cannot_start_stops_the_batch_before_grading(
+    tmp_path, monkeypatch, capsys, open_dir
+):
     # Ubuntu 24.04's AppArmor default: bubblewrap is there but cannot map its user
     bin_dir = open_dir / "bin"
     fake_bwrap(bin_dir, UID_MAP_REFUSED)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     write(tmp_path / "subs" / "ana.ipynb", solution())
-    code = main(["grade", "demo_repurchase", str(tmp_path / "subs"), "--out",
-                 str(tmp_path / "out"), "--keys", str(FIXTURES), "--quiet"])
+    code = main(
+        [
+            "grade",
+            "demo_repurchase",
+            str(tmp_path / "subs"),
+            "--out",
+            str(tmp_path / "out"),
+            "--keys",
+            str(FIXTURES),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2, err
     assert "setting up uid map: Permission denied" in err
@@ -131,8 +142,14 @@ def test_a_bwrap_that_cannot_be_run_is_named(tmp_path, monkeypatch, kind, open_d
     monkeypatch.setenv("PATH", str(bin_dir))  # no other bubblewrap on it
     write(tmp_path / "subs" / "ana.ipynb", solution())
     with pytest.raises(SandboxError) as err:
-        grade("demo_repurchase", [tmp_path / "subs"], tmp_path / "out", limits=LIMITS,
-              key_dirs=[FIXTURES], progress=False)
+        grade(
+            "demo_repurchase",
+            [tmp_path / "subs"],
+            tmp_path / "out",
+            limits=LIMITS,
+            key_dirs=[FIXTURES],
+            progress=False,
+        )
     if kind == "not executable":
         assert "bubblewrap (bwrap) is not installed" in str(err.value)
         assert "apt-get install bubblewrap" in str(err.value)
@@ -143,24 +160,43 @@ def test_a_bwrap_that_cannot_be_run_is_named(tmp_path, monkeypatch, kind, open_d
 
 
 def test_rows_failed_by_the_graders_environment_are_regraded_by_a_plain_rerun(
-        tmp_path, monkeypatch, open_dir):
+    tmp_path, monkeypatch, open_dir
+):
     needs_bwrap()
     # bubblewrap starts for the probe, then fails for the runs (a sysctl changed mid-batch)
     bin_dir = open_dir / "bin"
-    fake_bwrap(bin_dir, 'case "$*" in *"-m crmlib.grading._runner"*)\n'
-                        f'{UID_MAP_REFUSED};;\nesac\nexec {REAL_BWRAP} "$@"\n')
+    fake_bwrap(
+        bin_dir,
+        'case "$*" in *"-m crmlib.grading._runner"*)\n'
+        f'{UID_MAP_REFUSED};;\nesac\nexec {REAL_BWRAP} "$@"\n',
+    )
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     write(tmp_path / "subs" / "ana.ipynb", solution())
-    first = grade("demo_repurchase", [tmp_path / "subs"], tmp_path / "out", limits=LIMITS,
-                  key_dirs=[FIXTURES], progress=False, warm=False)
+    first = grade(
+        "demo_repurchase",
+        [tmp_path / "subs"],
+        tmp_path / "out",
+        limits=LIMITS,
+        key_dirs=[FIXTURES],
+        progress=False,
+        warm=False,
+    )
     row = rows_of(tmp_path / "out")["ana"]
     assert row["status"] == "grader-error", row  # not `crashed`, 0 points, on the student
-    assert "not the notebook's doing" in row["feedback"] and "run crm grade again" in (
-        row["feedback"])
+    assert (
+        "not the notebook's doing" in row["feedback"] and "run crm grade again" in (row["feedback"])
+    )
     assert first.results[0]["status"] == "grader-error"
     monkeypatch.setenv("PATH", os.environ["PATH"].split(":", 1)[1])  # bubblewrap works again
-    again = grade("demo_repurchase", [tmp_path / "subs"], tmp_path / "out", limits=LIMITS,
-                  key_dirs=[FIXTURES], progress=False, warm=False)
+    again = grade(
+        "demo_repurchase",
+        [tmp_path / "subs"],
+        tmp_path / "out",
+        limits=LIMITS,
+        key_dirs=[FIXTURES],
+        progress=False,
+        warm=False,
+    )
     assert [r["student"] for r in again.results] == ["ana"]
     row = rows_of(tmp_path / "out")["ana"]
     assert (row["status"], float(row["total"])) == ("graded", MAX)
@@ -178,8 +214,17 @@ def test_the_probe_starts_the_runs_sandbox_as_an_unprivileged_host_user():
 def test_grade_needs_linux_and_says_so(monkeypatch, capsys, tmp_path):
     for platform, name in (("darwin", "macOS"), ("win32", "Windows")):
         monkeypatch.setattr(sys, "platform", platform)
-        code = main(["grade", "demo_repurchase", str(tmp_path), "--out", str(tmp_path / "o"),
-                     "--keys", str(FIXTURES)])
+        code = main(
+            [
+                "grade",
+                "demo_repurchase",
+                str(tmp_path),
+                "--out",
+                str(tmp_path / "o"),
+                "--keys",
+                str(FIXTURES),
+            ]
+        )
         err = capsys.readouterr().err
         assert code == 2 and f"crm grade needs Linux, and this is {name}" in err, err
         assert "WSL 2" in err and "virtual machine" in err
@@ -192,8 +237,13 @@ def test_the_grader_warns_when_it_runs_as_root(tmp_path, monkeypatch, euid):
 
     monkeypatch.setattr(batch.os, "geteuid", lambda: euid)
     (tmp_path / "subs").mkdir()  # nothing to run: only the warnings are computed
-    result = grade("demo_repurchase", [tmp_path / "subs"], tmp_path / "out",
-                   key_dirs=[FIXTURES], progress=False)
+    result = grade(
+        "demo_repurchase",
+        [tmp_path / "subs"],
+        tmp_path / "out",
+        key_dirs=[FIXTURES],
+        progress=False,
+    )
     warned = [w for w in result.warnings if "runs as root" in w]
     assert bool(warned) == (euid == 0)
     if warned:
@@ -201,17 +251,31 @@ def test_the_grader_warns_when_it_runs_as_root(tmp_path, monkeypatch, euid):
 
 
 def test_without_bubblewrap_grading_is_refused_unless_asked_and_then_every_output_says_so(
-        tmp_path, monkeypatch, capsys):
+    tmp_path, monkeypatch, capsys
+):
     from crmlib.grading.batch import SandboxError
 
     monkeypatch.setenv("CRM_NO_BWRAP", "1")
     write(tmp_path / "subs" / "ana.ipynb", solution())
     with pytest.raises(SandboxError, match="bubblewrap .bwrap. is not installed"):
-        grade("demo_repurchase", [tmp_path / "subs"], tmp_path / "out", limits=LIMITS,
-              key_dirs=[FIXTURES], progress=False)
+        grade(
+            "demo_repurchase",
+            [tmp_path / "subs"],
+            tmp_path / "out",
+            limits=LIMITS,
+            key_dirs=[FIXTURES],
+            progress=False,
+        )
     assert not (tmp_path / "out").exists()
-    result = grade("demo_repurchase", [tmp_path / "subs"], tmp_path / "out", limits=LIMITS,
-                   key_dirs=[FIXTURES], progress=False, use_bwrap=False)
+    result = grade(
+        "demo_repurchase",
+        [tmp_path / "subs"],
+        tmp_path / "out",
+        limits=LIMITS,
+        key_dirs=[FIXTURES],
+        progress=False,
+        use_bwrap=False,
+    )
     out = tmp_path / "out"
     row = rows_of(out)["ana"]
     assert (row["status"], float(row["total"])) == ("graded", MAX)
@@ -248,33 +312,49 @@ def _leakers(secret: Path) -> dict[str, nbformat.NotebookNode]:
         "in_path": with_cell(read + "open(text)", before="q3"),
         "in_class": with_cell(
             read + "import re\nname = re.sub(r'\\W', '_', text) + 'Error'\n"
-                   "raise type(name, (Exception,), {})('x')", before="q3"),
+            "raise type(name, (Exception,), {})('x')",
+            before="q3",
+        ),
         "shadow": with_cell("raise ValueError(open('/etc/shadow').read())", before="q3"),
     }
 
 
 def _no_secret_in(out: Path) -> None:
-    texts = [p.read_text(encoding="utf-8") for p in [out / "gradebook.csv",
-                                                    out / "lms_grades.csv",
-                                                    out / "summary.txt",
-                                                    *(out / "feedback").glob("*.html")]]
+    texts = [
+        p.read_text(encoding="utf-8")
+        for p in [
+            out / "gradebook.csv",
+            out / "lms_grades.csv",
+            out / "summary.txt",
+            *(out / "feedback").glob("*.html"),
+        ]
+    ]
     for text in texts:
         assert "crm-secret-7f3a9c" not in text and "hunter2" not in text
         assert "root:" not in text  # the first line of /etc/shadow
 
 
-def test_feedback_never_carries_host_file_contents_even_without_a_sandbox(tmp_path,
-                                                                         secret_file):
+def test_feedback_never_carries_host_file_contents_even_without_a_sandbox(tmp_path, secret_file):
     for student, nb in _leakers(secret_file).items():
         write(tmp_path / "subs" / f"{student}.ipynb", nb)
-    grade("demo_repurchase", [tmp_path / "subs"], tmp_path / "out", jobs=2, limits=LIMITS,
-          key_dirs=[FIXTURES], progress=False, use_bwrap=False)
+    grade(
+        "demo_repurchase",
+        [tmp_path / "subs"],
+        tmp_path / "out",
+        jobs=2,
+        limits=LIMITS,
+        key_dirs=[FIXTURES],
+        progress=False,
+        use_bwrap=False,
+    )
     rows = rows_of(tmp_path / "out")
     _no_secret_in(tmp_path / "out")
     assert rows["in_message"]["status"] == "error"
     assert "raised ValueError;" in rows["in_message"]["feedback"]
-    assert "raised FileNotFoundError: [Errno 2] No such file or directory;" in (
-        rows["in_path"]["feedback"])
+    assert (
+        "raised FileNotFoundError: [Errno 2] No such file or directory;"
+        in (rows["in_path"]["feedback"])
+    )
     assert "an exception of the notebook's own" in rows["in_class"]["feedback"]
     # whatever the run read, the error is still located for the student
     assert "code cell" in rows["in_message"]["feedback"]
@@ -286,15 +366,23 @@ def test_the_sandboxed_kernel_is_unprivileged_and_sees_no_host_file(tmp_path, se
     needs_bwrap()
     for student, nb in _leakers(secret_file).items():
         write(tmp_path / "subs" / f"{student}.ipynb", nb)
-    result = grade("demo_repurchase", [tmp_path / "subs"], tmp_path / "out", jobs=2,
-                   limits=LIMITS, key_dirs=[FIXTURES], progress=False)
+    result = grade(
+        "demo_repurchase",
+        [tmp_path / "subs"],
+        tmp_path / "out",
+        jobs=2,
+        limits=LIMITS,
+        key_dirs=[FIXTURES],
+        progress=False,
+    )
     rows = rows_of(tmp_path / "out")
     _no_secret_in(tmp_path / "out")
     # the secret is outside the sandbox's view; /etc/shadow is there but not readable,
     # even when the grader is root (the kernel is then uid 65534 on the host)
     assert "FileNotFoundError" in rows["in_message"]["feedback"]
-    assert "raised PermissionError: [Errno 13] Permission denied" in (
-        rows["shadow"]["feedback"]), rows["shadow"]
+    assert "raised PermissionError: [Errno 13] Permission denied" in (rows["shadow"]["feedback"]), (
+        rows["shadow"]
+    )
     assert {r["sandbox"] for r in result.results} <= {"bwrap", "bwrap, warm"}
 
 
@@ -314,13 +402,35 @@ def _start_grader(root: Path, subs: Path) -> tuple[subprocess.Popen, Path, Path]
     os.chmod(root, 0o755)
     out = root / "out"
     env = dict(os.environ, TMPDIR=str(spool), PYTHONUNBUFFERED="1")
-    cmd = [sys.executable, "-m", "crmlib.cli", "grade", "demo_repurchase", str(subs),
-           "--out", str(out), "--keys", str(FIXTURES), "--jobs", "2", "--quiet",
-           "--timeout", "400", "--cell-timeout", "350"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "crmlib.cli",
+        "grade",
+        "demo_repurchase",
+        str(subs),
+        "--out",
+        str(out),
+        "--keys",
+        str(FIXTURES),
+        "--jobs",
+        "2",
+        "--quiet",
+        "--timeout",
+        "400",
+        "--cell-timeout",
+        "350",
+    ]
     if REAL_BWRAP is None:
         cmd.append("--no-sandbox")
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            cwd=root, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=root,
+        start_new_session=True,
+    )
     return proc, out, spool
 
 
@@ -353,8 +463,7 @@ def _interrupt(proc: subprocess.Popen, presses: int) -> tuple[float, str, str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("presses", [1, 2])
-def test_ctrl_c_stops_within_seconds_keeps_what_is_graded_and_says_how_to_go_on(
-        tmp_path, presses):
+def test_ctrl_c_stops_within_seconds_keeps_what_is_graded_and_says_how_to_go_on(tmp_path, presses):
     subs = _slow_class(tmp_path)
     proc, out, spool = _start_grader(tmp_path, subs)
     _wait_for_graded(proc, out, "aa_fast", 240)
@@ -379,8 +488,11 @@ def test_ctrl_c_stops_within_seconds_keeps_what_is_graded_and_says_how_to_go_on(
 def test_outputs_are_dropped_before_the_input_cap():
     nb = solution()
     code = next(c for c in nb.cells if c.cell_type == "code")
-    code.outputs = [nbformat.v4.new_output("display_data", data={
-        "image/png": "A" * (50 * 2**20), "text/plain": "<Figure>"})]
+    code.outputs = [
+        nbformat.v4.new_output(
+            "display_data", data={"image/png": "A" * (50 * 2**20), "text/plain": "<Figure>"}
+        )
+    ]
     raw = nbformat.writes(nb).encode()
     assert len(raw) > 50 * 2**20
     kept = notebooks.compact(raw)
@@ -391,10 +503,10 @@ def test_outputs_are_dropped_before_the_input_cap():
     # the cap is on what is left: code itself too big is still refused, naming the cap
     big_code = solution()
     big_code.cells.append(nbformat.v4.new_code_cell("x = 1\n" + "#" * (2 * 2**20)))
-    with pytest.raises(notebooks.NotebookProblem, match="1 MiB allowed even without its "
-                                                        "outputs"):
-        notebooks.read_submission(nbformat.writes(big_code).encode(), max_bytes=2**20,
-                                  drop_outputs=True)
+    with pytest.raises(notebooks.NotebookProblem, match="1 MiB allowed even without its outputs"):
+        notebooks.read_submission(
+            nbformat.writes(big_code).encode(), max_bytes=2**20, drop_outputs=True
+        )
 
 
 def test_an_oversized_answer_voids_that_answer_only(tmp_path):
@@ -448,18 +560,33 @@ def limits_batch(tmp_path_factory):
     subs = root / "subs"
     image = solution()
     code = next(c for c in image.cells if c.cell_type == "code")
-    code.outputs = [nbformat.v4.new_output("display_data", data={
-        "image/png": "iVBORw0KGgo" * (50 * 2**20 // 11), "text/plain": "<Figure>"})]
+    code.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={"image/png": "iVBORw0KGgo" * (50 * 2**20 // 11), "text/plain": "<Figure>"},
+        )
+    ]
     write(subs / "big_image.ipynb", image)
     many = solution()
     many.cells += [nbformat.v4.new_code_cell(f"x{i} = {i}") for i in range(5000)]
     write(subs / "many_cells.ipynb", many)
     out = root / "out"
     started = time.perf_counter()
-    result = grade("demo_repurchase", [subs], out, jobs=2, key_dirs=[FIXTURES],
-                   progress=False, limits=Limits(timeout=240, cell_timeout=30))
-    return {"result": result, "out": out, "rows": rows_of(out),
-            "wall": time.perf_counter() - started}
+    result = grade(
+        "demo_repurchase",
+        [subs],
+        out,
+        jobs=2,
+        key_dirs=[FIXTURES],
+        progress=False,
+        limits=Limits(timeout=240, cell_timeout=30),
+    )
+    return {
+        "result": result,
+        "out": out,
+        "rows": rows_of(out),
+        "wall": time.perf_counter() - started,
+    }
 
 
 @pytest.mark.slow
@@ -473,14 +600,25 @@ def test_a_correct_notebook_with_a_50_mb_image_output_grades_normally(limits_bat
 def test_answers_are_sealed_when_the_last_cell_ends(tmp_path, warm):
     needs_bwrap()
     write(tmp_path / "subs" / "sealed.ipynb", with_cell(SEAL))
-    result = grade("demo_repurchase", [tmp_path / "subs"], tmp_path / "out", limits=LIMITS,
-                   key_dirs=[FIXTURES], progress=False, warm=warm)
+    result = grade(
+        "demo_repurchase",
+        [tmp_path / "subs"],
+        tmp_path / "out",
+        limits=LIMITS,
+        key_dirs=[FIXTURES],
+        progress=False,
+        warm=warm,
+    )
     row = rows_of(tmp_path / "out")["sealed"]
     assert (row["status"], float(row["total"])) == ("graded", MAX), row
     detail = result.results[0]
     executed = nbformat.reads(detail["executed"], as_version=4)
-    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code"
-                      for o in c.get("outputs", []))
+    printed = "".join(
+        o.get("text", "")
+        for c in executed.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+    )
     assert "q1: answer recorded" in printed  # what the executed copy shows ...
     assert "changed after the end" not in printed  # ... is what was graded
 
