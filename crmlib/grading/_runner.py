@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -83,8 +84,6 @@ def _read_answers(path: str) -> bytes | None:
     except OSError:
         return None
     try:
-        import stat
-
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SEALED:
             return None
@@ -119,9 +118,7 @@ def _seal_answers() -> None:
     if sealed is None:
         try:
             os.unlink(path)
-        except FileNotFoundError:
-            pass
-        except IsADirectoryError:
+        except (FileNotFoundError, IsADirectoryError):
             pass
         return
     if _read_answers(path) != sealed:
@@ -142,13 +139,15 @@ class ThrottledManager(NotebookExecutionManager):
     :data:`SAVE_EVERY` seconds during the run and always at its end (papermill saves at
     each cell's start and end)."""
 
-    def save(self, force: bool = False, **kwargs):
-        if force or (self.now() - self.last_save_time).total_seconds() >= SAVE_EVERY:
+    final = False
+
+    def save(self, **kwargs):
+        if self.final or (self.now() - self.last_save_time).total_seconds() >= SAVE_EVERY:
             super().save(**kwargs)
 
     def notebook_complete(self, **kwargs):
+        self.final = True  # its own last save always writes
         super().notebook_complete(**kwargs)
-        self.save(force=True)
 
 
 class GraderEngine(NBClientEngine):

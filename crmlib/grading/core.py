@@ -256,6 +256,8 @@ def grade_submission(task: Task, pool: WarmPool | None = None,
     :class:`~crmlib.grading.sandbox.RunGroup` that is stopped (Ctrl-C) before the run
     ends, returns None: the submission was not graded, and nothing is to be recorded.
     """
+    if group is not None and group.stopped.is_set():
+        return None  # stopped while queued: nothing simulated, nothing run
     started = time.perf_counter()
     variant = exercises.variant_for(task.student)
     result = {"student": task.student, "file": task.file, "status": "grader-error",
