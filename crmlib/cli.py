@@ -158,11 +158,15 @@ def _exercises(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
+    from crmlib.grading import require_linux
+
+    require_linux()  # before importing the grader, which needs Linux to import at all
     from crmlib.grading.batch import grade
     from crmlib.grading.sandbox import Limits
 
     limits = Limits(timeout=args.timeout, cell_timeout=args.cell_timeout,
-                    memory_mb=args.memory_mb, file_mb=args.file_mb, processes=args.processes)
+                    memory_mb=args.memory_mb, file_mb=args.file_mb, processes=args.processes,
+                    input_mb=args.input_mb)
     result = grade(args.assignment, args.submissions, args.out, jobs=args.jobs, limits=limits,
                    regrade=args.regrade, roster=args.roster, scheduler=args.scheduler,
                    moodle_worksheet=args.moodle_worksheet,
@@ -172,6 +176,14 @@ def _grade(args: argparse.Namespace) -> int:
     ran = sum(r["status"] not in ("duplicate", "unmatched", "missing") for r in result.results)
     print(f"graded {ran} submission(s), kept {result.skipped} already graded; "
           f"gradebook: {result.out / 'gradebook.csv'}")
+    if result.interrupted:
+        import shlex
+
+        command = shlex.join(["crm", *(args.argv if args.argv is not None else sys.argv[1:])])
+        print(f"Interrupted: {result.not_graded} submission(s) not graded yet; every row "
+              f"graded is kept, with the summary and the exports for them. To go on, run the "
+              f"same command again:\n  {command}", file=sys.stderr)
+        return 130
     return 0
 
 
@@ -264,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--memory-mb", type=int, default=2048, help="memory per process")
     grade.add_argument("--file-mb", type=int, default=64, help="largest file a run may write")
     grade.add_argument("--processes", type=int, default=64, help="processes a run may start")
+    grade.add_argument("--input-mb", type=float, default=20,
+                       help="largest submission once its outputs are dropped, in MiB (default "
+                            "20; outputs are never run, the grader runs the code again)")
     grade.add_argument("--regrade", nargs="*", default=None, metavar="STUDENT",
                        help="grade again: everyone, or the students named")
     grade.add_argument("--roster", default=None,
@@ -280,7 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--keys", action="append", default=[],
                        help="folder with the answer key (default: CRM_KEYS, solutions/)")
     grade.add_argument("--no-sandbox", action="store_true",
-                       help="limits only, no bubblewrap (for machines without it)")
+                       help="grade WITHOUT a sandbox, with resource limits only (the notebooks "
+                            "can read what the grader's user can); without it, crm grade "
+                            "refuses to run when bubblewrap is missing or cannot start")
     grade.add_argument("--cold", action="store_true",
                        help="a fresh bubblewrap sandbox, Python and kernel per submission "
                             "instead of forks of a warm sandbox (slower)")
@@ -292,12 +309,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``crm`` command line; returns the exit status."""
     args = build_parser().parse_args(argv)
+    args.argv = None if argv is None else list(argv)
     try:
         return args.func(args)
     except BrokenPipeError:  # output piped into head or similar
         return 0
     except KeyboardInterrupt:
-        print("\nStopped. Everything you answered or rated so far is saved.", file=sys.stderr)
+        # the quiz and flashcard commands save each answer as it is given
+        learning = args.command in ("quiz", "cards", "review")
+        print("\nStopped." + (" Everything you answered or rated so far is saved."
+                              if learning else ""), file=sys.stderr)
         return 130
     except ValueError as err:  # DatasetError, BankError and bad arguments
         print(f"crm: {err}", file=sys.stderr)

@@ -67,6 +67,8 @@ EMPTY_ID_WARNING = (
     "your id's data.")
 MAX_ITEMS = 100_000          # largest collection or table (cells) recorded as an answer
 MAX_TEXT = 10_000            # longest text answer recorded
+MAX_ANSWER_BYTES = 2**20     # largest answer recorded (as JSON); bigger voids that answer only
+MAX_ANSWERS_BYTES = 5 * 2**20  # largest answers file the grader reads
 VARIANTS = 100_000           # variants are 0 .. VARIANTS - 1
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
 
@@ -259,6 +261,9 @@ class Question:
         if not isinstance(record, dict):
             return 0.0, "the recorded answer is not valid"
         if record.get("type") == "too_large":
+            if "bytes" in record:
+                return 0.0, (f"the answer takes {record.get('bytes')} bytes once recorded, more "
+                             f"than the {MAX_ANSWER_BYTES:,} an answer may take")
             return 0.0, f"the answer has {record.get('size')} items, more than this question needs"
         try:
             return self._score(record, expected)
@@ -572,6 +577,19 @@ def _write_json_atomic(path: Path, data: dict) -> None:
         raise
 
 
+def _within_limits(record: dict, qid: str, answers: dict) -> dict:
+    """``record``, or a ``too_large`` record in its place when it is bigger than one answer
+    may be (:data:`MAX_ANSWER_BYTES`) or would make the answers file bigger than the
+    grader reads (:data:`MAX_ANSWERS_BYTES`): an oversized answer voids itself, never the
+    others."""
+    size = len(json.dumps(record, default=str))
+    others = sum(len(json.dumps(v, default=str)) + len(k) + 8 for k, v in answers.items()
+                 if k != qid)
+    if size > MAX_ANSWER_BYTES or others + size > MAX_ANSWERS_BYTES - 4096:
+        return {"type": "too_large", "bytes": size}
+    return record
+
+
 class _Handle:
     """``wb.<question>``: check, hint and solution for one question."""
 
@@ -668,7 +686,7 @@ class Workbook:
         if self.graded:
             if record is None:
                 return f"{qid}: {NOT_ANSWERED}"
-            self.answers[qid] = record
+            self.answers[qid] = _within_limits(record, qid, self.answers)
             if self.answers_path is not None:
                 try:
                     _write_json_atomic(self.answers_path, {

@@ -15,3 +15,28 @@
 
 Submodules are imported on use: the sandboxed runner imports only what it needs.
 """
+
+
+def require_linux() -> None:
+    """Refuse, with a plain message, to grade anywhere but on Linux.
+
+    The sandbox is made of Linux namespaces, bubblewrap and Linux's resource limits;
+    checked before anything of the grader is imported (on Windows, ``resource`` does
+    not exist; on macOS, ``/proc`` does not).
+
+    Raises
+    ------
+    ValueError
+        On any other system, naming it and what to do instead.
+    """
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        system = {"darwin": "macOS", "win32": "Windows", "cygwin": "Windows (Cygwin)"}.get(
+            sys.platform, sys.platform)
+        raise ValueError(
+            f"crm grade needs Linux, and this is {system}: its sandbox is made of Linux "
+            "namespaces (bubblewrap) and Linux resource limits. Grade on a Linux machine, "
+            "in a Linux virtual machine, in a Linux container (Docker or Podman) or, on "
+            "Windows, in WSL 2. The rest of the course (lessons, quizzes, workbooks in "
+            "practice mode) works here.")

@@ -4,10 +4,18 @@ This is the only grader code that runs next to a student's kernel. It runs the
 prepared notebook (the grader has already injected the parameters) with
 papermill, through an engine that keeps a cap on stored output, lets every
 cell run even after an error (so each question is judged on its own) and has
-a per-cell time limit; papermill saves the executed copy after every cell. It
-writes a small ``run.json`` with what happened and scores nothing: the answers
-come back as the data file the workbook records, read by the grader in its
-own process.
+a per-cell time limit. The executed copy is saved every few seconds, not after
+every cell (papermill's own manager rewrites the whole notebook twice per cell:
+thousands of small cells then crawl), and once more at the end.
+
+The answers are sealed when the last cell ends: the answers file is read each
+time a cell finishes, the kernel is killed at once when the last one has
+(``shutdown_kernel="immediate"``), in a sandbox every other process of the run
+is ended, and the file is put back as it was when the last cell ended, so a
+thread or process the notebook left running cannot change the grade after the
+executed copy stops. It writes a small ``run.json`` with what happened and
+scores nothing: the answers come back as the data file the workbook records,
+read by the grader in its own process.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -28,10 +37,17 @@ import nbformat  # noqa: E402
 import papermill  # noqa: E402
 from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
 from papermill.clientwrap import PapermillNotebookClient  # noqa: E402
-from papermill.engines import NBClientEngine, papermill_engines  # noqa: E402
+from papermill.engines import (  # noqa: E402
+    NBClientEngine,
+    NotebookExecutionManager,
+    papermill_engines,
+)
 from papermill.exceptions import PapermillExecutionError  # noqa: E402
 
-STATE: dict = {"client": None, "kernel_ready": None, "max_output": 1_000_000, "km": None}
+STATE: dict = {"client": None, "kernel_ready": None, "max_output": 1_000_000, "km": None,
+               "answers": None, "answers_seen": None, "sealed": None}
+SAVE_EVERY = 5.0             # seconds between two saves of the executed copy during a run
+MAX_SEALED = 16 * 2**20      # an answers file bigger than this is left for the grader to refuse
 
 
 class CappedClient(PapermillNotebookClient):
@@ -61,8 +77,95 @@ def _kernel_ready(**_):
         STATE["kernel_ready"] = time.perf_counter()
 
 
+def _read_answers(path: str) -> bytes | None:
+    """The answers file's bytes (a regular file, not too big), or None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SEALED:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(MAX_SEALED + 1)
+    finally:
+        os.close(fd)
+
+
+def _cell_ended(**_):
+    """After each cell: remember the answers file as it is now (read again only when it
+    changed), so the state when the last cell ended can be put back at the end."""
+    path = STATE["answers"]
+    if not path:
+        return
+    try:
+        info = os.lstat(path)
+        seen = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_mode)
+    except OSError:
+        seen = ()
+    if seen != STATE["answers_seen"]:
+        STATE["answers_seen"] = seen
+        STATE["sealed"] = _read_answers(path) if seen else None
+
+
+def _seal_answers() -> None:
+    """Put the answers file back as it was when the last cell ended."""
+    path = STATE["answers"]
+    if not path or STATE["answers_seen"] is None:
+        return  # no cell ended: nothing to seal
+    sealed = STATE["sealed"]
+    if sealed is None:
+        try:
+            os.unlink(path)
+        except (FileNotFoundError, IsADirectoryError):
+            pass
+        return
+    if _read_answers(path) != sealed:
+        _write(path, sealed.decode("utf-8", "replace"))
+
+
+def _end_the_rest() -> None:
+    """End every process of the run but this one (a process namespace's first process,
+    its init, is spared by the kernel): what the notebook left running."""
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+class ThrottledManager(NotebookExecutionManager):
+    """papermill's execution manager, saving the executed copy at most every
+    :data:`SAVE_EVERY` seconds during the run and always at its end (papermill saves at
+    each cell's start and end)."""
+
+    final = False
+
+    def save(self, **kwargs):
+        if self.final or (self.now() - self.last_save_time).total_seconds() >= SAVE_EVERY:
+            super().save(**kwargs)
+
+    def notebook_complete(self, **kwargs):
+        self.final = True  # its own last save always writes
+        super().notebook_complete(**kwargs)
+
+
 class GraderEngine(NBClientEngine):
-    """papermill's nbclient engine with the capped client; errors do not stop the run."""
+    """papermill's nbclient engine with the capped client and the throttled manager;
+    errors do not stop the run; the kernel is killed as soon as the last cell ends."""
+
+    @classmethod
+    def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=False,
+                         log_output=False, autosave_cell_every=30, **kwargs):
+        nb_man = ThrottledManager(nb, output_path=output_path, progress_bar=False,
+                                  log_output=False, autosave_cell_every=autosave_cell_every)
+        nb_man.notebook_start()
+        try:
+            cls.execute_managed_notebook(nb_man, kernel_name, log_output=False, **kwargs)
+        finally:
+            nb_man.cleanup_pbar()
+            nb_man.notebook_complete()
+        return nb_man.nb
 
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
@@ -72,7 +175,8 @@ class GraderEngine(NBClientEngine):
                               startup_timeout=start_timeout,
                               kernel_name=kernel_name, log=papermill.log.logger,
                               log_output=False, allow_errors=True, record_timing=False,
-                              store_widget_state=False, on_cell_start=_kernel_ready)
+                              store_widget_state=False, on_cell_start=_kernel_ready,
+                              on_cell_executed=_cell_ended, shutdown_kernel="immediate")
         STATE["client"] = client
         return client.execute()
 
@@ -196,6 +300,7 @@ def main(job_path: str, warm: bool = False) -> int:
     with open(job_path, encoding="utf-8") as fh:
         job = json.load(fh)
     STATE["max_output"] = int(job["max_output"])
+    STATE["answers"] = job.get("answers")
     result = {"status": "ok", "startup_s": 0.0, "execution_s": 0.0, "truncated": False}
     started = time.perf_counter()
     if warm:
@@ -223,6 +328,16 @@ def main(job_path: str, warm: bool = False) -> int:
     except Exception as err:  # the kernel failed to start, a message was malformed ...
         result.update(status="runner-error", message=f"{type(err).__name__}: {err}"[:300])
     finished = time.perf_counter()
+    # Sealed: the kernel is gone (killed when the last cell ended); in a process namespace
+    # of the run's own (never without one, where -1 means every process of this user),
+    # so is whatever it left running; then the answers go back to that moment.
+    if job.get("own_pids") and os.getpid() <= 4:
+        _end_the_rest()
+    if result["status"] == "ok":
+        try:
+            _seal_answers()
+        except OSError as err:
+            result["seal_error"] = str(err)[:200]
     ready = STATE["kernel_ready"] or finished
     client = STATE["client"]
     result.update(startup_s=ready - started, execution_s=finished - ready,

@@ -157,6 +157,10 @@ def _own_user_namespace() -> None:
     """A user namespace of this process's own, mapping its user and group to themselves
     (every capability inside it, until :func:`drop_capabilities`)."""
     uid, gid = os.getuid(), os.getgid()
+    # A process that is not dumpable (the warm process, and so its forks) has its /proc
+    # files owned by the host's root: writing its own maps would then need the grader
+    # to be root on the host, which runs never are (sandbox.sandbox_user).
+    _prctl(PR_SET_DUMPABLE, 1)
     _check(_libc.unshare(CLONE_NEWUSER), "unshare(user)")
     _write("/proc/self/setgroups", "deny")
     _write("/proc/self/uid_map", f"{uid} {uid} 1")

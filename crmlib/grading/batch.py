@@ -10,16 +10,18 @@ from __future__ import annotations
 import csv
 import os
 import re
+import signal
 import sys
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crmlib import exercises
 from crmlib.atomic import write_csv_atomic
-from crmlib.grading import identity, lms, report
+from crmlib.grading import identity, lms, report, require_linux
 from crmlib.grading.core import STATUSES, Task, grade_submission, sha256
 from crmlib.grading.identity import (  # noqa: F401  (the batch's public names)
     MAX_ZIP_ENTRIES,
@@ -29,12 +31,34 @@ from crmlib.grading.identity import (  # noqa: F401  (the batch's public names)
     collect,
     student_from_name,
 )
-from crmlib.grading.sandbox import Limits, WarmPool, bwrap_path
+from crmlib.grading.sandbox import (
+    NOBODY,
+    Limits,
+    RunGroup,
+    SandboxUnavailable,
+    WarmPool,
+    bwrap_path,
+    probe,
+)
 
 BASE_COLUMNS = ["student", "file", "status"]
 OLD_TAIL_COLUMNS = ["total", "max", "runtime_s", "feedback", "variant", "sha256"]
 IDENTITY_COLUMNS = ["variant_id", "typed_id", "typed_variant", "lms_id", "name", "id_note"]
-TAIL_COLUMNS = OLD_TAIL_COLUMNS + IDENTITY_COLUMNS
+SANDBOX_COLUMNS = ["sandbox"]
+TAIL_COLUMNS = OLD_TAIL_COLUMNS + IDENTITY_COLUMNS + SANDBOX_COLUMNS
+
+
+class SandboxError(GradingError):
+    """The sandbox cannot be used on this machine: nothing was graded (the message says why
+    and how to fix it)."""
+
+
+NO_BWRAP = ("bubblewrap (bwrap) is not installed, and crm grade runs every notebook in a "
+            "bubblewrap sandbox: nothing was graded. Install it (Debian and Ubuntu: sudo "
+            "apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap) and run the same "
+            "command again; or add --no-sandbox to grade without a sandbox, with resource "
+            "limits only: the notebooks could then read and change whatever {who} can (the "
+            "answer keys included), and the gradebook, the summary and the feedback say so.")
 
 
 def read_roster(path: str | os.PathLike) -> list[str]:
@@ -83,9 +107,15 @@ def read_gradebook(path: Path, questions: list[str]) -> list[dict]:
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise GradingError(f"{path}: cannot read the existing gradebook ({err}); move it "
                            "away to start again") from err
-    if names == BASE_COLUMNS + questions + OLD_TAIL_COLUMNS:  # before the identity columns
-        rows = [{**{c: "" for c in IDENTITY_COLUMNS}, **r} for r in rows]
-    elif names != columns(questions):
+    expected = columns(questions)
+    older = {  # gradebooks written before later columns existed are read, blanks filled
+        tuple(BASE_COLUMNS + questions + OLD_TAIL_COLUMNS): IDENTITY_COLUMNS + SANDBOX_COLUMNS,
+        tuple(BASE_COLUMNS + questions + OLD_TAIL_COLUMNS + IDENTITY_COLUMNS): SANDBOX_COLUMNS,
+        tuple(BASE_COLUMNS + questions + OLD_TAIL_COLUMNS + SANDBOX_COLUMNS): IDENTITY_COLUMNS,
+    }
+    if tuple(names) in older:
+        rows = [{**{c: "" for c in older[tuple(names)]}, **r} for r in rows]
+    elif names != expected:
         raise GradingError(f"{path}: its columns {names[:8]}... are not this assignment's "
                            f"{columns(questions)[:8]}...; use another --out folder")
     return rows
@@ -96,7 +126,7 @@ def _row(result: dict, questions: list[str]) -> dict:
            "total": f"{result['total']:g}", "max": f"{result['max']:g}",
            "runtime_s": f"{result['runtime_s']:.2f}", "feedback": result["feedback"][:300],
            "variant": "" if result.get("variant") is None else str(result["variant"]),
-           "sha256": result.get("sha256", "")}
+           "sha256": result.get("sha256", ""), "sandbox": result.get("sandbox", "")}
     typed = result.get("typed_id", "")
     typed_variant = exercises.variant_for(typed) if typed else None
     row.update(variant_id=result.get("variant_id", result["student"]), typed_id=typed,
@@ -139,6 +169,8 @@ class BatchResult:
     results: list[dict] = field(default_factory=list)
     skipped: int = 0
     warnings: list[str] = field(default_factory=list)
+    interrupted: bool = False   # stopped by Ctrl-C: run the same command again to go on
+    not_graded: int = 0         # submissions left for that next run
 
 
 def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | os.PathLike,
@@ -178,7 +210,9 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
     key_dirs : paths, optional
         Folders holding the answer key (default: ``CRM_KEYS`` and ``solutions/``).
     use_bwrap : bool
-        Run in bubblewrap when it is installed (limits only otherwise, with a warning).
+        Run each notebook in a bubblewrap sandbox (probed before the first submission);
+        ``False`` (``--no-sandbox``) runs them with resource limits only, and the
+        gradebook's ``sandbox`` column, the summary and the feedback say so.
     moodle_worksheet : path, optional
         The assignment's offline grading worksheet downloaded from Moodle: its grades
         and feedback are filled in as ``moodle_grading_worksheet.csv`` (and its
@@ -195,12 +229,22 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
         :class:`~crmlib.grading.sandbox.WarmSandbox`); ``False`` starts a fresh Python
         and kernel per submission (what ``--scheduler`` always does).
 
+    Ctrl-C (SIGINT, or SIGTERM) stops the batch within seconds: the runs going on are
+    stopped and not recorded, the rows graded are kept, the summary and the exports are
+    written for them, and the result says ``interrupted``; the same command goes on.
+
     Raises
     ------
     GradingError
         Bad inputs (a missing path, a bad roster, an unknown assignment, a foreign
         gradebook in ``out``); nothing is written then.
+    SandboxError
+        bubblewrap is not installed (without ``use_bwrap=False``), or the sandbox
+        cannot start here; nothing is graded then.
+    ValueError
+        Not on Linux.
     """
+    require_linux()
     stream = stream or sys.stdout
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise GradingError(f"--jobs must be a positive whole number, got {jobs!r}")
@@ -224,15 +268,18 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
     previous = {(r["student"], r["file"]): r for r in read_gradebook(book_path, questions)}
     header = columns(questions)
     warnings = []
-    if use_bwrap and bwrap_path() is None:
-        warnings.append("WARNING: bubblewrap (bwrap) is not installed: submissions ran with "
-                        "resource limits only, not isolated from this machine (install "
-                        "Debian's 'bubblewrap' package)")
-    elif not use_bwrap:
-        warnings.append("WARNING: --no-sandbox: submissions ran with resource limits only")
+    root = os.geteuid() == 0
+    who = f"uid {NOBODY}" if root else "your user"
+    if not use_bwrap:
+        warnings.append(f"WARNING: --no-sandbox: the notebooks ran WITHOUT a sandbox, with "
+                        f"resource limits only, as {who}: they could read and change what "
+                        f"{who} can (the gradebook's sandbox column says so per row)")
+    if root:
+        warnings.append(f"WARNING: crm grade runs as root. The notebooks run as uid {NOBODY} "
+                        "(nobody), with /root hidden, but run crm grade as an ordinary user: "
+                        "it is the stronger guarantee")
 
     rows: dict[tuple[str, str], dict] = dict(previous)
-    results: list[dict] = []
     to_run: list[Task] = []
     skipped = 0
     regrade_all = regrade is not None and len(regrade) == 0
@@ -262,6 +309,69 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
     for k in list(rows):
         if k[0] in students_now and k not in current:
             del rows[k]
+
+    group = RunGroup()
+    stops = _StopOnSignal(group)
+    client = None
+    try:
+        if to_run:  # before anything is written: a sandbox that cannot start grades nothing
+            bwrap = bwrap_path() if use_bwrap else None
+            if use_bwrap and bwrap is None:
+                raise SandboxError(NO_BWRAP.format(who=who))
+            for line in warnings:
+                print(line, file=sys.stderr)
+            if scheduler:
+                client = _dask_client(scheduler, bwrap, limits)
+            else:
+                try:
+                    probe(bwrap, limits)
+                except SandboxUnavailable as err:
+                    raise SandboxError(str(err)) from None
+        return _grade_batch(key, out, book_path, header, questions, rows, placeholders,
+                            to_run, skipped, warnings, jobs, limits, use_bwrap, warm,
+                            progress, stream, on_result, group, client, by_label,
+                            (moodle_worksheet, canvas_gradebook, canvas_column))
+    finally:
+        stops.restore()
+        if client is not None:
+            client.close()
+
+
+class _StopOnSignal:
+    """Ctrl-C (SIGINT) and SIGTERM stop a :class:`RunGroup` instead of raising: the batch
+    ends its runs, keeps what is graded and cleans up, whatever is pressed meanwhile.
+    Installed only in the main thread (where Python delivers signals)."""
+
+    def __init__(self, group: RunGroup):
+        self.group, self.count, self.previous = group, 0, {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self.previous[signum] = signal.signal(signum, self._handle)
+
+    def _handle(self, signum, frame) -> None:
+        self.count += 1
+        text = ("\nStopping: the runs going on are stopped (they are not recorded), what is "
+                "graded is kept; writing the summary ...\n" if self.count == 1 else
+                "\nStill stopping: cleaning up the sandboxes, a moment ...\n")
+        try:
+            os.write(2, text.encode())  # never print() here: it may be writing already
+        except OSError:
+            pass
+        self.group.stop()
+
+    def restore(self) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+        self.previous = {}
+
+
+def _grade_batch(key, out: Path, book_path: Path, header: list[str], questions: list[str],
+                 rows: dict, placeholders: list[dict], to_run: list[Task], skipped: int,
+                 warnings: list[str], jobs: int, limits: Limits, use_bwrap: bool, warm: bool,
+                 progress: bool, stream, on_result, group: RunGroup, client,
+                 by_label: dict, lms_inputs: tuple) -> BatchResult:
+    """The batch once its inputs are checked and the sandbox works: run, record, report."""
+    results: list[dict] = []
     out.mkdir(parents=True, exist_ok=True)
     (out / "executed").mkdir(exist_ok=True)
     (out / "feedback").mkdir(exist_ok=True)
@@ -287,27 +397,38 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
     write_csv_atomic(book_path, header, _sorted(rows.values()))
     bar = _progress(len(to_run), progress, stream)
     try:
-        if scheduler:
-            _run_dask(scheduler, to_run, record, bar)
+        if client is not None:
+            _run_dask(client, to_run, record, bar, group)
         else:
             bwrap = bwrap_path() if use_bwrap and warm else None
-            pool = WarmPool(bwrap, limits) if bwrap else None
+            pool = WarmPool(bwrap, limits, group) if bwrap else None
             try:
-                _run_local(jobs, to_run, record, bar, pool)
+                _run_local(jobs, to_run, record, bar, pool, group)
             finally:
                 if pool is not None:
                     pool.close()
-                    if pool.problem:
+                    if pool.problem and not group.stopped.is_set():
                         warnings.append(f"NOTE: warm sandboxes were not available "
                                         f"({pool.problem}): each submission started its own "
                                         "Python and kernel")
     finally:
         bar.close()
+    ran = sum(1 for r in results if r["status"] not in ("duplicate", "unmatched", "missing"))
+    left = len(to_run) - ran
+    failed = sum(1 for r in results if r["status"] == "grader-error")
+    if failed:
+        warnings.append(f"NOTE: {failed} submission(s) failed on the grader's side (status "
+                        "grader-error: the sandbox or the grader, never the notebook); run the "
+                        "same command again to grade them")
+    if group.stopped.is_set():
+        warnings.append(f"INTERRUPTED: {left} submission(s) not graded yet; run the same "
+                        "command again to grade them (what is graded is kept)")
     final = _sorted(rows.values())
-    result = BatchResult(out, final, results, skipped, warnings)
+    result = BatchResult(out, final, results, skipped, warnings,
+                         interrupted=group.stopped.is_set(), not_graded=left)
     report.class_summary(final, key, out, warnings, stream)
     report.lms_export(final, key, out / "lms_grades.csv")
-    _lms_files(final, key, out, moodle_worksheet, canvas_gradebook, canvas_column, stream)
+    _lms_files(final, key, out, *lms_inputs, stream)
     return result
 
 
@@ -357,21 +478,54 @@ def _failed(task: Task, error: BaseException) -> dict:
             "sandbox": ""}
 
 
-def _run_local(jobs: int, tasks: list[Task], record, bar, warm: WarmPool | None = None) -> None:
+def _run_local(jobs: int, tasks: list[Task], record, bar, warm: WarmPool | None = None,
+               group: RunGroup | None = None) -> None:
+    """Grade ``tasks`` on ``jobs`` threads, recording each result as it comes; once
+    ``group`` is stopped, queued tasks are dropped and the running ones end at once."""
     if not tasks:
         return
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grade_submission, t, warm): t for t in tasks}
-        for future in as_completed(futures):
-            error = future.exception()
-            record(_failed(futures[future], error) if error else future.result())
-            bar.update(1)
+    group = group or RunGroup()
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        futures = {pool.submit(grade_submission, t, warm, group): t for t in tasks}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            for future in done:
+                if future.cancelled():
+                    continue
+                error = future.exception()
+                if error is not None and group.stopped.is_set():
+                    continue
+                result = _failed(futures[future], error) if error else future.result()
+                if result is not None:
+                    record(result)
+                    bar.update(1)
+            if group.stopped.is_set():
+                for future in pending:
+                    future.cancel()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_dask(address: str, tasks: list[Task], record, bar) -> None:
+def _probe_on_worker(bwrap_wanted: bool, limits: Limits) -> str:
+    """Run on each Dask worker: '' when its sandbox works, else why not."""
+    from crmlib.grading import sandbox
+
+    bwrap = sandbox.bwrap_path() if bwrap_wanted else None
+    if bwrap_wanted and bwrap is None:
+        return "bubblewrap (bwrap) is not installed on this worker"
+    try:
+        sandbox.probe(bwrap, limits)
+    except sandbox.SandboxUnavailable as err:
+        return str(err)
+    return ""
+
+
+def _dask_client(address: str, bwrap: str | None, limits: Limits):
+    """A client of the Dask scheduler at ``address`` whose every worker's sandbox works."""
     try:
         from distributed import Client
-        from distributed import as_completed as dask_completed
     except ImportError as err:  # pragma: no cover - distributed is a dependency
         raise GradingError("--scheduler needs the 'distributed' package") from err
     try:
@@ -379,13 +533,36 @@ def _run_dask(address: str, tasks: list[Task], record, bar) -> None:
     except OSError as err:
         raise GradingError(f"--scheduler {address}: cannot connect ({err})") from err
     try:
-        futures = {client.submit(grade_submission, t, pure=False): t for t in tasks}
-        for future in dask_completed(list(futures)):
+        problems = {w: p for w, p in client.run(_probe_on_worker, bwrap is not None,
+                                                  limits).items() if p}
+    except Exception as err:
+        client.close()
+        raise GradingError(f"--scheduler {address}: cannot check the workers ({err})") from err
+    if problems:
+        client.close()
+        worker, problem = next(iter(sorted(problems.items())))
+        raise SandboxError(f"--scheduler {address}: the sandbox cannot start on "
+                           f"{len(problems)} worker(s), e.g. {worker}: {problem}")
+    return client
+
+
+def _run_dask(client, tasks: list[Task], record, bar, group: RunGroup | None = None) -> None:
+    from distributed import as_completed as dask_completed
+
+    group = group or RunGroup()
+    futures = {client.submit(grade_submission, t, pure=False): t for t in tasks}
+    queue = dask_completed(list(futures))
+    while not queue.is_empty():
+        if group.stopped.is_set():
+            client.cancel(list(futures))
+            return
+        for future in queue.next_batch(block=False) or []:
             try:
                 result = future.result()
             except Exception as err:  # a worker died or lost the task
+                if group.stopped.is_set():
+                    continue
                 result = _failed(futures[future], err)
             record(result)
             bar.update(1)
-    finally:
-        client.close()
+        group.stopped.wait(0.2)

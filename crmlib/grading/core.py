@@ -3,13 +3,21 @@
 :func:`grade_submission` is the unit of work of a batch. It takes a
 :class:`Task` (plain data, so it can travel to a Dask worker) and returns a
 plain dictionary; it never raises for anything a submission does.
+
+What reaches the feedback (the gradebook, the feedback page, the LMS export)
+is written by the grader, never copied from the run: an error is reported by
+its place in the notebook and its type, with the message only when it has the
+shape of one of Python's own messages (:func:`clean_error`), so a notebook
+cannot carry what it read into the feedback.
 """
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import os
+import re
 import tempfile
 import time
 import traceback
@@ -21,6 +29,8 @@ from crmlib import exercises
 from crmlib.grading import notebooks, variants
 from crmlib.grading.sandbox import (
     Limits,
+    RunGroup,
+    Stopped,
     WarmPool,
     bwrap_path,
     read_private,
@@ -40,7 +50,8 @@ STATUSES = {
     "unmatched": "the file name matches no student on the roster; not graded",
     "grader-error": "the grader itself failed on this submission (tell the instructor)",
 }
-MAX_ANSWERS_BYTES = 5 * 2**20
+MAX_ANSWERS_BYTES = exercises.MAX_ANSWERS_BYTES
+NO_SANDBOX = "none (limits only)"
 MAX_EXECUTED_BYTES = 40 * 2**20
 
 
@@ -115,7 +126,8 @@ def read_answers(raw: bytes | None) -> tuple[dict, dict, str]:
     Anything malformed is dropped with a note; nothing here raises.
     """
     if raw is None:
-        return {}, {}, "no answers were recorded"
+        return {}, {}, ("no answers were recorded (or the answers file was not a plain file "
+                        f"of at most {MAX_ANSWERS_BYTES // 2**20} MiB)")
     try:
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -201,8 +213,70 @@ def _first_error(nb) -> tuple[str, str, str] | None:
                 first = next((line.strip() for line in cell.source.splitlines()
                               if line.strip() and not line.strip().startswith("#")), "")[:60]
                 where = f"code cell {number} ({first})" if first else f"code cell {number}"
-                return where, str(out.get("ename", "")), str(out.get("evalue", ""))[:200]
+                return where, str(out.get("ename", ""))[:200], str(out.get("evalue", ""))[:2000]
     return None
+
+
+# Python's own messages, whose variable parts are names or numbers: what feedback may
+# quote. Anything else a notebook raises (a message it wrote, perhaps with the text of
+# a file it read) is reported by its type only.
+_NAME = r"[A-Za-z_][\w.]{0,60}"
+_SAFE_MESSAGES = [re.compile(p) for p in (
+    rf"name '{_NAME}' is not defined",
+    rf"cannot access local variable '{_NAME}' where it is not associated with a value",
+    rf"'{_NAME}' object has no attribute '{_NAME}'",
+    rf"module '{_NAME}' has no attribute '{_NAME}'",
+    rf"No module named '{_NAME}'",
+    rf"cannot import name '{_NAME}' from '{_NAME}'(?: \(unknown location\))?",
+    r"(?:float |integer |complex )?(?:division|modulo) by zero",
+    r"division by zero",
+    rf"'{_NAME}' object is not (?:callable|subscriptable|iterable)",
+    rf"unsupported operand type\(s\) for [^\w\s]{{1,3}}: '{_NAME}' and '{_NAME}'",
+    r"list index out of range|string index out of range|tuple index out of range",
+    rf"{_NAME}\(\) (?:takes|missing) [\w ,'()]{{1,80}}",
+    r"invalid syntax|unexpected indent|expected an indented block[\w ,'()]{0,80}",
+    r"unterminated string literal \(detected at line \d+\)",
+    r"Unable to allocate [\d.]+ [KMGTP]?i?B for an array with shape [\d(), ]{1,80} "
+    r"and data type \w+",
+)]
+_ERRNO = re.compile(r"^\[Errno (\d{1,4})\]")
+# Exception types feedback names: Python's own and the libraries' a workbook meets. A
+# class the notebook made itself could be named after what it read.
+_KNOWN_ERRORS = {name for name, value in vars(builtins).items()
+                 if isinstance(value, type) and issubclass(value, BaseException)} | {
+    "StdinNotImplementedError", "LinAlgError", "AxisError", "NotFittedError", "ParserError",
+    "EmptyDataError", "MergeError", "IntCastingNaNError", "InvalidIndexError",
+    "IndexingError", "UndefinedVariableError", "OutOfBoundsDatetime", "DateParseError",
+    "DatasetError", "BankError", "KeyError_", "ConvergenceWarning", "DuckDBError",
+    "BinderException", "CatalogException", "ParserException", "InvalidInputException",
+    "SplinkException", "JSONDecodeError", "UnpicklingError", "URLError", "HTTPError"}
+
+
+def clean_error(name: str, message: str) -> str:
+    """An error as feedback may show it: its type, and its message only when it is one
+    of Python's own (an ``OSError`` by its error number alone, without the file name).
+
+    Examples
+    --------
+    >>> clean_error("ZeroDivisionError", "division by zero")
+    'ZeroDivisionError: division by zero'
+    >>> clean_error("ValueError", "root:$y$j9T$abc...:19000:0:99999:7:::")
+    'ValueError'
+    >>> clean_error("OSError", "[Errno 27] File too large: '/sandbox/big.bin'")
+    'OSError: [Errno 27] File too large'
+    >>> clean_error("root_x_19000Error", "")
+    "an exception of the notebook's own"
+    """
+    name = name.strip()
+    if name not in _KNOWN_ERRORS:
+        name = "an exception of the notebook's own"
+    first = message.strip().splitlines()[0].strip() if message.strip() else ""
+    errno_ = _ERRNO.match(first)
+    if errno_:
+        return f"{name}: [Errno {errno_.group(1)}] {os.strerror(int(errno_.group(1)))}"
+    if first and len(first) <= 200 and any(p.fullmatch(first) for p in _SAFE_MESSAGES):
+        return f"{name}: {first}"
+    return name
 
 
 _HELP = {
@@ -215,12 +289,17 @@ _HELP = {
 }
 
 
-def grade_submission(task: Task, pool: WarmPool | None = None) -> dict:
+def grade_submission(task: Task, pool: WarmPool | None = None,
+                     group: RunGroup | None = None) -> dict | None:
     """Grade one submission end to end; returns the result as plain data, never raises.
 
     With a :class:`~crmlib.grading.sandbox.WarmPool`, the submission runs in a fork
-    of the pool's warm sandbox (when it could start) instead of a cold one.
+    of the pool's warm sandbox (when it could start) instead of a cold one. With a
+    :class:`~crmlib.grading.sandbox.RunGroup` that is stopped (Ctrl-C) before the run
+    ends, returns None: the submission was not graded, and nothing is to be recorded.
     """
+    if group is not None and group.stopped.is_set():
+        return None  # stopped while queued: nothing simulated, nothing run
     started = time.perf_counter()
     variant_id = task.variant_id or task.student
     variant = exercises.variant_for(variant_id)
@@ -231,23 +310,29 @@ def grade_submission(task: Task, pool: WarmPool | None = None) -> dict:
               "startup_s": 0.0, "execution_s": 0.0, "scoring_s": 0.0, "sandbox": "",
               "executed": None}
     try:
-        _grade(task, variant, result, started, pool)
+        _grade(task, variant, result, started, pool, group)
+    except Stopped:
+        return None
     except Exception as err:  # the grader's own failure: recorded, the batch goes on
+        if group is not None and group.stopped.is_set():
+            return None
         result["status"] = "grader-error"
-        result["feedback"] = f"grader error: {type(err).__name__}: {err}"[:300]
+        result["feedback"] = (f"grader error: {type(err).__name__}: {str(err)[:200]}; "
+                              "run crm grade again to grade it")
         result["notes"].append(traceback.format_exc(limit=3)[-800:])
     result["runtime_s"] = round(time.perf_counter() - started, 3)
     return result
 
 
 def _grade(task: Task, variant: int | None, result: dict, started: float,
-           pool: WarmPool | None = None) -> None:
+           pool: WarmPool | None = None, group: RunGroup | None = None) -> None:
     key = _key(task.assignment, task.key_dirs)
     result["max"] = key.max_points
     result["questions"] = [{"question": q, "points": 0.0, "max": key.questions[q].points,
                             "message": "not graded", "expected": ""} for q in key.questions]
     try:
-        nb = notebooks.read_submission(task.content)
+        nb = notebooks.read_submission(task.content, int(task.limits.input_mb * 2**20),
+                                       drop_outputs=True)
     except notebooks.NotebookProblem as err:
         result.update(status="invalid", feedback=str(err))
         return
@@ -277,13 +362,15 @@ def _grade(task: Task, variant: int | None, result: dict, started: float,
         if variant is not None:
             variants.save_variant_cache(variant, job, only_if_simulated=True)
         outcome = (warm.run(job, task.limits) if warm is not None
-                   else run_sandboxed(job, task.limits, bwrap))
+                   else run_sandboxed(job, task.limits, bwrap, group))
         answers_raw = read_private(job / "answers.json", MAX_ANSWERS_BYTES)
         executed_raw = read_private(job / "executed.ipynb", executed_cap)
     finally:
         remove_tree(workdir)
     result.update(startup_s=round(outcome.startup_s, 3), execution_s=round(outcome.execution_s, 3),
                   sandbox=outcome.sandbox)
+    if outcome.sandbox == NO_SANDBOX:
+        result["notes"].append("graded without a sandbox: the instructor chose --no-sandbox")
     executed = None
     if executed_raw is not None:
         try:
@@ -307,8 +394,11 @@ def _grade(task: Task, variant: int | None, result: dict, started: float,
     if note:
         result["notes"].append(note)
     if answers and claimed.get("variant") != variant:
-        result["notes"].append(f"the notebook worked on data variant {claimed.get('variant')!r},"
-                               f" not yours ({variant}); answers were scored against yours")
+        other = claimed.get("variant")  # from the run's answers file: a number, or nothing
+        other = (f"data variant {other}" if isinstance(other, int)
+                 and not isinstance(other, bool) else "another data variant")
+        result["notes"].append(f"the notebook worked on {other}, not yours ({variant}); "
+                               "answers were scored against yours")
     rows = score(key, answers, refs)
     result["scoring_s"] = round(time.perf_counter() - scoring_started + refs_s, 3)
     result["questions"] = rows
@@ -319,6 +409,10 @@ def _grade(task: Task, variant: int | None, result: dict, started: float,
         status = "grader-error"
         feedback = ("the grading sandbox stopped during the run (not the notebook's doing); "
                     "run crm grade again to grade it")
+    elif outcome.status == "sandbox-failed":
+        status = "grader-error"
+        feedback = ("the grading sandbox could not start on the grader's machine (not the "
+                    "notebook's doing); run crm grade again to grade it")
     elif outcome.status == "killed":
         status, feedback = "timeout", outcome.message
     elif outcome.status == "timeout":
@@ -329,14 +423,16 @@ def _grade(task: Task, variant: int | None, result: dict, started: float,
         status = "crashed"
         feedback = ("the kernel died during the run (a crash, os._exit, killing processes, or "
                     "memory); the run stopped there")
-        if outcome.message:
-            result["notes"].append(outcome.message)
     elif outcome.status == "runner-error":
-        status, feedback = "crashed", f"the notebook could not be run: {outcome.message}"
+        # the runner's own message may come from the notebook (run.json is in its folder)
+        kind = re.match(r"[A-Za-z_]\w{0,60}", outcome.message)
+        status = "crashed"
+        feedback = ("the notebook could not be run"
+                    + (f" ({kind.group(0)})" if kind else ""))
     elif error is not None:
         where, name, value = error
         status = "memory" if name == "MemoryError" else "error"
-        feedback = f"{where} raised {name}: {value}"[:240]
+        feedback = f"{where[:100]} raised {clean_error(name, value)}"[:300]
         if name in _HELP:
             feedback += f" ({_HELP[name]})"
     else:
@@ -346,4 +442,6 @@ def _grade(task: Task, variant: int | None, result: dict, started: float,
     answered = sum(1 for r in rows if r["message"] != exercises.NOT_ANSWERED)
     result["status"] = status
     result["feedback"] = f"{feedback}; {answered}/{len(rows)} answered"
+    if outcome.sandbox == NO_SANDBOX:
+        result["feedback"] += " (graded without a sandbox)"
 

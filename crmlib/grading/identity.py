@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from crmlib import exercises
-from crmlib.grading.notebooks import MAX_NOTEBOOK_BYTES
+from crmlib.grading.notebooks import MAX_FILE_BYTES, compact
 
 MAX_ZIP_ENTRIES = 10_000
 MAX_ID_CHARS = 80
@@ -222,7 +222,7 @@ rank=(68890, 1))
 # --------------------------------------------------------------------------- collecting
 def _read_capped(path: Path) -> bytes:
     with open(path, "rb") as fh:
-        return fh.read(MAX_NOTEBOOK_BYTES + 1)
+        return compact(fh.read(MAX_FILE_BYTES + 1))
 
 
 def collect(paths: Iterable[str | os.PathLike]) -> list[Submission]:
@@ -292,7 +292,7 @@ def _from_zip(path: Path) -> list[Submission]:
                         or ".ipynb_checkpoints" in parts or hidden):
                     continue
                 with zf.open(info) as fh:
-                    content = fh.read(MAX_NOTEBOOK_BYTES + 1)
+                    content = compact(fh.read(MAX_FILE_BYTES + 1))
                 stamp = dt.datetime(*info.date_time).timestamp()
                 out.append(Submission(f"{path.name}/{name}", content, stamp))
     except (zipfile.BadZipFile, OSError) as err:

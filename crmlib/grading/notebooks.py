@@ -171,11 +171,58 @@ def check_exercises(solutions_dir: Path, exercises_dir: Path) -> list[str]:
 
 
 # --------------------------------------------------------------------------- submissions
-MAX_NOTEBOOK_BYTES = 20 * 2**20
+MAX_NOTEBOOK_BYTES = 20 * 2**20   # default cap on a submission once its outputs are dropped
+MAX_FILE_BYTES = 256 * 2**20      # a handed-in file bigger than this is not read at all
 
 
-def read_submission(raw: bytes, max_bytes: int = MAX_NOTEBOOK_BYTES) -> nbformat.NotebookNode:
+def _drop_outputs(data: dict) -> dict:
+    """The notebook's JSON without code cells' outputs and execution counts (in place)."""
+    for cell in data.get("cells", []) if isinstance(data.get("cells"), list) else []:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    return data
+
+
+def compact(raw: bytes) -> bytes:
+    """A handed-in file as the grader keeps it: unchanged up to :data:`MAX_NOTEBOOK_BYTES`;
+    bigger, the notebook without its outputs (never run: the grader runs the code again),
+    or, when it is not a notebook that can be read, its first bytes only (refused later).
+
+    Examples
+    --------
+    >>> big = json.dumps({"cells": [{"cell_type": "code", "source": "1", "metadata": {},
+    ...     "outputs": [{"output_type": "stream", "name": "stdout",
+    ...                  "text": "x" * MAX_NOTEBOOK_BYTES}], "execution_count": 1}],
+    ...     "nbformat": 4, "nbformat_minor": 5, "metadata": {}}).encode()
+    >>> len(compact(big)) < 1000
+    True
+    """
+    if len(raw) <= MAX_NOTEBOOK_BYTES:
+        return raw
+    if len(raw) <= MAX_FILE_BYTES:
+        try:
+            data = json.loads(raw.decode("utf-8"))
+            if isinstance(data, dict):
+                return json.dumps(_drop_outputs(data), ensure_ascii=False).encode("utf-8")
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            pass
+    return raw[:MAX_NOTEBOOK_BYTES + 1]
+
+
+def read_submission(raw: bytes, max_bytes: int = MAX_NOTEBOOK_BYTES,
+                    drop_outputs: bool = False) -> nbformat.NotebookNode:
     """Parse a submitted file as a version 4 notebook, with a reason a student can act on.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file.
+    max_bytes : int
+        The largest notebook allowed (without its outputs when ``drop_outputs``).
+    drop_outputs : bool
+        Drop the code cells' outputs first (a submission is run again: its outputs are
+        never used, and a big figure must not make it too big).
 
     Raises
     ------
@@ -185,12 +232,17 @@ def read_submission(raw: bytes, max_bytes: int = MAX_NOTEBOOK_BYTES) -> nbformat
     if not raw.strip():
         raise NotebookProblem("the file is empty: save the notebook in Jupyter and hand it "
                               "in again")
-    if len(raw) > max_bytes:
-        raise NotebookProblem(f"the file is larger than the {max_bytes / 2**20:g} MiB allowed: "
-                              "clear outputs and remove large cells, then hand it in again")
+    too_big = (f"the file is larger than the {max_bytes / 2**20:g} MiB allowed"
+               + (" even without its outputs" if drop_outputs else "")
+               + ": remove large cells (data or pictures pasted into the notebook), then "
+               "hand it in again")
+    if len(raw) > max(max_bytes, MAX_FILE_BYTES if drop_outputs else 0):
+        raise NotebookProblem(too_big)
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        if len(raw) > max_bytes:  # cut short when it was read
+            raise NotebookProblem(too_big) from None
         raise NotebookProblem(f"the file is not a Jupyter notebook (not valid JSON: "
                               f"{str(err)[:80]}); hand in the .ipynb file itself") from None
     if not isinstance(data, dict) or "cells" not in data or "nbformat" not in data:
@@ -199,8 +251,11 @@ def read_submission(raw: bytes, max_bytes: int = MAX_NOTEBOOK_BYTES) -> nbformat
     if data.get("nbformat") != 4:
         raise NotebookProblem(f"the notebook is in format {data.get('nbformat')!r}; the grader "
                               "reads format 4 (save it with a current Jupyter)")
+    text = json.dumps(_drop_outputs(data) if drop_outputs else data)
+    if drop_outputs and len(text.encode("utf-8")) > max_bytes:
+        raise NotebookProblem(too_big)
     try:
-        nb = nbformat.reads(json.dumps(data), as_version=4)
+        nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
     except Exception as err:
         raise NotebookProblem(f"the notebook's structure is damaged ({str(err)[:120]}); "

@@ -2,7 +2,8 @@
 
 With bubblewrap (``bwrap``, Debian's ``bubblewrap`` package) the run gets its
 own user, process, network, IPC and host-name namespaces: no network (only a
-private loopback), an unprivileged user, a file system made of the system's
+private loopback), an unprivileged user (host uid 65534 when the grader runs as
+root), a file system made of the system's
 read-only ``/usr`` and ``/etc``, the Python environment and the course's
 ``crmlib`` and ``datasets`` read-only, and one private writable folder. The
 answer keys, the gradebook, other submissions and the rest of the machine are
@@ -19,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from crmlib import data
 from crmlib.grading import _zygote, variants
 
 SANDBOX_DIR = "/sandbox"   # the private folder's path inside the sandbox
+NOBODY = 65534             # the host user (and group) runs take when the grader is root
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,9 @@ class Limits:
         Processes the sandbox may add to those its user already runs.
     max_output : int
         Characters of cell output kept in the executed copy.
+    input_mb : float
+        Largest submission, in MiB, once its outputs are dropped (they are never run:
+        the grader executes the code again).
     """
 
     timeout: float = 300.0
@@ -57,10 +63,11 @@ class Limits:
     file_mb: int = 64
     processes: int = 64
     max_output: int = 1_000_000
+    input_mb: float = 20.0
 
     def __post_init__(self):
         for name in ("timeout", "cell_timeout", "memory_mb", "file_mb", "processes",
-                     "max_output"):
+                     "max_output", "input_mb"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"limit {name} must be a positive number, got {value!r}")
@@ -73,9 +80,27 @@ def bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
 
-def _own_processes() -> int:
-    """How many processes this user runs now (RLIMIT_NPROC counts them all)."""
-    uid = os.getuid()
+def sandbox_user() -> tuple[int, int] | None:
+    """The host user and group a run takes: uid and gid 65534 when the grader runs as root
+    (a root-owned run could read root-only files such as ``/etc/shadow`` as their owner),
+    None (the grader's own, already unprivileged) otherwise."""
+    return (NOBODY, NOBODY) if os.geteuid() == 0 else None
+
+
+def hand_over(folder: Path, user: tuple[int, int] | None) -> None:
+    """Give a run's folder and what the grader put in it to the run's user (when the
+    grader is root: the run must write there as uid 65534)."""
+    if user is None:
+        return
+    for root, dirs, files in os.walk(folder):
+        for name in (root, *(os.path.join(root, n) for n in dirs + files)):
+            os.lchown(name, *user)
+
+
+def _own_processes(uid: int | None = None) -> int:
+    """How many processes a user (this one by default) runs now (RLIMIT_NPROC counts them
+    all)."""
+    uid = os.getuid() if uid is None else uid
     count = 0
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -142,16 +167,75 @@ def _join(procs: bytes | None) -> None:
         os.close(fd)
 
 
-def _set_limits(limits: Limits, nproc: int | None, cgroup: Path | None):
-    """The function the child runs before exec: its cgroup, resource limits, no core files."""
+def _become(user: tuple[int, int] | None) -> None:
+    """Drop to the run's host user (in a child about to exec), for good."""
+    if user is not None:
+        os.setgroups([])
+        os.setresgid(user[1], user[1], user[1])
+        os.setresuid(user[0], user[0], user[0])
+
+
+def _barrier(path: str, uid: int) -> str | None:
+    """The first folder on the way to ``path`` that user ``uid`` may not pass through
+    (``/root``, mode 0700, for a Python installed under it), or None."""
+    current = "/"
+    for part in Path(path).parts[1:]:
+        try:
+            info = os.stat(current)
+        except OSError:
+            return None
+        if not (info.st_mode & 0o001 or (info.st_uid == uid and info.st_mode & 0o100)):
+            return current
+        current = os.path.join(current, part)
+    return None
+
+
+def _unveil_plan(user: tuple[int, int] | None, folders: tuple[str, ...] = ()
+                 ) -> dict[str, list[str]]:
+    """Folders the run's user cannot pass through on the way to what the runs need (the
+    Python environment under ``/root``, the run's own folder in a private ``TMPDIR``),
+    each with the paths below it to show."""
+    plan: dict[str, list[str]] = {}
+    if user is None:
+        return plan
+    for path in [*_read_only_paths(), *folders]:
+        top = _barrier(path, user[0])
+        if top is not None and top != "/":
+            plan.setdefault(top, []).append(path)
+    return plan
+
+
+def _unveil(plan: dict[str, list[str]]) -> None:
+    """In a child about to drop to the run's user: a mount namespace of its own in which
+    each barrier folder is an empty, passable file system showing only the paths the runs
+    need (bound from the real ones), so bubblewrap, run as that user, can bind them."""
+    if not plan:
+        return
+    _zygote._check(_zygote._libc.unshare(_zygote.CLONE_NEWNS), "unshare(mount)")
+    _zygote._mount(None, "/", None, _zygote.MS_REC | _zygote.MS_PRIVATE)
+    for top, paths in plan.items():
+        fds = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in paths]
+        _zygote._mount("none", top, "tmpfs", _zygote.MS_NOSUID | _zygote.MS_NODEV,
+                       "mode=0755,size=64k")
+        for path, fd in fds:
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            _zygote._mount(f"/proc/self/fd/{fd}", path, None, _zygote.MS_BIND | _zygote.MS_REC)
+            os.close(fd)
+
+
+def _set_limits(limits: Limits, nproc: int | None, cgroup: Path | None,
+                user: tuple[int, int] | None = None, folder: Path | None = None):
+    """The function the child runs before exec: its cgroup, resource limits, no core
+    files, the run's user (see :func:`sandbox_user`), who must reach ``folder``."""
     memory = int(limits.memory_mb) * 2**20
     file_size = int(limits.file_mb) * 2**20
     cpu = int(limits.timeout) + 5
     procs = str(cgroup / "cgroup.procs").encode() if cgroup else None
+    plan = _unveil_plan(user, (str(folder),) if folder else ())
 
     def apply():
         _join(procs)
-        _zygote.new_session_keyring()
+        _unveil(plan)
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -159,6 +243,8 @@ def _set_limits(limits: Limits, nproc: int | None, cgroup: Path | None):
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         if nproc is not None:
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+        _become(user)
+        _zygote.new_session_keyring()
     return apply
 
 
@@ -175,6 +261,9 @@ def _environment(home: str, python_bin: str) -> dict[str, str]:
         "MALLOC_ARENA_MAX": "2", "CRM_PROGRESS": f"{home}/home/progress.json",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         variants.VARIANT_CACHE_ENV: home,  # the variant the grader simulated
+        # the crmlib the grader runs (a checkout on PYTHONPATH, an editable install) is
+        # the one the runner and the kernel import; only its package folder is visible
+        "PYTHONPATH": str(Path(crmlib.__file__).resolve().parent.parent),
     }
 
 
@@ -191,10 +280,9 @@ def _read_only_paths() -> list[str]:
     return [p for p in keep if not any(p != q and p.startswith(q + "/") for q in keep)]
 
 
-# Kernel interfaces in /proc that a process whose host user is root (the sandbox's user
-# is the grader's, and a grader run as root makes it host uid 0) could write without any
-# capability, or read to learn about the host: read-only or hidden, as container
-# runtimes do.
+# Kernel interfaces in /proc that a process whose host user is root could write without
+# any capability, or read to learn about the host: read-only or hidden, as container
+# runtimes do (a run's host user is never root, see sandbox_user: a second wall).
 PROC_READ_ONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs",
                   "/proc/acpi", "/proc/scsi")
 PROC_HIDDEN = ("/proc/kcore", "/proc/keys", "/proc/key-users", "/proc/timer_list",
@@ -252,7 +340,8 @@ def warm_bwrap_command(bwrap: str, spool: Path, argv: list[str]) -> list[str]:
 class RunOutcome:
     """What the sandboxed run left: its status, timings and the files it wrote."""
 
-    status: str            # ok, timeout, crashed, runner-error, killed
+    status: str            # ok, timeout, crashed, runner-error, killed, sandbox-failed,
+                           # sandbox-lost, stopped
     message: str
     wall_s: float
     startup_s: float
@@ -308,38 +397,100 @@ def _python() -> str:
     return python if os.path.exists(python) else sys.executable
 
 
-def _write_job(workdir: Path, inside: str, limits: Limits) -> None:
-    """The private folder's layout and the runner's instructions (paths as seen inside)."""
+def _write_job(workdir: Path, inside: str, limits: Limits, own_pids: bool) -> None:
+    """The private folder's layout and the runner's instructions (paths as seen inside).
+
+    ``own_pids`` says the run has a process namespace of its own, so the runner may end
+    every process left in it when the last cell ends (never without one: that would be
+    every process of the grader's user).
+    """
     (workdir / "tmp").mkdir(exist_ok=True)
     (workdir / "home").mkdir(exist_ok=True)
     job = {"notebook": f"{inside}/submission.ipynb", "output": f"{inside}/executed.ipynb",
-           "result": f"{inside}/run.json", "cell_timeout": limits.cell_timeout,
-           "startup_timeout": min(120.0, limits.timeout), "max_output": limits.max_output}
+           "result": f"{inside}/run.json", "answers": f"{inside}/answers.json",
+           "cell_timeout": limits.cell_timeout, "startup_timeout": min(120.0, limits.timeout),
+           "max_output": limits.max_output, "own_pids": bool(own_pids)}
     (workdir / "job.json").write_text(json.dumps(job))
 
 
-def run_sandboxed(workdir: Path, limits: Limits, bwrap: str | None = None) -> RunOutcome:
+class Stopped(Exception):
+    """The batch was interrupted (Ctrl-C) before or during this run: nothing to record."""
+
+
+class RunGroup:
+    """The runs of one batch, so that one Ctrl-C stops them all at once.
+
+    Every sandbox process (a cold run's bubblewrap, a warm sandbox) is registered
+    while it lives; :meth:`stop` kills them all and makes every later run raise
+    :class:`Stopped` before it starts.
+    """
+
+    def __init__(self) -> None:
+        self.stopped = threading.Event()
+        self._procs: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
+
+    def add(self, proc: subprocess.Popen) -> None:
+        with self._lock:
+            self._procs.add(proc)
+        if self.stopped.is_set():
+            _kill_group(proc, wait=False)
+
+    def discard(self, proc: subprocess.Popen) -> None:
+        with self._lock:
+            self._procs.discard(proc)
+
+    def check(self) -> None:
+        """Raise :class:`Stopped` when the batch was stopped."""
+        if self.stopped.is_set():
+            raise Stopped("the batch was interrupted")
+
+    def stop(self) -> None:
+        """Stop the batch: every sandbox running now is killed (safe in a signal handler)."""
+        self.stopped.set()
+        with self._lock:
+            procs = list(self._procs)
+        for proc in procs:
+            _kill_group(proc, wait=False)
+
+
+def run_sandboxed(workdir: Path, limits: Limits, bwrap: str | None = None,
+                  group: RunGroup | None = None) -> RunOutcome:
     """Execute ``workdir/submission.ipynb`` in a sandbox; the executed copy, ``run.json``
-    and the answers stay in ``workdir``."""
+    and the answers stay in ``workdir``.
+
+    Raises
+    ------
+    Stopped
+        ``group`` was stopped before or during the run.
+    """
     inside = SANDBOX_DIR if bwrap else str(workdir)
-    _write_job(workdir, inside, limits)
+    _write_job(workdir, inside, limits, own_pids=bool(bwrap))
     python = _python()
     argv = [python, "-m", "crmlib.grading._runner", f"{inside}/job.json"]
     cmd = bwrap_command(bwrap, workdir, argv) if bwrap else argv
     env = _environment(inside, os.path.dirname(python))
+    user = sandbox_user()
+    hand_over(workdir, user)
     pass_fds: tuple[int, ...] = ()
+    if group is not None:
+        group.check()
     if bwrap:
         cmd, pass_fds = _with_seccomp(cmd)
     cgroup = pids_cgroup(limits.processes + 2)  # + bubblewrap's two
-    nproc = None if cgroup else _own_processes() + limits.processes
+    nproc = None if cgroup else _own_processes(user[0] if user else None) + limits.processes
     log_path = workdir.parent / f"{workdir.name}.log"
     started = time.perf_counter()
+    proc = None
     try:
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True, close_fds=True, pass_fds=pass_fds,
-                                    preexec_fn=_set_limits(limits, nproc, cgroup))
+                                    preexec_fn=_set_limits(limits, nproc, cgroup, user,
+                                                           workdir))
+            if group is not None:
+                group.add(proc)
             killed = False
             try:
                 proc.wait(timeout=limits.timeout)
@@ -349,13 +500,22 @@ def run_sandboxed(workdir: Path, limits: Limits, bwrap: str | None = None) -> Ru
     finally:
         for fd in pass_fds:
             os.close(fd)
+        if group is not None and proc is not None:
+            group.discard(proc)
         if cgroup:
             remove_cgroup(cgroup)
     wall = time.perf_counter() - started
     log_tail = (read_private(log_path, 10**7) or b"")[-2000:].decode("utf-8", "replace")
     log_path.unlink(missing_ok=True)
-    sandbox = "bwrap" if bwrap else "limits only"
+    if group is not None:
+        group.check()
+    sandbox = "bwrap" if bwrap else "none (limits only)"
     return _outcome(workdir, wall, killed, proc.returncode, limits, sandbox, log_tail)
+
+
+# What bubblewrap prints when it cannot build the sandbox (``bwrap: ...`` before anything
+# runs), and what a warm sandbox's job prints when it cannot make its namespaces.
+_SETUP_FAILED = ("bwrap: ", "[grader] the sandbox could not be set up")
 
 
 def _outcome(workdir: Path, wall: float, killed: bool, code: int | None, limits: Limits,
@@ -372,6 +532,10 @@ def _outcome(workdir: Path, wall: float, killed: bool, code: int | None, limits:
         result, status = None, ""
     if result is None or status not in ("ok", "timeout", "crashed", "runner-error"):
         why = f"killed by signal {-code}" if code and code < 0 else f"exit status {code}"
+        if result is None and code and code > 0 and log_tail.startswith(_SETUP_FAILED):
+            # the sandbox never started: the grader's machine, not the notebook
+            return RunOutcome("sandbox-failed", log_tail.splitlines()[0][:200], wall, 0.0,
+                              wall, False, sandbox, log_tail)
         return RunOutcome("crashed", f"the grading process ended early ({why})", wall, 0.0,
                           wall, False, sandbox, log_tail)
 
@@ -382,12 +546,14 @@ def _outcome(workdir: Path, wall: float, killed: bool, code: int | None, limits:
                       seconds("execution_s"), bool(result.get("truncated")), sandbox, log_tail)
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: subprocess.Popen, wait: bool = True) -> None:
     """Kill the run's process group (bubblewrap takes its whole sandbox with it)."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         pass
+    if not wait:
+        return
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
@@ -414,13 +580,19 @@ class WarmSandbox:
         The batch's limits (the process limit applies to the whole sandbox).
     start_timeout : float
         Seconds to wait for the warm process to import and test itself.
+    group : RunGroup, optional
+        The batch's runs: stopping it kills this sandbox.
     """
 
-    def __init__(self, bwrap: str, limits: Limits, start_timeout: float = 120.0):
+    def __init__(self, bwrap: str, limits: Limits, start_timeout: float = 120.0,
+                 group: RunGroup | None = None):
         import tempfile
 
         self.spool = Path(tempfile.mkdtemp(prefix=f"crm-grade-{os.getpid()}-spool-"))
         self.problem = ""
+        self.group = group
+        self.user = sandbox_user()
+        hand_over(self.spool, self.user)
         self._log = self.spool.with_name(self.spool.name + ".log")
         python = _python()
         env = _environment(SANDBOX_DIR, os.path.dirname(python))
@@ -429,11 +601,15 @@ class WarmSandbox:
         env.update(MPLCONFIGDIR="/tmp/mpl", XDG_CACHE_HOME="/tmp/cache", HOME="/tmp")
         self._cgroup = pids_cgroup(limits.processes + 8)  # + bubblewrap, zygote, job's init
         procs = str(self._cgroup / "cgroup.procs").encode() if self._cgroup else None
+        user = self.user
+        plan = _unveil_plan(user, (str(self.spool),))
 
         def enter():
             _join(procs)
-            _zygote.new_session_keyring()
+            _unveil(plan)
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            _become(user)
+            _zygote.new_session_keyring()
 
         cmd, pass_fds = _with_seccomp(
             warm_bwrap_command(bwrap, self.spool, [python, "-m", "crmlib.grading._zygote"]))
@@ -446,6 +622,8 @@ class WarmSandbox:
         finally:
             for fd in pass_fds:
                 os.close(fd)
+        if group is not None:
+            group.add(self.proc)
         hello = self._read_line(start_timeout)
         try:
             ready = json.loads(hello) if hello else {}
@@ -482,14 +660,24 @@ class WarmSandbox:
         return folder
 
     def run(self, workdir: Path, limits: Limits) -> RunOutcome:
-        """Run ``workdir/submission.ipynb`` (``workdir`` from :meth:`new_job`)."""
-        _write_job(workdir, SANDBOX_DIR, limits)
-        nproc = None if self._cgroup else _own_processes() + limits.processes
+        """Run ``workdir/submission.ipynb`` (``workdir`` from :meth:`new_job`).
+
+        Raises
+        ------
+        Stopped
+            The batch's :class:`RunGroup` was stopped before or during the run.
+        """
+        _write_job(workdir, SANDBOX_DIR, limits, own_pids=True)
+        hand_over(workdir, self.user)
+        nproc = (None if self._cgroup else
+                 _own_processes(self.user[0] if self.user else None) + limits.processes)
         request = {"job": workdir.name, "nproc": nproc, "env": self._job_env,
                    "keep_in_tmp": _read_only_paths(),
                    "limits": {f: getattr(limits, f) for f in (
                        "timeout", "cell_timeout", "memory_mb", "file_mb", "processes",
                        "max_output")}}
+        if self.group is not None:
+            self.group.check()
         started = time.perf_counter()
         try:
             self.proc.stdin.write((json.dumps(request) + "\n").encode())
@@ -505,6 +693,10 @@ class WarmSandbox:
             status = reply["status"]
         except (ValueError, TypeError, KeyError):
             reply, status = {}, ""
+        if self.group is not None and self.group.stopped.is_set():
+            self.problem = "the batch was interrupted"
+            self._stop()
+            raise Stopped("the batch was interrupted")
         if status not in ("exited", "killed"):
             # Not the submission's doing (a run cannot reach the warm process): the grader
             # records its own error, so a rerun grades the submission again. The spool,
@@ -527,6 +719,8 @@ class WarmSandbox:
 
     def _stop(self) -> None:
         proc = getattr(self, "proc", None)
+        if proc is not None and self.group is not None:
+            self.group.discard(proc)
         if proc is not None and proc.poll() is None:
             try:
                 proc.stdin.close()
@@ -549,10 +743,8 @@ class WarmPool:
     submission in a sandbox of its own, as without the pool.
     """
 
-    def __init__(self, bwrap: str, limits: Limits):
-        import threading
-
-        self.bwrap, self.limits = bwrap, limits
+    def __init__(self, bwrap: str, limits: Limits, group: RunGroup | None = None):
+        self.bwrap, self.limits, self.group = bwrap, limits, group
         self._local = threading.local()
         self._all: list[WarmSandbox] = []
         self._lock = threading.Lock()
@@ -566,9 +758,13 @@ class WarmPool:
             return box
         if box is not None:
             box.close()
-        box = WarmSandbox(self.bwrap, self.limits)
+        if self.group is not None:
+            self.group.check()
+        box = WarmSandbox(self.bwrap, self.limits, group=self.group)
         with self._lock:
             self._all.append(box)
+        if self.group is not None:
+            self.group.check()  # stopped while the sandbox started: not a sandbox problem
         if not box.alive:
             self.problem = box.problem
             return None
@@ -583,3 +779,151 @@ class WarmPool:
                 box.close()
             except Exception:  # noqa: BLE001 - one sandbox's cleanup never stops the batch
                 pass
+
+
+# --------------------------------------------------------------------------- the probe
+class SandboxUnavailable(RuntimeError):
+    """The sandbox the runs need cannot start on this machine (the message says why and
+    how to fix it)."""
+
+
+# Run inside the probe's sandbox: the grader's own runner must import, as the run's user,
+# and a file it writes in its folder shows the grader which host user that is.
+_PROBE = ("import crmlib.grading._runner\n"
+          "with open('probe.txt', 'w') as fh:\n"
+          "    fh.write('ok')\n")
+
+_USERNS_HELP = """\
+Fix it one of these ways, then run the same command again:
+  - Ubuntu 23.10 and later (24.04 included) forbid unprivileged user namespaces through
+    AppArmor. Allow them for bubblewrap only, with a profile /etc/apparmor.d/bwrap:
+        abi <abi/4.0>,
+        include <tunables/global>
+        profile bwrap {bwrap} flags=(unconfined) {{
+          userns,
+        }}
+    and `sudo apparmor_parser -r /etc/apparmor.d/bwrap`; or for every program with
+    `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` (add the setting to
+    /etc/sysctl.d/ to keep it after a reboot).
+  - Other systems: `sudo sysctl -w user.max_user_namespaces=15000` (0 turns user
+    namespaces off), and on older Debian `sudo sysctl -w kernel.unprivileged_userns_clone=1`.
+  - In a Docker or Podman container: start it with --privileged, or with a seccomp
+    profile that allows user namespaces (unshare, clone and clone3 with CLONE_NEWUSER),
+    e.g. --security-opt seccomp=unconfined --security-opt apparmor=unconfined.
+To grade without a sandbox anyway, add --no-sandbox: the notebooks then run on this
+machine as {who} with only the resource limits, and every output says so."""
+
+
+def _who(user: tuple[int, int] | None) -> str:
+    return f"uid {user[0]}" if user else "your user"
+
+
+def _explain(bwrap: str, said: str, user: tuple[int, int] | None) -> str:
+    """The probe's message for a bubblewrap that printed ``said`` and stopped."""
+    lower = said.lower()
+    if "uid map" in lower or "gid map" in lower or "setgroups" in lower:
+        why = ("bubblewrap could not map the sandbox's user: user namespaces are restricted "
+               "on this machine (AppArmor on Ubuntu, or a container's security profile)")
+    elif "namespace" in lower or "operation not permitted" in lower:
+        why = ("bubblewrap may not create the namespaces the sandbox needs (user, process, "
+               "network): they are turned off or forbidden here")
+    else:
+        why = "bubblewrap could not set up the sandbox"
+    return (f"the grading sandbox cannot start on this machine, so nothing was graded.\n"
+            f"{bwrap} said: {said}\n{why}.\n" + _USERNS_HELP.format(bwrap=bwrap, who=_who(user)))
+
+
+def probe(bwrap: str | None, limits: Limits, timeout: float = 120.0) -> str:
+    """Start one sandbox exactly as the runs will (same bubblewrap options, seccomp filter,
+    resource limits, process cgroup and user) and check that the grader's runner can run
+    in it, before the first submission.
+
+    Parameters
+    ----------
+    bwrap : str or None
+        The bubblewrap executable; None probes a run with resource limits only.
+    limits : Limits
+        The batch's limits.
+    timeout : float
+        Seconds the probe may take.
+
+    Returns
+    -------
+    str
+        What the runs will be: e.g. ``"bubblewrap, host uid 65534"``.
+
+    Raises
+    ------
+    SandboxUnavailable
+        The sandbox cannot start, or the runner cannot run in it; the message says why
+        and how to fix it.
+    """
+    import tempfile
+
+    user = sandbox_user()
+    folder = Path(tempfile.mkdtemp(prefix=f"crm-grade-{os.getpid()}-probe-"))
+    cgroup = None
+    pass_fds: tuple[int, ...] = ()
+    try:
+        job = folder / "job"
+        (job / "tmp").mkdir(parents=True)
+        (job / "home").mkdir()
+        inside = SANDBOX_DIR if bwrap else str(job)
+        hand_over(job, user)
+        python = _python()
+        argv = [python, "-c", _PROBE]
+        cmd = bwrap_command(bwrap, job, argv) if bwrap else argv
+        if bwrap:
+            cmd, pass_fds = _with_seccomp(cmd)
+        cgroup = pids_cgroup(limits.processes + 2)
+        nproc = None if cgroup else _own_processes(user[0] if user else None) + limits.processes
+        try:
+            proc = subprocess.run(cmd, cwd=job, env=_environment(inside, os.path.dirname(python)),
+                                  stdin=subprocess.DEVNULL, capture_output=True,
+                                  timeout=timeout, close_fds=True, pass_fds=pass_fds,
+                                  start_new_session=True,
+                                  preexec_fn=_set_limits(limits, nproc, cgroup, user, job))
+        except subprocess.TimeoutExpired:
+            raise SandboxUnavailable(f"the grading sandbox did not start within {timeout:g} s "
+                                     "(a machine this busy cannot grade either); nothing was "
+                                     "graded") from None
+        except subprocess.SubprocessError as err:  # preexec_fn: limits, cgroup or user
+            raise SandboxUnavailable(
+                f"the grading sandbox cannot start: setting the resource limits or the run's "
+                f"user ({_who(user)}) failed ({err}); nothing was graded") from None
+        except OSError as err:
+            what = bwrap or python
+            raise SandboxUnavailable(
+                f"{what} cannot be run ({err.strerror or err}): "
+                + ("reinstall bubblewrap (Debian and Ubuntu: sudo apt-get install --reinstall "
+                   f"bubblewrap) or make it executable (chmod 755 {what}), or add --no-sandbox "
+                   "to grade without a sandbox" if bwrap else "check the Python environment")
+                + "; nothing was graded") from None
+        try:
+            host_uid = os.lstat(job / "probe.txt").st_uid
+        except OSError:
+            host_uid = None
+    finally:
+        for fd in pass_fds:
+            os.close(fd)
+        if cgroup:
+            remove_cgroup(cgroup)
+        remove_tree(folder)
+    err = proc.stderr.decode("utf-8", "replace").strip()
+    if bwrap and proc.returncode != 0 and err.startswith("bwrap:"):
+        raise SandboxUnavailable(_explain(bwrap, err.splitlines()[0][:300], user))
+    if proc.returncode != 0:
+        last = (err.splitlines() or [f"exit status {proc.returncode}"])[-1][:300]
+        where = "inside the sandbox" if bwrap else "with the resource limits"
+        hint = (f" When crm grade runs as root, the runs are uid {user[0]}: the Python "
+                f"environment ({sys.prefix}) and the course ({Path(crmlib.__file__).parent}) "
+                "must be readable by every user (not under /root), or run crm grade as an "
+                "ordinary user." if user else "")
+        raise SandboxUnavailable(f"the grader's runner cannot start {where}: {last}.{hint} "
+                                 "Nothing was graded.")
+    if host_uid is None:
+        raise SandboxUnavailable("the grading sandbox ran but could not write in its own "
+                                 "folder; nothing was graded")
+    if host_uid == 0:
+        raise SandboxUnavailable("a run would be root on this machine; nothing was graded")
+    return f"{'bubblewrap' if bwrap else 'no sandbox (limits only)'}, host uid {host_uid}"
