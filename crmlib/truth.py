@@ -12,18 +12,18 @@ does not know it.
   variant (BG/NBD, Gamma-Gamma, sBG, offer, media, call-centre and service
   effects);
 - :func:`offer_effect`: the true effect of a retention offer on a customer;
-- :func:`goal_gradient`: the true purchase-rate multiplier by loyalty stamps;
+- :func:`goal_gradient`: the true cafe-visit rate multiplier by loyalty stamps;
 - :func:`lead_chance` and :func:`exposure_lift`: the true chance that a
   contact turns a prospect into a lead, and its lift over repeated exposures;
 - :func:`organic_signup_weight`: the seasonal, growing sign-up baseline
   (without the media push);
 - :func:`latent_population`: fresh customers drawn by the simulator's rules,
-  with the purchase, dropout and spend rates that are never shipped;
+  with the remote-order, cafe-visit, dropout and spend rates that are never shipped;
 - :func:`setting`: any other named setting of the story
   (:mod:`crmlib.simulate.settings`).
 
-The answer-key tables (``campaign_effects``, ``silo_links``) are data, loaded
-with :func:`crmlib.data.load_harbor`.
+The answer-key tables (``campaign_effects``, ``silo_links``, ``compliance_breaches``)
+are data, loaded with :func:`crmlib.data.load_harbor`.
 """
 
 from __future__ import annotations
@@ -164,10 +164,13 @@ def offer_effect(lapse: npt.ArrayLike, alive: npt.ArrayLike,
 
 
 def goal_gradient(variant: int | None = None) -> np.ndarray:
-    """The true purchase-rate multiplier by the stamps on a customer's loyalty card.
+    """The true cafe-visit rate multiplier by the stamps on a customer's loyalty card.
 
-    A card gives a free drink after every fifth cafe purchase; customers buy
-    faster as the reward nears (the goal-gradient effect). The multipliers
+    A card gives a free drink after every fifth cafe visit; customers come
+    faster as the reward nears (the goal-gradient effect). A day's chance of a
+    visit is capped (``setting("REGULAR_MAX_DAILY")``), so a regular who
+    already comes almost every day, or always on a favourite day, speeds up
+    less than the multiplier says. The multipliers
     have a harmonic mean of 1, so a card takes as long to fill as it would
     at the customer's own rate, and the last over the first is
     ``parameters()["goal_gradient_top"]``.

@@ -199,8 +199,9 @@ def test_05_gamma_gamma_gap_is_what_the_baskets_make(purchases):
     # Each remote order's target value is Gamma(p, nu); baskets fill it with real
     # products (whole bags of beans from $15, a filter or a grinder now and then, a
     # top-up to reach free shipping), so the goods' values are a little higher than
-    # the targets and more spread across customers: the fitted mean spend matches the
-    # data's, not the truth's, while the per-order shape p stays near the truth.
+    # the targets and no longer Gamma-Gamma across customers (q and gamma miss): the
+    # fitted mean spend matches the data's, not the truth's, while the per-order shape
+    # p stays near the truth.
     # (Shipping fees are left out: a flat fee on small orders is no part of a basket.)
     from crmlib.clv import GammaGamma
     from crmlib.rfm import btyd_summary

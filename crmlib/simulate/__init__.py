@@ -10,11 +10,15 @@ The parts, each drawing from its own named random stream:
 * :mod:`~crmlib.simulate.settings`: the true parameters (:class:`HarborTruth`)
   and every other setting of the story (the silos' ``SILO_SETTINGS`` too), in
   one place;
-* :mod:`~crmlib.simulate.people`: suspects, prospects, acquisition campaigns
-  and customers' profiles and latent traits;
-* :mod:`~crmlib.simulate.buying`: the purchase process (BG/NBD, with season,
-  weekdays, the loyalty card's goal gradient, retention offers, the media push
-  and service tickets);
+* :mod:`~crmlib.simulate.people`: suspects, prospects, acquisition campaigns,
+  customers' profiles and latent traits, names (census and SSA frequency lists
+  in ``names/``), households, e-mail addresses and phone numbers;
+* :mod:`~crmlib.simulate.buying`: remote (web and phone) orders, exactly BG/NBD,
+  with season, the Thanksgiving-to-Christmas peak, retention offers, the media
+  push and service tickets;
+* :mod:`~crmlib.simulate.cafes`: cafe visits, a process of their own (habitual
+  regulars on favourite weekdays beside occasional visitors, stores, opening
+  hours, holidays, the loyalty card's goal gradient);
 * :mod:`~crmlib.simulate.campaigns`: retention campaigns with random control
   groups and their true effect;
 * :mod:`~crmlib.simulate.baskets`: products, prices, baskets and discounts;

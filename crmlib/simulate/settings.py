@@ -58,11 +58,6 @@ WEEKDAY_FACTOR = np.array([
     [0.80, 0.80, 0.85, 0.90, 1.10, 1.35, 1.20],
 ])
 CHANNELS = ["cafe", "web", "phone"]
-# An order goes to the web shop or the phone line rather than a cafe when its
-# target value is well above the lifestyle's threshold (dollars; logistic with
-# this spread), so orders stocking up on beans are remote and cafe visits small.
-REMOTE_THRESHOLD = np.array([24.0, 15.0, 26.0, 10.0, 20.0])
-REMOTE_SPREAD = 3.0
 PHONE_SHARE = np.array([0.15, 0.12, 0.15, 0.22, 0.45])  # of remote orders, by lifestyle
 ORGANIC_CHANNELS = ["cafe walk-in", "web search", "social media", "referral"]
 ORGANIC_CHANNEL_WEIGHTS = [0.45, 0.20, 0.15, 0.20]
@@ -163,7 +158,6 @@ CAMPAIGN_SIZE = {"email": 2000, "digital ad": 2500, "direct mail": 900, "phone":
                  "sales visit": 60}
 CAMPAIGN_WAVES = {"email": 5, "digital ad": 6, "direct mail": 4, "phone": 3, "sales visit": 2}
 WAVE_DAYS = 14  # days between two exposures of one campaign
-LEAD_TO_SALE_DAYS = (1, 14)  # a sale follows its lead by this many days (inclusive)
 WELCOME_OFFER = "Welcome offer: first bag of beans half price"
 
 
@@ -384,9 +378,10 @@ STORES = [  # store_id, name, region, weight of the store within its region
     (6, "Eastgate", "Eastgate", 1.0),
     (7, "Westfield Mall", "Westfield", 1.0),
 ]
-HOME_STORE_SHARE = 0.85  # of a customer's cafe visits are at their home cafe
-# Share of each lifestyle (same order as LIFESTYLES) who ever visit a cafe, and the
-# share of those visitors who are habitual regulars.
+HOME_STORE_SHARE = 0.85  # of cafe visits go to the home cafe; the rest to any cafe (home too)
+# Share of each lifestyle (same order as LIFESTYLES) who ever visit a cafe among the
+# customers whose first order was remote (times REMOTE_FIRST_VISITOR below; everyone whose
+# first order was in a cafe is a visitor), and the share of visitors who are regulars.
 CAFE_VISITOR = np.array([0.97, 0.90, 0.97, 0.45, 0.85])
 REGULAR_SHARE = np.array([0.55, 0.30, 0.28, 0.04, 0.03])
 # Customers whose first order was remote visit a cafe less often: their visitor share
@@ -428,7 +423,8 @@ HOLIDAYS = {
     "2025-01-01": 0.5, "2025-05-26": 0.7, "2025-07-04": 0.6, "2025-09-01": 0.7,
     "2025-11-27": 0.35, "2025-12-24": 0.6, "2025-12-25": 0.0, "2025-12-31": 0.7,
 }
-# Mean value of a cafe visit's basket for a customer of average spend ($).
+# Mean target value of a cafe visit for a customer of average spend ($); the basket that
+# fills it (whole drinks and pastries) comes out a little dearer.
 CAFE_MEAN_SPEND = 5.5
 # Iced drinks sell in summer: weight of iced drinks in cafe baskets by month.
 ICED_MONTH_FACTOR = np.array([0.25, 0.25, 0.5, 0.8, 1.4, 2.4, 3.0, 3.0, 1.8, 0.8, 0.4, 0.25])
