@@ -302,8 +302,11 @@ def latent_population(n: int, seed: int = 0, *, variant: int | None = None,
     variant : int or None
         The data set whose true parameters to draw from (see :func:`parameters`).
     acquisition_channel, region : str
-        Held fixed for everyone. Neither enters the purchase or spend rate;
-        the channel shifts which customers get the lower chances of leaving.
+        Held fixed for everyone. The region enters no rate. The channel makes
+        some first channels likelier (``setting("FIRST_CHANNEL")``: a walk-in
+        mostly starts in a cafe, a web searcher online), which decides who
+        orders remotely and who visits the cafes, and it shifts which remote
+        buyers get the lower chances of leaving.
 
     Returns
     -------
