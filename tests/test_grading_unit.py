@@ -7,6 +7,7 @@ import csv
 import doctest
 import io
 import json
+import sys
 import zipfile
 from pathlib import Path
 
@@ -351,4 +352,20 @@ def test_cli_reports_bad_grading_inputs(tmp_path, capsys):
     code = main(["grade", "demo_repurchase", str(tmp_path), "--out", str(tmp_path / "o"),
                  "--keys", str(FIXTURES), "--jobs", "0"])
     assert code == 2 and "--jobs" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------- the grader's extra
+def test_scheduler_without_distributed_names_the_graders_extra(tmp_path, capsys, monkeypatch):
+    """Dask's distributed is the grader's optional extra: --scheduler without it is a plain
+    message naming ``crmlib[grader]``, before anything is read or written."""
+    monkeypatch.setitem(sys.modules, "distributed", None)  # not installed
+    with pytest.raises(batch.GradingError, match=r'pip install "crmlib\[grader\]"'):
+        batch.require_distributed()
+    code = main(["grade", "demo_repurchase", str(tmp_path), "--out", str(tmp_path / "o"),
+                 "--keys", str(FIXTURES), "--scheduler", "tcp://127.0.0.1:9"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert 'pip install "crmlib[grader]"' in err and "distributed" in err, err
+    assert "Traceback" not in err
     assert not (tmp_path / "o").exists()

@@ -206,7 +206,8 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
         ``missing`` row. A roster that matches fewer than half of the submissions
         is refused (:mod:`crmlib.grading.identity`).
     scheduler : str, optional
-        Address of a Dask ``distributed`` scheduler to run the submissions on.
+        Address of a Dask ``distributed`` scheduler to run the submissions on (needs the
+        grader's extra, ``pip install "crmlib[grader]"``).
     key_dirs : paths, optional
         Folders holding the answer key (default: ``CRM_KEYS`` and ``solutions/``).
     use_bwrap : bool
@@ -237,7 +238,8 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
     ------
     GradingError
         Bad inputs (a missing path, a bad roster, an unknown assignment, a foreign
-        gradebook in ``out``); nothing is written then.
+        gradebook in ``out``), or ``scheduler`` without Dask's ``distributed`` installed
+        (the message names the grader's extra); nothing is written then.
     SandboxError
         bubblewrap is not installed (without ``use_bwrap=False``), or the sandbox
         cannot start here; nothing is graded then.
@@ -245,6 +247,8 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
         Not on Linux.
     """
     require_linux()
+    if scheduler:  # the grader's extra, before anything is read or written
+        require_distributed()
     stream = stream or sys.stdout
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise GradingError(f"--jobs must be a positive whole number, got {jobs!r}")
@@ -522,12 +526,32 @@ def _probe_on_worker(bwrap_wanted: bool, limits: Limits) -> str:
     return ""
 
 
+NO_DISTRIBUTED = ("--scheduler runs the submissions on a Dask cluster, and Dask's "
+                  "'distributed' package is not installed here ({err}). It comes with the "
+                  "grader's extra: pip install \"crmlib[grader]\" (in a checkout: pip install "
+                  "-e \".[grader]\"; make test installs it). Without --scheduler, crm grade "
+                  "needs no extra. Nothing was graded.")
+
+
+def require_distributed():
+    """Dask's ``distributed`` package, or a :class:`GradingError` that says how to install
+    it (the grader's optional extra, ``crmlib[grader]``).
+
+    Raises
+    ------
+    GradingError
+        ``distributed`` cannot be imported.
+    """
+    try:
+        import distributed
+    except ImportError as err:
+        raise GradingError(NO_DISTRIBUTED.format(err=err)) from None
+    return distributed
+
+
 def _dask_client(address: str, bwrap: str | None, limits: Limits):
     """A client of the Dask scheduler at ``address`` whose every worker's sandbox works."""
-    try:
-        from distributed import Client
-    except ImportError as err:  # pragma: no cover - distributed is a dependency
-        raise GradingError("--scheduler needs the 'distributed' package") from err
+    Client = require_distributed().Client
     try:
         client = Client(address, timeout=30)
     except OSError as err:
@@ -547,7 +571,7 @@ def _dask_client(address: str, bwrap: str | None, limits: Limits):
 
 
 def _run_dask(client, tasks: list[Task], record, bar, group: RunGroup | None = None) -> None:
-    from distributed import as_completed as dask_completed
+    dask_completed = require_distributed().as_completed
 
     group = group or RunGroup()
     futures = {client.submit(grade_submission, t, pure=False): t for t in tasks}
