@@ -68,6 +68,12 @@ def test_the_graders_extra_is_no_students_dependency(repo):
     assert not set(grader) & set(_conda_specs(repo)), "environment.yml installs the grader"
 
 
+def test_jupyter_client_is_declared(repo):
+    """The grader's runner imports jupyter_client itself (not only through nbclient)."""
+    base = _specs(_pyproject(repo)["project"]["dependencies"])
+    assert "jupyter-client" in {n.replace("_", "-") for n in base}
+
+
 def test_environment_yml_installs_crmlib_itself(repo):
     env = yaml.safe_load((repo / "environment.yml").read_text())
     pip_block = [d for d in env["dependencies"] if isinstance(d, dict)]
