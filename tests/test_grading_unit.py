@@ -3,10 +3,13 @@ parameters, names and rosters, the gradebook and the reports."""
 
 from __future__ import annotations
 
+import ast
 import csv
 import doctest
 import io
 import json
+import os
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -15,6 +18,7 @@ import nbformat
 import pytest
 
 import crmlib.exercises
+import crmlib.grading
 import crmlib.grading.batch
 import crmlib.grading.notebooks
 import crmlib.grading.report
@@ -369,3 +373,125 @@ def test_scheduler_without_distributed_names_the_graders_extra(tmp_path, capsys,
     assert 'pip install "crmlib[grader]"' in err and "distributed" in err, err
     assert "Traceback" not in err
     assert not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------- the grader's layout
+GRADING = Path(crmlib.grading.__file__).parent
+PACKAGE = GRADING.parent
+
+
+def _imports(path: Path) -> set[str]:
+    """The modules a file imports (``from a import b`` counts as ``a`` and ``a.b``)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names |= {f"{node.module}.{a.name}" for a in node.names}
+    return names
+
+
+def _run_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=PACKAGE.parent)
+
+
+def test_the_sandbox_and_the_warm_process_do_not_import_each_other():
+    assert "crmlib.grading._zygote" not in _imports(GRADING / "sandbox.py")
+    assert "crmlib.grading.sandbox" not in _imports(GRADING / "_zygote.py")
+    for blocked, wanted in (("_zygote", "sandbox"), ("sandbox", "_zygote")):
+        out = _run_python(f"import sys; sys.modules['crmlib.grading.{blocked}'] = None\n"
+                          f"import crmlib.grading.{wanted}")
+        assert out.returncode == 0, (wanted, out.stderr[-800:])
+
+
+def test_the_system_calls_live_in_one_linux_only_module():
+    """ctypes, resource limits, fcntl, prctl, namespaces and /proc reads: _linux.py only."""
+    kernel = {"ctypes", "resource", "fcntl"}
+    calls = {"prctl", "setrlimit", "unshare", "mount", "setresuid", "setresgid", "setgroups",
+             "capset", "syscall"}
+    readers = {"scandir", "listdir", "open", "Path", "stat", "lstat", "readlink"}
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "_linux.py":
+            continue
+        where = path.relative_to(PACKAGE.parent)
+        found += [f"{where} imports {m}" for m in _imports(path) & kernel]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            if name in calls:
+                found.append(f"{where}:{node.lineno} calls {name}")
+            first = node.args[0] if node.args else None
+            text = (first.value if isinstance(first, ast.Constant) else
+                    first.values[0].value if isinstance(first, ast.JoinedStr) and first.values
+                    and isinstance(first.values[0], ast.Constant) else None)
+            if name in readers and isinstance(text, str) and text.startswith("/proc"):
+                found.append(f"{where}:{node.lineno} reads {text}")
+    assert not found, found
+    assert {"ctypes", "resource"} <= _imports(GRADING / "_linux.py")
+
+
+def test_off_linux_the_course_imports_and_the_grader_says_it_needs_linux():
+    """On macOS (no /proc) or Windows (no ``resource`` module) the rest of crmlib imports;
+    the grader's Linux-only modules refuse with crm grade's own message."""
+    code = """
+import importlib, sys
+COURSE = ["crmlib", "crmlib.cli", "crmlib.data", "crmlib.exercises", "crmlib.answers",
+          "crmlib.quiz", "crmlib.grading", "crmlib.grading.identity",
+          "crmlib.grading.notebooks", "crmlib.grading.report", "crmlib.grading.lms",
+          "crmlib.grading.variants"]
+for name in COURSE:  # their third-party imports, as on Linux
+    importlib.import_module(name)
+for name in [m for m in sys.modules if m == "crmlib" or m.startswith("crmlib.")]:
+    del sys.modules[name]
+sys.platform = "darwin"
+sys.modules["resource"] = None  # as on Windows
+for name in COURSE:
+    importlib.import_module(name)
+for name in ("crmlib.grading._linux", "crmlib.grading.sandbox", "crmlib.grading._zygote",
+             "crmlib.grading.batch"):
+    try:
+        importlib.import_module(name)
+    except ImportError as err:
+        print(name, "|", str(err).splitlines()[0])
+    else:
+        print(name, "| imported")
+"""
+    out = _run_python(code)
+    assert out.returncode == 0, out.stderr[-1500:]
+    lines = dict(line.split(" | ", 1) for line in out.stdout.splitlines())
+    assert len(lines) == 4, out.stdout
+    for name, said in lines.items():
+        assert said.startswith("crm grade needs Linux, and this is macOS"), (name, said)
+
+
+def test_the_seccomp_filter_is_refused_off_x86_64(monkeypatch):
+    """The filter is written for x86-64's system call numbers: elsewhere no filter is
+    built or passed to bubblewrap, and the runs' sandbox column says they had none."""
+    from crmlib.grading import _linux, sandbox
+
+    assert _linux.seccomp_problem("x86_64") == ""
+    assert len(_linux.seccomp_program("x86_64")) == 9 * 8  # nine BPF instructions
+    for machine in ("aarch64", "ppc64le", "riscv64"):
+        problem = _linux.seccomp_problem(machine)
+        assert "x86-64" in problem and machine in problem
+        with pytest.raises(_linux.SeccompUnsupported, match="x86-64"):
+            _linux.seccomp_program(machine)
+    monkeypatch.setattr(_linux.platform, "machine", lambda: "aarch64")
+    with pytest.raises(_linux.SeccompUnsupported):
+        _linux.apply_seccomp()
+    cmd = ["bwrap", "--unshare-all", "--", "true"]
+    assert sandbox._with_seccomp(cmd) == (cmd, ())
+    label = sandbox.sandbox_label("bwrap, warm")
+    assert label.startswith("bwrap, warm; no seccomp filter") and "aarch64" in label
+    monkeypatch.setattr(_linux.platform, "machine", lambda: "x86_64")
+    with_filter, fds = sandbox._with_seccomp(cmd)
+    try:
+        assert with_filter == ["bwrap", "--seccomp", str(fds[0]), *cmd[1:]]
+    finally:
+        for fd in fds:
+            os.close(fd)
+    assert sandbox.sandbox_label("bwrap") == "bwrap"

@@ -39,6 +39,7 @@ from crmlib.grading.sandbox import (
     WarmPool,
     bwrap_path,
     probe,
+    seccomp_problem,
 )
 
 BASE_COLUMNS = ["student", "file", "status"]
@@ -278,6 +279,10 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
         warnings.append(f"WARNING: --no-sandbox: the notebooks ran WITHOUT a sandbox, with "
                         f"resource limits only, as {who}: they could read and change what "
                         f"{who} can (the gradebook's sandbox column says so per row)")
+    if use_bwrap and seccomp_problem():
+        warnings.append(f"NOTE: the sandbox runs with {seccomp_problem()}: the runs may use "
+                        "the kernel's key store (add_key, keyctl), the rest of the sandbox "
+                        "holds (the gradebook's sandbox column says so per row)")
     if root:
         warnings.append(f"WARNING: crm grade runs as root. The notebooks run as uid {NOBODY} "
                         "(nobody), with /root hidden, but run crm grade as an ordinary user: "
