@@ -495,3 +495,64 @@ def test_the_seccomp_filter_is_refused_off_x86_64(monkeypatch):
         for fd in fds:
             os.close(fd)
     assert sandbox.sandbox_label("bwrap") == "bwrap"
+
+
+LIBRARIES = ("papermill", "nbclient", "jupyter_client")
+
+
+def test_library_internals_are_used_in_one_module():
+    """papermill, nbclient and jupyter_client are imported by crmlib/grading/_engine.py
+    alone, which lists and checks what it overrides of them."""
+    users = sorted(str(path.relative_to(PACKAGE.parent)) for path in PACKAGE.rglob("*.py")
+                   if any(m.split(".")[0] in LIBRARIES for m in _imports(path)))
+    assert users == ["crmlib/grading/_engine.py"], users
+
+
+def test_the_installed_libraries_have_what_the_engine_overrides():
+    from crmlib.grading import _engine
+
+    assert _engine.internals_problems() == []
+    _engine.require_compatible()
+    # everything _engine.py overrides is on the list it checks
+    overridden = {(node.name, item.name) for node in ast.walk(ast.parse(
+        (GRADING / "_engine.py").read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef) and node.bases
+        for item in node.body if isinstance(item, ast.FunctionDef)}
+    checked = {item.attribute for item in _engine.INTERNALS}
+    assert {name for _, name in overridden} - {"__init__"} <= checked, overridden
+
+
+def _defined_on(cls, name):
+    return next(c for c in cls.__mro__ if name in vars(c))
+
+
+def test_a_library_that_changes_what_the_engine_overrides_fails_loudly(monkeypatch):
+    from importlib.metadata import version
+
+    from jupyter_client.manager import AsyncKernelManager
+    from nbclient.client import NotebookClient
+
+    from crmlib.grading import _engine
+
+    # a private method gone, an overridden method with other parameters, and a caller
+    # that no longer goes through the override
+    monkeypatch.delattr(_defined_on(AsyncKernelManager, "_async_pre_start_kernel"),
+                        "_async_pre_start_kernel")
+    monkeypatch.setattr(NotebookClient, "output", lambda self, outs, msg: None)
+
+    async def start_without_pre_start(self, **kw):
+        return None
+
+    monkeypatch.setattr(_defined_on(AsyncKernelManager, "_async_start_kernel"),
+                        "_async_start_kernel", start_without_pre_start)
+    problems = _engine.internals_problems()
+    client = f"jupyter_client {version('jupyter_client')}: "
+    assert any(p.startswith(client) and "_async_pre_start_kernel is gone" in p
+               for p in problems), problems
+    assert any(p.startswith(f"nbclient {version('nbclient')}: ") and "output" in p
+               and "(self, outs, msg)" in p for p in problems), problems
+    assert any(p.startswith(client) and "_async_start_kernel no longer calls "
+               "_async_pre_start_kernel" in p for p in problems), problems
+    assert all("crmlib/grading/_engine.py" in p for p in problems)
+    with pytest.raises(_engine.IncompatibleLibraries, match="jupyter_client"):
+        _engine.require_compatible()

@@ -701,8 +701,10 @@ class SandboxUnavailable(RuntimeError):
 
 
 # Run inside the probe's sandbox: the grader's own runner must import, as the run's user,
-# and a file it writes in its folder shows the grader which host user that is.
+# the installed papermill, nbclient and jupyter_client must still have what its engine
+# overrides, and a file it writes in its folder shows the grader which host user that is.
 _PROBE = ("import crmlib.grading._runner\n"
+          "crmlib.grading._engine.require_compatible()\n"
           "with open('probe.txt', 'w') as fh:\n"
           "    fh.write('ok')\n")
 
