@@ -556,3 +556,40 @@ def test_a_library_that_changes_what_the_engine_overrides_fails_loudly(monkeypat
     assert all("crmlib/grading/_engine.py" in p for p in problems)
     with pytest.raises(_engine.IncompatibleLibraries, match="jupyter_client"):
         _engine.require_compatible()
+
+
+def test_every_result_is_one_dataclass_built_one_way():
+    """A graded (here: invalid) submission, a worker's failure and a row that is not run
+    (duplicate, unmatched, missing) come out of GradeResult, with the same fields."""
+    import dataclasses
+
+    from crmlib.exercises import variant_for
+    from crmlib.grading.core import GradeResult, Task, grade_submission, sha256
+    from crmlib.grading.identity import Submission
+
+    fields = {f.name for f in dataclasses.fields(GradeResult)}
+    key = load_key("demo_repurchase", [FIXTURES])
+    task = Task("demo_repurchase", "ana", "ana.ipynb", b"not a notebook",
+                key_dirs=(str(FIXTURES),), variant_id="s17")
+    graded = grade_submission(task)
+    failed = batch._failed(task, RuntimeError("the worker was lost"))
+    duplicate = batch._placeholder(Submission("old/ana.ipynb", b"{}", 0.0, "ana", "duplicate",
+                                              "graded the newer one", lms_id="77"), key)
+    missing = batch._placeholder(Submission("", b"", 0.0, "bo", "missing", "none"), key)
+    for result in (graded, failed, duplicate, missing):
+        assert set(result) == fields, set(result) ^ fields
+    assert (graded["status"], failed["status"]) == ("invalid", "grader-error")
+    assert graded["variant_id"] == failed["variant_id"] == "s17"
+    assert graded["variant"] == failed["variant"] == variant_for("s17")
+    assert graded["sha256"] == failed["sha256"] == sha256(b"not a notebook")
+    assert graded["max"] == duplicate["max"] == key.max_points
+    assert [q["question"] for q in duplicate["questions"]] == list(key.questions)
+    assert (duplicate["lms_id"], duplicate["sha256"], missing["sha256"]) == ("77",
+                                                                            sha256(b"{}"), "")
+    assert "the worker was lost" in failed["feedback"]
+    # and no module of the grader writes one out by hand any more
+    by_hand = [f"{path.name}:{node.lineno}" for path in GRADING.glob("*.py")
+               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+               if isinstance(node, ast.Dict) and {"questions", "runtime_s"} <= {
+                   k.value for k in node.keys if isinstance(k, ast.Constant)}]
+    assert not by_hand, by_hand

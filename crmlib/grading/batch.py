@@ -22,7 +22,7 @@ from pathlib import Path
 from crmlib import exercises
 from crmlib.atomic import write_csv_atomic
 from crmlib.grading import identity, lms, report, require_linux
-from crmlib.grading.core import STATUSES, Task, grade_submission, sha256
+from crmlib.grading.core import STATUSES, GradeResult, Task, grade_submission, sha256
 from crmlib.grading.identity import (  # noqa: F401  (the batch's public names)
     MAX_ZIP_ENTRIES,
     GradingError,
@@ -142,16 +142,9 @@ def _row(result: dict, questions: list[str]) -> dict:
 
 def _placeholder(sub: Submission, key: exercises.Key) -> dict:
     """The result of a submission that is not run (duplicate, unmatched, missing)."""
-    vid = sub.variant_id or sub.student
-    return {"student": sub.student, "file": sub.file, "status": sub.status,
-            "variant": exercises.variant_for(vid), "variant_id": vid,
-            **_identity(sub), "sha256": sha256(sub.content)
-            if sub.content else "", "questions": [
-                {"question": q, "points": 0.0, "max": key.questions[q].points,
-                 "message": "not graded", "expected": ""} for q in key.questions],
-            "total": 0.0, "max": key.max_points, "runtime_s": 0.0, "notes": [],
-            "feedback": sub.note, "executed": None, "startup_s": 0.0, "execution_s": 0.0,
-            "scoring_s": 0.0, "sandbox": ""}
+    return GradeResult.start(sub.student, sub.file, sub.variant_id, sub.content or None,
+                             status=sub.status, feedback=sub.note,
+                             **_identity(sub)).not_graded(key).to_dict()
 
 
 def _identity(sub: Submission) -> dict:
@@ -478,13 +471,9 @@ def _progress(total: int, enabled: bool, stream):
 
 def _failed(task: Task, error: BaseException) -> dict:
     """The result of a task whose worker failed (the submission itself was not judged)."""
-    return {"student": task.student, "file": task.file, "status": "grader-error",
-            "variant": exercises.variant_for(task.variant_id or task.student),
-            "variant_id": task.variant_id or task.student, "sha256": sha256(task.content),
-            "questions": [], "total": 0.0, "max": 0.0, "runtime_s": 0.0, "notes": [],
-            "feedback": f"grader error: {type(error).__name__}: {error}"[:300],
-            "executed": None, "startup_s": 0.0, "execution_s": 0.0, "scoring_s": 0.0,
-            "sandbox": ""}
+    return GradeResult.start(task.student, task.file, task.variant_id, task.content,
+                             feedback=f"grader error: {type(error).__name__}: {error}"[:300]
+                             ).to_dict()
 
 
 def _run_local(jobs: int, tasks: list[Task], record, bar, warm: WarmPool | None = None,
