@@ -593,3 +593,66 @@ def test_every_result_is_one_dataclass_built_one_way():
                if isinstance(node, ast.Dict) and {"questions", "runtime_s"} <= {
                    k.value for k in node.keys if isinstance(k, ast.Constant)}]
     assert not by_hand, by_hand
+
+
+# --------------------------------------------------------------------------- one atomic writer
+def test_crmlib_atomic_is_the_only_write_then_rename():
+    """No module of crmlib but crmlib/atomic.py renames a file or makes a temporary file
+    to rename: os.replace/os.rename, Path.replace/Path.rename, mkstemp,
+    NamedTemporaryFile."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path == PACKAGE / "atomic.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            name, owner = node.func.attr, node.func.value
+            where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+            if name in ("mkstemp", "NamedTemporaryFile", "renames"):
+                found.append(f"{where} {name}")
+            elif name in ("replace", "rename") and isinstance(owner, ast.Name) and (
+                    owner.id in ("os", "shutil")):
+                found.append(f"{where} {owner.id}.{name}")
+            elif (name in ("replace", "rename") and len(node.args) == 1 and not node.keywords
+                  and not isinstance(node.args[0], (ast.Constant, ast.JoinedStr))):
+                found.append(f"{where} .{name}(...)")  # Path.replace(target), not str/pandas
+    assert not found, found
+
+
+def test_each_atomic_write_gets_its_files_mode(tmp_path, monkeypatch):
+    """Course files and a learner's own are 0644, a sandboxed run's scratch files 0600
+    (grading outputs, 0640, are checked with the gradebook and the LMS files)."""
+    import pandas as pd
+
+    import crmlib.data
+    from crmlib.exercises import Workbook
+    from crmlib.grading import _runner, variants
+
+    def mode(path: Path) -> str:
+        return oct(path.stat().st_mode & 0o777)
+
+    old = os.umask(0o077)  # the modes are the writer's, whatever the umask
+    try:
+        answers = tmp_path / "run" / "answers.json"
+        Workbook("demo_repurchase", student_id="s1", graded=True,
+                 answers_path=answers).q1.check(3)
+        _runner._write(str(tmp_path / "run" / "run.json"), "{}")
+        monkeypatch.setattr(crmlib.data, "variant_tables",
+                            lambda variant, loaded_only: {"products": pd.DataFrame()})
+        cache = variants.save_variant_cache(7, tmp_path / "run")
+        solutions, exercises_dir = tmp_path / "solutions", tmp_path / "exercises"
+        solutions.mkdir()
+        (solutions / SOLUTION.name).write_bytes(SOLUTION.read_bytes())
+        (built,) = notebooks.build_exercises(solutions, exercises_dir)
+        from crmlib.quiz import load_banks
+        from crmlib.quiz.anki import export_anki
+
+        deck = export_anki({"00": load_banks()["00"]}, tmp_path / "deck.apkg")
+    finally:
+        os.umask(old)
+    assert json.loads(answers.read_text())["answers"]["q1"]["value"] == 3
+    assert [mode(p) for p in (answers, tmp_path / "run" / "run.json", cache)] == ["0o600"] * 3
+    assert [mode(p) for p in (built, deck)] == ["0o644"] * 2
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == sorted(
+        [answers.name, "run.json", cache.name])  # no temporary file left

@@ -27,7 +27,6 @@ import os
 import signal
 import stat
 import sys
-import tempfile
 import time
 
 # jsonschema (imported by nbformat) builds an IRI grammar at import when the
@@ -37,6 +36,7 @@ sys.modules.setdefault("rfc3987_syntax", None)
 
 import nbformat  # noqa: E402
 
+from crmlib.atomic import PRIVATE, write_atomic  # noqa: E402
 from crmlib.grading import _engine  # noqa: E402
 
 STATE: dict = {"kernel_ready": None, "answers": None, "answers_seen": None, "sealed": None}
@@ -106,18 +106,10 @@ def _end_the_rest() -> None:
 
 
 def _write(path: str, text: str) -> None:
-    """Replace ``path`` through a fresh temporary file (never one the notebook planted)."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".runner-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Replace ``path`` through a fresh temporary file (never one the notebook planted),
+    private to the run; not flushed to disk: the grader reads it at once, and the run's
+    folder is deleted after."""
+    write_atomic(path, text, mode=PRIVATE, durable=False)
 
 
 def main(job_path: str, warm: bool = False) -> int:
