@@ -32,10 +32,12 @@ help:
 	@echo "make unit         the fast tests and doctests (no browser, no servers; under a minute)"
 	@echo "make lock         re-resolve the dependencies and rewrite $(LOCK)"
 
+# The course with its dev tools and the grader's extra (crm grade --scheduler's Dask):
+# make test runs the grader's tests too. A student's `pip install` takes neither extra.
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[dev,grader]"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -117,7 +119,7 @@ lock:
 	rm -rf .venv-lock
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet --upgrade pip
-	.venv-lock/bin/python -m pip install --quiet ".[dev]"
+	.venv-lock/bin/python -m pip install --quiet ".[dev,grader]"
 	{ echo "# Exact versions for make test and CI, written by make lock from the ranges in"; \
 	  echo "# pyproject.toml (Python $$(.venv-lock/bin/python -c 'import platform; print(platform.python_version())'))."; \
 	  .venv-lock/bin/python -m pip freeze --exclude crmlib; } > $(LOCK).tmp

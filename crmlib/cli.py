@@ -292,7 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--canvas-column", default=None, metavar="NAME",
                        help="the Canvas column to fill (default: the one named like the "
                             "assignment)")
-    grade.add_argument("--scheduler", default=None, help="Dask scheduler address")
+    grade.add_argument("--scheduler", default=None,
+                       help="Dask scheduler address (needs the grader's extra: "
+                            "pip install \"crmlib[grader]\")")
     grade.add_argument("--keys", action="append", default=[],
                        help="folder with the answer key (default: CRM_KEYS, solutions/)")
     grade.add_argument("--no-sandbox", action="store_true",

@@ -41,7 +41,6 @@ import numbers
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +51,7 @@ import pandas as pd
 
 from crmlib import answers
 from crmlib.answers import normalise
+from crmlib.atomic import PRIVATE, open_atomic
 
 __all__ = [
     "Workbook", "Number", "Choice", "SetOf", "Text", "SeriesOf", "Frame", "Question",
@@ -566,15 +566,9 @@ def load_key(assignment: str, dirs: Iterable[Path] | None = None) -> Key:
 
 # --------------------------------------------------------------------------- the workbook
 def _write_json_atomic(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """The answers file (graded mode): private to the run, read by the grader at once."""
+    with open_atomic(path, PRIVATE, durable=False) as fh:
+        json.dump(data, fh)
 
 
 def _within_limits(record: dict, qid: str, answers: dict) -> dict:

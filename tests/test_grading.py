@@ -301,14 +301,15 @@ def nested_namespaces_allowed() -> bool:
     PID namespaces (util-linux ``unshare``), which warm sandboxes need."""
     import subprocess
 
-    from crmlib.grading.sandbox import _become, _system, sandbox_user
+    from crmlib.grading._linux import become
+    from crmlib.grading.sandbox import _system, sandbox_user
 
     cmd = _system(bwrap_path()) + ["--", "unshare", "--user", "--map-root-user", "--mount",
                                    "--pid", "--fork", "true"]
     user = sandbox_user()  # as the runs' own host user
     try:
         return subprocess.run(cmd, capture_output=True, timeout=30,
-                              preexec_fn=lambda: _become(user)).returncode == 0
+                              preexec_fn=lambda: become(user)).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 

@@ -3,10 +3,14 @@ parameters, names and rosters, the gradebook and the reports."""
 
 from __future__ import annotations
 
+import ast
 import csv
 import doctest
 import io
 import json
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -14,6 +18,7 @@ import nbformat
 import pytest
 
 import crmlib.exercises
+import crmlib.grading
 import crmlib.grading.batch
 import crmlib.grading.notebooks
 import crmlib.grading.report
@@ -352,3 +357,302 @@ def test_cli_reports_bad_grading_inputs(tmp_path, capsys):
                  "--keys", str(FIXTURES), "--jobs", "0"])
     assert code == 2 and "--jobs" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------- the grader's extra
+def test_scheduler_without_distributed_names_the_graders_extra(tmp_path, capsys, monkeypatch):
+    """Dask's distributed is the grader's optional extra: --scheduler without it is a plain
+    message naming ``crmlib[grader]``, before anything is read or written."""
+    monkeypatch.setitem(sys.modules, "distributed", None)  # not installed
+    with pytest.raises(batch.GradingError, match=r'pip install "crmlib\[grader\]"'):
+        batch.require_distributed()
+    code = main(["grade", "demo_repurchase", str(tmp_path), "--out", str(tmp_path / "o"),
+                 "--keys", str(FIXTURES), "--scheduler", "tcp://127.0.0.1:9"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert 'pip install "crmlib[grader]"' in err and "distributed" in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------- the grader's layout
+GRADING = Path(crmlib.grading.__file__).parent
+PACKAGE = GRADING.parent
+
+
+def _imports(path: Path) -> set[str]:
+    """The modules a file imports (``from a import b`` counts as ``a`` and ``a.b``)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names |= {f"{node.module}.{a.name}" for a in node.names}
+    return names
+
+
+def _run_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=PACKAGE.parent)
+
+
+def test_the_sandbox_and_the_warm_process_do_not_import_each_other():
+    assert "crmlib.grading._zygote" not in _imports(GRADING / "sandbox.py")
+    assert "crmlib.grading.sandbox" not in _imports(GRADING / "_zygote.py")
+    for blocked, wanted in (("_zygote", "sandbox"), ("sandbox", "_zygote")):
+        out = _run_python(f"import sys; sys.modules['crmlib.grading.{blocked}'] = None\n"
+                          f"import crmlib.grading.{wanted}")
+        assert out.returncode == 0, (wanted, out.stderr[-800:])
+
+
+def test_the_system_calls_live_in_one_linux_only_module():
+    """ctypes, resource limits, fcntl, prctl, namespaces and /proc reads: _linux.py only."""
+    kernel = {"ctypes", "resource", "fcntl"}
+    calls = {"prctl", "setrlimit", "unshare", "mount", "setresuid", "setresgid", "setgroups",
+             "capset", "syscall"}
+    readers = {"scandir", "listdir", "open", "Path", "stat", "lstat", "readlink"}
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "_linux.py":
+            continue
+        where = path.relative_to(PACKAGE.parent)
+        found += [f"{where} imports {m}" for m in _imports(path) & kernel]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            if name in calls:
+                found.append(f"{where}:{node.lineno} calls {name}")
+            first = node.args[0] if node.args else None
+            text = (first.value if isinstance(first, ast.Constant) else
+                    first.values[0].value if isinstance(first, ast.JoinedStr) and first.values
+                    and isinstance(first.values[0], ast.Constant) else None)
+            if name in readers and isinstance(text, str) and text.startswith("/proc"):
+                found.append(f"{where}:{node.lineno} reads {text}")
+    assert not found, found
+    assert {"ctypes", "resource"} <= _imports(GRADING / "_linux.py")
+
+
+def test_off_linux_the_course_imports_and_the_grader_says_it_needs_linux():
+    """On macOS (no /proc) or Windows (no ``resource`` module) the rest of crmlib imports;
+    the grader's Linux-only modules refuse with crm grade's own message."""
+    code = """
+import importlib, sys
+COURSE = ["crmlib", "crmlib.cli", "crmlib.data", "crmlib.exercises", "crmlib.answers",
+          "crmlib.quiz", "crmlib.grading", "crmlib.grading.identity",
+          "crmlib.grading.notebooks", "crmlib.grading.report", "crmlib.grading.lms",
+          "crmlib.grading.variants"]
+for name in COURSE:  # their third-party imports, as on Linux
+    importlib.import_module(name)
+for name in [m for m in sys.modules if m == "crmlib" or m.startswith("crmlib.")]:
+    del sys.modules[name]
+sys.platform = "darwin"
+sys.modules["resource"] = None  # as on Windows
+for name in COURSE:
+    importlib.import_module(name)
+for name in ("crmlib.grading._linux", "crmlib.grading.sandbox", "crmlib.grading._zygote",
+             "crmlib.grading.batch"):
+    try:
+        importlib.import_module(name)
+    except ImportError as err:
+        print(name, "|", str(err).splitlines()[0])
+    else:
+        print(name, "| imported")
+"""
+    out = _run_python(code)
+    assert out.returncode == 0, out.stderr[-1500:]
+    lines = dict(line.split(" | ", 1) for line in out.stdout.splitlines())
+    assert len(lines) == 4, out.stdout
+    for name, said in lines.items():
+        assert said.startswith("crm grade needs Linux, and this is macOS"), (name, said)
+
+
+def test_the_seccomp_filter_is_refused_off_x86_64(monkeypatch):
+    """The filter is written for x86-64's system call numbers: elsewhere no filter is
+    built or passed to bubblewrap, and the runs' sandbox column says they had none."""
+    from crmlib.grading import _linux, sandbox
+
+    assert _linux.seccomp_problem("x86_64") == ""
+    assert len(_linux.seccomp_program("x86_64")) == 9 * 8  # nine BPF instructions
+    for machine in ("aarch64", "ppc64le", "riscv64"):
+        problem = _linux.seccomp_problem(machine)
+        assert "x86-64" in problem and machine in problem
+        with pytest.raises(_linux.SeccompUnsupported, match="x86-64"):
+            _linux.seccomp_program(machine)
+    monkeypatch.setattr(_linux.platform, "machine", lambda: "aarch64")
+    with pytest.raises(_linux.SeccompUnsupported):
+        _linux.apply_seccomp()
+    cmd = ["bwrap", "--unshare-all", "--", "true"]
+    assert sandbox._with_seccomp(cmd) == (cmd, ())
+    label = sandbox.sandbox_label("bwrap, warm")
+    assert label.startswith("bwrap, warm; no seccomp filter") and "aarch64" in label
+    monkeypatch.setattr(_linux.platform, "machine", lambda: "x86_64")
+    with_filter, fds = sandbox._with_seccomp(cmd)
+    try:
+        assert with_filter == ["bwrap", "--seccomp", str(fds[0]), *cmd[1:]]
+    finally:
+        for fd in fds:
+            os.close(fd)
+    assert sandbox.sandbox_label("bwrap") == "bwrap"
+
+
+LIBRARIES = ("papermill", "nbclient", "jupyter_client")
+
+
+def test_library_internals_are_used_in_one_module():
+    """papermill, nbclient and jupyter_client are imported by crmlib/grading/_engine.py
+    alone, which lists and checks what it overrides of them."""
+    users = sorted(str(path.relative_to(PACKAGE.parent)) for path in PACKAGE.rglob("*.py")
+                   if any(m.split(".")[0] in LIBRARIES for m in _imports(path)))
+    assert users == ["crmlib/grading/_engine.py"], users
+
+
+def test_the_installed_libraries_have_what_the_engine_overrides():
+    from crmlib.grading import _engine
+
+    assert _engine.internals_problems() == []
+    _engine.require_compatible()
+    # everything _engine.py overrides is on the list it checks
+    overridden = {(node.name, item.name) for node in ast.walk(ast.parse(
+        (GRADING / "_engine.py").read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef) and node.bases
+        for item in node.body if isinstance(item, ast.FunctionDef)}
+    checked = {item.attribute for item in _engine.INTERNALS}
+    assert {name for _, name in overridden} - {"__init__"} <= checked, overridden
+
+
+def _defined_on(cls, name):
+    return next(c for c in cls.__mro__ if name in vars(c))
+
+
+def test_a_library_that_changes_what_the_engine_overrides_fails_loudly(monkeypatch):
+    from importlib.metadata import version
+
+    from jupyter_client.manager import AsyncKernelManager
+    from nbclient.client import NotebookClient
+
+    from crmlib.grading import _engine
+
+    # a private method gone, an overridden method with other parameters, and a caller
+    # that no longer goes through the override
+    monkeypatch.delattr(_defined_on(AsyncKernelManager, "_async_pre_start_kernel"),
+                        "_async_pre_start_kernel")
+    monkeypatch.setattr(NotebookClient, "output", lambda self, outs, msg: None)
+
+    async def start_without_pre_start(self, **kw):
+        return None
+
+    monkeypatch.setattr(_defined_on(AsyncKernelManager, "_async_start_kernel"),
+                        "_async_start_kernel", start_without_pre_start)
+    problems = _engine.internals_problems()
+    client = f"jupyter_client {version('jupyter_client')}: "
+    assert any(p.startswith(client) and "_async_pre_start_kernel is gone" in p
+               for p in problems), problems
+    assert any(p.startswith(f"nbclient {version('nbclient')}: ") and "output" in p
+               and "(self, outs, msg)" in p for p in problems), problems
+    assert any(p.startswith(client) and "_async_start_kernel no longer calls "
+               "_async_pre_start_kernel" in p for p in problems), problems
+    assert all("crmlib/grading/_engine.py" in p for p in problems)
+    with pytest.raises(_engine.IncompatibleLibraries, match="jupyter_client"):
+        _engine.require_compatible()
+
+
+def test_every_result_is_one_dataclass_built_one_way():
+    """A graded (here: invalid) submission, a worker's failure and a row that is not run
+    (duplicate, unmatched, missing) come out of GradeResult, with the same fields."""
+    import dataclasses
+
+    from crmlib.exercises import variant_for
+    from crmlib.grading.core import GradeResult, Task, grade_submission, sha256
+    from crmlib.grading.identity import Submission
+
+    fields = {f.name for f in dataclasses.fields(GradeResult)}
+    key = load_key("demo_repurchase", [FIXTURES])
+    task = Task("demo_repurchase", "ana", "ana.ipynb", b"not a notebook",
+                key_dirs=(str(FIXTURES),), variant_id="s17")
+    graded = grade_submission(task)
+    failed = batch._failed(task, RuntimeError("the worker was lost"))
+    duplicate = batch._placeholder(Submission("old/ana.ipynb", b"{}", 0.0, "ana", "duplicate",
+                                              "graded the newer one", lms_id="77"), key)
+    missing = batch._placeholder(Submission("", b"", 0.0, "bo", "missing", "none"), key)
+    for result in (graded, failed, duplicate, missing):
+        assert set(result) == fields, set(result) ^ fields
+    assert (graded["status"], failed["status"]) == ("invalid", "grader-error")
+    assert graded["variant_id"] == failed["variant_id"] == "s17"
+    assert graded["variant"] == failed["variant"] == variant_for("s17")
+    assert graded["sha256"] == failed["sha256"] == sha256(b"not a notebook")
+    assert graded["max"] == duplicate["max"] == key.max_points
+    assert [q["question"] for q in duplicate["questions"]] == list(key.questions)
+    assert (duplicate["lms_id"], duplicate["sha256"], missing["sha256"]) == ("77",
+                                                                            sha256(b"{}"), "")
+    assert "the worker was lost" in failed["feedback"]
+    # and no module of the grader writes one out by hand any more
+    by_hand = [f"{path.name}:{node.lineno}" for path in GRADING.glob("*.py")
+               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+               if isinstance(node, ast.Dict) and {"questions", "runtime_s"} <= {
+                   k.value for k in node.keys if isinstance(k, ast.Constant)}]
+    assert not by_hand, by_hand
+
+
+# --------------------------------------------------------------------------- one atomic writer
+def test_crmlib_atomic_is_the_only_write_then_rename():
+    """No module of crmlib but crmlib/atomic.py renames a file or makes a temporary file
+    to rename: os.replace/os.rename, Path.replace/Path.rename, mkstemp,
+    NamedTemporaryFile."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path == PACKAGE / "atomic.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            name, owner = node.func.attr, node.func.value
+            where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+            if name in ("mkstemp", "NamedTemporaryFile", "renames"):
+                found.append(f"{where} {name}")
+            elif name in ("replace", "rename") and isinstance(owner, ast.Name) and (
+                    owner.id in ("os", "shutil")):
+                found.append(f"{where} {owner.id}.{name}")
+            elif (name in ("replace", "rename") and len(node.args) == 1 and not node.keywords
+                  and not isinstance(node.args[0], (ast.Constant, ast.JoinedStr))):
+                found.append(f"{where} .{name}(...)")  # Path.replace(target), not str/pandas
+    assert not found, found
+
+
+def test_each_atomic_write_gets_its_files_mode(tmp_path, monkeypatch):
+    """Course files and a learner's own are 0644, a sandboxed run's scratch files 0600
+    (grading outputs, 0640, are checked with the gradebook and the LMS files)."""
+    import pandas as pd
+
+    import crmlib.data
+    from crmlib.exercises import Workbook
+    from crmlib.grading import _runner, variants
+
+    def mode(path: Path) -> str:
+        return oct(path.stat().st_mode & 0o777)
+
+    old = os.umask(0o077)  # the modes are the writer's, whatever the umask
+    try:
+        answers = tmp_path / "run" / "answers.json"
+        Workbook("demo_repurchase", student_id="s1", graded=True,
+                 answers_path=answers).q1.check(3)
+        _runner._write(str(tmp_path / "run" / "run.json"), "{}")
+        monkeypatch.setattr(crmlib.data, "variant_tables",
+                            lambda variant, loaded_only: {"products": pd.DataFrame()})
+        cache = variants.save_variant_cache(7, tmp_path / "run")
+        solutions, exercises_dir = tmp_path / "solutions", tmp_path / "exercises"
+        solutions.mkdir()
+        (solutions / SOLUTION.name).write_bytes(SOLUTION.read_bytes())
+        (built,) = notebooks.build_exercises(solutions, exercises_dir)
+        from crmlib.quiz import load_banks
+        from crmlib.quiz.anki import export_anki
+
+        deck = export_anki({"00": load_banks()["00"]}, tmp_path / "deck.apkg")
+    finally:
+        os.umask(old)
+    assert json.loads(answers.read_text())["answers"]["q1"]["value"] == 3
+    assert [mode(p) for p in (answers, tmp_path / "run" / "run.json", cache)] == ["0o600"] * 3
+    assert [mode(p) for p in (built, deck)] == ["0o644"] * 2
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == sorted(
+        [answers.name, "run.json", cache.name])  # no temporary file left

@@ -21,10 +21,15 @@ def _pyproject(repo):
         return tomllib.load(fh)
 
 
-def _pip_specs(repo) -> dict[str, str]:
-    project = _pyproject(repo)["project"]
-    reqs = project["dependencies"] + project["optional-dependencies"]["dev"]
+def _specs(reqs: list[str]) -> dict[str, str]:
     return {Requirement(r).name.lower(): str(Requirement(r).specifier) for r in reqs}
+
+
+def _pip_specs(repo) -> dict[str, str]:
+    """What environment.yml must list: the base dependencies and the dev extra (what
+    `make lab` installs), never the grader's extra."""
+    project = _pyproject(repo)["project"]
+    return _specs(project["dependencies"] + project["optional-dependencies"]["dev"])
 
 
 def _conda_specs(repo) -> dict[str, str]:
@@ -51,6 +56,22 @@ def test_environment_yml_matches_pyproject(repo):
     assert sorted(pip) == sorted(conda), "pyproject.toml and environment.yml list other packages"
     for name, spec in pip.items():
         assert _canon(spec) == _canon(conda[name]), f"{name}: {spec} (pip) vs {conda[name]} (conda)"
+
+
+def test_the_graders_extra_is_no_students_dependency(repo):
+    """Dask's distributed (crm grade --scheduler) is the grader's optional extra: neither
+    the base dependencies nor the student's conda environment carry it."""
+    project = _pyproject(repo)["project"]
+    grader = _specs(project["optional-dependencies"]["grader"])
+    assert "distributed" in grader
+    assert not set(grader) & set(_specs(project["dependencies"]))
+    assert not set(grader) & set(_conda_specs(repo)), "environment.yml installs the grader"
+
+
+def test_jupyter_client_is_declared(repo):
+    """The grader's runner imports jupyter_client itself (not only through nbclient)."""
+    base = _specs(_pyproject(repo)["project"]["dependencies"])
+    assert "jupyter-client" in {n.replace("_", "-") for n in base}
 
 
 def test_environment_yml_installs_crmlib_itself(repo):
@@ -83,9 +104,12 @@ def test_pandas_range_is_3_and_the_lock_pins_a_3():
 
 
 def test_lock_pins_every_dependency_within_its_range(repo):
+    """Base dependencies and every extra (dev, and the grader's: CI installs both)."""
     pins = _lock(repo)
     project = _pyproject(repo)["project"]
-    for text in project["dependencies"] + project["optional-dependencies"]["dev"]:
+    extras = project["optional-dependencies"]
+    assert {"dev", "grader"} <= set(extras)
+    for text in project["dependencies"] + [r for reqs in extras.values() for r in reqs]:
         req = Requirement(text)
         name = req.name.lower().replace("_", "-")
         assert name in pins, f"{name} is not pinned in constraints.txt (run make lock)"
@@ -118,6 +142,16 @@ def test_environments_install_from_the_lock(repo):
         assert installs, target
         for cmd in installs:
             assert cmd[cmd.index("-c") + 1] == "constraints.txt", (target, cmd)
+
+
+def test_make_installs_and_locks_the_graders_extra(repo):
+    """make test (and CI) get the grader's extra; make lock resolves it, so the lock keeps
+    pinning distributed."""
+    (install,) = [c for c in _make(repo, "install") if "install" in c and "-e" in c]
+    assert install[install.index("-e") + 1] == ".[dev,grader]", install
+    resolve = [c for c in _make(repo, "lock") if "pip" in c and "install" in c
+               and "--upgrade" not in c]
+    assert resolve and all(c[-1] == ".[dev,grader]" for c in resolve), resolve
 
 
 def test_readme_starts_with_the_two_commands(repo):

@@ -12,6 +12,13 @@
   reports, local or Dask execution.
 - :mod:`crmlib.grading.variants`: handing the student's simulated data variant
   to the kernel, so it is simulated once (read by :func:`crmlib.data.load_harbor`).
+- :mod:`crmlib.grading._linux`: every system call of the sandbox, below both
+  ``sandbox`` and ``_zygote`` (Linux only); :mod:`crmlib.grading._engine`: every
+  use of papermill's, nbclient's and jupyter_client's internals, checked against
+  the installed versions.
+
+Dask's ``distributed`` (``--scheduler``) is the grader's optional extra:
+``pip install "crmlib[grader]"``.
 
 Submodules are imported on use: the sandboxed runner imports only what it needs.
 """

@@ -22,7 +22,7 @@ from pathlib import Path
 from crmlib import exercises
 from crmlib.atomic import write_csv_atomic
 from crmlib.grading import identity, lms, report, require_linux
-from crmlib.grading.core import STATUSES, Task, grade_submission, sha256
+from crmlib.grading.core import STATUSES, GradeResult, Task, grade_submission, sha256
 from crmlib.grading.identity import (  # noqa: F401  (the batch's public names)
     MAX_ZIP_ENTRIES,
     GradingError,
@@ -39,6 +39,7 @@ from crmlib.grading.sandbox import (
     WarmPool,
     bwrap_path,
     probe,
+    seccomp_problem,
 )
 
 BASE_COLUMNS = ["student", "file", "status"]
@@ -141,16 +142,9 @@ def _row(result: dict, questions: list[str]) -> dict:
 
 def _placeholder(sub: Submission, key: exercises.Key) -> dict:
     """The result of a submission that is not run (duplicate, unmatched, missing)."""
-    vid = sub.variant_id or sub.student
-    return {"student": sub.student, "file": sub.file, "status": sub.status,
-            "variant": exercises.variant_for(vid), "variant_id": vid,
-            **_identity(sub), "sha256": sha256(sub.content)
-            if sub.content else "", "questions": [
-                {"question": q, "points": 0.0, "max": key.questions[q].points,
-                 "message": "not graded", "expected": ""} for q in key.questions],
-            "total": 0.0, "max": key.max_points, "runtime_s": 0.0, "notes": [],
-            "feedback": sub.note, "executed": None, "startup_s": 0.0, "execution_s": 0.0,
-            "scoring_s": 0.0, "sandbox": ""}
+    return GradeResult.start(sub.student, sub.file, sub.variant_id, sub.content or None,
+                             status=sub.status, feedback=sub.note,
+                             **_identity(sub)).not_graded(key).to_dict()
 
 
 def _identity(sub: Submission) -> dict:
@@ -206,7 +200,8 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
         ``missing`` row. A roster that matches fewer than half of the submissions
         is refused (:mod:`crmlib.grading.identity`).
     scheduler : str, optional
-        Address of a Dask ``distributed`` scheduler to run the submissions on.
+        Address of a Dask ``distributed`` scheduler to run the submissions on (needs the
+        grader's extra, ``pip install "crmlib[grader]"``).
     key_dirs : paths, optional
         Folders holding the answer key (default: ``CRM_KEYS`` and ``solutions/``).
     use_bwrap : bool
@@ -237,7 +232,8 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
     ------
     GradingError
         Bad inputs (a missing path, a bad roster, an unknown assignment, a foreign
-        gradebook in ``out``); nothing is written then.
+        gradebook in ``out``), or ``scheduler`` without Dask's ``distributed`` installed
+        (the message names the grader's extra); nothing is written then.
     SandboxError
         bubblewrap is not installed (without ``use_bwrap=False``), or the sandbox
         cannot start here; nothing is graded then.
@@ -245,6 +241,8 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
         Not on Linux.
     """
     require_linux()
+    if scheduler:  # the grader's extra, before anything is read or written
+        require_distributed()
     stream = stream or sys.stdout
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise GradingError(f"--jobs must be a positive whole number, got {jobs!r}")
@@ -274,6 +272,10 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
         warnings.append(f"WARNING: --no-sandbox: the notebooks ran WITHOUT a sandbox, with "
                         f"resource limits only, as {who}: they could read and change what "
                         f"{who} can (the gradebook's sandbox column says so per row)")
+    if use_bwrap and seccomp_problem():
+        warnings.append(f"NOTE: the sandbox runs with {seccomp_problem()}: the runs may use "
+                        "the kernel's key store (add_key, keyctl), the rest of the sandbox "
+                        "holds (the gradebook's sandbox column says so per row)")
     if root:
         warnings.append(f"WARNING: crm grade runs as root. The notebooks run as uid {NOBODY} "
                         "(nobody), with /root hidden, but run crm grade as an ordinary user: "
@@ -469,13 +471,9 @@ def _progress(total: int, enabled: bool, stream):
 
 def _failed(task: Task, error: BaseException) -> dict:
     """The result of a task whose worker failed (the submission itself was not judged)."""
-    return {"student": task.student, "file": task.file, "status": "grader-error",
-            "variant": exercises.variant_for(task.variant_id or task.student),
-            "variant_id": task.variant_id or task.student, "sha256": sha256(task.content),
-            "questions": [], "total": 0.0, "max": 0.0, "runtime_s": 0.0, "notes": [],
-            "feedback": f"grader error: {type(error).__name__}: {error}"[:300],
-            "executed": None, "startup_s": 0.0, "execution_s": 0.0, "scoring_s": 0.0,
-            "sandbox": ""}
+    return GradeResult.start(task.student, task.file, task.variant_id, task.content,
+                             feedback=f"grader error: {type(error).__name__}: {error}"[:300]
+                             ).to_dict()
 
 
 def _run_local(jobs: int, tasks: list[Task], record, bar, warm: WarmPool | None = None,
@@ -522,12 +520,32 @@ def _probe_on_worker(bwrap_wanted: bool, limits: Limits) -> str:
     return ""
 
 
+NO_DISTRIBUTED = ("--scheduler runs the submissions on a Dask cluster, and Dask's "
+                  "'distributed' package is not installed here ({err}). It comes with the "
+                  "grader's extra: pip install \"crmlib[grader]\" (in a checkout: pip install "
+                  "-e \".[grader]\"; make test installs it). Without --scheduler, crm grade "
+                  "needs no extra. Nothing was graded.")
+
+
+def require_distributed():
+    """Dask's ``distributed`` package, or a :class:`GradingError` that says how to install
+    it (the grader's optional extra, ``crmlib[grader]``).
+
+    Raises
+    ------
+    GradingError
+        ``distributed`` cannot be imported.
+    """
+    try:
+        import distributed
+    except ImportError as err:
+        raise GradingError(NO_DISTRIBUTED.format(err=err)) from None
+    return distributed
+
+
 def _dask_client(address: str, bwrap: str | None, limits: Limits):
     """A client of the Dask scheduler at ``address`` whose every worker's sandbox works."""
-    try:
-        from distributed import Client
-    except ImportError as err:  # pragma: no cover - distributed is a dependency
-        raise GradingError("--scheduler needs the 'distributed' package") from err
+    Client = require_distributed().Client
     try:
         client = Client(address, timeout=30)
     except OSError as err:
@@ -547,7 +565,7 @@ def _dask_client(address: str, bwrap: str | None, limits: Limits):
 
 
 def _run_dask(client, tasks: list[Task], record, bar, group: RunGroup | None = None) -> None:
-    from distributed import as_completed as dask_completed
+    dask_completed = require_distributed().as_completed
 
     group = group or RunGroup()
     futures = {client.submit(grade_submission, t, pure=False): t for t in tasks}

@@ -2,7 +2,8 @@
 
 :func:`grade_submission` is the unit of work of a batch. It takes a
 :class:`Task` (plain data, so it can travel to a Dask worker) and returns a
-plain dictionary; it never raises for anything a submission does.
+:class:`GradeResult` as a plain dictionary; it never raises for anything a
+submission does.
 
 What reaches the feedback (the gradebook, the feedback page, the LMS export)
 is written by the grader, never copied from the run: an error is reported by
@@ -21,7 +22,7 @@ import re
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -96,6 +97,69 @@ class Task:
 def sha256(content: bytes) -> str:
     """Short content hash of a submission (resume skips unchanged files)."""
     return hashlib.sha256(content).hexdigest()[:16]
+
+
+@dataclass
+class GradeResult:
+    """One submission's result: what the gradebook row, the feedback page, the LMS
+    exports and the summary are made from.
+
+    Every result starts with :meth:`start` (graded, not run, or failed on the
+    grader's side alike) and travels as plain data (:meth:`to_dict`): to a Dask
+    worker and back, to ``on_result`` and in :attr:`~crmlib.grading.batch.BatchResult.results`.
+
+    Examples
+    --------
+    >>> r = GradeResult.start("ana", "ana.ipynb", "", b"{}", status="missing")
+    >>> r.variant_id, r.status, r.total, r.sha256 == sha256(b"{}")
+    ('ana', 'missing', 0.0, True)
+    >>> r.to_dict()["status"], len(r.to_dict())
+    ('missing', 21)
+    """
+
+    student: str
+    file: str
+    status: str = "grader-error"     # one of STATUSES
+    variant: int | None = None       # the data variant graded on
+    variant_id: str = ""             # the course's student id it follows
+    sha256: str = ""                 # of the submitted file ("" when none was handed in)
+    questions: list[dict] = field(default_factory=list)  # per question: points, message ...
+    total: float = 0.0
+    max: float = 0.0
+    runtime_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    feedback: str = ""
+    startup_s: float = 0.0
+    execution_s: float = 0.0
+    scoring_s: float = 0.0
+    sandbox: str = ""                # how the run was sandboxed ("" when nothing ran)
+    executed: str | None = None      # the executed notebook's text
+    typed_id: str = ""               # identity: what the notebook typed, the LMS's id ...
+    lms_id: str = ""
+    name: str = ""
+    id_note: str = ""
+
+    @classmethod
+    def start(cls, student: str, file: str, variant_id: str, content: bytes | None,
+              **fields) -> GradeResult:
+        """A result for ``student``'s ``file``: graded on the data variant of
+        ``variant_id`` (``student`` when empty), with the hash of ``content`` (None: no
+        file), and ``fields`` set (status ``grader-error`` until they say otherwise)."""
+        variant_id = variant_id or student
+        return cls(student=student, file=file, variant=exercises.variant_for(variant_id),
+                   variant_id=variant_id, sha256="" if content is None else sha256(content),
+                   **fields)
+
+    def not_graded(self, key: exercises.Key) -> GradeResult:
+        """Every question of ``key`` at 0 points, "not graded" (before or without a run)."""
+        self.max = key.max_points
+        self.questions = [{"question": q, "points": 0.0, "max": key.questions[q].points,
+                           "message": "not graded", "expected": ""} for q in key.questions]
+        return self
+
+    def to_dict(self) -> dict:
+        """The result as a plain dictionary (the gradebook and the reports read these)."""
+        return asdict(self)
 
 
 @lru_cache(maxsize=8)
@@ -291,7 +355,8 @@ _HELP = {
 
 def grade_submission(task: Task, pool: WarmPool | None = None,
                      group: RunGroup | None = None) -> dict | None:
-    """Grade one submission end to end; returns the result as plain data, never raises.
+    """Grade one submission end to end; returns the result as plain data
+    (:meth:`GradeResult.to_dict`), never raises.
 
     With a :class:`~crmlib.grading.sandbox.WarmPool`, the submission runs in a fork
     of the pool's warm sandbox (when it could start) instead of a cold one. With a
@@ -301,44 +366,37 @@ def grade_submission(task: Task, pool: WarmPool | None = None,
     if group is not None and group.stopped.is_set():
         return None  # stopped while queued: nothing simulated, nothing run
     started = time.perf_counter()
-    variant_id = task.variant_id or task.student
-    variant = exercises.variant_for(variant_id)
-    result = {"student": task.student, "file": task.file, "status": "grader-error",
-              "variant": variant, "variant_id": variant_id, "sha256": sha256(task.content),
-              "questions": [], "total": 0.0, "max": 0.0, "runtime_s": 0.0,
-              "notes": list(task.notes), "feedback": "",
-              "startup_s": 0.0, "execution_s": 0.0, "scoring_s": 0.0, "sandbox": "",
-              "executed": None}
+    result = GradeResult.start(task.student, task.file, task.variant_id, task.content,
+                               notes=list(task.notes))
     try:
-        _grade(task, variant, result, started, pool, group)
+        _grade(task, result, pool, group)
     except Stopped:
         return None
     except Exception as err:  # the grader's own failure: recorded, the batch goes on
         if group is not None and group.stopped.is_set():
             return None
-        result["status"] = "grader-error"
-        result["feedback"] = (f"grader error: {type(err).__name__}: {str(err)[:200]}; "
-                              "run crm grade again to grade it")
-        result["notes"].append(traceback.format_exc(limit=3)[-800:])
-    result["runtime_s"] = round(time.perf_counter() - started, 3)
-    return result
+        result.status = "grader-error"
+        result.feedback = (f"grader error: {type(err).__name__}: {str(err)[:200]}; "
+                           "run crm grade again to grade it")
+        result.notes.append(traceback.format_exc(limit=3)[-800:])
+    result.runtime_s = round(time.perf_counter() - started, 3)
+    return result.to_dict()
 
 
-def _grade(task: Task, variant: int | None, result: dict, started: float,
-           pool: WarmPool | None = None, group: RunGroup | None = None) -> None:
+def _grade(task: Task, result: GradeResult, pool: WarmPool | None = None,
+           group: RunGroup | None = None) -> None:
     key = _key(task.assignment, task.key_dirs)
-    result["max"] = key.max_points
-    result["questions"] = [{"question": q, "points": 0.0, "max": key.questions[q].points,
-                            "message": "not graded", "expected": ""} for q in key.questions]
+    result.not_graded(key)
+    variant = result.variant
     try:
         nb = notebooks.read_submission(task.content, int(task.limits.input_mb * 2**20),
                                        drop_outputs=True)
     except notebooks.NotebookProblem as err:
-        result.update(status="invalid", feedback=str(err))
+        result.status, result.feedback = "invalid", str(err)
         return
-    params = {"student_id": result["variant_id"], "variant": variant,
+    params = {"student_id": result.variant_id, "variant": variant,
               "answers_path": "answers.json", "graded": True}
-    result["notes"] += notebooks.inject_parameters(nb, params)
+    result.notes += notebooks.inject_parameters(nb, params)
     bwrap = bwrap_path() if task.use_bwrap else None
     # The references first: they simulate the student's data variant here, and the
     # run below reads that simulation from its private folder instead of repeating it.
@@ -367,10 +425,11 @@ def _grade(task: Task, variant: int | None, result: dict, started: float,
         executed_raw = read_private(job / "executed.ipynb", executed_cap)
     finally:
         remove_tree(workdir)
-    result.update(startup_s=round(outcome.startup_s, 3), execution_s=round(outcome.execution_s, 3),
-                  sandbox=outcome.sandbox)
+    result.startup_s = round(outcome.startup_s, 3)
+    result.execution_s = round(outcome.execution_s, 3)
+    result.sandbox = outcome.sandbox
     if outcome.sandbox == NO_SANDBOX:
-        result["notes"].append("graded without a sandbox: the instructor chose --no-sandbox")
+        result.notes.append("graded without a sandbox: the instructor chose --no-sandbox")
     executed = None
     if executed_raw is not None:
         try:
@@ -381,28 +440,28 @@ def _grade(task: Task, variant: int | None, result: dict, started: float,
                 raise notebooks.NotebookProblem("code cells changed during the run")
         except notebooks.NotebookProblem:
             executed = None
-            result["notes"].append("the executed copy was damaged by the notebook; the "
+            result.notes.append("the executed copy was damaged by the notebook; the "
                                    "submitted one is kept instead")
     if executed is None:
         executed = nb
-    result["executed"] = notebooks.nbformat.writes(executed)
+    result.executed = notebooks.nbformat.writes(executed)
     if outcome.truncated:
-        result["notes"].append("output past the size limit was dropped from the executed copy")
+        result.notes.append("output past the size limit was dropped from the executed copy")
 
     scoring_started = time.perf_counter()
     answers, claimed, note = read_answers(answers_raw)
     if note:
-        result["notes"].append(note)
+        result.notes.append(note)
     if answers and claimed.get("variant") != variant:
         other = claimed.get("variant")  # from the run's answers file: a number, or nothing
         other = (f"data variant {other}" if isinstance(other, int)
                  and not isinstance(other, bool) else "another data variant")
-        result["notes"].append(f"the notebook worked on {other}, not yours ({variant}); "
+        result.notes.append(f"the notebook worked on {other}, not yours ({variant}); "
                                "answers were scored against yours")
     rows = score(key, answers, refs)
-    result["scoring_s"] = round(time.perf_counter() - scoring_started + refs_s, 3)
-    result["questions"] = rows
-    result["total"] = round(sum(r["points"] for r in rows), 4)
+    result.scoring_s = round(time.perf_counter() - scoring_started + refs_s, 3)
+    result.questions = rows
+    result.total = round(sum(r["points"] for r in rows), 4)
 
     error = _first_error(executed)
     if outcome.status == "sandbox-lost":
@@ -438,10 +497,10 @@ def _grade(task: Task, variant: int | None, result: dict, started: float,
     else:
         status, feedback = "graded", "ran without errors"
     if any(r.get("grader_error") for r in rows):
-        result["notes"].append("some references could not be computed (a key problem)")
+        result.notes.append("some references could not be computed (a key problem)")
     answered = sum(1 for r in rows if r["message"] != exercises.NOT_ANSWERED)
-    result["status"] = status
-    result["feedback"] = f"{feedback}; {answered}/{len(rows)} answered"
+    result.status = status
+    result.feedback = f"{feedback}; {answered}/{len(rows)} answered"
     if outcome.sandbox == NO_SANDBOX:
-        result["feedback"] += " (graded without a sandbox)"
+        result.feedback += " (graded without a sandbox)"
 

@@ -22,6 +22,8 @@ sys.modules.setdefault("rfc3987_syntax", None)  # see crmlib.grading._runner
 
 import nbformat  # noqa: E402
 
+from crmlib.atomic import PUBLIC, write_atomic  # noqa: E402
+
 STUB_LINE = "# your code here"
 STUB_MARKDOWN = "*Your answer here.*"
 PARAMETERS = ("student_id", "variant", "answers_path", "graded")
@@ -145,9 +147,7 @@ def build_exercises(solutions_dir: Path, exercises_dir: Path) -> list[Path]:
     for name, text in texts.items():
         path = exercises_dir / name
         if not path.exists() or path.read_text(encoding="utf-8") != text:
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            write_atomic(path, text, mode=PUBLIC)  # course files, committed
             written.append(path)
     return written
 

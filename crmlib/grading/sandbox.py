@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -28,7 +27,8 @@ from pathlib import Path
 
 import crmlib
 from crmlib import data
-from crmlib.grading import _zygote, variants
+from crmlib.grading import _linux, variants
+from crmlib.grading._linux import pids_cgroup, remove_cgroup, seccomp_problem
 
 SANDBOX_DIR = "/sandbox"   # the private folder's path inside the sandbox
 NOBODY = 65534             # the host user (and group) runs take when the grader is root
@@ -97,84 +97,6 @@ def hand_over(folder: Path, user: tuple[int, int] | None) -> None:
             os.lchown(name, *user)
 
 
-def _own_processes(uid: int | None = None) -> int:
-    """How many processes a user (this one by default) runs now (RLIMIT_NPROC counts them
-    all)."""
-    uid = os.getuid() if uid is None else uid
-    count = 0
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == uid:
-                    count += 1
-            except OSError:
-                pass
-    return count
-
-
-def pids_cgroup(limit: int) -> Path | None:
-    """A fresh cgroup capping the number of processes of one run, when this machine lets us
-    make one (the cgroup v1 ``pids`` controller, or v2 with ``pids`` delegated); else None.
-
-    A cgroup counts only the run's own processes; without one, the process limit is
-    RLIMIT_NPROC, which counts every process of the user.
-    """
-    for root in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")):
-        try:
-            if not (root / "cgroup.procs").exists():
-                continue
-            if root.name == "cgroup" and "pids" not in (root / "cgroup.subtree_control"
-                                                        ).read_text():
-                continue
-            path = root / f"crm-grade-{os.getpid()}-{uuid.uuid4().hex[:10]}"
-            path.mkdir()
-        except OSError:
-            continue
-        try:
-            (path / "pids.max").write_text(str(int(limit)))
-            return path
-        except OSError:
-            remove_cgroup(path)
-    return None
-
-
-def remove_cgroup(path: Path) -> None:
-    """Kill whatever is left in a run's cgroup and remove it."""
-    for _ in range(50):
-        try:
-            pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
-        except (OSError, ValueError):
-            pids = []
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        try:
-            path.rmdir()
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.1)
-
-
-def _join(procs: bytes | None) -> None:
-    """Move this (child) process into the cgroup whose ``cgroup.procs`` is ``procs``."""
-    if procs:
-        fd = os.open(procs, os.O_WRONLY)
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
-
-
-def _become(user: tuple[int, int] | None) -> None:
-    """Drop to the run's host user (in a child about to exec), for good."""
-    if user is not None:
-        os.setgroups([])
-        os.setresgid(user[1], user[1], user[1])
-        os.setresuid(user[0], user[0], user[0])
-
-
 def _barrier(path: str, uid: int) -> str | None:
     """The first folder on the way to ``path`` that user ``uid`` may not pass through
     (``/root``, mode 0700, for a Python installed under it), or None."""
@@ -205,46 +127,28 @@ def _unveil_plan(user: tuple[int, int] | None, folders: tuple[str, ...] = ()
     return plan
 
 
-def _unveil(plan: dict[str, list[str]]) -> None:
-    """In a child about to drop to the run's user: a mount namespace of its own in which
-    each barrier folder is an empty, passable file system showing only the paths the runs
-    need (bound from the real ones), so bubblewrap, run as that user, can bind them."""
-    if not plan:
-        return
-    _zygote._check(_zygote._libc.unshare(_zygote.CLONE_NEWNS), "unshare(mount)")
-    _zygote._mount(None, "/", None, _zygote.MS_REC | _zygote.MS_PRIVATE)
-    for top, paths in plan.items():
-        fds = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in paths]
-        _zygote._mount("none", top, "tmpfs", _zygote.MS_NOSUID | _zygote.MS_NODEV,
-                       "mode=0755,size=64k")
-        for path, fd in fds:
-            os.makedirs(path, mode=0o755, exist_ok=True)
-            _zygote._mount(f"/proc/self/fd/{fd}", path, None, _zygote.MS_BIND | _zygote.MS_REC)
-            os.close(fd)
+def _process_limit(cgroup: Path | None, user: tuple[int, int] | None, limits: Limits
+                   ) -> int | None:
+    """RLIMIT_NPROC of a run without a process cgroup (it counts every process of the
+    run's user): what that user runs now plus the run's allowance; None with a cgroup."""
+    if cgroup:
+        return None
+    return _linux.own_processes(user[0] if user else None) + limits.processes
 
 
 def _set_limits(limits: Limits, nproc: int | None, cgroup: Path | None,
                 user: tuple[int, int] | None = None, folder: Path | None = None):
     """The function the child runs before exec: its cgroup, resource limits, no core
     files, the run's user (see :func:`sandbox_user`), who must reach ``folder``."""
-    memory = int(limits.memory_mb) * 2**20
-    file_size = int(limits.file_mb) * 2**20
-    cpu = int(limits.timeout) + 5
     procs = str(cgroup / "cgroup.procs").encode() if cgroup else None
     plan = _unveil_plan(user, (str(folder),) if folder else ())
 
     def apply():
-        _join(procs)
-        _unveil(plan)
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        if nproc is not None:
-            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-        _become(user)
-        _zygote.new_session_keyring()
+        _linux.join_cgroup(procs)
+        _linux.unveil(plan)
+        _linux.set_run_limits(limits.memory_mb, limits.file_mb, limits.timeout, nproc)
+        _linux.become(user)
+        _linux.new_session_keyring()
     return apply
 
 
@@ -312,6 +216,15 @@ def _system(bwrap: str) -> list[str]:
     return cmd
 
 
+def sandbox_label(kind: str) -> str:
+    """What the gradebook's ``sandbox`` column says of a bubblewrap run of ``kind``
+    (``"bwrap"``, ``"bwrap, warm"``): that, and on a machine whose system calls the seccomp
+    filter does not know (:func:`crmlib.grading._linux.seccomp_problem`), that the run
+    had none."""
+    problem = seccomp_problem()
+    return f"{kind}; {problem}" if problem else kind
+
+
 def bwrap_command(bwrap: str, workdir: Path, argv: list[str]) -> list[str]:
     """The bubblewrap command line that runs ``argv`` with ``workdir`` as the private folder."""
     cmd = _system(bwrap)
@@ -347,7 +260,7 @@ class RunOutcome:
     startup_s: float
     execution_s: float
     truncated: bool
-    sandbox: str           # "bwrap" or "limits only"
+    sandbox: str           # "bwrap", "bwrap, warm" (see sandbox_label), "none (limits only)"
     log_tail: str
 
 
@@ -382,12 +295,13 @@ def read_private(path: Path, max_bytes: int) -> bytes | None:
 
 def _with_seccomp(cmd: list[str]) -> tuple[list[str], tuple[int, ...]]:
     """A bubblewrap command line that loads the seccomp filter of
-    :func:`crmlib.grading._zygote.seccomp_program` (``--seccomp FD``), and the file
-    descriptors to pass and close after the start; unchanged off x86-64."""
-    if not _zygote.SECCOMP_SUPPORTED:
+    :func:`crmlib.grading._linux.seccomp_program` (``--seccomp FD``), and the file
+    descriptors to pass and close after the start; unchanged where the filter does not
+    know the system calls (off x86-64), which :func:`sandbox_label` then says."""
+    if _linux.seccomp_problem():
         return cmd, ()
     read_fd, write_fd = os.pipe()
-    os.write(write_fd, _zygote.seccomp_program())
+    os.write(write_fd, _linux.seccomp_program())
     os.close(write_fd)
     return cmd[:1] + ["--seccomp", str(read_fd)] + cmd[1:], (read_fd,)
 
@@ -478,7 +392,7 @@ def run_sandboxed(workdir: Path, limits: Limits, bwrap: str | None = None,
     if bwrap:
         cmd, pass_fds = _with_seccomp(cmd)
     cgroup = pids_cgroup(limits.processes + 2)  # + bubblewrap's two
-    nproc = None if cgroup else _own_processes(user[0] if user else None) + limits.processes
+    nproc = _process_limit(cgroup, user, limits)
     log_path = workdir.parent / f"{workdir.name}.log"
     started = time.perf_counter()
     proc = None
@@ -509,7 +423,7 @@ def run_sandboxed(workdir: Path, limits: Limits, bwrap: str | None = None,
     log_path.unlink(missing_ok=True)
     if group is not None:
         group.check()
-    sandbox = "bwrap" if bwrap else "none (limits only)"
+    sandbox = sandbox_label("bwrap") if bwrap else "none (limits only)"
     return _outcome(workdir, wall, killed, proc.returncode, limits, sandbox, log_tail)
 
 
@@ -605,11 +519,11 @@ class WarmSandbox:
         plan = _unveil_plan(user, (str(self.spool),))
 
         def enter():
-            _join(procs)
-            _unveil(plan)
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-            _become(user)
-            _zygote.new_session_keyring()
+            _linux.join_cgroup(procs)
+            _linux.unveil(plan)
+            _linux.no_core_files()
+            _linux.become(user)
+            _linux.new_session_keyring()
 
         cmd, pass_fds = _with_seccomp(
             warm_bwrap_command(bwrap, self.spool, [python, "-m", "crmlib.grading._zygote"]))
@@ -669,8 +583,7 @@ class WarmSandbox:
         """
         _write_job(workdir, SANDBOX_DIR, limits, own_pids=True)
         hand_over(workdir, self.user)
-        nproc = (None if self._cgroup else
-                 _own_processes(self.user[0] if self.user else None) + limits.processes)
+        nproc = _process_limit(self._cgroup, self.user, limits)
         request = {"job": workdir.name, "nproc": nproc, "env": self._job_env,
                    "keep_in_tmp": _read_only_paths(),
                    "limits": {f: getattr(limits, f) for f in (
@@ -704,9 +617,9 @@ class WarmSandbox:
             self.problem = "the warm sandbox stopped answering"
             self._stop()
             return RunOutcome("sandbox-lost", "the grading sandbox stopped during the run",
-                              wall, 0.0, wall, False, "bwrap, warm", log_tail)
+                              wall, 0.0, wall, False, sandbox_label("bwrap, warm"), log_tail)
         return _outcome(workdir, wall, status == "killed", reply.get("code"), limits,
-                        "bwrap, warm", log_tail)
+                        sandbox_label("bwrap, warm"), log_tail)
 
     def close(self) -> None:
         """Stop the warm process and remove its spool."""
@@ -788,8 +701,10 @@ class SandboxUnavailable(RuntimeError):
 
 
 # Run inside the probe's sandbox: the grader's own runner must import, as the run's user,
-# and a file it writes in its folder shows the grader which host user that is.
+# the installed papermill, nbclient and jupyter_client must still have what its engine
+# overrides, and a file it writes in its folder shows the grader which host user that is.
 _PROBE = ("import crmlib.grading._runner\n"
+          "crmlib.grading._engine.require_compatible()\n"
           "with open('probe.txt', 'w') as fh:\n"
           "    fh.write('ok')\n")
 
@@ -850,7 +765,8 @@ def probe(bwrap: str | None, limits: Limits, timeout: float = 120.0) -> str:
     Returns
     -------
     str
-        What the runs will be: e.g. ``"bubblewrap, host uid 65534"``.
+        What the runs will be: e.g. ``"bubblewrap, host uid 65534"`` (and, off x86-64,
+        that they have no seccomp filter).
 
     Raises
     ------
@@ -876,7 +792,7 @@ def probe(bwrap: str | None, limits: Limits, timeout: float = 120.0) -> str:
         if bwrap:
             cmd, pass_fds = _with_seccomp(cmd)
         cgroup = pids_cgroup(limits.processes + 2)
-        nproc = None if cgroup else _own_processes(user[0] if user else None) + limits.processes
+        nproc = _process_limit(cgroup, user, limits)
         try:
             proc = subprocess.run(cmd, cwd=job, env=_environment(inside, os.path.dirname(python)),
                                   stdin=subprocess.DEVNULL, capture_output=True,
@@ -926,4 +842,5 @@ def probe(bwrap: str | None, limits: Limits, timeout: float = 120.0) -> str:
                                  "folder; nothing was graded")
     if host_uid == 0:
         raise SandboxUnavailable("a run would be root on this machine; nothing was graded")
-    return f"{'bubblewrap' if bwrap else 'no sandbox (limits only)'}, host uid {host_uid}"
+    what = f"{'bubblewrap' if bwrap else 'no sandbox (limits only)'}, host uid {host_uid}"
+    return f"{what}; {seccomp_problem()}" if bwrap and seccomp_problem() else what

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from crmlib.atomic import PRIVATE, open_atomic
 from crmlib.schema import HARBOR
 
 VARIANT_CACHE_ENV = "CRM_VARIANT_CACHE"
@@ -74,15 +75,10 @@ def save_variant_cache(variant: int, folder: str | os.PathLike, *,
     if tables is None:
         return None
     path = variant_cache_file(folder, variant)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            pickle.dump({"format": _CACHE_FORMAT, "variant": variant, "tables": tables}, fh,
-                        protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    # in the run's private folder, read by its kernel at once and deleted with the folder
+    with open_atomic(path, PRIVATE, binary=True, durable=False) as fh:
+        pickle.dump({"format": _CACHE_FORMAT, "variant": variant, "tables": tables}, fh,
+                    protocol=pickle.HIGHEST_PROTOCOL)
     return path
 
 

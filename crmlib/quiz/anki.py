@@ -98,19 +98,15 @@ def build_package(banks: dict[str, Bank], questions: bool = True):
 
 def export_anki(banks: dict[str, Bank], path, questions: bool = True) -> Path:
     """Write the decks to an Anki package at ``path`` (atomically); returns the path."""
-    import os
     import tempfile
+
+    from crmlib.atomic import PUBLIC, write_atomic
 
     path = Path(path)
     if path.suffix != ".apkg":
         raise ValueError(f"{path}: an Anki package must end in .apkg")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".apkg")
-    os.close(fd)
-    try:
-        build_package(banks, questions=questions).write_to_file(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with tempfile.TemporaryDirectory(prefix="crm-anki-") as folder:
+        built = Path(folder) / path.name  # genanki writes to a path: built apart, then moved
+        build_package(banks, questions=questions).write_to_file(str(built))
+        write_atomic(path, built.read_bytes(), mode=PUBLIC)
     return path

@@ -49,7 +49,7 @@ from pathlib import Path
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 
-from crmlib.atomic import write_atomic
+from crmlib.atomic import move_aside, write_atomic
 
 FORMAT = "crm-course-progress"
 VERSION = 2
@@ -224,13 +224,7 @@ class Progress:
         self.learner = data.get("learner", self.learner)
 
     def _move_aside(self) -> Path:
-        n = 1
-        while True:
-            target = self.path.with_name(f"{self.path.stem}.corrupt-{n}{self.path.suffix}")
-            if not target.exists():
-                os.replace(self.path, target)
-                return target
-            n += 1
+        return move_aside(self.path, "corrupt")
 
     def _payload(self) -> str:
         data = {"format": FORMAT, "version": VERSION, "learner": self.learner,
