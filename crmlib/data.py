@@ -498,7 +498,7 @@ def load_harbor(table: str, variant: int | None = None,
     Examples
     --------
     >>> load_harbor("customers").shape[1]
-    13
+    14
     """
     if table not in HARBOR:
         raise DatasetError(f"datasets/harbor/{table}.csv",

@@ -33,7 +33,7 @@ def holiday_factor(n_days: int) -> np.ndarray:
     Examples
     --------
     >>> f = holiday_factor(1096)
-    >>> float(f[358]), float(f[359]), float(f[100])  # 2023-12-25 is day 358
+    >>> float(f[357]), float(f[358]), float(f[100])  # 2023-12-24 and -25 are days 357, 358
     (0.6, 0.0, 1.0)
     """
     f = np.ones(n_days)
