@@ -11,7 +11,7 @@ import time
 
 import pandas as pd
 
-from crmlib.data import DATA_DIR, harbor_tables, load_cdnow, load_harbor
+from crmlib.data import DATA_DIR, harbor_file, harbor_tables, load_cdnow, load_harbor
 from crmlib.simulate import simulate_harbor
 
 
@@ -26,7 +26,7 @@ def best_of(fn, repeat: int = 5) -> float:
 
 
 def main() -> None:
-    purchases = DATA_DIR / "harbor" / "purchases.csv"
+    purchases = harbor_file("purchases")
     rows = [
         (
             "load_harbor('purchases')",

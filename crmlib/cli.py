@@ -273,7 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "whole run (default 300)")
     grade.add_argument("--cell-timeout", type=float, default=60,
                        help="seconds per cell (default 60)")
-    grade.add_argument("--memory-mb", type=int, default=2048, help="memory per process")
+    grade.add_argument("--memory-mb", type=int, default=3072,
+                       help="address space per process, MiB")
     grade.add_argument("--file-mb", type=int, default=64, help="largest file a run may write")
     grade.add_argument("--processes", type=int, default=64, help="processes a run may start")
     grade.add_argument("--input-mb", type=float, default=20,

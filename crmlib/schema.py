@@ -64,13 +64,14 @@ CORE_SCHEMAS: dict[str, Schema] = {
         {"customer_id": "int", "first_name": "str", "last_name": "str", "email": "str",
          "phone": "str", "signup_date": "date", "acquisition_channel": "str", "region": "str",
          "age": "int", "income": "float", "household_size": "int", "lifestyle": "str",
-         "benefit_sought": "str"}, ("customer_id",)),
+         "benefit_sought": "str", "home_store_id": "int?"}, ("customer_id",)),
     "products": Schema({"product_id": "int", "name": "str", "category": "str",
                         "price": "float", "unit_cost": "float", "durable": "bool"},
                        ("product_id",)),
     "purchases": Schema(
         {"order_id": "int", "customer_id": "int", "date": "date", "channel": "str",
-         "quantity": "int", "discount": "float", "amount": "float"}, ("order_id",)),
+         "store_id": "int?", "hour": "int", "quantity": "int", "discount": "float",
+         "shipping": "float", "amount": "float"}, ("order_id",)),
     "order_items": Schema({"order_id": "int", "product_id": "int", "quantity": "int",
                            "unit_price": "float"}, ("order_id", "product_id")),
     "subscriptions": Schema(
@@ -112,6 +113,15 @@ CORE_SCHEMAS: dict[str, Schema] = {
     "calls": Schema(
         {"call_id": "int", "arrival_time": "datetime", "outcome": "str", "wait_seconds": "int",
          "handle_seconds": "int", "order_placed": "bool", "order_id": "int?"}, ("call_id",)),
+    "email_events": Schema(
+        {"event_id": "int", "contact_id": "int", "campaign_id": "int", "event": "str",
+         "event_time": "datetime"}, ("event_id",)),
+    "marketing_spend": Schema(
+        {"month": "date", "category": "str", "channel": "str", "item": "str",
+         "spend": "float"}, ("month", "category", "channel", "item")),
+    "compliance_breaches": Schema(
+        {"contact_id": "int", "customer_id": "int", "request_date": "date",
+         "contact_date": "date", "reason": "str"}, ("contact_id",)),
 }
 """The tables of the core simulation (everything but lesson 06's silos)."""
 
@@ -150,7 +160,7 @@ SILO_SCHEMAS: dict[str, Schema] = {
 HARBOR: dict[str, Schema] = {**CORE_SCHEMAS, **SILO_SCHEMAS}
 """Every Harbor Coffee table, in the order of the data dictionary."""
 
-ANSWER_KEYS: tuple[str, ...] = ("campaign_effects", "silo_links")
+ANSWER_KEYS: tuple[str, ...] = ("campaign_effects", "silo_links", "compliance_breaches")
 """Tables that score a method and are never its input (see ``datasets/README.md``)."""
 
 # --------------------------------------------------------------------------- CDNOW

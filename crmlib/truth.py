@@ -12,18 +12,18 @@ does not know it.
   variant (BG/NBD, Gamma-Gamma, sBG, offer, media, call-centre and service
   effects);
 - :func:`offer_effect`: the true effect of a retention offer on a customer;
-- :func:`goal_gradient`: the true purchase-rate multiplier by loyalty stamps;
+- :func:`goal_gradient`: the true cafe-visit rate multiplier by loyalty stamps;
 - :func:`lead_chance` and :func:`exposure_lift`: the true chance that a
   contact turns a prospect into a lead, and its lift over repeated exposures;
 - :func:`organic_signup_weight`: the seasonal, growing sign-up baseline
   (without the media push);
 - :func:`latent_population`: fresh customers drawn by the simulator's rules,
-  with the purchase, dropout and spend rates that are never shipped;
+  with the remote-order, cafe-visit, dropout and spend rates that are never shipped;
 - :func:`setting`: any other named setting of the story
   (:mod:`crmlib.simulate.settings`).
 
-The answer-key tables (``campaign_effects``, ``silo_links``) are data, loaded
-with :func:`crmlib.data.load_harbor`.
+The answer-key tables (``campaign_effects``, ``silo_links``, ``compliance_breaches``)
+are data, loaded with :func:`crmlib.data.load_harbor`.
 """
 
 from __future__ import annotations
@@ -164,10 +164,13 @@ def offer_effect(lapse: npt.ArrayLike, alive: npt.ArrayLike,
 
 
 def goal_gradient(variant: int | None = None) -> np.ndarray:
-    """The true purchase-rate multiplier by the stamps on a customer's loyalty card.
+    """The true cafe-visit rate multiplier by the stamps on a customer's loyalty card.
 
-    A card gives a free drink after every fifth cafe purchase; customers buy
-    faster as the reward nears (the goal-gradient effect). The multipliers
+    A card gives a free drink after every fifth cafe visit; customers come
+    faster as the reward nears (the goal-gradient effect). A day's chance of a
+    visit is capped (``setting("REGULAR_MAX_DAILY")``), so a regular who
+    already comes almost every day, or always on a favourite day, speeds up
+    less than the multiplier says. The multipliers
     have a harmonic mean of 1, so a card takes as long to fill as it would
     at the customer's own rate, and the last over the first is
     ``parameters()["goal_gradient_top"]``.
@@ -299,8 +302,11 @@ def latent_population(n: int, seed: int = 0, *, variant: int | None = None,
     variant : int or None
         The data set whose true parameters to draw from (see :func:`parameters`).
     acquisition_channel, region : str
-        Held fixed for everyone. Neither enters the purchase or spend rate;
-        the channel shifts which customers get the lower chances of leaving.
+        Held fixed for everyone. The region enters no rate. The channel makes
+        some first channels likelier (``setting("FIRST_CHANNEL")``: a walk-in
+        mostly starts in a cafe, a web searcher online), which decides who
+        orders remotely and who visits the cafes, and it shifts which remote
+        buyers get the lower chances of leaving.
 
     Returns
     -------
@@ -308,11 +314,14 @@ def latent_population(n: int, seed: int = 0, *, variant: int | None = None,
         Indexed by ``customer_id`` (1 to ``n``): the profile columns of the
         ``customers`` table that describe a person (``acquisition_channel``,
         ``region``, ``age``, ``income``, ``household_size``, ``lifestyle``,
-        ``benefit_sought``), then the truth: ``true_purchase_rate``
-        (purchases a week while a customer, the BG/NBD λ),
-        ``true_dropout`` (chance of leaving after each purchase, p) and
-        ``true_spend_rate`` (the Gamma-Gamma ν; mean spend per order
-        ``parameters()["p"] / ν``).
+        ``benefit_sought``), then the truth: ``true_remote_rate`` (web and
+        phone orders a week while a customer, the BG/NBD λ; 0 for customers
+        who never order remotely), ``true_cafe_rate`` (cafe visits a week when
+        they start: a regular's habit or an occasional visitor's rate; 0 for
+        customers who never visit), ``true_purchase_rate`` (the two together),
+        ``true_dropout`` (chance of leaving after each remote order, the BG/NBD
+        p; NaN for customers who never order remotely) and ``true_spend_rate``
+        (the Gamma-Gamma ν; mean spend per remote order ``parameters()["p"] / ν``).
 
     Raises
     ------
@@ -322,11 +331,8 @@ def latent_population(n: int, seed: int = 0, *, variant: int | None = None,
     Examples
     --------
     >>> twin = latent_population(2000, seed=1)
-    >>> list(twin.columns[-3:])
-    ['true_purchase_rate', 'true_dropout', 'true_spend_rate']
-    >>> truth = parameters()
-    >>> bool(abs(twin["true_purchase_rate"].mean() - truth.r / truth.alpha) < 0.02)
-    True
+    >>> list(twin.columns[-5:])
+    ['true_remote_rate', 'true_cafe_rate', 'true_purchase_rate', 'true_dropout', 'true_spend_rate']
     >>> twin.groupby("lifestyle")["true_purchase_rate"].mean().idxmax()
     'Busy commuter'
     """
@@ -341,8 +347,14 @@ def latent_population(n: int, seed: int = 0, *, variant: int | None = None,
     keep = ["acquisition_channel", "region", "age", "income", "household_size", "lifestyle",
             "benefit_sought"]
     out = profiles.set_index("customer_id")[keep]
-    out["true_purchase_rate"] = latent["lam"].to_numpy()
-    out["true_dropout"] = latent["p"].to_numpy()
+    bean = latent["bean_buyer"].to_numpy()
+    cafe = np.where(latent["regular"].to_numpy(), latent["regular_weekly"].to_numpy(),
+                    latent["occasional_weekly"].to_numpy())
+    cafe = np.where(latent["cafe_visitor"].to_numpy(), cafe, 0.0)
+    out["true_remote_rate"] = np.where(bean, latent["lam"].to_numpy(), 0.0)
+    out["true_cafe_rate"] = cafe
+    out["true_purchase_rate"] = out["true_remote_rate"] + cafe
+    out["true_dropout"] = np.where(bean, latent["p"].to_numpy(), np.nan)
     out["true_spend_rate"] = latent["nu"].to_numpy()
     return out
 

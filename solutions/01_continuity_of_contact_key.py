@@ -159,7 +159,7 @@ QUESTIONS = [
                 "advertising; AwarenessModel().fit(grps, aware, sample_size).decay_.",
            solution="AwarenessModel().fit(grps, survey.aware, survey.sample_size).decay_"),
     Choice("q8", reference=lambda variant: 2, points=1,
-           options=["about 44% of callers wait, as in the simulation",
+           options=["about three in five callers wait, as in the lesson's simulation",
                     "nobody waits, since 12 calls an hour is less than one every 5 minutes",
                     "the queue grows without end, because the load is more than one agent",
                     "every caller hangs up"],

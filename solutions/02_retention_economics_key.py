@@ -141,9 +141,9 @@ QUESTIONS = [
                 "2025-12-31 minus 6 months; back = second <= first + 6 months.",
            solution="The lesson's activity-window table, for the 2025 sign-ups only."),
     Choice("q4", reference=lambda variant: 1, points=1, options=CENSORING_OPTIONS,
-           prompt="About 21% of the 2023 sign-ups bought only once and about 62% came back "
-                  "within 6 months. Your Q2 share is far higher than 21%, yet your Q3 share "
-                  "is close to 62%. What explains it?",
+           prompt="About 15% of the 2023 sign-ups bought only once and about 77% came back "
+                  "within 6 months. Your Q2 share is far higher than 15%, yet your Q3 share "
+                  "is close to 77%. What explains it?",
            hint="Which of the two measures gives every customer the same time to come back?",
            solution="(b): right censoring. The one-time share counts customers who have not "
                     "come back *yet* as lost; the 6-month window compares like with like."),

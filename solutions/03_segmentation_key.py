@@ -135,14 +135,15 @@ QUESTIONS = [
                     "variance_explained(rate, customers, ['lifestyle'])['lifestyle']"),
     Choice("q2", reference=lambda variant: 2, points=1,
            options=["region drives how often people buy",
-                    "region explains about 2% of the purchase rate",
-                    "region explains no more than chance",
+                    "region explains about 4% of the purchase rate",
+                    "region explains about what chance alone would",
                     "region explains the purchase rate better than lifestyle"],
-           prompt="Region's eta squared on the log purchase rate is about 0.0002 and chance "
-                  "for 5 groups is about 0.00024. What does that say?",
+           prompt="Region's eta squared on the log purchase rate is about 0.0004 and chance "
+                  "for 5 groups is about 0.00024 on average. What does that say?",
            hint="Chance alone gives about (g - 1) / (n - 1); compare, and mind the units.",
-           solution="0.0002 is 0.02%, at the chance level: region explains nothing "
-                    "(in Harbor Coffee by construction)."),
+           solution="0.0004 is 0.04%, the size of what random groups explain (0.00024 on "
+                    "average, more or less by luck): region explains nothing (in Harbor "
+                    "Coffee by construction)."),
     Number("q3", reference=dormant_share, points=2, tol=0.01, percent=True,
            prompt="Share of customers in the k = 4 segment with the longest median recency.",
            hint="segmentation_pipeline(4, seed=0) on log_orders, log_avg_spend, recency_days "
@@ -154,8 +155,8 @@ QUESTIONS = [
                     "benefit sought"],
            prompt="Which base has the strongest link (Cramér's V) with your four segments?",
            hint="base_association(labels, customers, bases) sorts the bases by Cramér's V.",
-           solution="base_association(...).index[0]: lifestyle, since the simulator makes "
-                    "the purchase rate follow it."),
+           solution="base_association(...).index[0]: lifestyle, since in the simulator "
+                    "lifestyle drives how often and where people buy."),
     Number("q5", reference=clients_lapsed, points=2, tol=0, unit="people",
            prompt="How many clients of 31 January 2024 are lapsed on 31 December 2025 "
                   "(365-day window)?",

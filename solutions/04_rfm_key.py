@@ -5,6 +5,10 @@ asks for it. The code here is written apart from the solution notebook's: it
 scores and counts with plain pandas and numpy instead of the crmlib helpers
 the students use (rfm_table, rfm_scores, orders_after, lift_table), so a bug
 in one would show up as a disagreement with the other.
+
+The retention campaigns are for customers who order beans remotely, and their
+offers are redeemed on web and phone orders: every campaign outcome counts
+those (``channel != "cafe"``), never cafe visits. RFM (q1) counts every purchase.
 """
 
 from functools import lru_cache
@@ -41,6 +45,12 @@ def repeat_share_r5(variant):
     return float(np.isin(last.index[r5], later).mean())
 
 
+def _remote(variant):
+    """Web and phone orders: where the retention offers are redeemed."""
+    tx = _table(variant, "purchases")
+    return tx[tx["channel"] != "cafe"]
+
+
 def _gross_margin(variant):
     items = _table(variant, "order_items")
     cost = _table(variant, "products").set_index("product_id")["unit_cost"]
@@ -52,7 +62,7 @@ def breakeven_direct_mail(variant):
     """Cost of a letter over the net profit of a redeemed direct-mail order."""
     contacts = _table(variant, "contacts")
     got = contacts[contacts["campaign_id"].isin(DIRECT_MAIL) & contacts["responded"]]
-    tx = _table(variant, "purchases")
+    tx = _remote(variant)
     tx = tx[tx["discount"] > 0]
     hit = tx.merge(got[["customer_id", "response_date"]].astype({"customer_id": "int64"}),
                    left_on=["customer_id", "date"], right_on=["customer_id", "response_date"])
@@ -64,10 +74,10 @@ def breakeven_direct_mail(variant):
 
 @lru_cache(maxsize=4)
 def _outcomes(variant):
-    """Every assignment with its orders in the 28 days from the campaign day, its recency
-    at that day and whether the (treated) customer redeemed."""
+    """Every assignment with its remote orders in the 28 days from the campaign day, its
+    recency (of remote orders) at that day and whether the (treated) customer redeemed."""
     a = _table(variant, "campaign_assignments").copy()
-    tx = _table(variant, "purchases")[["customer_id", "date"]]
+    tx = _remote(variant)[["customer_id", "date"]]
     pairs = a[["campaign_id", "customer_id", "assigned_date"]].merge(tx, on="customer_id")
     age = (pairs["date"] - pairs["assigned_date"]).dt.days
     keys = ["campaign_id", "customer_id"]
@@ -116,42 +126,47 @@ QUESTIONS = [
                   "cost per letter over the mean net profit (gross margin less discount) of "
                   "their redeemed orders.",
            hint="Gross margin of an order = sum of quantity x (unit_price - unit_cost) of its "
-                "items. A redeemed order is the customer's discounted order on the contact's "
-                "response_date.",
+                "items. A redeemed order is the customer's discounted web or phone order "
+                "(channel != 'cafe') on the contact's response_date.",
            solution="Join the responded contacts of campaigns 15 and 18 to the discounted "
-                    "purchases on customer_id and response_date = date; net profit = gross "
-                    "margin - discount; breakeven = 0.85 / mean net profit."),
+                    "remote orders (channel != 'cafe') on customer_id and response_date = date; "
+                    "net profit = gross margin - discount; breakeven = 0.85 / mean net profit."),
     Number("q3", reference=pooled_lift, points=2, tol=0.002, percent=True,
-           prompt="Over all six retention campaigns, the share of treated customers who bought "
-                  "within 28 days of the campaign day minus the same share of the controls.",
-           hint="orders_after(purchases, assignments, days=28) counts each assignment's "
+           prompt="Over all six retention campaigns, the share of treated customers who placed "
+                  "a remote (web or phone) order within 28 days of the campaign day minus the "
+                  "same share of the controls.",
+           hint="orders_after(remote, assignments, days=28) counts each assignment's remote "
                 "orders; compare the share with at least one order between the groups.",
-           solution="a['bought'] = orders_after(purchases, a, days=28) > 0; "
+           solution="remote = purchases[purchases['channel'] != 'cafe']; "
+                    "a['bought'] = orders_after(remote, a, days=28) > 0; "
                     "lift_table(a['bought'], a['group'] == 'treatment')['lift']"),
     Number("q4", reference=recent_response, points=1, tol=0.002, percent=True,
-           prompt="Among treated customers who had bought within 30 days before the campaign "
-                  "day (recency 0 to 30 days), what share redeemed the offer?",
-           hint="Recency at a campaign = days from the last purchase before the campaign day "
-                "to that day. Redemptions are the contacts with responded = True.",
-           solution="Merge each assignment with the last purchase before its day, keep "
+           prompt="Among treated customers who had ordered remotely within 30 days before the "
+                  "campaign day (recency 0 to 30 days), what share redeemed the offer?",
+           hint="Recency at a campaign = days from the last remote order before the campaign "
+                "day to that day. Redemptions are the contacts with responded = True.",
+           solution="Merge each assignment with the last remote order before its day, keep "
                     "recency <= 30 and the treatment group, and average 'responded'."),
     Number("q5", reference=recent_lift, points=2, tol=0.005,
            prompt="For the same recent customers (recency 0 to 30 days, both groups), the "
-                  "extra orders per customer in 28 days: treated mean minus control mean.",
+                  "extra remote orders per customer in 28 days: treated mean minus control mean.",
            hint="Same recency filter, both groups; lift_table(orders, treated).",
            solution="lift_table(recent['orders'], recent['group'] == 'treatment')['lift']"),
     Choice("q6", reference=lambda variant: 2, points=1,
-           options=["the offer works best on recent customers, so target them first",
+           options=["recent customers redeem most, so their redemptions are orders the offer "
+                    "caused",
                     "recent customers respond least, so the campaign report is wrong",
-                    "recent customers redeem most, yet gain fewer extra orders than average",
+                    "recent customers redeem far more often, yet each redemption brings fewer "
+                    "extra orders than on average",
                     "response and lift are the same thing measured two ways"],
-           prompt="Compare your q4 and q5 with the response rate and the lift of all "
-                  "customers. Which statement does the data support?",
-           hint="Put q5 beside the lift in orders for everyone, and q4 beside everyone's "
-                "redemption rate.",
-           solution="Recent buyers redeem far more often than average but the offer adds "
-                    "fewer orders for them than for the average customer: response is not "
-                    "incrementality (Ascarza 2018)."),
+           prompt="Compare your q4 and q5 with the response rate and the lift in orders of all "
+                  "customers: divide each lift by its redemption rate (extra orders per "
+                  "redemption). Which statement does the data support?",
+           hint="Put q4 beside everyone's redemption rate, then q5 / q4 beside everyone's lift "
+                "in orders / everyone's redemption rate.",
+           solution="Recent buyers redeem about twice as often as average, but each redemption "
+                    "brings far fewer extra orders: most of them would have ordered anyway. "
+                    "Response is not incrementality (Ascarza 2018 makes a related point)."),
     Choice("q7", reference=lambda variant: 0, points=1,
            options=["lift by decile of predicted uplift on a randomised campaign the model "
                     "was not fitted on",

@@ -1,8 +1,11 @@
 """Answer key of workbook 05, customer lifetime value (BG/NBD, P(alive), Gamma-Gamma, CLV).
 
 Every reference is computed from the student's data variant when the grader
-asks for it. The per-customer summary is built here by hand from the purchase
-log (every row a purchase, as ``merge_same_day=False`` counts them), not with
+asks for it. As in lesson 05, the models are fitted to the remote orders (web
+and phone, ``channel != "cafe"``): that part of Harbor Coffee's business
+follows BG/NBD, cafe visits do not; spend is the goods' value (the amount less
+the shipping fee). The per-customer summary is built here by hand from the
+order log (every row a purchase, as ``merge_same_day=False`` counts them), not with
 ``crmlib.rfm.btyd_summary``, and P(alive) comes from the closed form of Fader,
 Hardie and Lee (2005, eq. 13) rather than from ``BetaGeo.p_alive``. The fits
 themselves use ``crmlib.clv`` (there is one maximum of the likelihood), once per
@@ -26,9 +29,11 @@ WEEK = 7.0
 
 @lru_cache(maxsize=4)
 def _summary(variant) -> pd.DataFrame:
-    """x, t_x, T (weeks) and mean repeat spend of everyone who bought by CAL_END."""
+    """x, t_x, T (weeks) and mean repeat goods value of everyone who ordered remotely by CAL_END."""
     tx = load_harbor("purchases", variant=variant)
-    tx = tx[tx["date"] <= CAL_END].sort_values(["customer_id", "date", "order_id"])
+    tx = tx[(tx["channel"] != "cafe") & (tx["date"] <= CAL_END)]
+    tx = tx.assign(amount=tx["amount"] - tx["shipping"]).sort_values(
+        ["customer_id", "date", "order_id"])
     by = tx.groupby("customer_id")
     first, last = by["date"].min(), by["date"].max()
     out = pd.DataFrame({
@@ -36,7 +41,7 @@ def _summary(variant) -> pd.DataFrame:
         "t_x": (last - first).dt.days / WEEK,
         "T": (CAL_END - first).dt.days / WEEK,
     })
-    # Mean spend of the repeat purchases: every purchase after the first row.
+    # Mean goods value of the repeat orders: every order after the first row.
     repeat = tx[by.cumcount() > 0]
     out["m"] = repeat.groupby("customer_id")["amount"].mean().reindex(out.index).fillna(0.0)
     return out
@@ -69,12 +74,12 @@ def alpha_distance(variant):
     return 0 if z < 2 else (1 if z < 3 else 2)
 
 
-def p_alive_customer_1(variant):
+def p_alive_first_repeater(variant):
+    """P(alive) of the repeat buyer with the smallest customer id."""
     p = _bgnbd(variant).params_
     r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
-    x, t_x, T = _summary(variant).loc[1, ["x", "t_x", "T"]]
-    if x == 0:
-        return 1.0
+    s = _summary(variant)
+    x, t_x, T = s[s["x"] > 0].iloc[0][["x", "t_x", "T"]]
     odds = a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x)
     return float(1 / (1 + odds))
 
@@ -101,10 +106,11 @@ def top_decile_share(variant):
 
 QUESTIONS = [
     Number("q1", reference=no_repeat_share, points=1, tol=0.001, percent=True,
-           prompt="What share of the customers who bought by 29 February 2024 had made no repeat "
-                  "purchase by then (every purchase counted, merge_same_day=False)?",
-           hint="btyd_summary(purchases up to 2024-02-29, '2024-02-29', merge_same_day=False), "
-                "then the share of rows with frequency 0.",
+           prompt="What share of the customers who ordered from the web shop or by phone by 29 "
+                  "February 2024 had made no repeat remote order by then (every order counted, "
+                  "merge_same_day=False)?",
+           hint="btyd_summary(remote orders up to 2024-02-29, '2024-02-29', "
+                "merge_same_day=False), then the share of rows with frequency 0.",
            solution="summary = btyd_summary(calibration, '2024-02-29', merge_same_day=False); "
                     "(summary['frequency'] == 0).mean()"),
     Number("q2", reference=alpha_estimate, points=2, rel=0.005,
@@ -121,18 +127,23 @@ QUESTIONS = [
                 "bg.standard_errors_ and the truth from crmlib.truth.parameters.",
            solution="z = (bg.params_['alpha'] - parameters(wb.variant)['alpha']) / "
                     "bg.standard_errors_['alpha']; compare |z| with 2 and 3."),
-    Number("q4", reference=p_alive_customer_1, points=1, tol=0.005,
-           prompt="What is the P(alive) of customer 1 on 29 February 2024 (within 0.005)?",
-           hint="bg.p_alive(frequency, recency, T) gives a Series on the customers' index.",
-           solution="bg.p_alive(summary['frequency'], summary['recency'], summary['T']).loc[1]"),
+    Number("q4", reference=p_alive_first_repeater, points=1, tol=0.005,
+           prompt="What is the P(alive) on 29 February 2024 of the first repeat buyer in your "
+                  "summary, the customer with the smallest id among those with at least one "
+                  "repeat order (within 0.005)?",
+           hint="bg.p_alive(frequency, recency, T) gives a Series on the customers' index; "
+                "summary[summary['frequency'] > 0].index[0] is the customer.",
+           solution="first = summary[summary['frequency'] > 0].index[0]; bg.p_alive("
+                    "summary['frequency'], summary['recency'], summary['T']).loc[first]"),
     Number("q5", reference=expected_next_52, points=1, rel=0.005,
-           prompt="How many purchases does the model expect these customers to make, in total, "
-                  "in the 52 weeks after 29 February 2024 (within 0.5%)?",
+           prompt="How many remote orders does the model expect these customers to make, in "
+                  "total, in the 52 weeks after 29 February 2024 (within 0.5%)?",
            hint="bg.expected_purchases(52, frequency, recency, T), summed over customers.",
            solution="bg.expected_purchases(52, summary['frequency'], summary['recency'], "
                     "summary['T']).sum()"),
     Number("q6", reference=top_decile_share, points=2, tol=0.005, percent=True,
-           prompt="With Gamma-Gamma fitted to the repeat buyers (positive mean spend), what "
+           prompt="With Gamma-Gamma fitted to the repeat buyers' goods values (amount less "
+                  "shipping; positive mean spend), what "
                   "share of the customers' total three-year CLV (156 weeks, 10% a year) do the "
                   "top 10% of customers hold (within half a percentage point)?",
            hint="GammaGamma().fit on rows with frequency > 0 and monetary_value > 0; "
@@ -143,15 +154,15 @@ QUESTIONS = [
                     "clv.nlargest(len(clv) // 10).sum() / clv.sum()"),
     Choice("q7", reference=lambda variant: 2, points=1,
            options=["The fit is biased: it did not recover the true parameters.",
-                    "Counting same-day purchases separately inflates the actual count.",
+                    "Counting same-day orders separately inflates the actual count.",
                     "The retention campaigns from March 2024 changed purchase rates and "
                     "dropout after the calibration period.",
                     "The forecast counts purchases, the actual count is in dollars."],
-           prompt="The same customers actually made more purchases in those 52 weeks than your "
+           prompt="The same customers actually made more remote orders in those 52 weeks than your "
                   "q5 forecast. Which explanation fits what lesson 05 showed?",
            hint="What happened at Harbor Coffee after February 2024, and what does BG/NBD "
                 "assume about purchase rates?",
-           solution="BG/NBD assumes fixed rates; the campaigns (March 2024 on) added purchases "
+           solution="BG/NBD assumes fixed rates; the campaigns (March 2024 on) added orders "
                     "and cut dropout after calibration, so the forecast falls behind. The fit "
-                    "itself recovered the truth (q3)."),
+                    "itself recovered the truth within its sampling error (q3)."),
 ]

@@ -94,8 +94,9 @@ def gradient_ratio(variant):
                       "gap": (nxt - cafe["date"]).dt.days}).dropna()
     size = d.groupby("c")["gap"].transform("size")
     d = d[size >= 10]
-    d["rel"] = d["gap"] / d.groupby("c")["gap"].transform("mean")
-    m = d.groupby("s")["rel"].mean()
+    mean = d.groupby("c")["gap"].transform("mean")
+    d["rel"] = d["gap"] / mean
+    m = d[mean >= 5].groupby("s")["rel"].mean()  # not near-daily regulars
     return float(m[4] / m[0])
 
 
@@ -143,7 +144,7 @@ QUESTIONS = [
            prompt="Goal gradient: mean relative gap with 4 stamps over that with 0 stamps.",
            hint="Number each customer's cafe visits, stamps = visit number % 5, gap = days to "
                 "the next cafe visit; keep customers with at least 10 gaps; divide each gap by "
-                "the customer's mean gap.",
+                "the customer's mean gap; then keep customers whose mean gap is 5 days or more.",
            solution="ratio = mean relative gap at 4 stamps / mean relative gap at 0 stamps."),
     Choice("q8", reference=lambda variant: 1, points=1,
            options=["the card makes customers visit more often in total",

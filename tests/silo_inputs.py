@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmlib.simulate import FIRST_NAMES, LAST_NAMES
+from crmlib.simulate.people import names as draw_names
 
 END = pd.Timestamp("2025-12-31")
 START = pd.Timestamp("2023-01-01")
@@ -70,8 +70,7 @@ def make_inputs(n_customers: int = 3000, seed: int = 1) -> dict[str, pd.DataFram
     rng = np.random.default_rng(seed)
     n = n_customers
     ids = np.arange(1, n + 1)
-    first = rng.choice(FIRST_NAMES, n)
-    last = rng.choice(LAST_NAMES, n)
+    first, last = draw_names(rng, n)
     domain = np.array(["example.com", "example.net", "example.org"])[ids % 3]
     email = pd.Series(first).str.lower() + "." + pd.Series(last).str.lower() + pd.Series(
         ids).astype(str) + "@" + pd.Series(domain)
@@ -109,8 +108,9 @@ def make_inputs(n_customers: int = 3000, seed: int = 1) -> dict[str, pd.DataFram
     n_p = n // 2
     became = rng.random(n_p) < 0.2
     who = rng.choice(n, n_p, replace=False)
-    pf = np.where(became, first[who], rng.choice(FIRST_NAMES, n_p))
-    pl = np.where(became, last[who], rng.choice(LAST_NAMES, n_p))
+    other_first, other_last = draw_names(rng, n_p)
+    pf = np.where(became, first[who], other_first)
+    pl = np.where(became, last[who], other_last)
     pemail = np.where(became, email.to_numpy()[who],
                       (pd.Series(pf).str.lower() + "_" + pd.Series(pl).str.lower()
                        + pd.Series(np.arange(n_p)).astype(str) + "@example.com").to_numpy())

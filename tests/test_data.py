@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import shutil
 import subprocess
@@ -14,11 +15,11 @@ import pytest
 
 from crmlib import cli
 from crmlib.data import (
-    DATA_DIR,
     HARBOR,
     DatasetError,
     Schema,
     build_harbor,
+    harbor_file,
     harbor_tables,
     load_cdnow,
     load_harbor,
@@ -124,7 +125,7 @@ def test_harbor_keys_agree_across_tables():
 
 @pytest.mark.parametrize("table", ["purchases", "contacts", "service_tickets", "calls"])
 def test_typed_and_checked_paths_agree(table):
-    path = DATA_DIR / "harbor" / f"{table}.csv"
+    path = harbor_file(table)
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     checked = parse_table(raw, HARBOR[table], path)
     pd.testing.assert_frame_equal(checked, load_harbor(table))
@@ -145,7 +146,7 @@ def test_rebuild_is_byte_for_byte(tmp_path, repo):
     assert len(written) == len(HARBOR)
     for path in written:
         committed = repo / "datasets" / "harbor" / path.name
-        assert path.read_bytes() == committed.read_bytes(), f"{path.name} differs"
+        assert _text(path) == _text(committed), f"{path.name} differs"
 
 
 def test_verify_reports_a_tampered_file(tmp_path, repo, capsys):
@@ -252,6 +253,16 @@ def data_dir(tmp_path, repo):
     return dst
 
 
+def _text(path):
+    """A data file's text, a .gz file's decompressed."""
+    return (gzip.decompress(path.read_bytes()) if path.suffix == ".gz"
+            else path.read_bytes()).decode()
+
+
+def _write(path, text):
+    path.write_bytes(gzip.compress(text.encode()) if path.suffix == ".gz" else text.encode())
+
+
 def _edit(path, old, new, count=1):
     text = path.read_text()
     assert old in text
@@ -264,10 +275,17 @@ def test_unknown_table():
 
 
 def test_missing_file(data_dir):
-    (data_dir / "harbor" / "purchases.csv").unlink()
-    with pytest.raises(DatasetError, match=r"purchases\.csv: file not found") as err:
+    harbor_file("purchases", data_dir).unlink()
+    with pytest.raises(DatasetError, match=r"purchases\.csv\.gz: file not found") as err:
         load_harbor("purchases", data_dir=data_dir)
-    assert err.value.path.endswith("purchases.csv")
+    assert err.value.path.endswith("purchases.csv.gz")
+
+
+def test_damaged_gzip_file_is_named(data_dir):
+    path = harbor_file("order_items", data_dir)
+    path.write_bytes(path.read_bytes()[:5000])  # cut short, as by a failed download
+    with pytest.raises(DatasetError, match=r"order_items\.csv\.gz: cannot read the file"):
+        load_harbor("order_items", data_dir=data_dir)
 
 
 def test_missing_cdnow_file(data_dir):
@@ -292,10 +310,10 @@ def test_extra_column(data_dir):
 
 
 def test_unparsable_date_names_line(data_dir):
-    path = data_dir / "harbor" / "purchases.csv"
-    lines = path.read_text().splitlines(keepends=True)
-    lines[5] = lines[5].replace("2023-01-01", "2023-13-45")
-    path.write_text("".join(lines))
+    path = harbor_file("purchases", data_dir)
+    lines = _text(path).splitlines(keepends=True)
+    lines[5] = lines[5].replace(lines[5].split(",")[2], "2023-13-45")
+    _write(path, "".join(lines))
     with pytest.raises(DatasetError) as err:
         load_harbor("purchases", data_dir=data_dir)
     assert (err.value.column, err.value.line) == ("date", 6)
@@ -312,7 +330,7 @@ def test_unparsable_cdnow_date(data_dir):
 
 @pytest.mark.parametrize("column", ["quantity", "amount"])
 def test_negative_quantity_or_amount(data_dir, column):
-    path = data_dir / "harbor" / "purchases.csv"
+    path = harbor_file("purchases", data_dir)
     df = pd.read_csv(path, dtype=str)
     df.loc[41, column] = "-" + df.loc[41, column]
     df.to_csv(path, index=False)
@@ -348,7 +366,7 @@ def test_duplicate_key(data_dir):
     ],
 )
 def test_bad_cell_names_column_and_line(data_dir, table, row, column, value, message):
-    path = data_dir / "harbor" / f"{table}.csv"
+    path = harbor_file(table, data_dir)
     df = pd.read_csv(path, dtype=str)
     df.loc[row, column] = value
     df.to_csv(path, index=False)

@@ -32,7 +32,7 @@ SOLUTION = FIXTURES / "demo_repurchase_solution.ipynb"
 KEY = load_key("demo_repurchase", [FIXTURES])
 POINTS = {q: KEY.questions[q].points for q in KEY.questions}
 MAX = sum(POINTS.values())
-LIMITS = Limits(timeout=75, cell_timeout=15, memory_mb=2048, file_mb=16, processes=48)
+LIMITS = Limits(timeout=75, cell_timeout=15, memory_mb=Limits.memory_mb, file_mb=16, processes=48)
 # under CI (which installs bubblewrap) a missing bubblewrap fails these tests, never skips
 needs_bwrap = pytest.mark.skipif(bwrap_path() is None and not os.environ.get("CI"),
                                  reason="bubblewrap (bwrap) is not installed: apt-get install "

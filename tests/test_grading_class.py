@@ -30,7 +30,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 LMS = FIXTURES / "lms"
 KEY = load_key("demo_repurchase", [FIXTURES])
 MAX = sum(q.points for q in KEY.questions.values())
-LIMITS = Limits(timeout=120, cell_timeout=60, memory_mb=2048, file_mb=16, processes=48)
+LIMITS = Limits(timeout=120, cell_timeout=60, memory_mb=Limits.memory_mb, file_mb=16, processes=48)
 
 
 def worked_on(typed: str, answered: bool = True) -> str:

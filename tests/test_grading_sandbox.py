@@ -37,7 +37,7 @@ SOLUTION = FIXTURES / "demo_repurchase_solution.ipynb"
 KEY = load_key("demo_repurchase", [FIXTURES])
 POINTS = {q: KEY.questions[q].points for q in KEY.questions}
 MAX = sum(POINTS.values())
-LIMITS = Limits(timeout=120, cell_timeout=30, memory_mb=2048, file_mb=16, processes=48)
+LIMITS = Limits(timeout=120, cell_timeout=30, memory_mb=Limits.memory_mb, file_mb=16, processes=48)
 ROOT = os.geteuid() == 0
 REAL_BWRAP = bwrap_path()
 

@@ -5,7 +5,7 @@ markdown does not: this test lists every prose number that no output and no
 code constant shows any more, with its cell and sentence. The rules (what
 counts as shown, how rounding and percentages are allowed for, what is exempt)
 are in the docstring of ``tools/prose_numbers.py``; the numbers no cell can
-show are in ``tests/prose_numbers_allowlist.yml``, each with its reason.
+show are in ``tests/prose_numbers_allowlist/<lesson>.yml``, each with its reason.
 
 To fix a failure: update the prose to what the cell now shows, or show the
 number in a cell (an output or a named constant); add an allowlist entry only
@@ -22,7 +22,6 @@ import warnings
 
 import nbformat
 import pytest
-import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from support import REPO
 
@@ -36,12 +35,11 @@ NOTEBOOKS = sorted(
     for folder in ("notebooks", "solutions")
     for p in (REPO / folder).glob("*.ipynb")
 )
-ALLOWLIST_FILE = REPO / "tests" / "prose_numbers_allowlist.yml"
 
 
 @pytest.fixture(scope="module")
 def allowlist() -> dict[str, list[dict]]:
-    return yaml.safe_load(ALLOWLIST_FILE.read_text(encoding="utf-8")) or {}
+    return prose_numbers.load_allowlist()
 
 
 def test_allowlist_names_only_existing_notebooks(allowlist):
@@ -56,7 +54,7 @@ def test_prose_numbers_are_shown(path, allowlist):
     assert not report.problems, (
         f"{len(report.problems)} prose numbers of {path} are not shown by any cell, or the "
         "allowlist is stale. Update the prose to what the cell shows, or show the number in a "
-        "cell; allowlist only what no cell can show (tests/prose_numbers_allowlist.yml):\n"
+        "cell; allowlist only what no cell can show (tests/prose_numbers_allowlist/):\n"
         + "\n".join(report.problems)
     )
 

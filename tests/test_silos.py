@@ -11,8 +11,8 @@ import pytest
 from silo_inputs import EMAIL_TABLES, END, exact_email_outcomes, make_inputs, rng_factory
 
 from crmlib.schema import SILO_SCHEMAS
-from crmlib.simulate.settings import NICKNAMES, SILO_SETTINGS
-from crmlib.simulate.silos import BOUGHT_LIST_FIRST_NAMES, _people, simulate_silos
+from crmlib.simulate.settings import SILO_SETTINGS
+from crmlib.simulate.silos import BOUGHT_LIST_FIRST_NAMES, NICKNAMES, _people, simulate_silos
 
 S = SILO_SETTINGS
 SEED = 5

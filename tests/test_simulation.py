@@ -6,7 +6,10 @@ The lesson claims the data must carry are in ``test_stories.py``.
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -121,3 +124,16 @@ def test_leaving_out_the_silos_changes_no_other_table():
     assert set(core) == set(HARBOR) - set(SILO_SCHEMAS)
     for name, table in core.items():
         assert to_csv_text(table, HARBOR[name]) == to_csv_text(full[name], HARBOR[name]), name
+
+
+@pytest.mark.slow  # simulates two variants and runs every story on each
+@pytest.mark.parametrize("variant", [1, 2])
+def test_the_stories_hold_on_other_variants(variant, repo):
+    """Every check of tests/test_stories.py, on another student's data and truth."""
+    env = {**os.environ, "CRM_STORY_VARIANT": str(variant)}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+         str(repo / "tests" / "test_stories.py")],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert " passed" in done.stdout and "failed" not in done.stdout

@@ -66,7 +66,7 @@ def test_parameters_are_the_documented_truth_and_attributes_too():
     p = truth.parameters()
     # datasets/README.md publishes the BG/NBD, Gamma-Gamma and sBG truth of the base data.
     assert (p["r"], p["alpha"], p["a"], p["b"]) == (0.40, 2.50, 0.90, 6.00)
-    assert (p.p, p.q, p.gamma, p.sbg_alpha, p.sbg_beta) == (6.0, 3.8, 5.2, 0.85, 3.4)
+    assert (p.p, p.q, p.gamma, p.sbg_alpha, p.sbg_beta) == (6.0, 3.8, 16.0, 0.85, 3.4)
     assert pd.Series(p)["alpha"] == 2.5  # lines up with estimates by name
     with pytest.raises(AttributeError, match="no true parameter 'rho'"):
         p.rho  # noqa: B018
@@ -146,15 +146,24 @@ def test_latent_population_carries_the_true_rates():
     assert twin.index.name == "customer_id" and len(twin) == 20_000
     assert twin.index.is_unique
     assert not {"first_name", "last_name", "signup_day"} & set(twin.columns)
-    # Gamma(r, alpha) purchase rates and Gamma(q, gamma) spend rates: means r/alpha, q/gamma.
-    lam, nu = twin["true_purchase_rate"], twin["true_spend_rate"]
-    se_lam = np.sqrt(p.r) / p.alpha / np.sqrt(len(twin))
+    # Remote buyers' Gamma(r, alpha) order rates and Beta(a, b) dropouts, and everyone's
+    # Gamma(q, gamma) spend rates: means r/alpha, a/(a+b), q/gamma.
+    remote = twin[twin["true_dropout"].notna()]
+    assert (twin.loc[twin["true_dropout"].isna(), "true_remote_rate"] == 0).all()
+    lam, nu = remote["true_remote_rate"], twin["true_spend_rate"]
+    se_lam = np.sqrt(p.r) / p.alpha / np.sqrt(len(remote))
     assert abs(lam.mean() - p.r / p.alpha) < 4 * se_lam
     assert abs(nu.mean() - p.q / p.gamma) < 4 * np.sqrt(p.q) / p.gamma / np.sqrt(len(twin))
-    assert abs(twin["true_dropout"].mean() - p.a / (p.a + p.b)) < 0.01
-    # Lifestyle follows the purchase rate: commuters buy most, occasional treats least.
-    by_life = lam.groupby(twin["lifestyle"]).mean()
-    assert by_life.idxmax() == "Busy commuter" and by_life.idxmin() == "Occasional treat"
+    assert abs(remote["true_dropout"].mean() - p.a / (p.a + p.b)) < 0.01
+    total = twin["true_remote_rate"] + twin["true_cafe_rate"]
+    np.testing.assert_allclose(twin["true_purchase_rate"], total)
+    assert (twin["true_purchase_rate"] > 0).all()  # everyone buys one way or the other
+    # Lifestyle drives buying: commuters buy most (in the cafes), occasional treats least,
+    # home brewers order beans most.
+    by_life = twin.groupby("lifestyle")[["true_purchase_rate", "true_remote_rate"]].mean()
+    assert by_life["true_purchase_rate"].idxmax() == "Busy commuter"
+    assert by_life["true_purchase_rate"].idxmin() == "Occasional treat"
+    assert by_life["true_remote_rate"].idxmax() == "Home brewer"
     pd.testing.assert_frame_equal(twin, truth.latent_population(20_000, seed=3))
     assert not twin.equals(truth.latent_population(20_000, seed=4))
     with pytest.raises(ValueError, match="positive whole number"):

@@ -7,6 +7,7 @@ the data) and from the truth of the simulation, never from the grader's output.
 
 from __future__ import annotations
 
+import nbformat
 import pytest
 from support import REPO
 
@@ -15,10 +16,22 @@ from crmlib.truth import parameters
 
 ASSIGNMENT = "02_retention_economics"
 SOLUTION = REPO / "solutions" / f"{ASSIGNMENT}_solution.ipynb"
+LESSON = REPO / "notebooks" / f"{ASSIGNMENT}.ipynb"
 KEY = load_key(ASSIGNMENT, [REPO / "solutions"])
 # Questions whose answer does not depend on the data: the closed-form Q1 and the two choices.
 FIXED = {"q1", "q4", "q8"}
 OTHER = 7
+
+
+def _lesson_signups(year: int) -> dict[str, float]:
+    """One sign-up year's row of lesson 02's "came back" table, from its committed output."""
+    nb = nbformat.read(LESSON, as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and '"% never came back"' in c.source)
+    text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+    rows = text.splitlines()[1:]  # the header, then one row per sign-up year
+    row = next(line.split() for line in rows if line.split() and line.split()[0] == str(year))
+    # sign-up year, customers, % never came back, observed 6 months, % back within 6 months
+    return {"never came back": float(row[2]), "back within 6 months": float(row[4])}
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +54,11 @@ def test_data_dependent_references_follow_the_variant(references):
 def test_references_agree_with_the_lesson_and_the_truth(references):
     ref = references[None]
     assert ref["q1"] == pytest.approx(0.2 / 0.15 - 1)  # (i + d) / (i + d - 0.05) - 1
-    # Lesson 02 and datasets/README: 43.9% of the 2025 sign-ups bought once.
-    assert round(100 * ref["q2"], 1) == 43.9
+    # Q2 and Q3 are the 2025 sign-ups' "% never came back" and "% back within 6 months"
+    # (of those watched 6 months) that lesson 02 prints.
+    lesson = _lesson_signups(2025)
+    assert round(100 * ref["q2"], 1) == lesson["never came back"]
+    assert round(100 * ref["q3"], 1) == lesson["back within 6 months"]
     # The censored sBG fit lands within 3 standard errors (about 0.07) of the truth.
     for v in (None, OTHER):
         assert abs(references[v]["q6"] - parameters(v)["sbg_alpha"]) < 0.21

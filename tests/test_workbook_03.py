@@ -27,12 +27,12 @@ def test_references_follow_the_variant(refs):
 
 def test_references_of_the_committed_data_match_the_story(refs):
     r = refs[None]
-    # Truth (datasets/README.md): lifestyle follows the purchase rate, so it explains a
-    # large share of it (tests/test_stories.py asks for more than 5%); the segments link
-    # to lifestyle most strongly.
+    # Truth (datasets/README.md): lifestyle drives how often and where people buy, so it
+    # explains a large share of the purchase rate (tests/test_stories.py asks for more than
+    # 5%); the segments link to lifestyle most strongly.
     assert 0.05 < r["q1"] < 0.6
     assert KEY.questions["q4"].options[r["q4"]] == "lifestyle"
-    # One segment in five or six has lapsed; most one-time buyers never buy again.
+    # About one customer in eight is dormant; most one-time buyers never buy again.
     assert 0.1 < r["q3"] < 0.3
     assert 0.1 < r["q6"] < 0.5
 

@@ -7,7 +7,6 @@ import pytest
 from support import REPO
 
 from crmlib.exercises import load_key
-from crmlib.truth import parameters
 
 ASSIGNMENT = "05_customer_lifetime_value"
 DATA_DEPENDENT = ["q1", "q2", "q4", "q5", "q6"]
@@ -24,12 +23,12 @@ def references(key):
 
 
 def test_every_reference_computes_and_is_plausible(references):
-    for variant, ref in references.items():
-        truth = parameters(variant)
-        assert 0.2 < ref["q1"] < 0.7  # about 42% made no repeat purchase before the campaigns
-        # The fit recovers alpha: the lesson's story test allows 3 standard errors (~0.1 each).
-        assert abs(ref["q2"] - truth["alpha"]) < 0.4
-        assert ref["q3"] in (0, 1, 2)
+    for ref in references.values():
+        assert 0.2 < ref["q1"] < 0.7  # about 44% made no repeat remote order before the campaigns
+        # The fit to remote orders recovers alpha within 3 of its standard errors, as the
+        # lesson's story test allows (q3 measures the distance: 0 below 2, 1 below 3).
+        assert ref["q2"] > 0
+        assert ref["q3"] in (0, 1)
         assert 0.0 <= ref["q4"] <= 1.0
         assert ref["q5"] > 1000
         assert 0.1 < ref["q6"] < 1.0  # value is concentrated, but not all in the top tenth
@@ -39,3 +38,16 @@ def test_every_reference_computes_and_is_plausible(references):
 def test_references_follow_the_variant(references):
     for qid in DATA_DEPENDENT:
         assert references[None][qid] != pytest.approx(references[7][qid], rel=1e-6), qid
+
+
+def test_q7_premise_holds_actual_orders_beat_the_forecast(references):
+    # q7's prompt says the customers made more remote orders in the 52 weeks after
+    # calibration than the q5 forecast (the campaigns); check it on the data it is asked of.
+    from crmlib.data import load_harbor
+
+    for variant, ref in references.items():
+        tx = load_harbor("purchases", variant=variant)
+        remote = tx[tx["channel"] != "cafe"]
+        calibration = set(remote.loc[remote["date"] <= "2024-02-29", "customer_id"])
+        after = remote[(remote["date"] > "2024-02-29") & (remote["date"] <= "2025-02-27")]
+        assert after["customer_id"].isin(calibration).sum() > ref["q5"], variant

@@ -71,7 +71,7 @@ A prose number that no cell shows is **exempt** when it cannot be shown:
 - the study time in a lesson's title cell ("**Time:** about 75 minutes"),
   which comes from the syllabus's time model, not from a cell.
 
-Everything else must be in the allowlist (``tests/prose_numbers_allowlist.yml``).
+Everything else must be in the allowlist (``tests/prose_numbers_allowlist/<lesson>.yml``).
 An entry names the notebook, the number as written, a snippet of its sentence
 and one of: a ``reason`` (why no cell can show it, e.g. read off a chart); a
 ``derived`` arithmetic expression over numbers that the notebook does show,
@@ -735,17 +735,43 @@ def check(
     return Report(name, numbers, problems, findings)
 
 
+ALLOWLIST_DIR = Path(__file__).resolve().parent.parent / "tests" / "prose_numbers_allowlist"
+
+
+def load_allowlist(folder: str | Path = ALLOWLIST_DIR) -> dict[str, list[dict]]:
+    """Every allowlist entry by notebook path: one YAML file per lesson in ``folder``
+    (its lesson and its solution), so that lessons are revised side by side."""
+    import yaml
+
+    merged: dict[str, list[dict]] = {}
+    for path in sorted(Path(folder).glob("*.yml")):
+        for notebook, entries in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+            if notebook in merged:
+                raise ValueError(f"{path}: {notebook} is also listed in another file")
+            merged[notebook] = entries or []
+    return merged
+
+
 def main(argv: list[str]) -> int:
     verbose = "-v" in argv
     paths = [a for a in argv if a != "-v"]
+    root = ALLOWLIST_DIR.parent.parent
+    allowlist = load_allowlist()
+    failed = 0
     for path in paths:
-        report = check(path)
-        counts = {k: report.count(k) for k in ("output", "code", "exempt", "unmatched")}
+        name = Path(path).resolve().relative_to(root).as_posix()
+        report = check(path, allowlist.get(name, []), name=name, root=root)
+        counts = {k: report.count(k) for k in ("output", "code", "exempt", "allowlist",
+                                                "unmatched")}
         print(f"{path}: {len(report.numbers)} numbers, {counts}")
         for pn in report.numbers:
             if verbose or pn.status == "unmatched":
                 print(f"  [{pn.cell}] {pn.text:>10}  {pn.status:<22} {pn.detail:<18} {pn.snippet}")
-    return 0
+        for problem in report.problems:
+            if "allowlist" in problem:
+                print(f"  {problem}")
+        failed += bool(report.problems)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ class Limits:
 
     timeout: float = 300.0
     cell_timeout: float = 60.0
-    memory_mb: int = 2048
+    memory_mb: int = 3072  # workbooks 03 and 06 on the larger v3 variants pass 2 GiB
     file_mb: int = 64
     processes: int = 64
     max_output: int = 1_000_000

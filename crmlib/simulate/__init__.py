@@ -10,17 +10,26 @@ The parts, each drawing from its own named random stream:
 * :mod:`~crmlib.simulate.settings`: the true parameters (:class:`HarborTruth`)
   and every other setting of the story (the silos' ``SILO_SETTINGS`` too), in
   one place;
-* :mod:`~crmlib.simulate.people`: suspects, prospects, acquisition campaigns
-  and customers' profiles and latent traits;
-* :mod:`~crmlib.simulate.buying`: the purchase process (BG/NBD, with season,
-  weekdays, the loyalty card's goal gradient, retention offers, the media push
-  and service tickets);
+* :mod:`~crmlib.simulate.people`: suspects, prospects, acquisition campaigns,
+  customers' profiles and latent traits, names (census and SSA frequency lists
+  in ``names/``), households, e-mail addresses and phone numbers;
+* :mod:`~crmlib.simulate.buying`: remote (web and phone) orders, exactly BG/NBD,
+  with season, the Thanksgiving-to-Christmas peak, retention offers, the media
+  push and service tickets;
+* :mod:`~crmlib.simulate.cafes`: cafe visits, a process of their own (habitual
+  regulars on favourite weekdays beside occasional visitors, stores, opening
+  hours, holidays, the loyalty card's goal gradient);
 * :mod:`~crmlib.simulate.campaigns`: retention campaigns with random control
   groups and their true effect;
 * :mod:`~crmlib.simulate.baskets`: products, prices, baskets and discounts;
 * :mod:`~crmlib.simulate.media`: the autumn 2025 media push and the phone line;
 * :mod:`~crmlib.simulate.subscriptions`: the monthly bean subscription (sBG);
 * :mod:`~crmlib.simulate.silos`: the separate systems lesson 06 joins;
+* :mod:`~crmlib.simulate.timing`: right-skewed delays and the working-day calendar;
+* :mod:`~crmlib.simulate.compliance`: erasure requests, honoured by the campaign
+  lists, and the answer key of the few contacts that broke them;
+* :mod:`~crmlib.simulate.email_events`: what happened to every marketing e-mail;
+* :mod:`~crmlib.simulate.spend`: marketing spend by month and channel;
 * :mod:`~crmlib.simulate.harbor`: :func:`simulate_harbor`, which orchestrates.
 
 Tables are written in the column order of :mod:`crmlib.schema`. Lessons, workbook
@@ -33,7 +42,7 @@ from importlib import import_module
 # which crmlib.truth needs) does not pull in the whole simulation.
 _WHERE = {
     "simulate_harbor": "harbor", "true_parameters": "harbor", "truth_of": "harbor",
-    "FIRST_NAMES": "settings", "LAST_NAMES": "settings", "NICKNAMES": "settings",
+    "NICKNAMES": "silos",
     "HarborTruth": "settings", "rng_for": "streams", "stream_id": "streams",
     "variant_key": "streams",
 }

@@ -1,18 +1,17 @@
-"""When customers buy, through which channel, and when they leave.
+"""Remote orders (web shop and phone line): when bean buyers order, and when they leave.
 
 The process is the BG/NBD story of Fader, Hardie and Lee (2005): while alive,
-a customer buys as a Poisson process at their own rate ``lambda``; after each
-repeat purchase they leave for good with probability ``p``. On top of it, and
-each built so that the BG/NBD truth still holds on average:
+a customer orders as a Poisson process at their own rate ``lambda``; after each
+repeat order they leave for good with probability ``p``. Cafe visits are a
+different story (:mod:`~crmlib.simulate.cafes`). On top of it, and each built
+so that the BG/NBD truth still holds on average:
 
-* a seasonal and weekday rhythm (factors that average 1 over a year and a week);
-* the goal gradient of the loyalty card (faster as the card fills, slower after
-  the reward; the multipliers' harmonic mean is 1, so a card takes as long to
-  fill as without them);
+* a seasonal rhythm with the pre-Christmas peak (factors that average 1 over a year);
 * retention offers (a randomised treatment group buys more, and leaves less,
   for a few weeks, by an amount that depends on the customer's state);
 * the autumn media push (existing customers buy a little more while it runs);
-* service tickets (a ticket rated 1 or 2 makes the customer likelier to leave).
+* service tickets (a ticket that leaves an experience of 1 or 2 makes the customer
+  likelier to leave, whether or not they answer the satisfaction survey).
 
 Time-varying rates are drawn exactly by thinning: candidate purchases arrive
 at an upper-bound rate and each is kept with probability rate / bound. The loop
@@ -125,25 +124,23 @@ def order_targets(rng, st: BuyerState, who, truth) -> np.ndarray:
     return rng.gamma(truth.p, 1.0 / st.nu[who])
 
 
-def choose_channel(rng, life, target, t=None, no_phone_until=None) -> np.ndarray:
-    """Channel of each order (0 cafe, 1 web, 2 phone) from its size and the lifestyle.
+def choose_channel(rng, life, target=None, t=None, no_phone_until=None) -> np.ndarray:
+    """Channel of each remote order (1 web, 2 phone), from the lifestyle.
 
-    A big order (stocking up on beans) goes to the web shop or the phone line,
-    a small one is a cafe visit; where the line between them lies depends on
-    the lifestyle (home brewers shop online for smaller orders than commuters).
+    Most remote orders come through the web shop; a share of each lifestyle
+    prefers the phone line (``PHONE_SHARE``). During the media push, customers
+    won by the TV spots order through the web shop (``no_phone_until``).
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> chan = choose_channel(rng, np.full(2000, 3), np.full(2000, 40.0))
-    >>> bool((chan > 0).mean() > 0.9)
-    True
+    >>> chan = choose_channel(rng, np.full(2000, 4))
+    >>> bool(0.4 < (chan == 2).mean() < 0.5), bool((chan > 0).all())
+    (True, True)
     """
     life = np.asarray(life)
-    z = (np.asarray(target) - S.REMOTE_THRESHOLD[life]) / S.REMOTE_SPREAD
-    remote = rng.random(len(life)) < 1 / (1 + np.exp(-z))
-    phone = remote & (rng.random(len(life)) < S.PHONE_SHARE[life])
-    chan = np.where(phone, 2, np.where(remote, 1, 0))
+    phone = rng.random(len(life)) < S.PHONE_SHARE[life]
+    chan = np.where(phone, 2, 1)
     if no_phone_until is not None:
         chan = np.where((chan == 2) & (t < no_phone_until), 1, chan)
     return chan
@@ -172,7 +169,10 @@ def _tickets(rng, chan, truth):
     topic = np.where(has, (rng.random(n)[:, None] > cdf[chan]).sum(axis=1), -1)
     t = np.maximum(topic, 0)
     days = np.where(has, rng.geometric(1 / (mean_days[t] + 1)) - 1, 0)
-    latent = 3.6 + shift[t] + S.SATISFACTION_PER_DAY * days + rng.normal(0, 0.8, n)
+    # The experience the ticket leaves (1-5; whether it is reported is drawn later,
+    # by the survey): mostly good, worse the longer it takes to resolve.
+    latent = (S.SATISFACTION_BASE + shift[t] + S.SATISFACTION_PER_DAY * days
+              + rng.normal(0, S.SATISFACTION_NOISE, n))
     sat = np.where(has, np.clip(np.round(latent), 1, 5), 0).astype(np.int64)
     leave = has & (sat <= 2) & (rng.random(n) < truth.poor_service_leave)
     return has, topic, days, sat, leave
@@ -258,8 +258,6 @@ def simulate_buying(rng: np.random.Generator, st: BuyerState, truth, day_factor:
         channel code, loyalty-card, offer, ticket and dropout columns.
     """
     ev = _Events()
-    goal = goal_multipliers(truth.goal_gradient_top)
-    wk = S.WEEKDAY_FACTOR / S.WEEKDAY_FACTOR.mean(axis=1, keepdims=True)
     n = len(st.lam)
     # First purchases (sign-up): never followed by dropout from the BG/NBD process.
     first = np.argsort(st.start, kind="stable")
@@ -269,7 +267,7 @@ def simulate_buying(rng: np.random.Generator, st: BuyerState, truth, day_factor:
     _purchase(rng, st, ev, first, st.start[first], chan0, target0, None, truth, repeat=False)
     st.n_orders[:] = 1
     t = st.start.copy()
-    bound_lam = st.lam / 7 * day_factor.max() * wk.max(axis=1)[st.life] * goal.max()
+    bound_lam = st.lam / 7 * day_factor.max()
     bounds = sorted(campaign_days or []) + [end]
     lo = -np.inf
     offer = None
@@ -286,9 +284,7 @@ def simulate_buying(rng: np.random.Generator, st: BuyerState, truth, day_factor:
             t[who] = np.where(inside, t_new, hi)
             who, t_new = who[inside], t_new[inside]
             day = np.floor(t_new).astype(np.int64)
-            dow = (day + 6) % 7  # day 0 (2023-01-01) is a Sunday; Monday = 0
-            rate = (st.lam[who] / 7 * day_factor[day] * wk[st.life[who], dow]
-                    * goal[st.stamps[who] + 1])
+            rate = st.lam[who] / 7 * day_factor[day]
             if offer is not None:
                 rate = rate + np.where(t_new < offer.until, extra[who], 0.0)
             keep = rng.random(len(who)) * rate_hi[inside] < rate

@@ -66,10 +66,16 @@ class RetentionCampaigns:
     (assignments, contacts and the answer key of true effects) are kept here.
     """
 
-    def __init__(self, rng: np.random.Generator, truth, first_id: int):
+    def __init__(self, rng: np.random.Generator, truth, first_id: int,
+                 email_rng: np.random.Generator | None = None, off_list=None,
+                 email_off=None):
         self.rng, self.truth, self.first_id = rng, truth, first_id
         self.plan = [(day_of(d), ch, value, hold) for d, ch, value, hold in S.RETENTION_PLAN]
         self.assignments: list[pd.DataFrame] = []
+        # v3: the lists leave out customers who asked to be forgotten (from the day
+        # in ``off_list``, inf = never) and, for e-mail, those who unsubscribed
+        # (``email_off``, updated as e-mails bounce or are unsubscribed from).
+        self.email_rng, self.off_list, self.email_off = email_rng, off_list, email_off
 
     @property
     def days(self) -> list[float]:
@@ -81,22 +87,38 @@ class RetentionCampaigns:
         n = len(st.lam)
         eligible = ((st.start <= start - S.ELIGIBLE_MIN_TENURE_DAYS)
                     & (st.last >= start - S.ELIGIBLE_MAX_RECENCY_DAYS))
+        if self.off_list is not None:  # the list is drawn a few days before sending
+            eligible &= self.off_list[:n] > start - S.CAMPAIGN_LIST_LEAD_DAYS
+        if channel == "email" and self.email_off is not None:
+            eligible &= ~self.email_off[:n]
         idx = np.flatnonzero(eligible)
         treated = self.rng.random(len(idx)) >= hold
+        bounced = np.zeros(len(idx), dtype=bool)
+        unsub = np.zeros(len(idx), dtype=bool)
+        if channel == "email" and self.email_rng is not None:
+            # A few e-mails bounce (the offer never arrives); a few recipients
+            # unsubscribe and get no later e-mail.
+            u = self.email_rng.random((len(idx), 2))
+            bounced = treated & (u[:, 0] < self.truth.email_bounce)
+            unsub = treated & ~bounced & (u[:, 1] < self.truth.email_unsubscribe)
+            if self.email_off is not None:
+                self.email_off[idx[unsub]] = True
+        reached = treated & ~bounced
         lapse = (start - st.last[idx]) * st.lam[idx] / 7
         extra, cut = true_offer_effect(self.truth, lapse, st.alive[idx], st.lam[idx])
         # The lower dropout chance outlasts the offer itself (set in the state).
-        treated_idx = idx[treated]
-        st.cut[treated_idx] = cut[treated]
-        st.cut_until[treated_idx] = start + 7 * self.truth.offer_dropout_weeks
+        reached_idx = idx[reached]
+        st.cut[reached_idx] = cut[reached]
+        st.cut_until[reached_idx] = start + 7 * self.truth.offer_dropout_weeks
         self.assignments.append(pd.DataFrame({
             "campaign_id": cid, "customer_idx": idx, "treated": treated,
             "assigned_day": start, "alive": st.alive[idx], "lapse": lapse,
-            "extra_rate": extra, "dropout_cut": cut}))
+            "extra_rate": extra, "dropout_cut": cut, "bounced": bounced,
+            "unsubscribed": unsub}))
         full_extra = np.zeros(n)
-        full_extra[idx[treated]] = extra[treated]
+        full_extra[idx[reached]] = extra[reached]
         can = np.zeros(n, dtype=bool)
-        can[idx[treated]] = True
+        can[idx[reached]] = True
         return Offer(campaign=cid, extra_rate=full_extra,
                      until=start + 7 * self.truth.offer_weeks,
                      redeem_until=start + S.OFFER_REDEEM_DAYS,

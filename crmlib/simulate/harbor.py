@@ -8,15 +8,20 @@ import numpy as np
 import pandas as pd
 
 from crmlib.simulate import baskets as B
+from crmlib.simulate import cafes as C
+from crmlib.simulate import compliance as CO
 from crmlib.simulate import media as M
 from crmlib.simulate import people as P
 from crmlib.simulate import settings as S
-from crmlib.simulate.buying import BuyerState, all_topics, simulate_buying
+from crmlib.simulate.buying import BuyerState, all_topics, choose_channel, simulate_buying
 from crmlib.simulate.campaigns import RetentionCampaigns
-from crmlib.simulate.settings import HarborTruth
+from crmlib.simulate.email_events import email_events
+from crmlib.simulate.settings import SILO_SETTINGS, HarborTruth
 from crmlib.simulate.silos import simulate_silos
-from crmlib.simulate.streams import day_of, month_of, rng_for, to_date
+from crmlib.simulate.spend import marketing_spend
+from crmlib.simulate.streams import day_of, days_of, month_of, rng_for, to_date
 from crmlib.simulate.subscriptions import subscriptions
+from crmlib.simulate.timing import add_working_days, lognormal_days
 
 BTYD_NAMES = ["r", "alpha", "a", "b", "p", "q", "gamma", "sbg_alpha", "sbg_beta"]
 
@@ -54,33 +59,81 @@ def truth_of(variant: int | None) -> HarborTruth:
                            for n, f in zip(BTYD_NAMES, factors)})
 
 
-def _day_factor(truth, n_days: int) -> np.ndarray:
-    """Season times media push, per simulation day (the season averages 1)."""
-    days = np.arange(n_days)
-    month = month_of(days)
-    season = S.MONTH_FACTOR[month] / np.average(
+def _season(n_days: int) -> np.ndarray:
+    """Relative busyness of each simulation day (a whole year averages 1)."""
+    month = month_of(np.arange(n_days))
+    return S.MONTH_FACTOR[month] / np.average(
         S.MONTH_FACTOR, weights=[31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-    return season * (1 + truth.push_order_lift * M.daily_push(truth, n_days))
 
 
-def _first_channel(acq: np.ndarray) -> np.ndarray:
-    """Channel code of the first order, from how the customer was acquired."""
-    web = np.isin(acq, ["web search", "social media", "digital ad", "email", "direct mail",
-                        "sales visit"])
-    return np.select([acq == "cafe walk-in", web, np.isin(acq, ["phone", "tv offer"])],
-                     [0, 1, 2], 0).astype(np.int64)
+def _remote_peaks(n_days: int) -> np.ndarray:
+    """Black Friday and pre-Christmas multipliers of remote orders (a year averages 1).
+
+    Examples
+    --------
+    >>> f = _remote_peaks(3 * 365)
+    >>> day = lambda date: int((np.datetime64(date) - S.START).astype(int))
+    >>> bool(f[day("2024-11-29")] > f[day("2024-11-22")])  # Black Friday, a week before
+    True
+    """
+    dates = S.START + np.arange(n_days).astype("timedelta64[D]")
+    years = np.unique(dates.astype("datetime64[Y]"))
+    f = np.ones(n_days)
+    factor, until = S.CHRISTMAS_RUN_UP
+    for year in years:
+        november = year.astype("datetime64[M]") + np.timedelta64(10, "M")
+        thanksgiving = np.busday_offset(november.astype("datetime64[D]"), 3, roll="forward",
+                                        weekmask="Thu")
+        end = np.datetime64(f"{year}-{until}")
+        f[(dates > thanksgiving + 4) & (dates <= end)] = factor
+        f[(dates >= thanksgiving) & (dates <= thanksgiving + 4)] = S.CYBER_WEEKEND
+    return f / f[:365].mean()
 
 
-def _buyers(rng, truth, signup_day, channel, region, first_time=None):
-    """Customers' profiles, latent traits and their state for the purchase process."""
+def _day_factor(truth, n_days: int, remote: bool) -> np.ndarray:
+    """Season (and for remote orders the pre-Christmas peak) times the media push."""
+    f = _season(n_days) * (1 + truth.push_order_lift * M.daily_push(truth, n_days))
+    return f * _remote_peaks(n_days) if remote else f
+
+
+def _lognormal(rng, median_sigma, n) -> np.ndarray:
+    median, sigma = median_sigma
+    return median * np.exp(rng.normal(0, sigma, n))
+
+
+def _people_group(rng, truth, signup_day, channel, region, first_time=None):
+    """Customers' profiles and traits, and when each starts buying in cafes and remotely."""
     cust, latent = P.customers(rng, truth, signup_day, channel, region)
-    life = latent["life"].to_numpy()
+    first = latent["first_channel"].to_numpy()
+    # Cafes are closed on some days: a first visit on such a day moves to the next one.
+    closed = C.holiday_factor(int(signup_day.max()) + 3) == 0
+    shift = (first == 0) & closed[signup_day]
+    signup_day = signup_day + shift
+    cust["signup_day"] = signup_day
     start = signup_day + (first_time if first_time is not None
                           else 0.3 + 0.6 * rng.random(len(signup_day)))
-    st = BuyerState(lam=latent["lam"].to_numpy(), p=latent["p"].to_numpy(), start=start,
-                    life=life, nu=latent["nu"].to_numpy(),
-                    no_phone_until=np.full(len(start), -np.inf))
-    return cust, latent, st
+    n = len(start)
+    remote = np.where(first > 0, start,
+                      start + _lognormal(rng, S.FIRST_REMOTE_DAYS, n))
+    remote = np.where(latent["bean_buyer"].to_numpy(), remote, np.inf)
+    cafe = np.where(first == 0, start, start + _lognormal(rng, S.FIRST_CAFE_DAYS, n))
+    cafe = np.where(latent["cafe_visitor"].to_numpy(), cafe, np.inf)
+    return cust, latent, start, remote, cafe
+
+
+def _remote_buyers(latent, remote_start, end):
+    """The bean buyers who order remotely before ``end``, and their BG/NBD state."""
+    rb = np.flatnonzero(remote_start < end)
+    st = BuyerState(lam=latent["lam"].to_numpy()[rb], p=latent["p"].to_numpy()[rb],
+                    start=remote_start[rb], life=latent["life"].to_numpy()[rb],
+                    nu=latent["nu"].to_numpy()[rb],
+                    no_phone_until=np.full(len(rb), -np.inf))
+    return rb, st
+
+
+def _first_remote_channel(rng, latent, rb):
+    first = latent["first_channel"].to_numpy()[rb]
+    return np.where(first > 0, first, choose_channel(rng, latent["life"].to_numpy()[rb]))
 
 
 def simulate_harbor(variant: int | None = None, *, silos: bool = True
@@ -145,7 +198,8 @@ def simulate_silo_tables(variant: int | None, tables: dict[str, pd.DataFrame],
         return simulate_silos(
             lambda name: rng_for(variant, name), silo_inputs["customers"],
             tables["purchases"], silo_inputs["tickets"], silo_inputs["coupons"],
-            tables["prospects"], S.END, suspects=tables["suspects"])
+            tables["prospects"], S.END, suspects=tables["suspects"],
+            erasures=silo_inputs.get("erasures"))
 
 
 
@@ -187,21 +241,37 @@ def _simulate_core(variant):
     signup_all, channel_all = signup_all[order], channel_all[order]
     region_all, prospect_idx = region_all[order], prospect_idx[order]
 
-    # Buying, with the retention campaigns run inside it.
+    # Remote orders (BG/NBD), with the retention campaigns run inside them.
     rng = rng_for(variant, "purchases")
-    cust, latent, st = _buyers(rng, truth, signup_all, channel_all, region_all)
-    day_factor = _day_factor(truth, n_days + 400)
+    cust, latent, start1, remote1, cafe1 = _people_group(rng, truth, signup_all, channel_all,
+                                                         region_all)
+    rb1, st = _remote_buyers(latent, remote1, end)
+    remote_factor = _day_factor(truth, n_days + 400, remote=True)
+    # Who asked to be forgotten, and who unsubscribed from e-mail as a prospect, is known
+    # to the retention campaigns' lists (which hold the remote buyers rb1).
+    erase_rng = rng_for(variant, "erasure")
+    erase_day, erase_passed = CO.erasure_days(erase_rng, truth, signup_all, end - 1)
+    is_p = acq_contacts["audience"].to_numpy() == "prospects"
+    opted_out = acq_contacts.loc[is_p & acq_contacts["unsubscribed"].to_numpy(), "target"]
+    email_off = (prospect_idx >= 0) & np.isin(prospect_idx, opted_out.to_numpy())
     retention = RetentionCampaigns(rng_for(variant, "retention"), truth,
-                                   first_id=len(acq_campaigns) + 1)
-    ev = simulate_buying(rng, st, truth, day_factor, end, retention.days, retention,
-                         first_channel=_first_channel(channel_all))
+                                   first_id=len(acq_campaigns) + 1,
+                                   email_rng=rng_for(variant, "retention-email"),
+                                   off_list=CO.off_list_day(erase_day, erase_passed)[rb1],
+                                   email_off=email_off[rb1].copy())
+    ev = simulate_buying(rng, st, truth, remote_factor, end, retention.days, retention,
+                         first_channel=_first_remote_channel(rng, latent, rb1))
+    for asg in retention.assignments:
+        asg["customer_idx"] = rb1[asg["customer_idx"].to_numpy()]
 
     # The phone line during the push: existing customers' orders and spot callers.
     rng = rng_for(variant, "phone-line")
     w0, w1 = day_of(S.MEDIA_START), day_of(S.MEDIA_START) + 7 * S.MEDIA_WEEKS
-    # Inbound orders only: a first order agreed on an outbound sales call is not on the line.
-    repeat = np.arange(len(ev["t"])) >= len(st.lam)  # first purchases are recorded first
-    in_window = repeat & (ev["channel"] == 2) & (ev["t"] >= w0) & (ev["t"] < w1)
+    # Inbound orders only: the first order of a customer won by an outbound call or a
+    # sales visit was agreed on that call, not on the line.
+    first_remote = np.arange(len(ev["t"])) < len(st.lam)  # first purchases come first
+    outbound = np.isin(channel_all[rb1[ev["cust"]]], S.OUTBOUND_CHANNELS)
+    in_window = ~(first_remote & outbound) & (ev["channel"] == 2) & (ev["t"] >= w0) & (ev["t"] < w1)
     line = M.phone_line(rng, truth, spots, staff, ev["t"][in_window])
     calls = line["calls"]
     ev_idx = np.flatnonzero(in_window)
@@ -218,41 +288,84 @@ def _simulate_core(variant):
     rng = rng_for(variant, "tv-customers")
     tv_day = np.floor(tv_time).astype(np.int64)
     tv_region = spots["region"].to_numpy()[calls["ref"].to_numpy()[spot_buy]]
-    cust2, latent2, st2 = _buyers(rng, truth, tv_day, np.full(len(tv_day), "tv offer"),
-                                  tv_region, first_time=tv_time - tv_day)
+    cust2, latent2, start2, remote2, cafe2 = _people_group(
+        rng, truth, tv_day, np.full(len(tv_day), "tv offer"), tv_region,
+        first_time=tv_time - tv_day)
+    rb2, st2 = _remote_buyers(latent2, remote2, end)
     st2.no_phone_until[:] = w1  # their next orders in the push go through the web shop
-    ev2 = simulate_buying(rng, st2, truth, day_factor, end,
-                          first_channel=np.full(len(tv_day), 2))
+    ev2 = simulate_buying(rng, st2, truth, remote_factor, end,
+                          first_channel=np.full(len(rb2), 2))
 
     # One customer table, in sign-up order.
     n1 = len(cust)
     allc = pd.concat([cust, cust2], ignore_index=True)
     lat = pd.concat([latent, latent2], ignore_index=True)
-    start = np.concatenate([st.start, st2.start])
+    start = np.concatenate([start1, start2])
     order = np.lexsort((np.arange(len(start)), start))
     new_of_old = np.empty(len(order), dtype=np.int64)
     new_of_old[order] = np.arange(len(order))
+    region_old = allc["region"].to_numpy()
+
+    # Cafe visits: everyone's, in one process of their own.
+    rng = rng_for(variant, "cafes")
+    home = C.home_stores(rng, region_old)
+    cafe_ev = C.simulate_cafes(rng, lat, np.concatenate([cafe1, cafe2]), home,
+                               _day_factor(truth, n_days + 400, remote=False), end, truth)
+    nu = lat["nu"].to_numpy()[cafe_ev["cust"]]
+    cafe_ev["target"] = rng.gamma(3.0, S.CAFE_MEAN_SPEND / 3.0
+                                  * np.sqrt(truth.q / truth.gamma / nu))
+    visited = np.zeros(len(allc), dtype=bool)
+    visited[cafe_ev["cust"]] = True
+    allc["home_store_id"] = pd.array(np.where(visited, home, 0), dtype="Int64")
+    allc["home_store_id"] = allc["home_store_id"].where(visited)
+
     allc = allc.iloc[order].reset_index(drop=True)
     lat = lat.iloc[order].reset_index(drop=True)
-    death = np.concatenate([st.death_day, st2.death_day])[order]
+    erase_tv, passed_tv = CO.erasure_days(erase_rng, truth, tv_day, end - 1)
+    erase_day = np.concatenate([erase_day, erase_tv])[order]
+    erase_passed = np.concatenate([erase_passed, passed_tv])[order]
     allc["customer_id"] = np.arange(1, len(allc) + 1)
     allc["signup_date"] = to_date(allc.pop("signup_day"))
     allc = _contacts_fields(rng_for(variant, "contact-details"), allc, sus["email"])
 
     # Purchase events -> orders.
-    ev2["cust"] = ev2["cust"] + n1
-    events = {k: np.concatenate([ev[k], ev2[k]]) for k in ev}
+    ev["cust"] = rb1[ev["cust"]]
+    ev2["cust"] = rb2[ev2["cust"]] + n1
+    n_cafe = len(cafe_ev["t"])
+    cafe_part = {"cust": cafe_ev["cust"], "t": cafe_ev["t"],
+                 "channel": np.zeros(n_cafe, dtype=np.int64), "target": cafe_ev["target"],
+                 "offer": np.full(n_cafe, -1)}
+    for k in ("coupon_issued", "free_drink", "ticket", "topic", "resolve_days",
+              "satisfaction", "died"):
+        cafe_part[k] = cafe_ev[k]
+    events = {k: np.concatenate([ev[k], ev2[k], cafe_part[k]]) for k in ev}
+    n_remote = len(ev["t"]) + len(ev2["t"])
+    events["store"] = np.concatenate([np.zeros(n_remote, dtype=np.int64), cafe_ev["store"]])
     events["cust"] = new_of_old[events["cust"]]
-    events["src"] = np.concatenate([np.full(len(ev["t"]), -1), np.arange(len(ev2["t"]))])
+    events["src"] = np.concatenate([np.full(len(ev["t"]), -1), np.arange(len(ev2["t"])),
+                                    np.full(n_cafe, -1)])
     events["phone_ref"] = np.full(len(events["t"]), -1)
     events["phone_ref"][ev_idx[got]] = np.flatnonzero(got)
     first_order_of_tv = np.full(len(ev2["t"]), False)
-    first_order_of_tv[: len(tv_day)] = True  # simulate_buying records first purchases first
+    first_order_of_tv[: len(rb2)] = True  # simulate_buying records first purchases first
+    tv_first = (events["src"] >= 0) & first_order_of_tv[np.maximum(events["src"], 0)]
+    events = _remote_hours(rng_for(variant, "order-hours"), events,
+                           keep=(events["phone_ref"] >= 0) | tv_first)
     ev_order = np.lexsort((events["cust"], events["t"]))
     events = {k: v[ev_order] for k, v in events.items()}
+    # Bean subscriptions, from the first web order; subscribers then skip web orders.
+    subs = _subscriptions(rng_for(variant, "subscriptions"), truth, events, lat)
+    events = _skip_while_subscribed(rng_for(variant, "subscriber-skips"), events, subs)
+    death = _death_days(events, len(allc))
+    # A customer signs up with their first order: a phone order answered after a wait
+    # can fall on the next day (the line's queue), so the sign-up date follows it.
+    first_t = np.full(len(allc), np.inf)
+    np.minimum.at(first_t, events["cust"], events["t"])
+    allc["signup_date"] = to_date(first_t)
     n_orders = len(events["t"])
     order_id = np.arange(1, n_orders + 1)
     tables = _orders(rng_for(variant, "baskets"), truth, events, allc, lat, retention)
+    tables["_tickets"] = _tickets(rng_for(variant, "tickets"), events, tables["purchases"])
 
     # Calls: link each placing call to its order.
     call_order = np.zeros(len(calls), dtype=np.int64)
@@ -274,14 +387,30 @@ def _simulate_core(variant):
     tables.update(_acquisition_tables(acq_contacts, pros, sus, allc, prospect_idx, new_of_old,
                                       rng_for(variant, "prospect-links")))
     tables.update(_retention_tables(retention, acq_campaigns, events, new_of_old))
-    tables["contacts"] = _contacts(tables.pop("_acq_contacts"), tables.pop("_ret_contacts"))
-    tables["referrals"] = _referrals(rng_for(variant, "referrals"), allc, events, death)
-    tables["subscriptions"] = _subscriptions(rng_for(variant, "subscriptions"), truth,
-                                             tables["purchases"], lat)
+    contacts = _contacts(tables.pop("_acq_contacts"), tables.pop("_ret_contacts"))
+    tables["contacts"] = contacts[CONTACT_COLUMNS]
+    tables["referrals"] = _referrals(rng_for(variant, "referrals"), truth, allc, events, death)
+    tables["subscriptions"] = subs
     silo_inputs = {"customers": allc, "tickets": tables.pop("_tickets"),
                    "coupons": tables.pop("_coupons")}
+
+    # v3: marketing operations: e-mail events, spend, and the breaches answer key.
+    channel_of = tables["campaigns"].set_index("campaign_id")["channel"]
+    tables["email_events"] = email_events(rng_for(variant, "email-events"), truth, contacts,
+                                          channel_of)
+    tables["compliance_breaches"] = CO.compliance_breaches(tables["contacts"], erase_day,
+                                                          erase_passed)
+    offer = events["offer"] > 0
+    tables["marketing_spend"] = marketing_spend(
+        tables["contacts"], tables["campaigns"], plan, pd.DataFrame({
+            "campaign_id": events["offer"][offer],
+            "date": tables["purchases"]["date"].to_numpy()[offer],
+            "discount": tables["purchases"]["discount"].to_numpy()[offer]}))
+    asked = np.flatnonzero(np.isfinite(erase_day))
+    silo_inputs["erasures"] = pd.DataFrame({"customer_id": asked + 1,
+                                            "received_date": to_date(erase_day[asked])})
     tables.update({
-        "customers": allc,
+        "customers": allc.drop(columns="household"),
         "products": B.products(),
         "media_plan": plan,
         "awareness": awareness,
@@ -295,13 +424,55 @@ def _simulate_core(variant):
     return tables, silo_inputs
 
 
+def _remote_hours(rng, events, keep) -> dict[str, np.ndarray]:
+    """A time of day for each remote order: web orders peak in the evening, phone
+    orders come while the line is open (orders placed on a logged call keep its time)."""
+    chan = events["channel"]
+    day = np.floor(events["t"])
+    for code, weights in ((1, S.WEB_HOUR_WEIGHTS), (2, S.PHONE_HOUR_WEIGHTS)):
+        sel = np.flatnonzero((chan == code) & ~keep)
+        cdf = np.cumsum(weights) / weights.sum()
+        hour = np.minimum((rng.random(len(sel))[:, None] > cdf).sum(axis=1), 23)
+        events["t"][sel] = day[sel] + (hour + rng.random(len(sel))) / 24
+    return events
+
+
+def _death_days(events, n: int) -> np.ndarray:
+    """Each customer's last purchase: after it, they are no longer an active customer."""
+    last = np.full(n, -np.inf)
+    np.maximum.at(last, events["cust"], events["t"])
+    return last
+
+
 def _contacts_fields(rng, allc: pd.DataFrame, taken) -> pd.DataFrame:
-    """E-mail and phone: unique, and unrelated to the customer id."""
-    allc["email"] = P.email_addresses(rng, allc["first_name"], allc["last_name"], taken=taken)
-    allc["phone"] = P.phone_numbers(rng, len(allc))
+    """Households, names, e-mail and phone: unique, and unrelated to the customer id.
+
+    Pairs of customers who live together (``household_share`` of the silo
+    settings) share a household: its size and income, and usually the
+    surname (``HOUSEHOLD_SAME_SURNAME``). Names follow the census frequency
+    lists; e-mail addresses are built from the name and, for some, the birth
+    year (ages are on 31 December 2025). ``household`` (the customer id of
+    the household's first member) is for the silos and never written out.
+    """
+    n = len(allc)
+    size = allc["household_size"].to_numpy().copy()
+    income = allc["income"].to_numpy().copy()
+    head = P.households(rng, allc["region"].to_numpy(), allc["age"].to_numpy(), size,
+                        SILO_SETTINGS["household_share"])
+    second = head != np.arange(n)
+    size[second], income[second] = size[head[second]], income[head[second]]
+    first, last = P.names(rng, n)
+    same = second & (rng.random(n) < S.HOUSEHOLD_SAME_SURNAME)
+    last[same] = last[head[same]]
+    allc["first_name"], allc["last_name"] = first, last
+    allc["household_size"], allc["income"] = size, income
+    birth_year = S.END.astype("datetime64[Y]").astype(int) + 1970 - allc["age"].to_numpy()
+    allc["email"] = P.email_addresses(rng, first, last, birth_year=birth_year, taken=taken)
+    allc["phone"] = P.phone_numbers(rng, n)
+    allc["household"] = allc["customer_id"].to_numpy()[head]
     cols = ["customer_id", "first_name", "last_name", "email", "phone", "signup_date",
             "acquisition_channel", "region", "age", "income", "household_size", "lifestyle",
-            "benefit_sought"]
+            "benefit_sought", "home_store_id", "household"]
     return allc[cols]
 
 
@@ -317,7 +488,9 @@ def _orders(rng, truth, events, allc, lat, retention):
     is_first[first_pos] = True
     orders = pd.DataFrame({"order_idx": np.arange(n), "cust": cust,
                            "channel": events["channel"], "free_drink": events["free_drink"],
-                           "welcome": is_first & campaign_won[cust]})
+                           "welcome": is_first & campaign_won[cust],
+                           "day": np.floor(events["t"]).astype(np.int64),
+                           "office": acq[cust] == "sales visit"})
     life = lat["life"].to_numpy()
     taste = np.where(rng.random(len(life)) < 0.75, life, rng.integers(0, len(S.TASTES),
                                                                      len(life)))
@@ -325,45 +498,76 @@ def _orders(rng, truth, events, allc, lat, retention):
     offer = retention.offer_value(events["offer"])
     quantity, value = B.order_totals(items, n)
     discount = np.minimum(B.discounts(items, orders, offer), value)
+    # Shipping on remote orders below the free-shipping value (after discounts).
+    shipping = np.where((events["channel"] > 0) & (value - discount < S.FREE_SHIPPING_FROM),
+                        S.SHIPPING_FEE, 0.0)
     purchases = pd.DataFrame({
         "order_id": np.arange(1, n + 1),
         "customer_id": cust + 1,
         "date": to_date(events["t"]),
         "channel": np.array(S.CHANNELS)[events["channel"]],
+        "store_id": pd.array(np.where(events["store"] > 0, events["store"], 0),
+                             dtype="Int64"),
+        "hour": np.floor((events["t"] % 1) * 24).astype(np.int64),
         "quantity": quantity,
         "discount": discount,
-        "amount": np.round(value - discount, 2),
+        "shipping": shipping,
+        "amount": np.round(value - discount + shipping, 2),
     })
     items_out = pd.DataFrame({
         "order_id": items["order_idx"].to_numpy() + 1,
         "product_id": B.PID[items["product_idx"].to_numpy()],
         "quantity": items["quantity"].to_numpy(),
-        "unit_price": B.PRICE[items["product_idx"].to_numpy()],
+        "unit_price": items["unit_price"].to_numpy(),
     }).sort_values(["order_id", "product_id"], ignore_index=True)
-    return {"purchases": purchases, "order_items": items_out,
-            "_tickets": _tickets(rng, events, purchases),
-            "_coupons": _coupons(events)}
+    purchases["store_id"] = purchases["store_id"].where(events["store"] > 0)
+    return {"purchases": purchases, "order_items": items_out, "_coupons": _coupons(events)}
 
 
 def _tickets(rng, events, purchases) -> pd.DataFrame:
-    """Service tickets, one per order that raised one, with the true customer."""
+    """Service tickets, one per order that raised one, with the true customer.
+
+    A ticket is opened a right-skewed while after what it is about
+    (``TICKET_DELAY``): a late-delivery complaint only after the promised
+    delivery date (``PROMISED_WORKING_DAYS`` working days after the order), a
+    wrong item or a poor bag after the usual delivery, a billing question a few
+    days after the order. Only a minority answer the satisfaction survey, those
+    with a very bad or very good experience most (``SURVEY_RESPONSE``): the
+    ratings are J-shaped, and a ticket with no answer has no rating.
+    """
     sel = np.flatnonzero(events["ticket"])
-    opened = np.floor(events["t"][sel]).astype(np.int64) + rng.integers(0, 4, len(sel))
+    topics = np.array(all_topics())
+    topic = topics[events["topic"][sel]]
+    order_day = np.floor(events["t"][sel]).astype(np.int64)
+    shipped = events["channel"][sel] != 0  # web and phone orders are delivered
+    delivered = np.where(shipped, add_working_days(order_day, S.DELIVERY_WORKING_DAYS),
+                         order_day)
+    promised = np.where(shipped, add_working_days(order_day, S.PROMISED_WORKING_DAYS),
+                        order_day)
+    base = np.select([topic == x for x in S.TICKET_DELAY],
+                     [{"order": order_day, "delivery": delivered, "promise": promised + 1}[
+                         S.TICKET_DELAY[x][0]] for x in S.TICKET_DELAY], order_day)
+    median = pd.Series(topic).map({x: v[1] for x, v in S.TICKET_DELAY.items()}).to_numpy()
+    sigma = pd.Series(topic).map({x: v[2] for x, v in S.TICKET_DELAY.items()}).to_numpy()
+    opened = base + np.floor(np.exp(np.log(median) + sigma * rng.standard_normal(len(sel)))
+                             ).astype(np.int64)
     resolved = opened + events["resolve_days"][sel].astype(np.int64)
     still_open = (resolved > day_of(S.END)) | (rng.random(len(sel)) < S.OPEN_TICKET_SHARE)
-    topics = np.array(all_topics())
+    experience = events["satisfaction"][sel]
+    answered = ~still_open & (rng.random(len(sel)) < S.SURVEY_RESPONSE[
+        np.clip(experience, 1, 5) - 1])
     t = pd.DataFrame({
         "customer_id": events["cust"][sel] + 1,
         "order_id": sel + 1,
         "channel": purchases["channel"].to_numpy()[sel],
         "opened_date": to_date(opened),
-        "topic": topics[events["topic"][sel]],
+        "topic": topic,
         "resolved_date": pd.Series(to_date(np.where(still_open, opened, resolved))).where(
             ~still_open),
-        "satisfaction": pd.array(np.where(still_open, 0, events["satisfaction"][sel]),
-                                 dtype="Int64"),
+        "satisfaction": pd.array(np.where(answered, experience, 0), dtype="Int64"),
     })
-    t["satisfaction"] = t["satisfaction"].where(~still_open)
+    t["satisfaction"] = t["satisfaction"].where(answered)
+    t = t[opened <= day_of(S.END)]  # a complaint about a late-December order may come in 2026
     t = t.sort_values(["opened_date", "order_id"], ignore_index=True)
     t.insert(0, "ticket_id", np.arange(1, len(t) + 1))
     return t
@@ -410,7 +614,9 @@ def _acquisition_tables(contacts, pros, sus, allc, prospect_idx, new_of_old, rng
     life = pd.Categorical(allc["lifestyle"].to_numpy()[chosen], categories=S.LIFESTYLES).codes
     cdf = np.cumsum(S.INTEREST_BY_LIFESTYLE, axis=1)[life]
     extra = pd.DataFrame({
-        "first_seen": np.maximum(signup - rng.integers(1, 120, len(chosen)), 0),
+        # First interest came a right-skewed while before the sign-up (never before day 0).
+        "first_seen": np.maximum(signup - 1 - np.floor(lognormal_days(
+            rng, *S.INTEREST_TO_SIGNUP_DELAY, len(chosen), upper=signup)).astype(np.int64), 0),
         # Enquirers and sample-takers go on to buy more often than casual visitors.
         "source": rng.choice(S.PROSPECT_SOURCES, p=S.CONVERTER_SOURCE_WEIGHTS, size=len(chosen)),
         # What they said interested them fits how they buy later.
@@ -470,6 +676,8 @@ def _retention_tables(retention, acq_campaigns, events, new_of_old):
         "customer_id": treated["customer_id"],
         "response_day": treated["response_day"].fillna(-1).astype(np.int64)})
     ret_contacts["sale"] = ret_contacts["responded"]
+    ret_contacts["bounced"] = treated["bounced"].to_numpy()
+    ret_contacts["unsubscribed"] = treated["unsubscribed"].to_numpy()
     campaigns = pd.concat([acq_campaigns, retention.campaigns()], ignore_index=True)
     campaigns["start_date"] = to_date(campaigns.pop("start_day"))
     campaigns = campaigns[["campaign_id", "name", "audience", "channel", "start_date", "waves",
@@ -503,27 +711,40 @@ def _contacts(acq: pd.DataFrame, ret: pd.DataFrame) -> pd.DataFrame:
     c["contact_date"] = to_date(c["contact_day"])
     rd = c["response_day"].to_numpy()
     c["response_date"] = pd.Series(to_date(np.maximum(rd, 0))).where(rd >= 0)
-    return c[["contact_id", "campaign_id", "customer_id", "prospect_id", "suspect_id",
-              "contact_date", "exposure", "responded", "sale", "response_date"]]
+    # The e-mail flags decided at sending stay with the contacts for email_events.
+    return c[CONTACT_COLUMNS + ["bounced", "unsubscribed"]]
 
 
-def _referrals(rng, allc, events, death) -> pd.DataFrame:
-    """Each referred customer names a friend who was an active customer at the time."""
+CONTACT_COLUMNS = ["contact_id", "campaign_id", "customer_id", "prospect_id", "suspect_id",
+                   "contact_date", "exposure", "responded", "sale", "response_date"]
+
+
+def _referrals(rng, truth, allc, events, death) -> pd.DataFrame:
+    """Each referred customer names a friend who was an active customer at the time.
+
+    Friends mostly live nearby: a share ``referral_same_region`` of referrers
+    are from the referred customer's region, the rest from another region.
+    The referrer is drawn among the customers who bought in the 60 days before
+    (up to 40 tries); when none of them fits the region wanted, any of them will do.
+    """
     referred = np.flatnonzero(allc["acquisition_channel"].to_numpy() == "referral")
     day = (allc["signup_date"].to_numpy()[referred] - S.START).astype("timedelta64[D]").astype(
         np.int64)
+    region = pd.Categorical(allc["region"], categories=S.REGIONS).codes
     t, cust = events["t"], events["cust"]
     lo = np.searchsorted(t, day - 60)
     hi = np.searchsorted(t, day)
     span = hi - lo
-    tries = 30
+    tries = 40
     pick = lo[:, None] + np.floor(rng.random((len(referred), tries)) * np.maximum(span, 1)[
         :, None]).astype(np.int64)
     pick = np.minimum(pick, len(t) - 1)
     who = cust[pick]
     ok = (span[:, None] > 0) & (who != referred[:, None]) & (death[who] > day[:, None])
+    same_wanted = rng.random(len(referred)) < truth.referral_same_region
+    fits = ok & ((region[who] == region[referred][:, None]) == same_wanted[:, None])
     has = ok.any(axis=1)
-    first = ok.argmax(axis=1)
+    first = np.where(fits.any(axis=1), fits.argmax(axis=1), ok.argmax(axis=1))
     referrer = who[np.arange(len(referred)), first][has]
     out = pd.DataFrame({"referrer_id": referrer + 1, "referred_id": referred[has] + 1,
                         "date": to_date(day[has])})
@@ -531,7 +752,35 @@ def _referrals(rng, allc, events, death) -> pd.DataFrame:
     return out
 
 
-def _subscriptions(rng, truth, purchases, lat) -> pd.DataFrame:
-    web = purchases[purchases["channel"] == "web"].drop_duplicates("customer_id")
-    life = lat["life"].to_numpy()[web["customer_id"].to_numpy() - 1]
-    return subscriptions(rng, truth, web[["customer_id", "date"]], life)
+def _subscriptions(rng, truth, events, lat) -> pd.DataFrame:
+    """Subscriptions taken by web-shop customers, from each one's first web order."""
+    web = np.flatnonzero(events["channel"] == 1)  # events are in time order
+    cust, first = np.unique(events["cust"][web], return_index=True)
+    life = lat["life"].to_numpy()[cust]
+    web_first = pd.DataFrame({"customer_id": cust + 1,
+                              "date": to_date(events["t"][web[first]])})
+    return subscriptions(rng, truth, web_first, life)
+
+
+def _skip_while_subscribed(rng, events, subs) -> dict[str, np.ndarray]:
+    """Subscribers skip a share of the web orders they would otherwise make.
+
+    A first order, a first web order (the subscription follows it), an order placed
+    on a logged call and an order that redeems a retention offer are never skipped
+    (other tables point at them).
+    """
+    n_cust = int(events["cust"].max()) + 1
+    lo, hi = np.full(n_cust, np.inf), np.full(n_cust, np.inf)
+    cid = subs["customer_id"].to_numpy() - 1
+    lo[cid] = days_of(subs["start_date"])
+    hi[cid] = np.where(subs["end_date"].isna(), np.inf,
+                       days_of(subs["end_date"].fillna(subs["start_date"])))
+    cust, t = events["cust"], events["t"]
+    first = np.zeros(len(t), dtype=bool)
+    first[np.unique(cust, return_index=True)[1]] = True
+    web = np.flatnonzero(events["channel"] == 1)  # the web order the subscription followed
+    first[web[np.unique(cust[web], return_index=True)[1]]] = True
+    skip = ((events["channel"] == 1) & (t >= lo[cust]) & (t < hi[cust]) & ~first
+            & (events["phone_ref"] < 0) & (events["offer"] <= 0)
+            & (rng.random(len(t)) < S.SUBSCRIBER_SKIP))
+    return {k: v[~skip] for k, v in events.items()}

@@ -7,14 +7,21 @@ bursts of calls: callers who get through and want to order become customers,
 callers who hang up (or find the line closed) are lost sales. Existing
 customers' phone orders go through the same queue; one whose call is lost
 calls back later, and orders on the web if the line never answers.
+
+The simulator draws the adstock and the queue with its own code
+(:func:`stock_of_grps`, :func:`run_line`), not with the lesson functions of
+:mod:`crmlib.contact` (``adstock``, ``awareness_curve``, ``simulate_queue``),
+so that a lesson that replays the call log or fits the awareness survey checks
+those functions against an independent generator.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 import numpy as np
 import pandas as pd
 
-from crmlib.contact import awareness_curve, simulate_queue
 from crmlib.simulate import settings as S
 from crmlib.simulate.streams import day_of, to_date, to_datetime
 
@@ -40,9 +47,100 @@ def awareness_truth(truth) -> tuple[np.ndarray, np.ndarray]:
     grps = np.zeros(SURVEY_WEEKS)
     total = np.sum([np.asarray(g, float) for g in S.MEDIA_PLAN.values()], axis=0)
     grps[offset:offset + S.MEDIA_WEEKS] = total
-    aware = awareness_curve(grps, truth.adstock_decay, truth.awareness_base,
-                            truth.awareness_max, truth.awareness_k)
+    stock = stock_of_grps(grps, truth.adstock_decay)
+    aware = truth.awareness_base + truth.awareness_max * (1 - np.exp(-truth.awareness_k * stock))
     return aware, grps
+
+
+def stock_of_grps(grps, decay: float) -> np.ndarray:
+    """Advertising stock of each week: every past week's GRPs, decayed geometrically.
+
+    ``stock[t] = sum over s <= t of decay ** (t - s) * grps[s]`` (the simulator's
+    own adstock, written as a weighted sum rather than a recursion).
+
+    Examples
+    --------
+    >>> stock_of_grps([100.0, 0.0, 0.0], 0.5).tolist()
+    [100.0, 50.0, 25.0]
+    """
+    g = np.asarray(grps, dtype="float64")
+    lag = np.arange(len(g))[:, None] - np.arange(len(g))[None, :]
+    weights = np.where(lag >= 0, float(decay) ** np.maximum(lag, 0), 0.0)
+    return weights @ g
+
+
+def run_line(arrival, patience, talk, agents_by_hour) -> tuple[np.ndarray, np.ndarray]:
+    """The phone line, first come first served, with callers who hang up.
+
+    The simulator's own queue. Agent ``j`` works the hours ``h`` with
+    ``j < agents_by_hour[h]`` and finishes a call that runs past the end of a
+    shift. Each caller, in order of arrival, goes to the agent who can take the
+    call first (the lowest-numbered on a tie); a caller who would wait longer
+    than their patience hangs up and takes nobody's time. A call in an hour
+    with nobody on shift finds the line closed.
+
+    Parameters
+    ----------
+    arrival : numpy.ndarray
+        Sorted arrival times, seconds from the start of hour 0.
+    patience, talk : numpy.ndarray
+        Each caller's patience and talk time, in seconds.
+    agents_by_hour : numpy.ndarray
+        Agents on shift in each hour.
+
+    Returns
+    -------
+    wait : numpy.ndarray
+        Seconds waited (until answered, or until hanging up).
+    outcome : numpy.ndarray of str
+        ``answered``, ``abandoned`` or ``closed``.
+
+    Examples
+    --------
+    >>> w, o = run_line(np.array([0.0, 10.0, 20.0]), np.array([60.0, 60.0, 5.0]),
+    ...                 np.array([100.0, 100.0, 100.0]), np.array([1]))
+    >>> w.tolist(), o.tolist()
+    ([0.0, 60.0, 5.0], ['answered', 'abandoned', 'abandoned'])
+    """
+    staffed = np.asarray(agents_by_hour, dtype=np.int64)
+    n_hours = len(staffed)
+    # Each agent's working hours, as a sorted list to search.
+    hours_of = [np.flatnonzero(staffed > j).tolist() for j in range(int(staffed.max(initial=0)))]
+    busy_until = [0.0] * len(hours_of)
+    wait = np.zeros(len(arrival))
+    outcome = np.empty(len(arrival), dtype=object)
+    for i, (t0, pat, dur) in enumerate(zip(np.asarray(arrival, float).tolist(),
+                                           np.asarray(patience, float).tolist(),
+                                           np.asarray(talk, float).tolist())):
+        h0 = int(t0 // 3600)
+        if h0 >= n_hours or staffed[h0] == 0:
+            outcome[i] = "closed"
+            continue
+        first, who = np.inf, -1
+        for j, hours in enumerate(hours_of):
+            ready = max(busy_until[j], t0)
+            k = bisect_left(hours, int(ready // 3600))
+            if k == len(hours):
+                continue  # no shift left for this agent
+            if hours[k] != int(ready // 3600):
+                ready = hours[k] * 3600.0
+            if ready < first:
+                first, who = ready, j
+        if who < 0 or first - t0 > pat:
+            outcome[i] = "abandoned"
+            wait[i] = min(pat, first - t0)
+            continue
+        outcome[i] = "answered"
+        wait[i] = first - t0
+        busy_until[who] = first + dur
+    return wait, outcome.astype(str)
+
+
+def talk_times(rng, truth, n: int) -> np.ndarray:
+    """Talk times in seconds: log-normal with mean ``mean_handle_minutes`` (no floor)."""
+    sigma = truth.handle_log_sd
+    mu = np.log(60 * truth.mean_handle_minutes) - sigma ** 2 / 2
+    return rng.lognormal(mu, sigma, n)
 
 
 def daily_push(truth, n_days: int) -> np.ndarray:
@@ -162,7 +260,7 @@ def phone_line(rng: np.random.Generator, truth, spots: pd.DataFrame, staff: pd.D
     keep = times < n_days * 86400
     kinds, refs, times = kinds[keep], refs[keep], times[keep]
     patience = rng.exponential(truth.mean_patience_minutes * 60, len(times))
-    handle = rng.exponential(truth.mean_handle_minutes * 60, len(times)) + 30
+    handle = talk_times(rng, truth, len(times))
     tries = np.zeros(len(times), dtype=np.int64)
     lo, hi = S.CALLBACK_MINUTES
     n_orders = len(order_t)
@@ -170,7 +268,7 @@ def phone_line(rng: np.random.Generator, truth, spots: pd.DataFrame, staff: pd.D
         order = np.argsort(times, kind="stable")
         kinds, refs, times = kinds[order], refs[order], times[order]
         patience, handle, tries = patience[order], handle[order], tries[order]
-        wait, outcome = simulate_queue(times, patience, handle, agents)
+        wait, outcome = run_line(times, patience, handle, agents)
         is_order = kinds == "order"
         got = np.zeros(n_orders, dtype=bool)
         got[refs[is_order & (outcome == "answered")]] = True
@@ -191,8 +289,7 @@ def phone_line(rng: np.random.Generator, truth, spots: pd.DataFrame, staff: pd.D
         times = np.concatenate([times, retry_t[ok]])
         patience = np.concatenate([patience, rng.exponential(
             truth.mean_patience_minutes * 60, ok.sum())])
-        handle = np.concatenate([handle, rng.exponential(
-            truth.mean_handle_minutes * 60, ok.sum()) + 30])
+        handle = np.concatenate([handle, talk_times(rng, truth, ok.sum())])
         tries = np.concatenate([tries, tries[last][ok] + 1])
         if not ok.any():
             break
@@ -200,7 +297,7 @@ def phone_line(rng: np.random.Generator, truth, spots: pd.DataFrame, staff: pd.D
         order = np.argsort(times, kind="stable")
         kinds, refs, times = kinds[order], refs[order], times[order]
         patience, handle, tries = patience[order], handle[order], tries[order]
-        wait, outcome = simulate_queue(times, patience, handle, agents)
+        wait, outcome = run_line(times, patience, handle, agents)
     answered = outcome == "answered"
     # The first answered call of an order places it; a later answered one is a follow-up.
     is_order = (kinds == "order") & answered

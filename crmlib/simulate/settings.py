@@ -58,11 +58,6 @@ WEEKDAY_FACTOR = np.array([
     [0.80, 0.80, 0.85, 0.90, 1.10, 1.35, 1.20],
 ])
 CHANNELS = ["cafe", "web", "phone"]
-# An order goes to the web shop or the phone line rather than a cafe when its
-# target value is well above the lifestyle's threshold (dollars; logistic with
-# this spread), so orders stocking up on beans are remote and cafe visits small.
-REMOTE_THRESHOLD = np.array([24.0, 15.0, 26.0, 10.0, 20.0])
-REMOTE_SPREAD = 3.0
 PHONE_SHARE = np.array([0.15, 0.12, 0.15, 0.22, 0.45])  # of remote orders, by lifestyle
 ORGANIC_CHANNELS = ["cafe walk-in", "web search", "social media", "referral"]
 ORGANIC_CHANNEL_WEIGHTS = [0.45, 0.20, 0.15, 0.20]
@@ -81,47 +76,6 @@ CHANNEL_LOYALTY = {
 }
 N_ORGANIC = 16_000  # organic sign-ups, 2023-2025, before the autumn push adds its own
 
-FIRST_NAMES = (
-    "Aisha Alex Amara Ana Ben Carlos Chen Chloe Dan David Elena Emma Farah Felix Grace "
-    "Hana Ivan Jack James Jon Julia Kate Kenji Lara Leo Lina Lucas Maya Mei Mohammed "
-    "Nadia Noah Olga Omar Priya Rafael Rosa Sam Sara Sofia Tariq Tom Uma Victor Wei "
-    "Yara Yusuf Zoe Ines Marta Pavel Nora Ravi Ali Eva Hugo Iris Oscar Ruth Theo "
-    "Adele Amir Anika Arjun Bianca Boris Camila Dara Diego Elif Emil Esther Fatima Gabriel "
-    "Hassan Helga Ibrahim Ingrid Jamal Jana Joao Kai Kamala Karim Laila Liam Lucia Malik "
-    "Mateo Mila Nadim Nikos Nina Obi Paula Petra Quentin Rania Rhea Rui Sana Selma Soren "
-    "Tanvi Tobias Valentina Vera Wanjiru Xavier Yasmin Yuki Zain Zara Ada Bruno Cleo Dmitri"
-).split()
-LAST_NAMES = (
-    "Adams Ahmed Baker Brown Castro Chen Costa Davies Dubois Evans Fischer Garcia Gray "
-    "Hall Hughes Ito Jensen Kim Kowalski Lee Lopez Martin Meyer Moreau Murphy Nakamura "
-    "Nguyen Novak Okafor Olsen Patel Perez Quinn Rossi Santos Schmidt Silva Smith Tanaka "
-    "Taylor Walker Wang Weber White Wilson Young Zhang Ortiz Berg Haddad Lind Moretti "
-    "Reyes Sato Varga Kaur Mensah Diaz Fox Moss "
-    "Abara Andersen Bauer Bianchi Campbell Carvalho Dalton Demir Eriksson Ferreira Gallagher "
-    "Gomez Hansen Hoffmann Ibrahim Ivanova Jovanovic Kaplan Kelly Khan Laine Larsen Lim "
-    "Maddox Medina Mendes Nilsson Novotny O'Brien Owusu Park Petrov Popescu Ramos Richter "
-    "Romero Sanchez Shah Sorensen Suzuki Toth Turner Vargas Vogel Ward Yilmaz Zimmer Alvarez "
-    "Byrne Cohen Dimitrov Eze Farouk Grant Horvat Jones"
-).split()
-# Other forms of a first name that people give (nickname or long form).
-NICKNAMES: dict[str, tuple[str, ...]] = {
-    "Alex": ("Alexander", "Alexandra", "Sasha"), "Ana": ("Anna", "Annie"),
-    "Ben": ("Benjamin", "Benny"), "Dan": ("Daniel", "Danny"), "David": ("Dave", "Davey"),
-    "Elena": ("Ellie", "Lena"), "Emma": ("Em", "Emmy"), "Jack": ("Jackie",),
-    "James": ("Jim", "Jimmy", "Jamie"), "Jon": ("Jonathan", "Jonny"), "Julia": ("Jules",),
-    "Kate": ("Katherine", "Katie", "Kathy"), "Lucas": ("Luke",),
-    "Mohammed": ("Mo", "Mohammad", "Muhammad"), "Olga": ("Olya",), "Rafael": ("Rafa",),
-    "Rosa": ("Rosie",), "Sam": ("Samuel", "Samantha", "Sammy"), "Sara": ("Sarah",),
-    "Sofia": ("Sophie", "Sophia"), "Tom": ("Thomas", "Tommy"), "Victor": ("Vic",),
-    "Zoe": ("Zoey",), "Ivan": ("Vanya",), "Pavel": ("Pasha", "Paul"), "Theo": ("Theodore",),
-    "Eva": ("Eve",), "Marta": ("Martha",), "Yusuf": ("Yousef",), "Leo": ("Leonard",),
-    "Oscar": ("Ozzy",), "Nora": ("Eleanor",), "Chloe": ("Clo",), "Grace": ("Gracie",),
-    "Lara": ("Larissa",), "Maya": ("Mia",), "Noah": ("Noe",), "Tariq": ("Tarik",),
-    "Ravi": ("Ravindra",), "Hugo": ("Hugh",), "Ruth": ("Ruthie",), "Felix": ("Fee",),
-    "Michael": ("Mike", "Mick"), "William": ("Will", "Bill"), "Robert": ("Rob", "Bob"),
-    "Elizabeth": ("Liz", "Beth"), "Margaret": ("Maggie", "Peggy"), "Joseph": ("Joe",),
-}
-
 # --------------------------------------------------------------------------- products
 # product_id, name, category, list price ($), unit cost ($), durable
 PRODUCTS = [
@@ -131,6 +85,7 @@ PRODUCTS = [
     (104, "Latte", "Espresso drinks", 4.70, 1.15, False),
     (105, "Mocha", "Espresso drinks", 5.20, 1.40, False),
     (201, "House filter coffee", "Filter coffee", 3.00, 0.55, False),
+    (106, "Iced latte", "Espresso drinks", 5.00, 1.20, False),
     (202, "Cold brew", "Filter coffee", 4.80, 1.00, False),
     (301, "Chai latte", "Tea", 4.50, 1.10, False),
     (302, "Green tea", "Tea", 3.20, 0.50, False),
@@ -149,6 +104,7 @@ PRODUCTS = [
     (703, "Burr grinder", "Brewing equipment", 149.00, 82.00, True),
     (704, "French press", "Brewing equipment", 39.00, 17.50, True),
     (801, "Reusable cup", "Merchandise", 18.00, 6.50, True),
+    (802, "Holiday gift box", "Gifts", 45.00, 21.00, False),
 ]
 CAFE_CATEGORIES = {"Espresso drinks", "Filter coffee", "Tea", "Bakery"}
 DRINK_CATEGORIES = {"Espresso drinks", "Filter coffee", "Tea"}
@@ -202,7 +158,6 @@ CAMPAIGN_SIZE = {"email": 2000, "digital ad": 2500, "direct mail": 900, "phone":
                  "sales visit": 60}
 CAMPAIGN_WAVES = {"email": 5, "digital ad": 6, "direct mail": 4, "phone": 3, "sales visit": 2}
 WAVE_DAYS = 14  # days between two exposures of one campaign
-LEAD_TO_SALE_DAYS = (1, 14)  # a sale follows its lead by this many days (inclusive)
 WELCOME_OFFER = "Welcome offer: first bag of beans half price"
 
 
@@ -224,7 +179,7 @@ class HarborTruth:
     b: float = 6.00
     p: float = 6.00
     q: float = 3.80
-    gamma: float = 5.20
+    gamma: float = 16.0  # v3: remote orders only (mean order about $34)
     # Subscriptions (shifted-beta-geometric).
     sbg_alpha: float = 0.85
     sbg_beta: float = 3.40
@@ -252,10 +207,20 @@ class HarborTruth:
     # Call centre.
     calls_per_spot_grp: float = 1.0
     spot_caller_orders: float = 0.55  # share of spot-driven callers who would order
-    mean_handle_minutes: float = 5.0
+    mean_handle_minutes: float = 5.0  # mean talk time (log-normal, see handle_log_sd)
     mean_patience_minutes: float = 3.0
-    # Service: extra chance of leaving right after a ticket rated 1 or 2.
+    # Service: extra chance of leaving right after a ticket that left an experience
+    # of 1 or 2 (whether or not the customer answered the survey).
     poor_service_leave: float = 0.35
+    # v3: talk times, e-mail, erasure and referrals.
+    handle_log_sd: float = 0.7  # sigma of log talk time (talk time is log-normal)
+    email_bounce: float = 0.008  # share of marketing e-mails that bounce (hard or soft)
+    email_unsubscribe: float = 0.0025  # share of delivered e-mails that end in an unsubscribe
+    email_open: float = 0.20  # chance a delivered e-mail is opened, by someone who does not respond
+    email_click: float = 0.07  # chance such an opener clicks a link
+    email_responder_click: float = 0.35  # share of e-mail offer redeemers who clicked it first
+    erasure_breach: float = 0.08  # share of erasure requests never passed to the campaign lists
+    referral_same_region: float = 0.80  # share of referrers from the referred friend's region
 
 
 # Exposure lifts of the lead chance, waves 1 to 6 (rising, then flattening).
@@ -309,7 +274,7 @@ ENQUIRY_CALLS_PER_HOUR = {"day": 6.0, "other": 2.0}
 CALLBACK_MINUTES = (10, 90)  # a customer whose order call was lost tries again this later
 
 # --------------------------------------------------------------------------- service
-TICKET_RATE = {"cafe": 0.004, "web": 0.035, "phone": 0.025}  # tickets per order
+TICKET_RATE = {"cafe": 0.008, "web": 0.07, "phone": 0.05}  # tickets per order
 TICKET_TOPICS = {
     "cafe": (["loyalty card", "product quality", "staff"], [0.45, 0.35, 0.20]),
     "web": (["late delivery", "wrong item", "billing", "web account", "product quality"],
@@ -353,7 +318,7 @@ SILO_SETTINGS: dict[str, float] = {
     "nickname": 0.15,  # a first name given as a nickname or long form, where one exists
     "name_typo": 0.03,  # a name with one typo
     "email_typo_in_domain": 0.25,  # share of e-mail typos that fall in the domain
-    "phone_restyle": 0.30,  # a phone number written without dashes or with spaces
+    "phone_restyle": 0.50,  # a phone number written in another style (PHONE_STYLES)
     "phone_typo": 0.02,  # a phone number with two digits swapped
     "address_abbrev": 0.35,  # Street/Road/Avenue/Lane written St/Rd/Ave/Ln
     # --- web_accounts: customers who ever ordered on the web -----------------------
@@ -398,3 +363,281 @@ SILO_SETTINGS: dict[str, float] = {
     "erasure_requests.customer_share": 0.012,  # customers who ask to be forgotten
     "erasure_requests.list_share": 0.02,  # non-customers on the list who ask to be removed
 }
+
+# --------------------------------------------------------------------------- cafes (v3)
+# Harbor's business has two parts that follow different stories. Orders from the
+# web shop and the phone line ("remote orders", mostly beans) follow BG/NBD exactly
+# (buying.py). Cafe visits do not: a core of habitual regulars visits several times
+# a week on their own favourite days, beside occasional visitors (cafes.py).
+STORES = [  # store_id, name, region, weight of the store within its region
+    (1, "Harbourfront Pier", "Harbourfront", 0.6),
+    (2, "Harbourfront Market", "Harbourfront", 0.4),
+    (3, "Old Town Square", "Old Town", 0.55),
+    (4, "Old Town Station", "Old Town", 0.45),
+    (5, "Northside", "Northside", 1.0),
+    (6, "Eastgate", "Eastgate", 1.0),
+    (7, "Westfield Mall", "Westfield", 1.0),
+]
+HOME_STORE_SHARE = 0.85  # of cafe visits go to the home cafe; the rest to any cafe (home too)
+# Share of each lifestyle (same order as LIFESTYLES) who ever visit a cafe among the
+# customers whose first order was remote (times REMOTE_FIRST_VISITOR below; everyone whose
+# first order was in a cafe is a visitor), and the share of visitors who are regulars.
+CAFE_VISITOR = np.array([0.97, 0.90, 0.97, 0.45, 0.85])
+REGULAR_SHARE = np.array([0.55, 0.30, 0.28, 0.04, 0.03])
+# Customers whose first order was remote visit a cafe less often: their visitor share
+# is this times CAFE_VISITOR.
+REMOTE_FIRST_VISITOR = 0.6
+# Chance that an occasional visitor never comes back after their first visit.
+ONE_VISIT_ONLY = 0.5
+# A regular's visits a week while the habit lasts: log-normal (median, sigma).
+REGULAR_WEEKLY_VISITS = (3.0, 0.35)
+# Each regular favours some days of the week: a Gamma(shape, 1/shape) multiplier per
+# weekday (mean 1), so one comes every Tuesday and Friday, another every weekday.
+REGULAR_DAY_SHAPE = 0.8
+REGULAR_MAX_DAILY = 0.9  # chance of a visit on a favourite day never exceeds this
+# How long the habit lasts (weeks, log-normal: median, sigma); afterwards the customer
+# visits occasionally, like the non-regulars.
+REGULAR_HABIT_WEEKS = (45.0, 0.9)
+# Occasional visitors: weekly rate Gamma(shape, mean / shape); after each visit they
+# stop visiting for good with a chance drawn from Beta(a, b).
+OCCASIONAL_WEEKLY_VISITS = (1.2, 0.22)
+OCCASIONAL_LEAVE = (1.0, 10.0)
+# Days from a web or phone customer's first order to their first cafe visit (log-normal).
+FIRST_CAFE_DAYS = (30.0, 1.0)
+# Hour a visit starts (07:00 to 18:00), by lifestyle; weekends open an hour later.
+CAFE_HOURS = np.arange(7, 19)
+CAFE_HOUR_WEIGHTS = np.array([
+    # 7    8    9   10   11   12   13   14   15   16   17   18
+    [9.0, 9.0, 4.0, 1.5, 1.0, 2.5, 1.5, 0.8, 0.8, 1.0, 2.0, 0.6],
+    [3.0, 4.0, 4.0, 3.5, 2.5, 2.0, 2.0, 2.0, 1.5, 1.0, 0.8, 0.4],
+    [0.5, 1.0, 1.5, 2.5, 3.0, 3.0, 3.5, 3.5, 3.0, 2.5, 2.0, 1.0],
+    [1.0, 2.0, 3.0, 3.0, 2.5, 2.0, 1.5, 1.5, 1.0, 1.0, 0.8, 0.4],
+    [0.3, 0.8, 1.2, 2.0, 2.5, 3.0, 3.0, 3.0, 2.5, 2.0, 1.2, 0.6],
+])
+# Public holidays: the cafes' trade that day relative to a normal day (0 = closed).
+HOLIDAYS = {
+    "2023-01-01": 0.5, "2023-05-29": 0.7, "2023-07-04": 0.6, "2023-09-04": 0.7,
+    "2023-11-23": 0.35, "2023-12-24": 0.6, "2023-12-25": 0.0, "2023-12-31": 0.7,
+    "2024-01-01": 0.5, "2024-05-27": 0.7, "2024-07-04": 0.6, "2024-09-02": 0.7,
+    "2024-11-28": 0.35, "2024-12-24": 0.6, "2024-12-25": 0.0, "2024-12-31": 0.7,
+    "2025-01-01": 0.5, "2025-05-26": 0.7, "2025-07-04": 0.6, "2025-09-01": 0.7,
+    "2025-11-27": 0.35, "2025-12-24": 0.6, "2025-12-25": 0.0, "2025-12-31": 0.7,
+}
+# Mean target value of a cafe visit for a customer of average spend ($); the basket that
+# fills it (whole drinks and pastries) comes out a little dearer.
+CAFE_MEAN_SPEND = 5.5
+# Iced drinks sell in summer: weight of iced drinks in cafe baskets by month.
+ICED_MONTH_FACTOR = np.array([0.25, 0.25, 0.5, 0.8, 1.4, 2.4, 3.0, 3.0, 1.8, 0.8, 0.4, 0.25])
+ICED_PRODUCTS = (202, 106)
+
+# --------------------------------------------------------------------------- remote orders (v3)
+# Share of each lifestyle who ever order beans from the web shop or the phone line
+# (customers whose first order is remote are bean buyers by definition).
+BEAN_BUYER = np.array([0.30, 0.75, 0.30, 0.95, 0.35])
+# Days from a cafe customer's first visit to their first remote order (log-normal).
+FIRST_REMOTE_DAYS = (60.0, 1.1)
+# The channel of a customer's first order, by how they were acquired (cafe, web, phone).
+FIRST_CHANNEL = {
+    "cafe walk-in": (0.93, 0.06, 0.01),
+    "referral": (0.70, 0.27, 0.03),
+    "web search": (0.15, 0.83, 0.02),
+    "social media": (0.40, 0.58, 0.02),
+    "digital ad": (0.12, 0.86, 0.02),
+    "email": (0.10, 0.82, 0.08),
+    "direct mail": (0.15, 0.60, 0.25),
+    "phone": (0.03, 0.12, 0.85),
+    "sales visit": (0.0, 0.70, 0.30),
+    "tv offer": (0.0, 0.0, 1.0),
+}
+# Customers won by these channels agreed their first order with the caller or the
+# sales rep: it is not an inbound call on the phone line.
+OUTBOUND_CHANNELS = ("phone", "sales visit")
+# Remote orders arrive at these hours (web: evenings; phone: while the line is open).
+WEB_HOUR_WEIGHTS = np.array([0.6, 0.3, 0.2, 0.1, 0.1, 0.2, 0.5, 1.2, 2.0, 2.5, 2.8, 3.0,
+                             3.2, 3.0, 2.8, 2.8, 3.0, 3.5, 4.5, 5.5, 6.0, 5.5, 3.5, 1.5])
+PHONE_HOUR_WEIGHTS = np.array([0] * 9 + [3.0, 3.5, 3.5, 3.0, 3.0, 3.0, 2.8, 2.5, 2.0, 1.5,
+                                         1.0, 0.8] + [0] * 3, dtype=float)
+# Black Friday follows Thanksgiving (the fourth Thursday of November): from Thanksgiving
+# to Cyber Monday (days 0-4 from Thanksgiving) web and phone orders run at CYBER_WEEKEND
+# times the usual rate, and from the next day to CHRISTMAS_RUN_UP's date at its factor
+# (multipliers on the BG/NBD rate, rescaled so that a year averages 1).
+CYBER_WEEKEND = 2.2
+CHRISTMAS_RUN_UP = (1.35, "12-18")
+# Gifts before Christmas: chance that a remote order holds a durable or a gift box.
+GIFT_SEASON = ("11-15", "12-20")
+GIFT_DURABLE_CHANCE = 0.20  # 0.06 the rest of the year
+# Shipping: a fee below a basket value, free at or above it. Shoppers a little below
+# the threshold often add an item to reach it.
+SHIPPING_FEE = 4.95
+FREE_SHIPPING_FROM = 40.00
+TOP_UP_WINDOW = 12.00  # baskets within this much below the threshold may top up ...
+TOP_UP_CHANCE = 0.55  # ... with this chance
+# The bean price rise: coffee costs roughly doubled in 2024 (arabica futures).
+PRICE_RISE_DATE = np.datetime64("2025-02-03")
+PRICE_RISE = 0.12  # beans and ground coffee, rounded to the next 50 cents
+# Offices won by sales visits buy in bulk: this many times the bags of a household.
+OFFICE_BULK = 5
+# While subscribed, a customer skips this share of the web orders they would make.
+SUBSCRIBER_SKIP = 0.6
+
+# =========================================================================== v3: timing,
+# satisfaction and marketing operations. Every delay that follows an event is
+# right-skewed with a long tail (log-normal): each is given as (median in days,
+# sigma of the log), so a tenth of the cases take longer than about
+# median * exp(1.28 * sigma). The calendar of working days is below.
+
+# --------------------------------------------------------------------------- working days
+# US federal public holidays 2023-2026 (the shop's offices and campaigns rest on
+# them; see crmlib.simulate.timing). Saturdays and Sundays are not working days.
+PUBLIC_HOLIDAYS = np.array([
+    "2023-01-02", "2023-01-16", "2023-02-20", "2023-05-29", "2023-06-19", "2023-07-04",
+    "2023-09-04", "2023-10-09", "2023-11-10", "2023-11-23", "2023-12-25",
+    "2024-01-01", "2024-01-15", "2024-02-19", "2024-05-27", "2024-06-19", "2024-07-04",
+    "2024-09-02", "2024-10-14", "2024-11-11", "2024-11-28", "2024-12-25",
+    "2025-01-01", "2025-01-20", "2025-02-17", "2025-05-26", "2025-06-19", "2025-07-04",
+    "2025-09-01", "2025-10-13", "2025-11-11", "2025-11-27", "2025-12-25",
+    "2026-01-01", "2026-01-19", "2026-02-16", "2026-05-25", "2026-06-19", "2026-07-03",
+], dtype="datetime64[D]")
+
+# --------------------------------------------------------------------------- campaign calendar
+# The twelve prospect campaigns start on working days at irregular intervals:
+# the k-th is planned about evenly between these dates, moved by up to this many
+# days either way, then to the next working day.
+ACQ_CAMPAIGN_WINDOW = ("2023-03-06", "2025-08-04")
+ACQ_CAMPAIGN_JITTER_DAYS = 24
+# A later wave of a campaign goes out WAVE_DAYS after the previous one, on the
+# next working day if that is a holiday.
+
+# --------------------------------------------------------------------------- delays
+# Contact to lead, by channel: a phone or sales-visit lead is mostly made on the
+# day; e-mail and ads are answered within a day or two, mail within about a week.
+RESPONSE_DELAY = {"email": (1.0, 1.1), "digital ad": (1.0, 1.2), "direct mail": (5.0, 0.7),
+                  "phone": (0.3, 1.6), "sales visit": (2.0, 1.2)}
+# Lead to first purchase (at least one day later), by channel; offices take longest.
+LEAD_TO_SALE_DELAY = {"email": (4.0, 0.9), "digital ad": (3.0, 0.9),
+                      "direct mail": (6.0, 0.8), "phone": (3.0, 0.9),
+                      "sales visit": (14.0, 0.7)}
+# First interest (a prospect's first_seen) to sign-up, for customers who were
+# prospects before buying on their own.
+INTEREST_TO_SIGNUP_DELAY = (30.0, 1.1)
+# First web order (or the first month subscriptions are sold) to the subscription.
+SUBSCRIPTION_DELAY = (8.0, 1.1)
+# Customer sign-up to an erasure request (after at least 30 days).
+ERASURE_DELAY = (240.0, 0.9)
+
+# --------------------------------------------------------------------------- deliveries and tickets
+DELIVERY_WORKING_DAYS = 2  # a web or phone order usually arrives this many working days later
+PROMISED_WORKING_DAYS = 3  # ... and is promised within this many ("late" after that day)
+# When a ticket is opened: (counted from, median days, sigma). "order" = the day
+# of the order, "delivery" = the usual delivery day, "promise" = the day after
+# the promised delivery date (a late-delivery complaint cannot come sooner).
+TICKET_DELAY = {
+    "late delivery": ("promise", 1.5, 0.8),
+    "wrong item": ("delivery", 1.0, 0.9),
+    "product quality": ("delivery", 2.0, 1.0),  # cafe orders: counted from the visit
+    "billing": ("order", 4.0, 1.0),
+    "web account": ("order", 0.5, 1.3),
+    "loyalty card": ("order", 0.5, 1.3),
+    "staff": ("order", 0.3, 1.3),
+}
+
+# --------------------------------------------------------------------------- satisfaction
+# The experience a ticket leaves (1-5): latent = SATISFACTION_BASE + topic shift
+# + SATISFACTION_PER_DAY x days to resolve + normal noise (sd SATISFACTION_NOISE),
+# rounded and cut to 1-5. Most tickets are put right quickly and end well.
+SATISFACTION_BASE = 5.0
+SATISFACTION_NOISE = 1.1
+# Chance that a customer answers the satisfaction survey, by experience 1 to 5:
+# those with a very bad or very good experience answer most (J-shaped ratings).
+SURVEY_RESPONSE = np.array([0.60, 0.35, 0.12, 0.14, 0.34])
+
+# --------------------------------------------------------------------------- e-mail
+EMAIL_SEND_HOURS = (8, 11)  # marketing e-mails go out between 08:00 and 11:00
+EMAIL_OPEN_DELAY_HOURS = (3.0, 1.6)  # send to first open: (median hours, sigma)
+EMAIL_CLICK_DELAY_MINUTES = (1.0, 1.0)  # open to click
+
+# --------------------------------------------------------------------------- compliance
+CAMPAIGN_LIST_LEAD_DAYS = 5  # a campaign's list is drawn this many days before it goes out
+
+# --------------------------------------------------------------------------- people: names,
+# contact details, demographics and households (Harbor Coffee v3; stream "contact-details"
+# for names and contact details, a child of each buyers' stream for demographics).
+# Name lists (crmlib/simulate/names/*.csv): US Census 2000 surname and SSA first-name
+# frequencies with a long tail of rarer names; see datasets/README.md for provenance.
+# Age: 18 plus a gamma-distributed number of years (shape AGE_SHAPE), whose mean depends on
+# the lifestyle (LIFESTYLES order): no pile-up at 18, social sippers youngest, home brewers
+# and occasional treaters oldest. Ages above AGE_MAX are drawn again.
+AGE_MIN, AGE_MAX = 18, 90
+AGE_SHAPE = 2.2
+AGE_MEAN_OVER_MIN = np.array([19.5, 21.5, 17.5, 23.5, 25.0])
+# Household income (thousand dollars a year): log-normal around INCOME_PEAK times
+# exp(curve(age)), the curve interpolated between the points below. Its shape follows the
+# US median household income by age of householder (Census CPS: lowest under 25, rising to
+# a peak at 45-54, about half the peak from 65).
+INCOME_PEAK = 82.0
+INCOME_AGE_CURVE = ((18, 25, 30, 40, 50, 60, 70, 90),
+                    (-0.62, -0.40, -0.22, -0.04, 0.0, -0.15, -0.50, -0.65))
+INCOME_SD = 0.55  # standard deviation of log income around the curve
+# Household size (people): the shares of people living in households of 1 to 7 (person-
+# weighted, as in the US: about 11% of people live alone though 28% of households are one
+# person), assigned by a score that rises with these shifts plus a standard normal noise.
+HOUSEHOLD_SIZE_SHARES = [0.13, 0.31, 0.19, 0.20, 0.10, 0.05, 0.02]
+HOUSEHOLD_LIFESTYLE_SHIFT = np.array([-0.15, -0.10, -0.25, 0.30, 0.20])
+HOUSEHOLD_AGE_SHIFT = ((18, 24, 30, 38, 48, 58, 68, 90),
+                       (0.30, -0.10, -0.05, 0.45, 0.35, -0.30, -0.80, -0.90))
+# Two customers living together (pairs of SILO_SETTINGS["household_share"] of customers):
+# same region and household, partners' ages close; the second takes the first one's
+# surname with this chance (Pew 2023: 79% of married women took their husband's name;
+# cohabiting partners and some spouses keep their own).
+HOUSEHOLD_SAME_SURNAME = 0.75
+PARTNER_AGE_SD = 5.0  # spread (years) of the age difference of two customers who live together
+# E-mail addresses: how people build the part before the @ (shares), then whether they add
+# their birth year (four digits or two) or other digits; the uniqueness loop adds digits
+# when the address is taken.
+EMAIL_PATTERNS = {
+    "first.last": 0.22, "firstlast": 0.13, "flast": 0.12, "first_last": 0.04,
+    "last.first": 0.03, "firstl": 0.05, "nick.last": 0.06, "nicklast": 0.03,
+    "first": 0.07, "initials": 0.06, "last": 0.04, "word": 0.15,
+}
+EMAIL_BIRTH_YEAR = 0.16  # four-digit birth year appended
+EMAIL_BIRTH_YEAR_2 = 0.07  # two-digit birth year appended
+EMAIL_DIGITS = 0.18  # one to three other digits appended
+EMAIL_WORDS = (  # handles that carry no name (the "word" pattern)
+    "coffee espresso latte mocha harbor tide anchor seagull pelican otter maple cedar "
+    "willow river sunny blue green silver golden happy lucky quiet wild salty north "
+    "island breeze pixel cosmic jazz guitar runner hiker reader baker gamer chef poet "
+    "skipper sailor kayak surfer falcon raven fox wolf bear lynx"
+).split()
+# Mail providers: a few large ones hold most addresses, a long tail of small ones (local
+# internet providers, employers, schools, family domains) the rest, by a power law.
+EMAIL_BIG_DOMAINS = {"mail.example": 0.31, "inbox.example": 0.12, "post.example": 0.10,
+                     "example.com": 0.06, "example.net": 0.04, "example.org": 0.03}
+EMAIL_TAIL_DOMAINS = tuple(
+    f"{a}{b}.example" for b in ("net", "mail", "web", "online", "link")
+    for a in ("harbor", "bay", "coast", "cedar", "north", "river", "summit", "pine", "lake",
+              "valley", "island", "metro"))
+EMAIL_TAIL_POWER = 1.1  # the k-th small domain's weight is proportional to k**-power
+# Phone numbers: area codes (most local; newcomers keep the number they came with) and a
+# fictional 555 exchange; written in the customers table as 360-555-0123.
+AREA_CODES = {"360": 0.58, "564": 0.22, "206": 0.06, "503": 0.04, "415": 0.03, "212": 0.02,
+              "617": 0.02, "312": 0.02, "512": 0.01}
+# How a number is written when it is not written as 360-555-0123 (shares of such numbers):
+# the last one leaves out the area code.
+PHONE_STYLES = {"({a}) {e}-{l}": 0.30, "{a}.{e}.{l}": 0.10, "{a}{e}{l}": 0.22,
+                "{a} {e} {l}": 0.14, "+1 {a} {e} {l}": 0.10, "+1-{a}-{e}-{l}": 0.06,
+                "{e}-{l}": 0.08}
+# Moving house: each customer moves at this yearly rate after signing up (about 8-9% of
+# Americans move each year, Census CPS 2020s; moves inside town keep the region).
+MOVE_RATE_PER_YEAR = 0.085
+# Chance that a system updates a mover's address when they next order through it (the web
+# shop asks for the delivery address; the phone desk often keeps the record it has).
+ADDRESS_UPDATE = {"web_accounts": 0.9, "phone_customers": 0.5}
+# Spelling rules the phone desk falls back on for a name with no listed sound-alike
+# (names/sound_alikes.csv): a name is written as it sounds, one rule at a time.
+HEARD_SPELLINGS = (
+    ("ph", "f"), (r"^c(?=[aou])", "k"), (r"^k(?=[aou])", "c"), ("ck", "k"),
+    (r"(?<=[^aeiou])y$", "ie"), (r"ie$", "y"), (r"ey$", "y"), (r"([bdfglmnprt])\1", r"\1"),
+    (r"^([^aeiou]*[aeiou])([lnrt])(?=[aeiou])", r"\1\2\2"), (r"sen$", "son"),
+    (r"son$", "sen"), (r"ez$", "es"), (r"^th", "t"), (r"ei(?=[^aeiou])", "ie"),
+    (r"ee(?=[^aeiour])", "ea"), (r"ea(?=[^aeiour])", "ee"), (r"c$", "k"), (r"k$", "c"),
+)

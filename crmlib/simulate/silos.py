@@ -11,14 +11,17 @@ and which lessons use only to score a matching method.
 The mess is simulated, each kind at a rate named in
 :data:`~crmlib.simulate.settings.SILO_SETTINGS`:
 
-* **people** (stream ``silos/people``): two-person households share a postal
-  address, some of them one family e-mail address (the first member's) and
-  the home phone; some customers move to a new e-mail address after signing
-  up, and a record made after the change usually carries the new one; each
-  person is inclined or not to consent to marketing;
+* **people** (stream ``silos/people``): two-person households (from the
+  customers' ``household`` column when there is one) share a postal address,
+  some of them one family e-mail address (the first member's) and the home
+  phone; some customers move house (a system shows the new address once they
+  next order through it) and some to a new e-mail address after signing up
+  (a record made after the change usually carries the new one); each person
+  is inclined or not to consent to marketing;
 * **typing**: stray capitals and spaces, typos (two letters swapped, one
-  dropped or doubled, or a slip in the e-mail domain), nicknames (Jim for
-  James), initials, phone numbers written in other styles, missing fields;
+  dropped or doubled, or a slip in the e-mail domain), nicknames (Bob for
+  Robert), initials, phone numbers written in other styles, missing fields;
+  the phone desk writes names as it hears them (sound-alikes, not slips);
 * **duplicates inside one system**: a second web account, a replacement
   loyalty card, a second phone-order record, a second entry on the list.
 
@@ -30,15 +33,24 @@ include people on the marketing list who are not customers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from crmlib.schema import SILO_SCHEMAS
-from crmlib.simulate.settings import NICKNAMES, SILO_SETTINGS
+from crmlib.simulate import settings as S
+from crmlib.simulate.people import (
+    email_addresses,
+    households,
+    nickname_forms,
+    sound_alike_groups,
+)
+from crmlib.simulate.settings import SILO_SETTINGS
 
-NEW_EMAIL_DOMAINS = ("inbox.example", "mailbox.example", "post.example", "fastmail.example")
+# Other forms of a first name that people give (nickname or long form): names/nicknames.csv.
+NICKNAMES: dict[str, tuple[str, ...]] = nickname_forms()
 BOUGHT_LIST_DOMAINS = ("list.example", "leads.example")
 # Names on the bought-in list that the customer base may not have.
 BOUGHT_LIST_FIRST_NAMES = (
@@ -208,19 +220,98 @@ def _nicknames(rng: np.random.Generator, first: pd.Series, rate: float) -> pd.Se
     return pd.Series(out, index=first.index)
 
 
+def _heard_forms(names: pd.Series) -> pd.DataFrame:
+    """Other spellings of each distinct name as heard: ``name``, ``form`` (one row each).
+
+    A listed sound-alike (``names/sound_alikes.csv``) when the name has one;
+    otherwise every spelling rule of ``HEARD_SPELLINGS`` that changes it.
+    """
+    uniq = pd.Series(pd.unique(names.dropna().astype(str)), dtype=object)
+    groups = sound_alike_groups()
+    listed = uniq.str.lower().map(groups)
+    rows = [pd.DataFrame({"name": uniq[listed.notna()].to_numpy(),
+                          "form": listed.dropna().to_numpy()}).explode("form")]
+    rest = uniq[listed.isna()]
+    low = rest.str.lower()
+    for pattern, repl in S.HEARD_SPELLINGS:
+        other = low.str.replace(pattern, repl, n=1, regex=True)
+        changed = (other != low).to_numpy()
+        rows.append(pd.DataFrame({"name": rest[changed].to_numpy(),
+                                  "form": other[changed].str.capitalize().to_numpy()}))
+    forms = pd.concat(rows, ignore_index=True).dropna()
+    forms = forms[forms["form"].str.len() > 1]
+    return forms.drop_duplicates(ignore_index=True)
+
+
+def _as_heard(rng: np.random.Generator, values: pd.Series, rate: float) -> pd.Series:
+    """Write a share ``rate`` of names as someone taking an order by phone hears them.
+
+    Another spelling of the same sound: Catherine for Kathryn, Stephen for
+    Steven, Smyth for Smith, Reed for Reid, or, for a name with no listed
+    sound-alike, a spelling rule (Philips, Filips; Hansen, Hanson; Kelly,
+    Kellie). A name with no other spelling is written as it is.
+    """
+    n = len(values)
+    out = _obj(values)
+    hit = (rng.random(n) < rate) & pd.notna(out)
+    pick = rng.random(n)
+    if not hit.any():
+        return pd.Series(out, index=values.index)
+    forms = _heard_forms(pd.Series(out[hit])).sort_values("name", kind="stable",
+                                                             ignore_index=True)
+    count = forms.groupby("name", sort=False).size()
+    start = count.cumsum() - count
+    names = pd.Series(out[hit]).astype(str)
+    k = names.map(count).fillna(0).to_numpy(dtype=np.int64)
+    first = names.map(start).fillna(0).to_numpy(dtype=np.int64)
+    has = k > 0
+    chosen = forms["form"].to_numpy(dtype=object)[
+        first[has] + np.minimum((pick[hit][has] * k[has]).astype(np.int64), k[has] - 1)]
+    rows = np.flatnonzero(hit)[has]
+    out[rows] = chosen
+    return pd.Series(out, index=values.index)
+
+
 def _restyle_phone(rng: np.random.Generator, phone: pd.Series, restyle: float,
                    typo: float) -> pd.Series:
-    """Phone numbers written another way (digits only or spaces) or with two digits swapped."""
+    """Phone numbers written in other styles, or with two digits swapped.
+
+    A share ``restyle`` of ten-digit numbers (``360-555-0123``) is written in
+    one of :data:`~crmlib.simulate.settings.PHONE_STYLES`: ``(360) 555-0123``,
+    ``360.555.0123``, digits only, spaces, with the country code ``+1``, or
+    without the area code. Other numbers are written as digits only or with
+    spaces. The underlying number stays the same (but for a missing area
+    code).
+    """
     n = len(phone)
-    style = np.where(rng.random(n) < restyle, rng.integers(1, 3, n), 0)
+    hit = rng.random(n) < restyle
+    styles = list(S.PHONE_STYLES)
+    w = np.array(list(S.PHONE_STYLES.values()))
+    pick = np.minimum(np.searchsorted(np.cumsum(w) / w.sum(), rng.random(n), side="right"),
+                      len(styles) - 1)
+    other = rng.integers(1, 3, n)  # digits only or spaces, for numbers of another length
     out = _obj(phone)
     ok = pd.notna(out)
-    digits, spaced = (style == 1) & ok, (style == 2) & ok
-    if digits.any():
-        out[digits] = pd.Series(out[digits]).str.replace(r"\D", "", regex=True).to_numpy()
-    if spaced.any():
-        out[spaced] = (pd.Series(out[spaced]).str.replace(r"[^0-9]+", " ", regex=True)
-                       .str.strip().to_numpy())
+    if (hit & ok).any():
+        digits = pd.Series(out).where(ok).str.replace(r"\D", "", regex=True)
+        ten = (digits.str.len() == 10).fillna(False).to_numpy() & hit & ok
+        a, e, line = digits.str[:3], digits.str[3:6], digits.str[6:]
+        for k, style in enumerate(styles):
+            m = ten & (pick == k)
+            if m.any():
+                parts = {"{a}": a[m], "{e}": e[m], "{l}": line[m]}
+                res = _cat(*[parts[piece].to_numpy(dtype=object).astype(str)
+                             if piece in parts else piece
+                             for piece in re.split(r"(\{[ael]\})", style) if piece])
+                out[m] = res.to_numpy(dtype=object)
+        rest = hit & ok & ~ten
+        only = rest & (other == 1)
+        spaced = rest & (other == 2)
+        if only.any():
+            out[only] = digits[only].to_numpy()
+        if spaced.any():
+            out[spaced] = (pd.Series(out[spaced]).str.replace(r"[^0-9]+", " ", regex=True)
+                           .str.strip().to_numpy())
     hit = (rng.random(n) < typo) & ok
     u = rng.random(n)
     if hit.any():
@@ -233,7 +324,8 @@ def _restyle_phone(rng: np.random.Generator, phone: pd.Series, restyle: float,
 
 
 def _other_number(rng: np.random.Generator, phone: pd.Series) -> pd.Series:
-    """Another number in the same style: every digit after the third drawn afresh."""
+    """Another number in the same style: the last four digits of a ten-digit number
+    (with or without the country code) drawn afresh, every digit after the third otherwise."""
     n = len(phone)
     if n == 0:
         return phone.copy()
@@ -241,7 +333,9 @@ def _other_number(rng: np.random.Generator, phone: pd.Series) -> pd.Series:
     width = int(np.strings.str_len(arr).max())
     codes = arr.astype(f"U{width}").view(np.uint32).reshape(n, width)
     digit = (codes >= ord("0")) & (codes <= ord("9"))
-    fresh = digit & (np.cumsum(digit, axis=1) > 3)
+    total = digit.sum(axis=1)
+    keep = np.where(total >= 10, total - 4, 3)
+    fresh = digit & (np.cumsum(digit, axis=1) > keep[:, None])
     codes = np.where(fresh, ord("0") + rng.integers(0, 10, (n, width)), codes).astype(np.uint32)
     out = codes.reshape(-1).view(f"U{width}")
     return pd.Series(out.astype(object), index=phone.index)
@@ -274,6 +368,21 @@ def _records_order(rng: np.random.Generator, dates: pd.Series) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- people
+def _addresses(rng: np.random.Generator, area: np.ndarray
+               ) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Street addresses (full and abbreviated) and postcodes whose letters give the region."""
+    n = len(area)
+    number = rng.integers(1, 240, n)
+    street = rng.choice(np.array(STREETS, dtype=object), n)
+    kind = rng.choice(np.array(STREET_KINDS, dtype=object), n)
+    abbrev = pd.Series(kind).map(STREET_ABBREV).fillna(pd.Series(kind)).to_numpy()
+    district = rng.integers(1, 10, n)
+    unit = rng.integers(1, 10, n)
+    tail = rng.choice(POSTCODE_LETTERS, (n, 2))
+    return (_cat(number, " ", street, " ", kind), _cat(number, " ", street, " ", abbrev),
+            _cat(area, district, " ", unit, tail[:, 0], tail[:, 1]))
+
+
 def _people(rng: np.random.Generator, customers: pd.DataFrame, end: pd.Timestamp
             ) -> pd.DataFrame:
     """The facts every system draws on, one row per customer (same order as ``customers``).
@@ -281,9 +390,15 @@ def _people(rng: np.random.Generator, customers: pd.DataFrame, end: pd.Timestamp
     Columns: ``customer_id``, ``first_name``, ``last_name``, ``email`` (at sign-up),
     ``new_email`` (a second address: used after ``email_changed`` and by duplicate
     accounts), ``email_changed`` (NaT for most), ``phone``, ``region``, ``address``,
-    ``address_abbrev``, ``postcode``, ``head`` (position of the household's first
-    member, or of the customer), ``family_email`` (the household shares the
-    first member's address), ``inclined`` (to consent).
+    ``address_abbrev``, ``postcode`` (where they lived at sign-up), ``moved`` (the day
+    they moved house, NaT for most), ``new_address``, ``new_address_abbrev``,
+    ``new_postcode`` (where they live after it), ``head`` (position of the household's
+    first member, or of the customer), ``family_email`` (the household shares the first
+    member's address), ``inclined`` (to consent).
+
+    Households come from ``customers["household"]`` (the first member's customer id)
+    when it is there, and are drawn as pairs in a region otherwise. Members of a
+    household live at the first member's address and move with them.
     """
     s = SILO_SETTINGS
     n = len(customers)
@@ -294,45 +409,55 @@ def _people(rng: np.random.Generator, customers: pd.DataFrame, end: pd.Timestamp
     signup = _day(customers["signup_date"])
 
     # Addresses: a house number, a street and a postcode whose letters give the region.
-    number = rng.integers(1, 240, n)
-    street = rng.choice(np.array(STREETS, dtype=object), n)
-    kind = rng.choice(np.array(STREET_KINDS, dtype=object), n)
-    abbrev = pd.Series(kind).map(STREET_ABBREV).fillna(pd.Series(kind)).to_numpy()
     area = _per_unique(region, lambda u: u.str.replace(r"[^A-Za-z]", "", regex=True)
                        .str[:2].str.upper())
-    district = rng.integers(1, 10, n)
-    unit = rng.integers(1, 10, n)
-    tail = rng.choice(POSTCODE_LETTERS, (n, 2))
-    address = _cat(number, " ", street, " ", kind)
-    address_abbrev = _cat(number, " ", street, " ", abbrev)
-    postcode = _cat(area, district, " ", unit, tail[:, 0], tail[:, 1])
+    address, address_abbrev, postcode = _addresses(rng, area)
 
-    # Households: pairs of customers of the same region share the first member's address.
-    in_household = rng.random(n) < s["household_share"]
-    order = np.lexsort((rng.random(n), region.to_numpy()))
-    cand = order[in_household[order]]
-    cand_region = region.to_numpy()[cand]
-    rank = pd.Series(cand_region).groupby(cand_region).cumcount().to_numpy()
-    size = pd.Series(cand_region).map(pd.Series(cand_region).value_counts()).to_numpy()
-    paired = rank < size - size % 2
-    first_member = cand[paired & (rank % 2 == 0)]
-    second_member = cand[paired & (rank % 2 == 1)]
-    head = np.arange(n)
-    head[second_member] = first_member
+    # Households: members share the first member's address.
+    if "household" in customers.columns:
+        head = pd.Index(ids).get_indexer(customers["household"].to_numpy())
+        if (head < 0).any():
+            raise ValueError("customers: household names a customer who is not in customers")
+    elif "household_size" in customers.columns and "age" in customers.columns:
+        head = households(rng, region.to_numpy(), customers["age"].to_numpy(),
+                          customers["household_size"].to_numpy(), s["household_share"])
+    else:  # pairs of customers of the same region, at random
+        in_household = rng.random(n) < s["household_share"]
+        order = np.lexsort((rng.random(n), region.to_numpy()))
+        cand = order[in_household[order]]
+        cand_region = region.to_numpy()[cand]
+        rank = pd.Series(cand_region).groupby(cand_region).cumcount().to_numpy()
+        size = pd.Series(cand_region).map(pd.Series(cand_region).value_counts()).to_numpy()
+        paired = rank < size - size % 2
+        head = np.arange(n)
+        head[cand[paired & (rank % 2 == 1)]] = cand[paired & (rank % 2 == 0)]
+    second = np.flatnonzero(head != np.arange(n))
     for col in (address, address_abbrev, postcode):
-        col.iloc[second_member] = col.iloc[first_member].to_numpy()
+        col.iloc[second] = col.iloc[head[second]].to_numpy()
     family = np.zeros(n, bool)
-    fam_pair = rng.random(len(first_member)) < s["family_email_share"]
-    family[first_member[fam_pair]] = True
-    family[second_member[fam_pair]] = True
+    firsts = np.unique(head[second])
+    fam_head = np.zeros(n, bool)
+    fam_head[firsts] = rng.random(len(firsts)) < s["family_email_share"]
+    family[second] = fam_head[head[second]]
+    family[firsts] = fam_head[firsts]
 
-    # A second e-mail address for everyone; some switch to it after signing up.
-    code = rng.choice(1_000_000, size=n, replace=False)  # unrelated to the customer id
-    domain = rng.choice(np.array(NEW_EMAIL_DOMAINS, dtype=object), n)
-    new_email = _cat(_per_unique(first, lambda u: u.str.lower().str[0]),
-                     _per_unique(last, lambda u: u.str.lower().str.replace(r"[^a-z]", "",
-                                                                           regex=True)),
-                     code, "@", domain)
+    # Moving house: at MOVE_RATE_PER_YEAR after signing up, inside the region; a
+    # household moves on its first member's day, to its first member's new address.
+    years = rng.exponential(1 / S.MOVE_RATE_PER_YEAR, n)
+    move_day = signup + pd.to_timedelta(np.minimum(np.round(years * 365.25), 40_000), unit="D")
+    moved = move_day.where(move_day <= end)
+    moved.iloc[second] = moved.iloc[head[second]].to_numpy()
+    new_address, new_abbrev, new_postcode = _addresses(rng, area)
+    for col in (new_address, new_abbrev, new_postcode):
+        col.iloc[second] = col.iloc[head[second]].to_numpy()
+
+    # A second e-mail address for everyone, built the ways people build them;
+    # some switch to it after signing up.
+    birth_year = (end.year - customers["age"].to_numpy() if "age" in customers.columns
+                  else None)
+    new_email = _as_str(email_addresses(
+        rng, first.to_numpy(), last.to_numpy(), birth_year=birth_year,
+        taken=customers["email"].astype(object).str.lower().to_numpy()))
     changed = rng.random(n) < s["email_change_share"]
     change_day = _uniform_day(rng, signup + pd.Timedelta(days=1), end)
     email_changed = change_day.where(changed & (change_day <= end))
@@ -343,7 +468,24 @@ def _people(rng: np.random.Generator, customers: pd.DataFrame, end: pd.Timestamp
         "new_email": new_email, "email_changed": email_changed,
         "phone": _as_str(customers["phone"].to_numpy(dtype=object)), "region": region,
         "signup_date": signup, "address": address, "address_abbrev": address_abbrev,
-        "postcode": postcode, "head": head, "family_email": family, "inclined": inclined})
+        "postcode": postcode, "moved": moved, "new_address": new_address,
+        "new_address_abbrev": new_abbrev, "new_postcode": new_postcode, "head": head,
+        "family_email": family, "inclined": inclined})
+
+
+def _address_at(people: pd.DataFrame, pos: np.ndarray, when: pd.Series, abbrev: np.ndarray
+                ) -> tuple[pd.Series, pd.Series]:
+    """The street address (abbreviated where ``abbrev``) and postcode a system holds for
+    people ``pos`` when it last heard from them on day ``when``: the new one after a move."""
+    moved = people["moved"].to_numpy()[pos]
+    after = (pd.Series(moved).notna() & (_day(when).to_numpy() >= moved)).to_numpy()
+    old = np.where(abbrev, people["address_abbrev"].to_numpy()[pos],
+                   people["address"].to_numpy()[pos])
+    new = np.where(abbrev, people["new_address_abbrev"].to_numpy()[pos],
+                   people["new_address"].to_numpy()[pos])
+    postcode = np.where(after, people["new_postcode"].to_numpy()[pos],
+                        people["postcode"].to_numpy()[pos])
+    return _as_str(np.where(after, new, old)), _as_str(postcode)
 
 
 def _email_at(rng: np.random.Generator, people: pd.DataFrame, pos: np.ndarray,
@@ -417,13 +559,41 @@ def _first_by_channel(purchases: pd.DataFrame, ids: pd.Index
     return out
 
 
+def _last_by_channel(purchases: pd.DataFrame, ids: pd.Index) -> dict[str, np.ndarray]:
+    """For each channel, the day of each customer's last order there (NaT if none)."""
+    pos = ids.get_indexer(purchases["customer_id"])
+    day = _day(purchases["date"]).to_numpy()
+    chan = purchases["channel"].astype("str").to_numpy()
+    out = {}
+    for c in ("cafe", "web", "phone"):
+        m = (chan == c) & (pos >= 0)
+        last = np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[s]")
+        order = np.lexsort((day[m], pos[m]))
+        p_, d_ = pos[m][order], day[m][order]
+        final = np.ones(len(p_), bool)
+        final[:-1] = p_[1:] != p_[:-1]
+        last[p_[final]] = d_[final]
+        out[c] = last
+    return out
+
+
+def _heard_from(rng: np.random.Generator, made: pd.Series, last_order: np.ndarray,
+                update: float) -> pd.Series:
+    """The day a system last updated a person's address: the record's day, or, with
+    chance ``update``, the day of their last order through it (if later)."""
+    made = _day(made)
+    last = pd.Series(last_order).astype("datetime64[s]")
+    later = (last > made).fillna(False).to_numpy() & (rng.random(len(made)) < update)
+    return made.where(~later, last)
+
+
 def _links(source: str, record_id: pd.Series, customer_id) -> pd.DataFrame:
     return pd.DataFrame({"source": source, "record_id": record_id.astype("str").to_numpy(),
                          "customer_id": pd.array(customer_id, dtype="Int64")})
 
 
 # --------------------------------------------------------------------------- the tables
-def _web_accounts(rng, people, first_orders, end):
+def _web_accounts(rng, people, first_orders, last_orders, end):
     s = SILO_SETTINGS
     pos, day, second = _with_duplicates(rng, *first_orders["web"],
                                         s["web_accounts.duplicate"], end)
@@ -438,8 +608,9 @@ def _web_accounts(rng, people, first_orders, end):
     first = _nicknames(rng, people["first_name"].iloc[pos].reset_index(drop=True),
                        s["nickname"])
     abbrev = rng.random(n) < s["address_abbrev"]
-    address = np.where(abbrev, people["address_abbrev"].to_numpy()[pos],
-                       people["address"].to_numpy()[pos])
+    address, postcode = _address_at(people, pos, _heard_from(rng, day, last_orders["web"][pos],
+                                                          S.ADDRESS_UPDATE["web_accounts"]),
+                                    abbrev)
     phone = _restyle_phone(rng, people["phone"].iloc[pos].reset_index(drop=True),
                            s["phone_restyle"], s["phone_typo"])
     table = pd.DataFrame({
@@ -450,8 +621,7 @@ def _web_accounts(rng, people, first_orders, end):
                                  s["name_typo"]),
         "phone": _blank(rng, phone, s["web_accounts.phone_missing"]),
         "address": _case_and_spaces(rng, _as_str(address)),
-        "postcode": _blank(rng, people["postcode"].iloc[pos].reset_index(drop=True),
-                           s["web_accounts.postcode_missing"]),
+        "postcode": _blank(rng, postcode, s["web_accounts.postcode_missing"]),
         "created_date": day,
         "opt_in": _opt_in(rng, people, pos),
     })
@@ -485,7 +655,7 @@ def _loyalty_cards(rng, people, first_orders, end):
     return table, pos
 
 
-def _phone_customers(rng, people, first_orders, end):
+def _phone_customers(rng, people, first_orders, last_orders, end):
     s = SILO_SETTINGS
     pos, day, second = _with_duplicates(rng, *first_orders["phone"],
                                         s["phone_customers.duplicate"], end)
@@ -501,19 +671,22 @@ def _phone_customers(rng, people, first_orders, end):
     first = _nicknames(rng, people["first_name"].iloc[pos].reset_index(drop=True),
                        s["nickname"])
     abbrev = rng.random(n) < s["address_abbrev"]
-    address = _as_str(np.where(abbrev, people["address_abbrev"].to_numpy()[pos],
-                               people["address"].to_numpy()[pos]))
+    address, postcode = _address_at(
+        people, pos, _heard_from(rng, day, last_orders["phone"][pos],
+                                 S.ADDRESS_UPDATE["phone_customers"]), abbrev)
     missing = rng.random(n) < s["phone_customers.address_missing"]
     email = _email_at(rng, people, pos, day)
     email = email.where(rng.random(n) < s["phone_customers.email_present"])
     table = pd.DataFrame({
         "phone_customer_id": "PH-" + _as_str(10_001 + np.arange(n)),
-        "first_name": _typed_name(rng, first, s["phone_customers.name_typo"]),
-        "last_name": _typed_name(rng, people["last_name"].iloc[pos].reset_index(drop=True),
-                                 s["phone_customers.name_typo"]),
+        "first_name": _case_and_spaces(rng, _as_heard(rng, first,
+                                                      s["phone_customers.name_typo"])),
+        "last_name": _case_and_spaces(rng, _as_heard(
+            rng, people["last_name"].iloc[pos].reset_index(drop=True),
+            s["phone_customers.name_typo"])),
         "phone": phone,
         "address": _case_and_spaces(rng, address).where(~missing),
-        "postcode": people["postcode"].iloc[pos].reset_index(drop=True).where(~missing),
+        "postcode": postcode.where(~missing),
         "email": _typed_email(rng, email, s["phone_customers.email_typo"]),
         "created_date": day,
     })
@@ -561,6 +734,32 @@ def _service_tickets(rng, people, tickets, ids):
     return table.iloc[order].reset_index(drop=True), pos[order]
 
 
+# Coupon codes: HC- and two groups of four characters from an alphabet without
+# the look-alikes 0/O, 1/I/L (as printed on till receipts).
+COUPON_ALPHABET = np.array(list("23456789ABCDEFGHJKMNPQRSTUVWXYZ"))
+
+
+def _coupon_codes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` random, unique coupon codes such as ``HC-7KQ4-M2XP`` (no sequence in them).
+
+    Examples
+    --------
+    >>> codes = _coupon_codes(np.random.default_rng(0), 1000)
+    >>> len(set(codes)), codes[0][:3], len(codes[0])
+    (1000, 'HC-', 12)
+    """
+    k = len(COUPON_ALPHABET)
+    space = k ** 8
+    code = np.unique(rng.integers(0, space, size=n + n // 10 + 10))
+    code = rng.permutation(code)[:n]  # unique, in random order
+    while len(code) < n:  # (astronomically unlikely with 31^8 codes)
+        code = np.unique(np.concatenate([code, rng.integers(0, space, n - len(code))]))
+    chars = COUPON_ALPHABET[(code[:, None] // k ** np.arange(7, -1, -1)[None, :]) % k]
+    text = chars.astype(object).sum(axis=1)
+    return ("HC-" + pd.Series(text, dtype=object).str[:4] + "-"
+            + pd.Series(text, dtype=object).str[4:]).to_numpy(dtype=object)
+
+
 def _coupons(rng, people, coupons, cards, card_pos, ids):
     s = SILO_SETTINGS
     pos = ids.get_indexer(coupons["customer_id"])
@@ -581,9 +780,8 @@ def _coupons(rng, people, coupons, cards, card_pos, ids):
     has_card = (u < c1) | (u >= c1 + c2 + c3)
     has_email = (u >= c1) & ((u < c1 + c2) | (u >= c1 + c2 + c3))
     email = _email_at(rng, people, pos, issued).where(has_email)
-    code = (coupons["coupon_id"].to_numpy().astype(np.int64) * 7_654_321 + 12_345) % 10**8
     table = pd.DataFrame({
-        "coupon_code": "HC-" + _as_str(code).str.zfill(8),
+        "coupon_code": _coupon_codes(rng, n),
         "card_number": card_number.where(has_card),
         "email": _typed_email(rng, email, s["coupons.email_typo"]),
         "issued_date": issued,
@@ -692,12 +890,18 @@ def _marketing_list(rng, people, prospects, ids, end, suspects=None):
     return rows.drop(columns="customer_id"), rows["customer_id"]
 
 
-def _erasure_requests(rng, people, mlist, mlist_cid, end):
+def _erasure_requests(rng, people, mlist, mlist_cid, end, erasures=None, ids=None):
     s = SILO_SETTINGS
     n_cust = len(people)
-    who = np.flatnonzero(rng.random(n_cust) < s["erasure_requests.customer_share"])
-    day = _uniform_day(rng, people["signup_date"].iloc[who].reset_index(drop=True)
-                       + pd.Timedelta(days=30), end)
+    if erasures is not None:
+        # The customers' requests as the simulation made them (the campaign lists
+        # honour them, see crmlib.simulate.compliance).
+        who = ids.get_indexer(erasures["customer_id"])
+        day = pd.Series(pd.to_datetime(erasures["received_date"]).to_numpy())
+    else:
+        who = np.flatnonzero(rng.random(n_cust) < s["erasure_requests.customer_share"])
+        day = _uniform_day(rng, people["signup_date"].iloc[who].reset_index(drop=True)
+                           + pd.Timedelta(days=30), end)
     keep = (day <= end).to_numpy()
     who, day = who[keep], day[keep].reset_index(drop=True)
     cust = pd.DataFrame({
@@ -733,7 +937,8 @@ def _erasure_requests(rng, people, mlist, mlist_cid, end):
 # --------------------------------------------------------------------------- entry point
 def simulate_silos(rng_for: RngFor, customers: pd.DataFrame, purchases: pd.DataFrame,
                    tickets: pd.DataFrame, coupons: pd.DataFrame, prospects: pd.DataFrame,
-                   end, suspects: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                   end, suspects: pd.DataFrame | None = None,
+                   erasures: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Simulate the silo tables of Harbor Coffee and their answer key.
 
     Parameters
@@ -757,6 +962,11 @@ def simulate_silos(rng_for: RngFor, customers: pd.DataFrame, purchases: pd.DataF
         ``first_seen``, ``customer_id`` (empty unless the prospect became that customer).
     end : date-like
         The last day of the data; no record is dated after it.
+    suspects : pandas.DataFrame, optional
+        The bought-in list as the broker sold it (else one is drawn).
+    erasures : pandas.DataFrame, optional
+        ``customer_id`` and ``received_date`` of the customers' requests to be
+        forgotten, as the simulation made them (else they are drawn here).
 
     Returns
     -------
@@ -826,16 +1036,18 @@ def simulate_silos(rng_for: RngFor, customers: pd.DataFrame, purchases: pd.DataF
 
     people = _people(rng_for("silos/people"), customers, end)
     first_orders = _first_by_channel(purchases, ids)
-    web, web_pos = _web_accounts(rng_for("silos/web_accounts"), people, first_orders, end)
+    last_orders = _last_by_channel(purchases, ids)
+    web, web_pos = _web_accounts(rng_for("silos/web_accounts"), people, first_orders,
+                                 last_orders, end)
     cards, card_pos = _loyalty_cards(rng_for("silos/loyalty_cards"), people, first_orders, end)
     phone, phone_pos = _phone_customers(rng_for("silos/phone_customers"), people,
-                                        first_orders, end)
+                                        first_orders, last_orders, end)
     tick, tick_pos = _service_tickets(rng_for("silos/service_tickets"), people, tickets, ids)
     coup, coup_pos = _coupons(rng_for("silos/coupons"), people, coupons, cards, card_pos, ids)
     mlist, mlist_cid = _marketing_list(rng_for("silos/marketing_list"), people, prospects, ids,
                                        end, suspects)
     erase, erase_cid = _erasure_requests(rng_for("silos/erasure_requests"), people, mlist,
-                                         mlist_cid, end)
+                                         mlist_cid, end, erasures, ids)
     links = pd.concat([
         _links("web_accounts", web["account_id"], cust_id[web_pos]),
         _links("loyalty_cards", cards["card_number"], cust_id[card_pos]),

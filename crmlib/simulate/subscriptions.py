@@ -14,6 +14,7 @@ import pandas as pd
 
 from crmlib.simulate import settings as S
 from crmlib.simulate.streams import day_of, days_of
+from crmlib.simulate.timing import lognormal_days
 
 
 def subscriptions(rng: np.random.Generator, truth, web_first: pd.DataFrame,
@@ -35,8 +36,10 @@ def subscriptions(rng: np.random.Generator, truth, web_first: pd.DataFrame,
     """
     first_day = np.maximum(days_of(web_first["date"]), day_of(S.SUBSCRIPTION_START))
     takes = rng.random(len(web_first)) < S.SUBSCRIPTION_TAKE_UP[life]
-    # Subscribers sign up within a few weeks of their first web order.
-    start = first_day + rng.integers(0, 30, len(web_first))
+    # Subscribers sign up a right-skewed while after their first web order: most
+    # within a few weeks, some months later.
+    start = first_day + np.floor(lognormal_days(rng, *S.SUBSCRIPTION_DELAY,
+                                                len(web_first))).astype(np.int64)
     takes &= start <= day_of(S.END) - 1
     cust = web_first["customer_id"].to_numpy()[takes]
     start = start[takes]
