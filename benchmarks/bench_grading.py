@@ -2,7 +2,7 @@
 ``papermill`` command-line runs of the same notebooks, measured in the same run.
 
 Usage: python benchmarks/bench_grading.py [--n 60] [--loop-n 20] [--jobs 2]
-                                          [--workbook NN_topic] [--cold]
+                                          [--workbook NN_topic | all] [--cold]
 
 The submissions are one workbook's solution, by default the grader's test
 workbook (tests/fixtures/grading), or a course workbook from solutions/ with
@@ -70,6 +70,40 @@ def papermill_loop(paths: list[Path], work: Path) -> float:
     return time.perf_counter() - started
 
 
+def measure(workbook: str, n: int, loop_n: int, jobs: int, cold: bool) -> dict:
+    """Grade ``n`` submissions of one workbook and time the plain papermill loop."""
+    keys = FIXTURES if workbook == "demo_repurchase" else REPO / "solutions"
+    source = keys / f"{workbook}_solution.ipynb"
+    if not source.is_file():
+        raise SystemExit(f"--workbook {workbook}: no {source}")
+    work = Path(tempfile.mkdtemp(prefix="bench-grading-"))
+    try:
+        subs = work / "subs"
+        subs.mkdir()
+        paths = make_submissions(subs, n, source, workbook)
+        started = time.perf_counter()
+        with open(os.devnull, "w") as quiet:
+            result = grade(workbook, [subs], work / "out", jobs=jobs,
+                           limits=Limits(timeout=300, cell_timeout=120), key_dirs=[keys],
+                           progress=False, stream=quiet, warm=not cold)
+        wall = time.perf_counter() - started
+        loop_dir = work / "loop"
+        loop_dir.mkdir()
+        loop_n = min(loop_n, n)
+        loop = papermill_loop(paths[:loop_n], loop_dir)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    res = result.results
+    per_sub, loop_per = wall / n, loop / loop_n
+    return {"workbook": workbook, "n": n, "wall": wall, "rate": 60 / per_sub,
+            "loop_n": loop_n, "loop": loop, "loop_rate": 60 / loop_per,
+            "ratio": loop_per / per_sub,
+            "statuses": sorted({r["status"] for r in res}),
+            "sandbox": sorted({r["sandbox"] for r in res if r["sandbox"]}),
+            **{k: sum(r[k] for r in res) / len(res)
+               for k in ("startup_s", "execution_s", "scoring_s", "runtime_s")}}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=60, help="submissions to grade")
@@ -78,52 +112,23 @@ def main(argv=None) -> int:
     parser.add_argument("--cold", action="store_true",
                         help="a fresh sandbox, Python and kernel per submission (crm grade --cold)")
     parser.add_argument("--workbook", default="demo_repurchase",
-                        help="a course workbook (NN_topic, from solutions/) or the test one")
+                        help="a course workbook (NN_topic, from solutions/), the test one, or "
+                             "'all': every course workbook, one after the other")
     args = parser.parse_args(argv)
-    if args.workbook == "demo_repurchase":
-        keys = FIXTURES
-    else:
-        keys = REPO / "solutions"
-    source = keys / f"{args.workbook}_solution.ipynb"
-    if not source.is_file():
-        parser.error(f"--workbook {args.workbook}: no {source}")
-    work = Path(tempfile.mkdtemp(prefix="bench-grading-"))
-    try:
-        subs = work / "subs"
-        subs.mkdir()
-        paths = make_submissions(subs, args.n, source, args.workbook)
-        started = time.perf_counter()
-        result = grade(args.workbook, [subs], work / "out", jobs=args.jobs,
-                       limits=Limits(timeout=300, cell_timeout=120), key_dirs=[keys],
-                       progress=False, stream=open(os.devnull, "w"), warm=not args.cold)
-        wall = time.perf_counter() - started
-        statuses = sorted({r["status"] for r in result.results})
-        loop_dir = work / "loop"
-        loop_dir.mkdir()
-        loop_n = min(args.loop_n, args.n)
-        loop = papermill_loop(paths[:loop_n], loop_dir)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    res = result.results
-
-    def mean(name):
-        return sum(r[name] for r in res) / len(res)
-
-    per_sub = wall / args.n
-    loop_per = loop / loop_n
-    rate = 60 / per_sub
-    kinds = sorted({r["sandbox"] for r in res if r["sandbox"]})
-    print(f"sandbox: {', '.join(kinds) or 'none ran'}; "
-          f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}")
-    print(f"workbook: {args.workbook}")
-    print(f"crm grade --jobs {args.jobs}: {args.n} submissions in {wall:.1f} s = "
-          f"{rate:.1f} per minute (statuses: {', '.join(statuses)})")
-    print(f"  per submission (mean over {len(res)}): start-up {mean('startup_s'):.2f} s "
-          f"(sandbox, runner, kernel), execution {mean('execution_s'):.2f} s, scoring "
-          f"{mean('scoring_s'):.2f} s, whole task {mean('runtime_s'):.2f} s")
-    print(f"plain papermill CLI loop: {loop_n} runs in {loop:.1f} s = {loop_per:.2f} s each "
-          f"= {60 / loop_per:.1f} per minute")
-    print(f"ratio (grader throughput / plain loop): {loop_per / per_sub:.2f}x")
+    workbooks = ([p.name.removesuffix("_solution.ipynb")
+                  for p in sorted((REPO / "solutions").glob("[0-9][0-9]_*_solution.ipynb"))]
+                 if args.workbook == "all" else [args.workbook])
+    rows = [measure(w, args.n, args.loop_n, args.jobs, args.cold) for w in workbooks]
+    print(f"sandbox: {', '.join(sorted({k for r in rows for k in r['sandbox']})) or 'none ran'}; "
+          f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}; "
+          f"crm grade --jobs {args.jobs}, {args.n} submissions each "
+          "(a quarter blank, a quarter with one answer lost)")
+    print(f"{'workbook':<28} {'graded/min':>10} {'papermill/min':>13} {'ratio':>6} "
+          f"{'start-up s':>10} {'run s':>6} {'score s':>7}  statuses")
+    for r in rows:
+        print(f"{r['workbook']:<28} {r['rate']:>10.1f} {r['loop_rate']:>13.1f} "
+              f"{r['ratio']:>5.2f}x {r['startup_s']:>10.2f} {r['execution_s']:>6.2f} "
+              f"{r['scoring_s']:>7.2f}  {', '.join(r['statuses'])}")
     return 0
 
 

@@ -171,6 +171,7 @@ def _grade(args: argparse.Namespace) -> int:
                    regrade=args.regrade, roster=args.roster, scheduler=args.scheduler,
                    moodle_worksheet=args.moodle_worksheet,
                    canvas_gradebook=args.canvas_gradebook, canvas_column=args.canvas_column,
+                   review_sheets=args.reviews,
                    key_dirs=args.keys or None, use_bwrap=not args.no_sandbox,
                    progress=not args.quiet, warm=not args.cold)
     ran = sum(r["status"] not in ("duplicate", "unmatched", "missing") for r in result.results)
@@ -289,6 +290,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "moodle_grading_worksheet.csv")
     grade.add_argument("--canvas-gradebook", default=None, metavar="CSV",
                        help="Canvas's gradebook export: written back as canvas_import.csv")
+    grade.add_argument("--reviews", nargs="+", default=None, metavar="CSV",
+                       help="review sheets of written answers that markers filled in "
+                            "(written to OUT/reviews/ by an earlier run): folded into the "
+                            "gradebook, the feedback and the exports")
     grade.add_argument("--canvas-column", default=None, metavar="NAME",
                        help="the Canvas column to fill (default: the one named like the "
                             "assignment)")

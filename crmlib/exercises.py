@@ -54,7 +54,7 @@ from crmlib.answers import normalise
 from crmlib.atomic import PRIVATE, open_atomic
 
 __all__ = [
-    "Workbook", "Number", "Choice", "SetOf", "Text", "SeriesOf", "Frame", "Question",
+    "Workbook", "Number", "Choice", "SetOf", "Text", "Written", "SeriesOf", "Frame", "Question",
     "Key", "KeyError_", "load_key", "variant_for", "to_record", "NOT_ANSWERED",
 ]
 
@@ -240,6 +240,7 @@ class Question:
     solution: str = ""
 
     kind = "answer"
+    auto = True  # scored by the grader; False: a person marks it (see Written)
 
     def __post_init__(self):
         if not isinstance(self.id, str) or not _ID.match(self.id):
@@ -406,6 +407,68 @@ class Text(Question):
 
     def describe(self, expected):
         return expected if isinstance(expected, str) else " or ".join(expected)
+
+
+@dataclass
+class Written(Question):
+    """A short written explanation that a person marks; never scored automatically.
+
+    The reference returns the marking guide for a variant: what a good answer
+    says, with the student's own numbers where they matter. Markers see it
+    beside the answers (``crm grade`` writes review sheets), and a student sees
+    it with the worked solution. The self-check only records the answer and
+    says whether its length is within ``min_words`` to ``max_words``.
+
+    Examples
+    --------
+    >>> q = Written("why", reference=lambda v: "Recent buyers would have bought anyway.")
+    >>> q.score({"type": "text", "value": "They buy anyway, so the offer adds little."}, "")
+    (0.0, 'recorded (8 words); a person marks written answers')
+    >>> q.auto
+    False
+    """
+
+    min_words: int = 15
+    max_words: int = 250
+
+    kind = "written"
+    auto = False
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not (isinstance(self.min_words, int) and isinstance(self.max_words, int)
+                and 0 <= self.min_words < self.max_words):
+            raise KeyError_(f"question {self.id}: min_words and max_words must be whole "
+                            f"numbers with min_words < max_words, got {self.min_words!r} and "
+                            f"{self.max_words!r}")
+
+    def words(self, record: dict | None) -> int:
+        """How many words a recorded answer has (0 when it is not text)."""
+        if not isinstance(record, dict) or not isinstance(record.get("value"), str):
+            return 0
+        return len(record["value"].split())
+
+    def _score(self, record, expected):
+        if record.get("type") != "text" or not isinstance(record.get("value"), str):
+            raise ValueError(f"expected a written answer in quotes, got a {record.get('type')}")
+        n = self.words(record)
+        if n == 0:
+            return 0.0, NOT_ANSWERED
+        return 0.0, f"recorded ({n} words); a person marks written answers"
+
+    def length_note(self, record: dict | None) -> str:
+        """What a student should know about the answer's length ('' when it is fine)."""
+        n = self.words(record)
+        if 0 < n < self.min_words:
+            return (f"{n} words is short: a marker looks for a reason, in about "
+                    f"{self.min_words} to {self.max_words} words")
+        if n > self.max_words:
+            return (f"{n} words is long: markers read up to about {self.max_words}; say the "
+                    "main reason first")
+        return ""
+
+    def describe(self, expected):
+        return str(expected)[:2000]
 
 
 def _close(got: list, want: list, rtol: float, atol: float) -> bool:
@@ -699,6 +762,11 @@ class Workbook:
         except Exception as err:
             return f"{qid}: could not check this answer ({type(err).__name__}: {err})"
         self.results[qid] = (fraction, message)
+        if not question.auto:  # a person marks it: no points here, length advice only
+            note = question.length_note(record)
+            return (f"{qid}: {message}" + (f". {note}" if note else "")
+                    + f". Compare with wb.{qid}.solution() when you are done "
+                    f"({question.points:g} points, marked by hand)")
         points = fraction * question.points
         return f"{qid}: {message} ({points:g}/{question.points:g} points)"
 
@@ -721,6 +789,8 @@ class Workbook:
             expected = question.describe(question.expected(self.variant))
         except Exception as err:
             expected = f"(could not compute it: {err})"
+        if not question.auto:
+            return f"{qid} solution: {question.solution}\nWhat a marker looks for: {expected}"
         return f"{qid} solution: {question.solution}\nExpected answer: {expected}"
 
     def __repr__(self) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.data import load_harbor
-from crmlib.exercises import Choice, Number
+from crmlib.exercises import Choice, Number, Written
 
 TITLE = "RFM and incrementality"
 
@@ -111,6 +111,25 @@ def recent_response(variant):
     return float(a.loc[(a["recency"] <= 30) & (a["group"] == "treatment"), "responded"].mean())
 
 
+def whom_to_send_guide(variant):
+    """What a marker looks for in q8, with this student's own numbers."""
+    a = _outcomes(variant)
+    treated = a["group"] == "treatment"
+    everyone = a.loc[treated, "responded"].mean()
+    means = a.groupby("group")["orders"].mean()
+    lift = means["treatment"] - means["control"]
+    recent_per = recent_lift(variant) / recent_response(variant)
+    return (f"Your data: recent buyers redeemed {recent_response(variant):.0%} against "
+            f"{everyone:.0%} of all treated customers, but each of their redemptions brought "
+            f"{recent_per:.2f} extra orders against {lift / everyone:.2f} on average. A good "
+            "answer (1) rejects the rule: redemptions mostly reward orders that would have "
+            "happened anyway, so response is not incrementality; (2) proposes targeting by "
+            "the extra orders (or profit) a contact causes, measured against a random control "
+            "group, e.g. by predicted uplift checked on a held-out campaign (q7); (3) keeps a "
+            "control group in the next campaign. Full marks need all three and the numbers; "
+            "half marks for (1) with a reason.")
+
+
 QUESTIONS = [
     Number("q1", reference=repeat_share_r5, points=2, tol=0.002, percent=True,
            prompt="Score RFM as of 30 June 2025 (ties kept together). What share of the R = 5 "
@@ -179,4 +198,16 @@ QUESTIONS = [
            solution="Only a randomised comparison measures uplift, and only on data the model "
                     "did not see: the measured lift should fall from the first decile to the "
                     "last."),
+    Written("q8", reference=whom_to_send_guide, points=2, min_words=40, max_words=200,
+            prompt="The marketing manager proposes to send next month's offer only to the "
+                   "customers who redeemed most last time, the recent buyers. In three to six "
+                   "sentences, using your q4 to q6, say whether that is a good rule and whom "
+                   "you would send it to instead, and how you would know it worked. A person "
+                   "marks this answer.",
+            hint="Put the recent buyers' redemption rate beside the extra orders each "
+                 "redemption brought; then think of what only a control group shows.",
+            solution="Response is not incrementality: recent buyers redeem most but would "
+                     "mostly have ordered anyway, so send the offer where it causes the most "
+                     "extra orders (uplift, checked on a randomised campaign) and keep a "
+                     "random control group to measure the next one."),
 ]

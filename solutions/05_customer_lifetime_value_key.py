@@ -19,7 +19,7 @@ import pandas as pd
 
 from crmlib.clv import BetaGeo, GammaGamma
 from crmlib.data import load_harbor
-from crmlib.exercises import Choice, Number
+from crmlib.exercises import Choice, Number, Written
 from crmlib.truth import parameters
 
 TITLE = "Customer lifetime value: BG/NBD, P(alive), Gamma-Gamma and CLV on Harbor Coffee"
@@ -87,6 +87,22 @@ def p_alive_first_repeater(variant):
 def expected_next_52(variant):
     s = _summary(variant)
     return float(_bgnbd(variant).expected_purchases(52, s["x"], s["t_x"], s["T"]).sum())
+
+
+def budget_guide(variant):
+    """What a marker looks for in q8, with this student's own numbers."""
+    truth = parameters(variant)
+    return (f"Your data: the fit recovered alpha near its true {truth['alpha']:.2f} on the "
+            f"calibration period, yet the customers made more remote orders in the next 52 "
+            f"weeks than the forecast of {expected_next_52(variant):,.0f}. A good answer (1) "
+            "names the broken assumption: purchase and dropout rates stop being fixed when "
+            "retention campaigns run (March 2024 on); (2) says what to do before using CLV to "
+            "allocate a budget: check the forecast against a holdout period, refit on a "
+            "period without such changes or model them, and compare the ranking's top decile "
+            "with what those customers did; (3) notes that a model that fits the past is not "
+            "evidence that spending on a segment causes value (that needs a randomised test). "
+            "Full marks need (1) and (2) with numbers; (3) or a precise holdout plan for the "
+            "rest.")
 
 
 def top_decile_share(variant):
@@ -165,4 +181,15 @@ QUESTIONS = [
            solution="BG/NBD assumes fixed rates; the campaigns (March 2024 on) added orders "
                     "and cut dropout after calibration, so the forecast falls behind. The fit "
                     "itself recovered the truth within its sampling error (q3)."),
+    Written("q8", reference=budget_guide, points=2, min_words=40, max_words=200,
+            prompt="Your director wants to split next year's retention budget by the CLV your "
+                   "model gives each customer. In three to six sentences, using q3, q5 and "
+                   "q7: what would you check before doing so, and why? A person marks this "
+                   "answer.",
+            hint="Which assumption of the model did Harbor break after the calibration "
+                 "period, and what shows a forecast is good enough to act on?",
+            solution="The model assumes fixed rates, which the campaigns broke, so the "
+                     "forecast fell behind (q7) though the fit recovered the truth (q3): check "
+                     "any CLV ranking on a holdout period, refit or model the change, and "
+                     "test whether spending on a segment pays with a randomised comparison."),
 ]

@@ -33,6 +33,13 @@ def workbook(request):
     return path, nbformat.read(path, as_version=4), load_key(assignment(path), [REPO / "solutions"])
 
 
+def test_at_least_two_workbooks_ask_for_a_written_answer():
+    written = [path.name for path in SOLUTIONS
+               if any(not q.auto for q in load_key(assignment(path), [REPO / "solutions"])
+                      .questions.values())]
+    assert len(written) >= 2, written
+
+
 def test_every_workbook_belongs_to_a_lesson():
     lessons = {p.name[:2]: p.stem for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")}
     for path in SOLUTIONS:
@@ -59,6 +66,9 @@ def test_every_reference_computes_for_the_data_and_another_variant(workbook):
                 # ceiling is not pinned down, which the fit reports as a warning.
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 value = q.expected(variant)
+            if not q.auto:  # a written answer: its reference is the marking guide
+                assert isinstance(value, str) and len(value.split()) >= 20, (path.name, qid)
+                continue
             # a choice's reference is the option's index; students number options from 1
             answer = value + 1 if q.kind == "choice" else value
             assert q.score(to_record(answer), value)[0] == 1.0, (path.name, variant, qid, value)
@@ -85,6 +95,10 @@ def test_committed_outputs_show_every_check_correct(workbook):
              if o.output_type == "stream" for line in o.text.splitlines()]
     for qid, q in key.questions.items():
         mine = [line for line in lines if line.startswith(f"{qid}: ")]
+        if not q.auto:  # recorded, within its length, for a person to mark
+            assert len(mine) == 1 and mine[0].startswith(f"{qid}: recorded ("), (path.name, mine)
+            assert "short" not in mine[0] and "long" not in mine[0], (path.name, mine)
+            continue
         assert mine == [f"{qid}: correct ({q.points:g}/{q.points:g} points)"], (path.name, mine)
 
 
@@ -109,6 +123,10 @@ def test_the_solution_earns_full_marks_for_another_students_variant(workbook, tm
     (subs / f"{student}_{assignment(path)}.ipynb").write_bytes(path.read_bytes())
     result = grade(assignment(path), [subs], tmp_path / "out", jobs=1, progress=False)
     (row,) = result.rows
-    maximum = sum(q.points for q in key.questions.values())
+    # full marks on everything the grader scores; a written answer waits for a person
+    maximum = sum(q.points for q in key.questions.values() if q.auto)
     assert row["status"] == "graded", row
     assert float(row["total"]) == pytest.approx(maximum), row
+    for qid, q in key.questions.items():
+        if not q.auto:
+            assert row[qid] == "", (qid, row)

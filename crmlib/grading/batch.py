@@ -21,7 +21,7 @@ from pathlib import Path
 
 from crmlib import exercises
 from crmlib.atomic import write_csv_atomic
-from crmlib.grading import identity, lms, report, require_linux
+from crmlib.grading import identity, lms, report, require_linux, reviews
 from crmlib.grading.core import STATUSES, GradeResult, Task, grade_submission, sha256
 from crmlib.grading.identity import (  # noqa: F401  (the batch's public names)
     MAX_ZIP_ENTRIES,
@@ -134,9 +134,10 @@ def _row(result: dict, questions: list[str]) -> dict:
                typed_variant="" if typed_variant is None else str(typed_variant),
                lms_id=result.get("lms_id", ""), name=result.get("name", ""),
                id_note=result.get("id_note", "")[:300])
-    points = {q["question"]: q["points"] for q in result.get("questions", [])}
+    points = {q["question"]: "" if q.get("pending") else f"{q['points']:g}"
+              for q in result.get("questions", [])}  # "": a written answer awaiting a mark
     for qid in questions:
-        row[qid] = f"{points.get(qid, 0.0):g}"
+        row[qid] = points.get(qid, "0")
     return row
 
 
@@ -175,7 +176,8 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
           on_result: Callable[[dict], None] | None = None, warm: bool = True,
           moodle_worksheet: str | os.PathLike | None = None,
           canvas_gradebook: str | os.PathLike | None = None,
-          canvas_column: str | None = None) -> BatchResult:
+          canvas_column: str | None = None,
+          review_sheets: Iterable[str | os.PathLike] | None = None) -> BatchResult:
     """Grade every submission of an assignment into ``out``.
 
     Parameters
@@ -218,6 +220,10 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
         roster), feedback pages in ``canvas_feedback/``.
     canvas_column : str, optional
         The Canvas column to fill, when the assignment's name does not find it.
+    review_sheets : paths, optional
+        Review sheets of written answers that markers filled in
+        (:mod:`crmlib.grading.reviews`): checked before anything is graded, then
+        folded into the gradebook, the feedback pages and the exports.
     warm : bool
         With bubblewrap and local threads, run each submission in a fork of a warm,
         pre-imported process inside a sandbox of its own (see
@@ -262,6 +268,10 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
     subs = assign_students(collect(submissions), key.assignment, the_roster, directory)
     by_label = {(s.student, s.file): s for s in subs}
     out = Path(out)
+    try:  # filled review sheets are checked before anything is graded or written
+        new_marks = reviews.read_sheets(review_sheets, out, key) if review_sheets else None
+    except reviews.ReviewError as err:
+        raise GradingError(str(err)) from None
     book_path = out / "gradebook.csv"
     previous = {(r["student"], r["file"]): r for r in read_gradebook(book_path, questions)}
     header = columns(questions)
@@ -332,7 +342,7 @@ def grade(assignment: str, submissions: Iterable[str | os.PathLike], out: str | 
         return _grade_batch(key, out, book_path, header, questions, rows, placeholders,
                             to_run, skipped, warnings, jobs, limits, use_bwrap, warm,
                             progress, stream, on_result, group, client, by_label,
-                            (moodle_worksheet, canvas_gradebook, canvas_column))
+                            (moodle_worksheet, canvas_gradebook, canvas_column), new_marks)
     finally:
         stops.restore()
         if client is not None:
@@ -371,17 +381,24 @@ def _grade_batch(key, out: Path, book_path: Path, header: list[str], questions: 
                  rows: dict, placeholders: list[dict], to_run: list[Task], skipped: int,
                  warnings: list[str], jobs: int, limits: Limits, use_bwrap: bool, warm: bool,
                  progress: bool, stream, on_result, group: RunGroup, client,
-                 by_label: dict, lms_inputs: tuple) -> BatchResult:
+                 by_label: dict, lms_inputs: tuple, new_marks: list[dict] | None
+                 ) -> BatchResult:
     """The batch once its inputs are checked and the sandbox works: run, record, report."""
     results: list[dict] = []
     out.mkdir(parents=True, exist_ok=True)
     (out / "executed").mkdir(exist_ok=True)
     (out / "feedback").mkdir(exist_ok=True)
 
+    written = reviews.written_questions(key)
+    marks = reviews.load_marks(out) if written else {}
+
     def record(result: dict) -> None:
         sub = by_label.get((result["student"], result["file"]))
         if sub is not None:
             result.update(_identity(sub))
+        if written and result["status"] not in ("duplicate", "unmatched", "missing"):
+            reviews.apply_marks(result, marks)  # marks folded earlier still hold
+            reviews.save_result(out, slug(result["student"]), result)
         rows[(result["student"], result["file"])] = _row(result, questions)
         results.append(result)
         if result.get("executed"):
@@ -425,6 +442,8 @@ def _grade_batch(key, out: Path, book_path: Path, header: list[str], questions: 
     if group.stopped.is_set():
         warnings.append(f"INTERRUPTED: {left} submission(s) not graded yet; run the same "
                         "command again to grade them (what is graded is kept)")
+    if written or new_marks:
+        _fold_reviews(out, key, rows, questions, header, book_path, new_marks, warnings)
     final = _sorted(rows.values())
     result = BatchResult(out, final, results, skipped, warnings,
                          interrupted=group.stopped.is_set(), not_graded=left)
@@ -432,6 +451,41 @@ def _grade_batch(key, out: Path, book_path: Path, header: list[str], questions: 
     report.lms_export(final, key, out / "lms_grades.csv")
     _lms_files(final, key, out, *lms_inputs, stream)
     return result
+
+
+def _fold_reviews(out: Path, key, rows: dict, questions: list[str], header: list[str],
+                  book_path: Path, new_marks: list[dict] | None, warnings: list[str]) -> None:
+    """Fold markers' marks into the kept results, rewrite what changed (gradebook rows,
+    feedback pages), and write the review sheets of the written answers."""
+    marks = (reviews.store_marks(out, new_marks) if new_marks is not None
+             else reviews.load_marks(out))
+    kept = reviews.load_results(out)
+    current = {k[0]: k for k in rows}  # the row each student's result belongs to
+    folded = 0
+    for student, result in kept.items():
+        where = current.get(student)
+        if where is None or rows[where]["file"] != result.get("file"):
+            continue  # an older file of the student, no longer in the gradebook
+        if reviews.apply_marks(result, marks):
+            folded += 1
+            rows[where] = _row(result, questions)
+            reviews.save_result(out, slug(student), result)
+            report.write_text_atomic(out / "feedback" / f"{slug(student)}.html",
+                                     report.feedback_page(result, key, STATUSES))
+    write_csv_atomic(book_path, header, _sorted(rows.values()))
+    waiting = reviews.write_sheets(out, key, {s: r for s, r in kept.items()
+                                              if current.get(s) and rows[current[s]]["file"]
+                                              == r.get("file")}, marks)
+    if new_marks is not None:
+        warnings.append(f"REVIEWS: {len(new_marks)} mark(s) read; {folded} student(s)' "
+                        "totals and feedback updated")
+    pending = sum(waiting.values())
+    if pending:
+        warnings.append(f"WRITTEN ANSWERS: {pending} await a mark (their points are left out "
+                        f"of the totals until then); review sheets without names in "
+                        f"{out / reviews.REVIEWS}, the key to the ids in "
+                        f"{out / reviews.IDS_FILE}; fold filled sheets in with "
+                        "--reviews FILE")
 
 
 def _lms_files(rows: list[dict], key, out: Path, moodle_worksheet, canvas_gradebook,

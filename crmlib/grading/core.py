@@ -204,6 +204,9 @@ def read_answers(raw: bytes | None) -> tuple[dict, dict, str]:
     return answers, {k: doc.get(k) for k in ("variant", "student_id")}, note
 
 
+MAX_WRITTEN_CHARS = 6000  # a written answer as markers see it (about 1,000 words)
+
+
 def score(key: exercises.Key, answers: dict, refs: dict) -> list[dict]:
     """Points and feedback per question, in the key's order."""
     rows = []
@@ -221,10 +224,19 @@ def score(key: exercises.Key, answers: dict, refs: dict) -> list[dict]:
             described = question.describe(expected)
         except Exception:
             described = str(expected)[:200]
-        rows.append({"question": qid, "points": round(fraction * question.points, 4),
-                     "max": question.points, "message": message, "expected": described,
-                     "answer": describe_answer(answers.get(qid)), "hint": question.hint,
-                     "grader_error": False})
+        row = {"question": qid, "points": round(fraction * question.points, 4),
+               "max": question.points, "message": message, "expected": described,
+               "answer": describe_answer(answers.get(qid)), "hint": question.hint,
+               "grader_error": False}
+        if not question.auto:  # a written answer: a person marks it (crmlib.grading.reviews)
+            record = answers.get(qid)
+            text = record.get("value") if isinstance(record, dict) else None
+            text = text if isinstance(text, str) and record.get("type") == "text" else ""
+            row.update(points=0.0, pending=bool(text.strip()),
+                       answer=text[:MAX_WRITTEN_CHARS] or describe_answer(record))
+            if row["pending"]:
+                row["message"] = "awaiting a marker: written answers are marked by a person"
+        rows.append(row)
     return rows
 
 

@@ -30,7 +30,9 @@ def feedback_page(result: dict, key, statuses: dict[str, str]) -> str:
     """
     e = html.escape
     rows = "".join(
-        f"<tr><td>{e(q['question'])}</td><td>{q['points']:g} / {q['max']:g}</td>"
+        f"<tr><td>{e(q['question'])}</td><td>"
+        + ("awaiting a mark" if q.get("pending") else f"{q['points']:g}")
+        + f" / {q['max']:g}</td>"
         f"<td>{e(q['message'])}</td><td><pre>{e(str(q.get('answer', '')))}</pre></td>"
         f"<td><pre>{e(str(q.get('expected', '')))}</pre></td>"
         f"<td>{e(str(q.get('hint') or getattr(key.questions.get(q['question']), 'hint', '')))}"
@@ -53,6 +55,9 @@ def feedback_page(result: dict, key, statuses: dict[str, str]) -> str:
     elif not typed and status not in ("missing",):
         graded_on += "; your notebook's student_id was empty"
     graded_on += ".</p>"
+    waiting = sum(float(q["max"]) for q in result.get("questions", []) if q.get("pending"))
+    pending_note = (f" ({waiting:g} points of written answers await a marker and are not in "
+                    "this score yet)" if waiting else "")
     lms_id = result.get("lms_id", "")
     who = e(result["student"]) + (f" (LMS id {e(lms_id)})" if lms_id and lms_id != result[
         "student"] else "")
@@ -66,7 +71,7 @@ pre{{margin:0;white-space:pre-wrap}}</style></head><body>
 <p>Student: <b>{who}</b> &middot; file graded: {e(result['file'])}</p>
 {graded_on}
 <p>Status: <b>{e(status)}</b> ({e(statuses.get(status, ''))})</p>
-<p>Score: <b>{result['total']:g} / {result['max']:g}</b></p>
+<p>Score: <b>{result['total']:g} / {result['max']:g}</b>{pending_note}</p>
 <p>{e(result.get('feedback', ''))}</p>
 {f'<ul>{notes}</ul>' if notes else ''}
 <table><tr><th>question</th><th>points</th><th>feedback</th><th>your answer</th>
@@ -95,8 +100,9 @@ def item_statistics(rows: list[dict], key) -> pd.DataFrame:
     """
     scored = [r for r in rows if r["status"] in SCORED]
     qids = list(key.questions)
-    points = pd.DataFrame([[float(r[q]) for q in qids] for r in scored], columns=qids,
-                          dtype="float64")
+    # an empty cell is a written answer awaiting a mark: left out of its question's figures
+    points = pd.DataFrame([[float(r[q]) if r[q] != "" else np.nan for q in qids]
+                           for r in scored], columns=qids, dtype="float64")
     maxima = pd.Series({q: float(key.questions[q].points) for q in qids})
     stats = pd.DataFrame(index=pd.Index(qids, name="question"))
     stats["max"] = maxima
