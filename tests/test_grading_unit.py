@@ -656,3 +656,33 @@ def test_each_atomic_write_gets_its_files_mode(tmp_path, monkeypatch):
     assert [mode(p) for p in (built, deck)] == ["0o644"] * 2
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == sorted(
         [answers.name, "run.json", cache.name])  # no temporary file left
+
+
+def test_a_reference_process_returns_the_references_and_hands_the_variant_over(tmp_path):
+    # What the batch's reference pool runs for one submission: the same references the
+    # grader computes in its own process, the variant written for the run, nothing kept.
+    from crmlib import data
+    from crmlib.grading import core, variants
+
+    fixtures = str((Path(__file__).parent / "fixtures" / "grading").resolve())
+    variant = 4242
+    refs = core.prepare("demo_repurchase", (fixtures,), variant, str(tmp_path))
+    assert data._variant_core.cache_info().currsize == 0  # the process keeps no variant
+    inline = core.references("demo_repurchase", (fixtures,), variant)
+    assert refs.keys() == inline.keys()
+    for qid in refs:
+        if hasattr(refs[qid], "equals"):
+            assert refs[qid].equals(inline[qid]), qid
+        else:
+            assert refs[qid] == inline[qid], qid
+    handed = list(tmp_path.glob(f"*{variant}*"))
+    assert len(handed) == 1, handed
+    simulated = data.load_harbor("purchases", variant=variant)  # computed afresh
+    os.environ[variants.VARIANT_CACHE_ENV] = str(tmp_path)
+    try:
+        assert variants.handed_over_tables(variant)["purchases"].equals(simulated)
+    finally:
+        del os.environ[variants.VARIANT_CACHE_ENV]
+    core.references.cache_clear()
+    data._variant_core.cache_clear()
+    data._variant_table.cache_clear()

@@ -22,7 +22,14 @@ from pathlib import Path
 from crmlib import exercises
 from crmlib.atomic import write_csv_atomic
 from crmlib.grading import identity, lms, report, require_linux, reviews
-from crmlib.grading.core import STATUSES, GradeResult, Task, grade_submission, sha256
+from crmlib.grading.core import (
+    STATUSES,
+    GradeResult,
+    Task,
+    grade_submission,
+    reference_pool,
+    sha256,
+)
 from crmlib.grading.identity import (  # noqa: F401  (the batch's public names)
     MAX_ZIP_ENTRIES,
     GradingError,
@@ -538,8 +545,11 @@ def _run_local(jobs: int, tasks: list[Task], record, bar, warm: WarmPool | None 
         return
     group = group or RunGroup()
     pool = ThreadPoolExecutor(max_workers=jobs)
+    # With several jobs, the students' variants are simulated in processes of their own
+    # (on as many cores as jobs); one job needs no second process.
+    refs_pool = reference_pool(jobs) if jobs > 1 and len(tasks) > 1 else None
     try:
-        futures = {pool.submit(grade_submission, t, warm, group): t for t in tasks}
+        futures = {pool.submit(grade_submission, t, warm, group, refs_pool): t for t in tasks}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
@@ -557,7 +567,11 @@ def _run_local(jobs: int, tasks: list[Task], record, bar, warm: WarmPool | None 
                 for future in pending:
                     future.cancel()
     finally:
+        if refs_pool is not None:
+            refs_pool.shutdown(wait=False, cancel_futures=True)
         pool.shutdown(wait=True, cancel_futures=True)
+        if refs_pool is not None:
+            refs_pool.shutdown(wait=True)
 
 
 def _probe_on_worker(bwrap_wanted: bool, limits: Limits) -> str:

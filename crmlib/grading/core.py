@@ -184,6 +184,42 @@ def references(assignment: str, key_dirs: tuple[str, ...], variant: int | None) 
     return out
 
 
+def prepare(assignment: str, key_dirs: tuple[str, ...], variant: int | None,
+            job: str | None) -> dict:
+    """A submission's references, and its data variant handed over into ``job``.
+
+    Runs in a process of the batch's reference pool (:func:`reference_pool`), so two
+    students' variants are simulated on two cores at once (the simulation is mostly
+    pandas, which holds the GIL); the process keeps no variant afterwards.
+    """
+    from crmlib import data
+
+    refs = references(assignment, key_dirs, variant)
+    if variant is not None and job is not None:
+        variants.save_variant_cache(variant, job, only_if_simulated=True)
+    references.cache_clear()
+    for cache in (data._variant_table, data._variant_core, data._variant_silos):
+        cache.cache_clear()
+    return refs
+
+
+def _ignore_interrupts() -> None:
+    """A reference process leaves Ctrl-C to the batch, which stops the pool itself."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def reference_pool(jobs: int):
+    """Processes that compute references and simulate variants beside the runs
+    (``spawn``: the batch process has threads), one per job."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts,
+                               mp_context=multiprocessing.get_context("spawn"))
+
+
 def read_answers(raw: bytes | None) -> tuple[dict, dict, str]:
     """The recorded answers (question -> record), the file's other fields, and a note.
 
@@ -366,7 +402,7 @@ _HELP = {
 
 
 def grade_submission(task: Task, pool: WarmPool | None = None,
-                     group: RunGroup | None = None) -> dict | None:
+                     group: RunGroup | None = None, refs_pool=None) -> dict | None:
     """Grade one submission end to end; returns the result as plain data
     (:meth:`GradeResult.to_dict`), never raises.
 
@@ -381,7 +417,7 @@ def grade_submission(task: Task, pool: WarmPool | None = None,
     result = GradeResult.start(task.student, task.file, task.variant_id, task.content,
                                notes=list(task.notes))
     try:
-        _grade(task, result, pool, group)
+        _grade(task, result, pool, group, refs_pool)
     except Stopped:
         return None
     except Exception as err:  # the grader's own failure: recorded, the batch goes on
@@ -396,7 +432,7 @@ def grade_submission(task: Task, pool: WarmPool | None = None,
 
 
 def _grade(task: Task, result: GradeResult, pool: WarmPool | None = None,
-           group: RunGroup | None = None) -> None:
+           group: RunGroup | None = None, refs_pool=None) -> None:
     key = _key(task.assignment, task.key_dirs)
     result.not_graded(key)
     variant = result.variant
@@ -410,11 +446,6 @@ def _grade(task: Task, result: GradeResult, pool: WarmPool | None = None,
               "answers_path": "answers.json", "graded": True}
     result.notes += notebooks.inject_parameters(nb, params)
     bwrap = bwrap_path() if task.use_bwrap else None
-    # The references first: they simulate the student's data variant here, and the
-    # run below reads that simulation from its private folder instead of repeating it.
-    refs_started = time.perf_counter()
-    refs = references(task.assignment, task.key_dirs, variant)
-    refs_s = time.perf_counter() - refs_started
     warm = pool.sandbox() if (pool is not None and bwrap) else None
     if warm is not None:
         workdir = job = warm.new_job()
@@ -423,14 +454,26 @@ def _grade(task: Task, result: GradeResult, pool: WarmPool | None = None,
         job = workdir / "job"
         job.mkdir()
     try:
+        # The references first: they simulate the student's data variant (in the
+        # batch's reference pool when there is one), and the run below reads that
+        # simulation from its private folder instead of repeating it.
+        refs_started = time.perf_counter()
+        if refs_pool is not None:
+            refs = refs_pool.submit(prepare, task.assignment, task.key_dirs, variant,
+                                    str(job)).result()
+        else:
+            refs = references(task.assignment, task.key_dirs, variant)
+            if variant is not None:
+                variants.save_variant_cache(variant, job, only_if_simulated=True)
+        refs_s = time.perf_counter() - refs_started
+        if group is not None and group.stopped.is_set():
+            raise Stopped
         submitted = notebooks.nbformat.writes(nb)
         (job / "submission.ipynb").write_text(submitted, encoding="utf-8")
         # The executed copy is the submission plus outputs, which the runner caps: anything
         # much bigger was written by the notebook itself and is not read.
         executed_cap = min(MAX_EXECUTED_BYTES, len(submitted.encode("utf-8"))
                            + 4 * task.limits.max_output + 2**20)
-        if variant is not None:
-            variants.save_variant_cache(variant, job, only_if_simulated=True)
         outcome = (warm.run(job, task.limits) if warm is not None
                    else run_sandboxed(job, task.limits, bwrap, group))
         answers_raw = read_private(job / "answers.json", MAX_ANSWERS_BYTES)
