@@ -32,7 +32,7 @@ def test_every_reference_computes_and_is_plausible(references):
         assert 0.0 <= ref["q4"] <= 1.0
         assert ref["q5"] > 1000
         assert 0.1 < ref["q6"] < 1.0  # value is concentrated, but not all in the top tenth
-        assert ref["q7"] == 2
+        assert ref["q7"] in (2, 4)  # (c) beaten by the campaigns, (e) not: computed
 
 
 def test_references_follow_the_variant(references):
@@ -40,9 +40,9 @@ def test_references_follow_the_variant(references):
         assert references[None][qid] != pytest.approx(references[7][qid], rel=1e-6), qid
 
 
-def test_q7_premise_holds_actual_orders_beat_the_forecast(references):
-    # q7's prompt says the customers made more remote orders in the 52 weeks after
-    # calibration than the q5 forecast (the campaigns); check it on the data it is asked of.
+def test_q7_follows_the_students_own_comparison(references):
+    # q7's right option is (c) when the customers made more remote orders in the 52 weeks
+    # after calibration than the q5 forecast, (e) when they did not: count them here.
     from crmlib.data import load_harbor
 
     for variant, ref in references.items():
@@ -50,4 +50,5 @@ def test_q7_premise_holds_actual_orders_beat_the_forecast(references):
         remote = tx[tx["channel"] != "cafe"]
         calibration = set(remote.loc[remote["date"] <= "2024-02-29", "customer_id"])
         after = remote[(remote["date"] > "2024-02-29") & (remote["date"] <= "2025-02-27")]
-        assert after["customer_id"].isin(calibration).sum() > ref["q5"], variant
+        beaten = after["customer_id"].isin(calibration).sum() > ref["q5"]
+        assert ref["q7"] == (2 if beaten else 4), variant
