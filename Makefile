@@ -63,9 +63,11 @@ pytest-all: $(STAMP)
 # Lessons and solutions carry outputs and must reproduce them (strict nbval).
 # A throw-away progress file keeps the learner's own quiz progress out of the tests.
 # Matplotlib's font cache is built first, so its one-off notice never lands in a cell.
+# A kernel that dies before it starts (rare; not a notebook failure) gets one more run
+# (tools/pytest_kernel_retry.py); a failing cell never does.
 notebooks: $(STAMP)
 	$(BIN)/python -c "import matplotlib.font_manager"
-	CRM_PROGRESS=$$(mktemp -d)/progress.json $(BIN)/python -m pytest -n 2 --dist loadfile --nbval \
+	CRM_PROGRESS=$$(mktemp -d)/progress.json $(BIN)/python tools/pytest_kernel_retry.py -n 2 --dist loadfile --nbval \
 	  --nbval-sanitize-with $(NBVAL_SANITIZE) --nbval-cell-timeout=300 -p no:cacheprovider \
 	  $$(ls notebooks/*.ipynb solutions/*.ipynb 2>/dev/null)
 
