@@ -195,3 +195,28 @@ def test_a_bad_sheet_is_refused_naming_file_line_and_column_and_nothing_changes(
     assert not (out / reviews.MARKS_FILE).exists()
     with pytest.raises(GradingError, match="no review sheets were written"):
         grade("demo_written", [subs], tmp_path / "elsewhere", review_sheets=[foreign], **run)
+
+
+def test_marks_fold_into_the_graded_row_when_an_older_file_has_a_duplicate_row(tmp_path):
+    # A student who handed in twice has the newest file graded and a "duplicate" row for
+    # the older one: the mark belongs to the graded row.
+    from crmlib.grading import batch
+
+    out, questions = tmp_path / "out", list(KEY.questions)
+    rows = {r["question"]: r for r in _scored(ANSWER)}
+    result = {"student": "ben", "file": "ben_new.ipynb", "status": "graded", "total": 1.0,
+              "max": 3.0, "runtime_s": 1.0, "feedback": "", "questions": list(rows.values())}
+    (out / "feedback").mkdir(parents=True)
+    reviews.save_result(out, "ben", result)
+    graded = batch._row(result, questions)
+    older = {**graded, "file": "ben_old.ipynb", "status": "duplicate", "q2": "0"}
+    table = {("ben", "ben_new.ipynb"): graded, ("ben", "ben_old.ipynb"): older}
+    header = batch.columns(questions)
+    batch._fold_reviews(out, KEY, table, questions, header, out / "gradebook.csv", None, [])
+    sheet = _sheet(out)
+    filled = _fill(sheet, tmp_path / "m.csv", {"ben": ("2", "good")})
+    marks = reviews.read_sheets([filled], out, KEY)
+    batch._fold_reviews(out, KEY, table, questions, header, out / "gradebook.csv", marks, [])
+    assert table[("ben", "ben_new.ipynb")]["q2"] == "2"
+    assert table[("ben", "ben_new.ipynb")]["total"] == "3"
+    assert table[("ben", "ben_old.ipynb")]["status"] == "duplicate"

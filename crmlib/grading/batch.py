@@ -467,7 +467,10 @@ def _fold_reviews(out: Path, key, rows: dict, questions: list[str], header: list
     marks = (reviews.store_marks(out, new_marks) if new_marks is not None
              else reviews.load_marks(out))
     kept = reviews.load_results(out)
-    current = {k[0]: k for k in rows}  # the row each student's result belongs to
+    # the row each student's result belongs to: the graded one, not an older file's
+    # "duplicate" row beside it
+    current = {k[0]: k for k, r in rows.items()
+               if r["status"] not in ("duplicate", "unmatched", "missing")}
     folded = 0
     for student, result in kept.items():
         where = current.get(student)
