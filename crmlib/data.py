@@ -430,9 +430,38 @@ def _variant_table(variant: int, table: str) -> pd.DataFrame:
     if handed_over is not None:
         return handed_over
     schema = HARBOR[table]
-    text = to_csv_text(_variant_raw(variant, table), schema)
+    typed = _typed_frame(_variant_raw(variant, table), schema, f"variant {variant}: {table}")
     _LOADED.add((variant, table))
-    return read_table(io.StringIO(text), schema)
+    return typed
+
+
+def _typed_frame(raw: pd.DataFrame, schema: Schema, name: str) -> pd.DataFrame:
+    """A simulated table typed and checked exactly as writing it to CSV and reading it
+    back would (dates cut to the day, times to the second, empty text missing), without
+    the text: tests/test_data.py checks both ways give equal frames on every table."""
+    out = {}
+    for col, kind in schema.columns.items():
+        base = _split(kind)[0]
+        s = raw[col].reset_index(drop=True)
+        if base == "int":
+            s = s.astype("Int64")
+        elif base == "float":
+            s = s.astype("float64")
+        elif base == "bool":
+            s = s.astype("boolean")
+        elif base in _DATE_FORMATS:
+            s = pd.to_datetime(s).dt.floor("D" if base == "date" else "s")
+            s = s.astype("datetime64[s]")
+        else:
+            s = s.astype("str")
+            s = s.where(s != "")
+        out[col] = s
+    table = pd.DataFrame(out)
+    problem = _problem(table, schema)
+    if problem is not None:
+        col, i, what = problem
+        raise DatasetError(name, f"{what} (row {i})", col)
+    return _final_dtypes(table, schema)
 
 
 def variant_tables(variant: int, *, loaded_only: bool = False

@@ -593,3 +593,30 @@ def test_loading_data_needs_the_grader_only_when_it_handed_something_over(tmp_pa
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["[]", "['crmlib.grading', 'crmlib.grading.variants']"]
+
+
+@pytest.mark.slow  # simulates a whole variant
+def test_variant_tables_are_typed_as_their_csv_would_be_read():
+    """A variant's tables skip the CSV text (speed); they must equal what writing each
+    simulated table in the committed format and reading it back gives, to the bit."""
+    import io
+
+    from crmlib import data
+    from crmlib.data import HARBOR, read_table, to_csv_text
+
+    for name, schema in HARBOR.items():
+        raw = data._variant_raw(7, name)
+        via_text = read_table(io.StringIO(to_csv_text(raw, schema)), schema)
+        pd.testing.assert_frame_equal(data._typed_frame(raw, schema, name), via_text,
+                                      check_exact=True, obj=name)
+
+
+def test_a_broken_simulated_table_is_named():
+    from crmlib import data
+    from crmlib.data import HARBOR
+
+    schema = HARBOR["products"]
+    raw = load_harbor("products")
+    raw.loc[2, "unit_cost"] = -1.0
+    with pytest.raises(DatasetError, match=r"variant 3: products, column 'unit_cost'.*row 2"):
+        data._typed_frame(raw, schema, "variant 3: products")
