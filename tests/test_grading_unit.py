@@ -686,3 +686,13 @@ def test_a_reference_process_returns_the_references_and_hands_the_variant_over(t
     core.references.cache_clear()
     data._variant_core.cache_clear()
     data._variant_table.cache_clear()
+
+
+def test_every_status_is_scored_not_run_or_a_failure_to_run():
+    """Each gradebook status is in exactly one of the report's groups: scored (SCORED),
+    never run (NOT_RUN), or run but not scorable (invalid, grader-error)."""
+    from crmlib.grading import core, report
+
+    groups = [set(report.SCORED), set(report.NOT_RUN), {"invalid", "grader-error"}]
+    assert set().union(*groups) == set(core.STATUSES)
+    assert sum(len(g) for g in groups) == len(core.STATUSES)

@@ -403,7 +403,7 @@ def _grade_batch(key, out: Path, book_path: Path, header: list[str], questions: 
         sub = by_label.get((result["student"], result["file"]))
         if sub is not None:
             result.update(_identity(sub))
-        if written and result["status"] not in ("duplicate", "unmatched", "missing"):
+        if written and result["status"] not in report.NOT_RUN:
             reviews.apply_marks(result, marks)  # marks folded earlier still hold
             reviews.save_result(out, slug(result["student"]), result)
         rows[(result["student"], result["file"])] = _row(result, questions)
@@ -411,7 +411,7 @@ def _grade_batch(key, out: Path, book_path: Path, header: list[str], questions: 
         if result.get("executed"):
             report.write_text_atomic(out / "executed" / f"{slug(result['student'])}.ipynb",
                                      result["executed"])
-        if result["status"] not in ("duplicate", "unmatched", "missing"):
+        if result["status"] not in report.NOT_RUN:
             report.write_text_atomic(out / "feedback" / f"{slug(result['student'])}.html",
                                      report.feedback_page(result, key, STATUSES))
         write_csv_atomic(book_path, header, _sorted(rows.values()))
@@ -439,7 +439,7 @@ def _grade_batch(key, out: Path, book_path: Path, header: list[str], questions: 
                                         "Python and kernel")
     finally:
         bar.close()
-    ran = sum(1 for r in results if r["status"] not in ("duplicate", "unmatched", "missing"))
+    ran = sum(1 for r in results if r["status"] not in report.NOT_RUN)
     left = len(to_run) - ran
     failed = sum(1 for r in results if r["status"] == "grader-error")
     if failed:
@@ -470,7 +470,7 @@ def _fold_reviews(out: Path, key, rows: dict, questions: list[str], header: list
     # the row each student's result belongs to: the graded one, not an older file's
     # "duplicate" row beside it
     current = {k[0]: k for k, r in rows.items()
-               if r["status"] not in ("duplicate", "unmatched", "missing")}
+               if r["status"] not in report.NOT_RUN}
     folded = 0
     for student, result in kept.items():
         where = current.get(student)

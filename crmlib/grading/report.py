@@ -13,6 +13,9 @@ import pandas as pd
 from crmlib.atomic import GROUP, write_atomic
 
 SCORED = ("graded", "error", "memory", "timeout", "crashed")
+# Rows of students whose file was not run: a newer file was graded, the file matches
+# nobody on the roster, or the roster's student handed nothing in.
+NOT_RUN = ("duplicate", "unmatched", "missing")
 
 
 def write_text_atomic(path: Path, text: str) -> None:
