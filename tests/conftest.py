@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 # Re-exported for test files that still import them from conftest (use `support`).
-from support import REPO, free_port, serve, stop  # noqa: F401
+from support import HARBOR_VARIANT, REPO, free_port, serve, stop  # noqa: F401
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -37,3 +37,44 @@ def pytest_collection_modifyitems(config, items):
 def repo() -> Path:
     """The repository root."""
     return REPO
+
+
+@pytest.fixture(scope="session")
+def harbor():
+    """``harbor(table)``: a Harbor Coffee table, loaded once per test session and shared
+    by every test that asks for it (do not change it in place; copy it first)."""
+    from crmlib.data import load_harbor
+
+    cache: dict[str, object] = {}
+
+    def load(table: str):
+        if table not in cache:
+            cache[table] = load_harbor(table, variant=HARBOR_VARIANT)
+        return cache[table]
+
+    return load
+
+
+@pytest.fixture(scope="session")
+def purchases(harbor):
+    return harbor("purchases")
+
+
+@pytest.fixture(scope="session")
+def customers(harbor):
+    return harbor("customers")
+
+
+@pytest.fixture(scope="session")
+def products(harbor):
+    return harbor("products")
+
+
+@pytest.fixture(scope="session")
+def contacts(harbor):
+    return harbor("contacts")
+
+
+@pytest.fixture(scope="session")
+def campaigns(harbor):
+    return harbor("campaigns")

@@ -20,6 +20,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# CRM_STORY_VARIANT=n makes conftest's shared Harbor Coffee fixtures (and the story
+# tests' own loads) use variant n, simulated in memory, instead of the committed files;
+# tests/test_simulation.py runs tests/test_stories.py so, to check the stories on
+# students' data.
+HARBOR_VARIANT = (int(os.environ["CRM_STORY_VARIANT"]) if os.environ.get("CRM_STORY_VARIANT")
+                  else None)
 
 
 def executable(name: str) -> str:

@@ -27,21 +27,6 @@ REGULAR_VISITS = 10  # customers with at least this many cafe visits count as re
 
 
 @pytest.fixture(scope="module")
-def purchases():
-    return load_harbor("purchases")
-
-
-@pytest.fixture(scope="module")
-def customers():
-    return load_harbor("customers")
-
-
-@pytest.fixture(scope="module")
-def products():
-    return load_harbor("products")
-
-
-@pytest.fixture(scope="module")
 def items(purchases, products):
     """Order lines with their order's date, channel and customer and the product's category."""
     oi = load_harbor("order_items").merge(

@@ -23,11 +23,6 @@ END_YEAR = 2025  # ages are on 31 December 2025
 
 
 @pytest.fixture(scope="module")
-def customers():
-    return load_harbor("customers")
-
-
-@pytest.fixture(scope="module")
 def links():
     return load_harbor("silo_links")
 

@@ -26,26 +26,6 @@ END = pd.Timestamp("2025-12-31")
 
 
 @pytest.fixture(scope="module")
-def contacts():
-    return load_harbor("contacts")
-
-
-@pytest.fixture(scope="module")
-def campaigns():
-    return load_harbor("campaigns")
-
-
-@pytest.fixture(scope="module")
-def customers():
-    return load_harbor("customers")
-
-
-@pytest.fixture(scope="module")
-def purchases():
-    return load_harbor("purchases")
-
-
-@pytest.fixture(scope="module")
 def tickets():
     return load_harbor("service_tickets")
 

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmlib.data import load_harbor
 from crmlib.retention import (
     ShiftedBetaGeometric,
     clv_constant_retention,
@@ -60,11 +59,6 @@ def test_defection_cut_rejects_bad_input():
         defection_cut_effect(0.03, [10.0])
     with pytest.raises(ValueError, match="worth nothing"):
         defection_cut_effect(0.5, [1.0], acquisition_cost=100)
-
-
-@pytest.fixture(scope="module")
-def purchases():
-    return load_harbor("purchases")
 
 
 def test_cohort_table_on_harbor(purchases):

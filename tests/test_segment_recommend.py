@@ -27,11 +27,6 @@ from crmlib.segment import (
 
 
 @pytest.fixture(scope="module")
-def purchases():
-    return load_harbor("purchases")
-
-
-@pytest.fixture(scope="module")
 def segments(purchases):
     features = behaviour_features(purchases, "2025-12-31")
     pipe = segmentation_pipeline(4, seed=0).fit(features)

@@ -9,12 +9,11 @@ lesson's story fails here.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import optimize, special
+from support import HARBOR_VARIANT
 
 from crmlib import data, truth
 from crmlib.data import load_cdnow
@@ -23,7 +22,7 @@ from crmlib.truth import lead_chance, organic_signup_weight, setting
 # The stories must hold on every student's data, not only the committed set:
 # CRM_STORY_VARIANT=n runs every check on variant n, simulated in memory, against
 # that variant's own truth (tests/test_simulation.py does so for two variants).
-VARIANT = int(os.environ["CRM_STORY_VARIANT"]) if os.environ.get("CRM_STORY_VARIANT") else None
+VARIANT = HARBOR_VARIANT
 
 
 def load_harbor(table: str) -> pd.DataFrame:
@@ -36,16 +35,6 @@ def parameters():
 
 def goal_gradient():
     return truth.goal_gradient(VARIANT)
-
-
-@pytest.fixture(scope="module")
-def purchases():
-    return load_harbor("purchases")
-
-
-@pytest.fixture(scope="module")
-def customers():
-    return load_harbor("customers")
 
 
 def _two_proportions(x1, n1, x2, n2):
