@@ -3,8 +3,9 @@
 Markers (registered in pyproject.toml): ``browser`` for Playwright tests and
 ``slow`` for tests that start servers or build and install the package.
 ``make unit`` runs ``-m "not browser and not slow"`` (under a minute);
-``make test`` runs everything. Whole files are marked here, so the test files
-themselves stay free of tier bookkeeping.
+``make test`` runs everything. A test file marks itself, one way only: a whole file
+with ``pytestmark = pytest.mark.slow`` (a list for several), a single test with
+``@pytest.mark.slow``.
 """
 
 from __future__ import annotations
@@ -18,20 +19,6 @@ import pytest
 from support import HARBOR_VARIANT, REPO, free_port, serve, stop  # noqa: F401
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-
-# File name -> markers for every test in it.
-FILE_MARKERS = {
-    "test_browser.py": ("browser", "slow"),
-    "test_lab.py": ("slow",),
-    "test_install.py": ("slow",),
-}
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        for name in FILE_MARKERS.get(Path(str(item.fspath)).name, ()):
-            item.add_marker(getattr(pytest.mark, name))
-
 
 @pytest.fixture(scope="session")
 def repo() -> Path:

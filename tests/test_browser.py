@@ -23,7 +23,7 @@ from crmlib.quiz import load_banks, mixed_quiz
 from crmlib.quiz.bank import plain_text
 from crmlib.quiz.progress import Progress
 
-pytestmark = pytest.mark.browser  # registered with the test tiers in conftest.py
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

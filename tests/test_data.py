@@ -140,7 +140,6 @@ def test_checksums_verify():
     assert verify_checksums() == []
 
 
-@pytest.mark.slow  # simulates all of Harbor Coffee
 def test_rebuild_is_byte_for_byte(tmp_path, repo):
     written = build_harbor(tmp_path)
     assert len(written) == len(HARBOR)

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from support import REPO
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:

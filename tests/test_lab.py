@@ -16,6 +16,8 @@ import urllib.request
 import pytest
 from support import executable, free_port, serve, stop
 
+pytestmark = pytest.mark.slow
+
 
 def make_lab_commands(repo, extra: str) -> tuple[list[str], list[str]]:
     """The two commands `make lab` runs (working copy, then JupyterLab), with this
