@@ -18,17 +18,20 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import special, stats
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from crmlib.fitting import check_fit, minimize_bounded
+from crmlib.fitting import FittedModel, minimize_bounded
 
 _LOG_EPS = -745.0  # log of the smallest positive double
 
 
 def _as_array(name: str, value, allow_zero: bool = True) -> np.ndarray:
-    arr = np.asarray(value, dtype="float64")
+    try:
+        arr = np.asarray(value, dtype="float64")
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be numbers ({err})") from None
     if arr.ndim > 1:
         raise ValueError(f"{name} must be one-dimensional")
     if arr.size == 0:
@@ -58,13 +61,28 @@ def _check_rft(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return x, t_x, T
 
 
-def _unique_rows(*cols: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """Unique rows of the given columns and how often each occurs (hash-based)."""
-    counts = pd.DataFrame({i: c for i, c in enumerate(cols)}).value_counts(sort=False)
+def _unique_rows(*cols: np.ndarray, weights: np.ndarray | None = None
+                 ) -> tuple[list[np.ndarray], np.ndarray]:
+    """Unique rows of the given columns and their total weight (how often each occurs)."""
+    frame = pd.DataFrame({i: c for i, c in enumerate(cols)})
+    if weights is None:
+        counts = frame.value_counts(sort=False)
+    else:
+        counts = frame.assign(_w=weights).groupby(list(range(len(cols))), sort=False)["_w"].sum()
     uniq = counts.index.to_frame(index=False)
     return [uniq[i].to_numpy(dtype="float64") for i in range(len(cols))], counts.to_numpy(
         dtype="float64"
     )
+
+
+def _weights(weights, n: int) -> np.ndarray:
+    """Row weights for a fit: 1 each by default, else positive, finite, one per row."""
+    if weights is None:
+        return np.ones(n)
+    w = _as_array("weights", weights, allow_zero=False)
+    if w.size != n:
+        raise ValueError(f"weights has {w.size} values for {n} rows")
+    return w
 
 
 def _index_of(*values) -> pd.Index | None:
@@ -79,29 +97,7 @@ def _like(out: np.ndarray, index: pd.Index | None, name: str):
     return out
 
 
-def _summary(model, names: list[str]) -> pd.DataFrame:
-    """Estimate, standard error and 95% interval of each parameter, with the fit's facts.
-
-    The interval is symmetric in log(parameter), where the fit is done, so it
-    never crosses zero: estimate * exp(+-1.96 * se / estimate).
-    """
-    check_is_fitted(model, "params_")
-    est = np.array([model.params_[n] for n in names])
-    se = np.array([model.standard_errors_[n] for n in names])
-    spread = np.exp(1.959964 * se / est)
-    table = pd.DataFrame(
-        {"estimate": est, "std_error": se, "ci_95_low": est / spread, "ci_95_high": est * spread},
-        index=pd.Index(names, name="parameter"),
-    )
-    table.attrs = {
-        "log_likelihood": model.loglik_,
-        "n_customers": model.n_customers_,
-        "converged": model.converged_,
-    }
-    return table
-
-
-class BetaGeo(BaseEstimator):
+class BetaGeo(FittedModel, BaseEstimator):
     """The BG/NBD model of repeat buying and dropout.
 
     Attributes
@@ -110,10 +106,17 @@ class BetaGeo(BaseEstimator):
         Fitted ``r``, ``alpha``, ``a``, ``b``.
     standard_errors_ : dict
         Their asymptotic standard errors (observed information).
+    covariance_ : pandas.DataFrame
+        Their covariance matrix.
     loglik_ : float
         Maximised log-likelihood of the calibration data.
-    n_customers_ : int
-        Customers in the calibration data.
+    n_obs_ : int
+        Customers in the calibration data (``n_customers_`` is the same number).
+    converged_ : bool
+        False when the fit warned.
+
+    See :class:`crmlib.fitting.FittedModel` for ``summary``, ``to_json`` and
+    ``from_json``, which every fitted model of the course shares.
 
     Examples
     --------
@@ -124,6 +127,9 @@ class BetaGeo(BaseEstimator):
     >>> round(m.loglik_, 1)
     -9582.4
     """
+
+    _param_names = ("r", "alpha", "a", "b")
+    _model_name = "BG/NBD"
 
     def __init__(self, *, tol: float = 1e-14, max_iter: int = 1000):
         self.tol = tol
@@ -189,7 +195,7 @@ class BetaGeo(BaseEstimator):
         rate = max(float(np.sum(x) / np.sum(T)), 1e-6)
         return np.array([0.0, np.log(1.0 / rate), 0.0, np.log(3.0)])
 
-    def fit(self, frequency, recency, T) -> BetaGeo:
+    def fit(self, frequency, recency, T, weights=None) -> BetaGeo:
         """Fit by maximum likelihood.
 
         Parameters
@@ -197,6 +203,9 @@ class BetaGeo(BaseEstimator):
         frequency, recency, T : array-like
             Repeat purchases, time of the last purchase and age of each
             customer, in the same time unit (see :func:`crmlib.rfm.btyd_summary`).
+        weights : array-like, optional
+            How many customers each row stands for, to fit on aggregated rows
+            (one row per distinct history with its count); 1 each by default.
 
         Returns
         -------
@@ -204,7 +213,8 @@ class BetaGeo(BaseEstimator):
             ``self``, fitted.
         """
         x, t_x, T = _check_rft(frequency, recency, T)
-        (ux, utx, uT), w = _unique_rows(x, t_x, T)
+        weight = _weights(weights, len(x))
+        (ux, utx, uT), w = _unique_rows(x, t_x, T, weights=weight)
         levels, index = np.unique(ux, return_inverse=True)
         args = (ux, utx, uT, w, levels, index)
         best = None
@@ -218,14 +228,14 @@ class BetaGeo(BaseEstimator):
                 break
         if not np.isfinite(best.fun):
             raise RuntimeError(f"BG/NBD fit failed: {best.message}")
-        r, alpha, a, b = np.exp(best.x)
-        self.params_ = {"r": float(r), "alpha": float(alpha), "a": float(a), "b": float(b)}
-        se, sound = check_fit("BG/NBD", list(self.params_), best, self._neg_loglik, args)
-        self.standard_errors_ = dict(zip(self.params_, (float(v) for v in se)))
-        self.loglik_ = float(-best.fun)
-        self.n_customers_ = int(len(x))
-        self.converged_ = sound
+        self._record_log_fit(best, self._neg_loglik, args, n_obs=weight.sum())
         return self
+
+    @property
+    def n_customers_(self) -> int | float:
+        """Customers in the calibration data (the contract's ``n_obs_``)."""
+        check_is_fitted(self, "params_")
+        return self.n_obs_
 
     def _params(self):
         check_is_fitted(self, "params_")
@@ -273,6 +283,48 @@ class BetaGeo(BaseEstimator):
             return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * h)
 
         out = self._near_a_one(formula)
+        return out if out.size > 1 else float(out[0])
+
+    def probability_of_purchases(self, t, n) -> np.ndarray | float:
+        """Probability that a new customer makes exactly ``n`` repeat purchases by ``t``.
+
+        P(X(t) = n), equation (8) of Fader, Hardie and Lee (2005): the chance of
+        n purchases while still alive at t, plus (for n > 0) the chance of
+        dropping out after the n-th. With ``p = alpha / (alpha + t)`` the Gamma
+        mixture of Poisson counts is a negative binomial NB(r, p), so
+
+        P(X(t) = n) = B(a, b + n) / B(a, b) * NB(n; r, p)
+        + [n > 0] * B(a + 1, b + n - 1) / B(a, b) * P(NB(r, p) >= n).
+
+        Parameters
+        ----------
+        t : float or array-like
+            Length of the period from the first purchase.
+        n : int or array-like of int
+            Number of repeat purchases (broadcast against ``t``).
+
+        Examples
+        --------
+        >>> m = BetaGeo()
+        >>> m.params_ = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+        >>> round(m.probability_of_purchases(39, 0), 5)  # R's BTYD package: 0.5737864
+        0.57379
+        >>> total = m.probability_of_purchases(39, np.arange(2000)).sum()
+        >>> bool(abs(total - 1) < 1e-6)
+        True
+        """
+        r, alpha, a, b = self._params()
+        t = _as_array("t", t)
+        n = _as_array("n", n)
+        if (n % 1 != 0).any():
+            raise ValueError("n must hold whole numbers (repeat purchases)")
+        t, n = np.broadcast_arrays(t, n)
+        p = alpha / (alpha + t)
+        log_beta = special.betaln(a, b)
+        alive = np.exp(special.betaln(a, b + n) - log_beta) * stats.nbinom.pmf(n, r, p)
+        later = np.where(n > 0, np.exp(special.betaln(a + 1, np.maximum(b + n - 1, 1e-300))
+                                       - log_beta) * stats.nbinom.sf(n - 1, r, p), 0.0)
+        out = alive + later
         return out if out.size > 1 else float(out[0])
 
     def expected_purchases(self, t, frequency, recency, T):
@@ -326,16 +378,9 @@ class BetaGeo(BaseEstimator):
         index = _index_of(frequency, recency, T)
         return _like(self._p_alive(*_check_rft(frequency, recency, T)), index, "p_alive")
 
-    def summary(self) -> pd.DataFrame:
-        """Estimate, standard error and 95% interval of r, alpha, a and b.
-
-        The interval is symmetric in log(parameter). The log-likelihood, the
-        number of customers and ``converged`` are in the table's ``attrs``.
-        """
-        return _summary(self, ["r", "alpha", "a", "b"])
 
 
-class GammaGamma(BaseEstimator):
+class GammaGamma(FittedModel, BaseEstimator):
     """The Gamma-Gamma model of average spend per transaction.
 
     Fit it on repeat customers only (frequency > 0) with their mean repeat
@@ -347,8 +392,17 @@ class GammaGamma(BaseEstimator):
         Fitted ``p``, ``q``, ``gamma``.
     standard_errors_ : dict
         Their asymptotic standard errors (observed information).
+    covariance_ : pandas.DataFrame
+        Their covariance matrix.
     loglik_ : float
         Maximised log-likelihood.
+    n_obs_ : int
+        Repeat customers fitted to (``n_customers_`` is the same number).
+    converged_ : bool
+        False when the fit warned.
+
+    ``summary``, ``to_json`` and ``from_json`` come from
+    :class:`crmlib.fitting.FittedModel`.
 
     Examples
     --------
@@ -360,6 +414,9 @@ class GammaGamma(BaseEstimator):
     >>> round(gg.loglik_, 1)
     -4055.9
     """
+
+    _param_names = ("p", "q", "gamma")
+    _model_name = "Gamma-Gamma"
 
     def __init__(self, *, tol: float = 1e-14, max_iter: int = 1000):
         self.tol = tol
@@ -401,7 +458,7 @@ class GammaGamma(BaseEstimator):
         ll, grad = self._loglik_terms(theta, x, m)
         return -np.dot(w, ll), -(w @ grad)
 
-    def fit(self, frequency, monetary_value) -> GammaGamma:
+    def fit(self, frequency, monetary_value, weights=None) -> GammaGamma:
         """Fit by maximum likelihood on repeat customers.
 
         Parameters
@@ -410,6 +467,9 @@ class GammaGamma(BaseEstimator):
             Repeat purchases of each customer (all > 0).
         monetary_value : array-like
             Each customer's mean spend over those repeat purchases (all > 0).
+        weights : array-like, optional
+            How many customers each row stands for (aggregated rows); 1 each
+            by default.
 
         Returns
         -------
@@ -417,21 +477,22 @@ class GammaGamma(BaseEstimator):
             ``self``, fitted.
         """
         x, m = self._check(frequency, monetary_value)
-        (ux, um), w = _unique_rows(x, m)
+        weight = _weights(weights, len(x))
+        (ux, um), w = _unique_rows(x, m, weights=weight)
         start = np.log([1.0, 1.0, max(float(np.mean(m)), 1e-3)])
         res = minimize_bounded(
             self._neg_loglik, start, (ux, um, w), ftol=self.tol, max_iter=self.max_iter
         )
         if not np.isfinite(res.fun):
             raise RuntimeError(f"Gamma-Gamma fit failed: {res.message}")
-        p, q, g = np.exp(res.x)
-        self.params_ = {"p": float(p), "q": float(q), "gamma": float(g)}
-        se, sound = check_fit("Gamma-Gamma", list(self.params_), res, self._neg_loglik, (ux, um, w))
-        self.standard_errors_ = dict(zip(self.params_, (float(v) for v in se)))
-        self.loglik_ = float(-res.fun)
-        self.n_customers_ = int(len(x))
-        self.converged_ = sound
+        self._record_log_fit(res, self._neg_loglik, (ux, um, w), n_obs=weight.sum())
         return self
+
+    @property
+    def n_customers_(self) -> int | float:
+        """Repeat customers in the data (the contract's ``n_obs_``)."""
+        check_is_fitted(self, "params_")
+        return self.n_obs_
 
     def _params(self):
         check_is_fitted(self, "params_")
@@ -442,9 +503,6 @@ class GammaGamma(BaseEstimator):
         p, q, g = self._params()
         return p * g / (q - 1) if q > 1 else float("inf")
 
-    def summary(self) -> pd.DataFrame:
-        """Estimate, standard error and 95% interval of p, q and gamma (see BetaGeo.summary)."""
-        return _summary(self, ["p", "q", "gamma"])
 
     def expected_spend(self, frequency, monetary_value):
         """Expected spend per future transaction of each customer.

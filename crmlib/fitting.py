@@ -11,16 +11,22 @@ information does not support them.
 
 from __future__ import annotations
 
+import json
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from scipy import optimize
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["ConvergenceWarning", "at_bound", "check_fit", "minimize_bounded", "standard_errors"]
+__all__ = ["ConvergenceWarning", "FittedModel", "at_bound", "check_fit", "covariance",
+           "minimize_bounded", "standard_errors"]
 
 #: Bounds of the search for log-parameters: exp(+-12) spans 6e-6 to 1.6e5.
 LOG_BOUND = 12.0
@@ -198,15 +204,52 @@ def check_fit(
     return se, not problems
 
 
-def standard_errors(
-    neg_loglik: Callable, theta: np.ndarray, args: tuple, step: float = 1e-5
+def covariance(
+    neg_loglik: Callable, theta: np.ndarray, args: tuple = (), step: float = 1e-5
 ) -> np.ndarray:
-    """Standard errors of ``exp(theta)`` from the observed information.
+    """Covariance matrix of ``exp(theta)`` from the observed information.
 
     The Hessian of the negative log-likelihood in log-parameters is taken by
     central differences of its analytic gradient (``neg_loglik`` returns the
-    value and the gradient), and the delta method moves the errors to the
-    natural scale.
+    value and the gradient); its inverse is the covariance of the
+    log-parameters, and the delta method moves it to the natural scale
+    (``cov[i, j] * exp(theta[i]) * exp(theta[j])``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``k`` by ``k``; all NaN when the Hessian is not positive definite (the
+        maximum is not a proper one), so a zero variance is never reported.
+
+    Examples
+    --------
+    >>> def quad(z):  # a log-likelihood with curvature 4 in each direction
+    ...     return 2 * np.sum(z**2), 4 * z
+    >>> covariance(quad, np.zeros(2)).round(6).tolist()
+    [[0.25, 0.0], [0.0, 0.25]]
+    """
+    theta = np.asarray(theta, dtype="float64")
+    k = len(theta)
+    H = np.empty((k, k))
+    for i in range(k):  # k <= 4: one pair of gradient calls per parameter
+        d = np.zeros(k)
+        d[i] = step
+        H[:, i] = (neg_loglik(theta + d, *args)[1] - neg_loglik(theta - d, *args)[1]) / (2 * step)
+    H = (H + H.T) / 2
+    nan = np.full((k, k), np.nan)
+    if not np.isfinite(H).all():
+        return nan
+    eig = np.linalg.eigvalsh(H)
+    if eig.min() <= 1e-10 * max(eig.max(), 1.0):  # not positive definite (or nearly singular)
+        return nan
+    scale = np.exp(theta)
+    return np.linalg.inv(H) * np.outer(scale, scale)
+
+
+def standard_errors(
+    neg_loglik: Callable, theta: np.ndarray, args: tuple, step: float = 1e-5
+) -> np.ndarray:
+    """Standard errors of ``exp(theta)``: the square roots of :func:`covariance`'s diagonal.
 
     Returns
     -------
@@ -225,18 +268,145 @@ def standard_errors(
     >>> standard_errors(flat, np.zeros(2), ()).tolist()
     [nan, nan]
     """
-    theta = np.asarray(theta, dtype="float64")
-    k = len(theta)
-    H = np.empty((k, k))
-    for i in range(k):  # k <= 4: one pair of gradient calls per parameter
-        d = np.zeros(k)
-        d[i] = step
-        H[:, i] = (neg_loglik(theta + d, *args)[1] - neg_loglik(theta - d, *args)[1]) / (2 * step)
-    H = (H + H.T) / 2
-    nan = np.full(k, np.nan)
-    if not np.isfinite(H).all():
-        return nan
-    eig = np.linalg.eigvalsh(H)
-    if eig.min() <= 1e-10 * max(eig.max(), 1.0):  # not positive definite (or nearly singular)
-        return nan
-    return np.sqrt(np.diag(np.linalg.inv(H))) * np.exp(theta)
+    return np.sqrt(np.diag(covariance(neg_loglik, theta, args, step)))
+
+
+class FittedModel:
+    """The one contract of the course's fitted models, as scikit-learn users expect.
+
+    After ``fit`` a model has:
+
+    * ``params_``: dict of parameter name to estimate (floats);
+    * ``standard_errors_``: dict of the same names to asymptotic standard errors
+      (NaN where the data do not support one);
+    * ``covariance_``: their covariance matrix, a DataFrame indexed by name;
+    * ``loglik_``: the maximised log-likelihood;
+    * ``n_obs_``: how many observations (customers, people asked) it was fitted to,
+      counting each aggregated row by its weight;
+    * ``converged_``: False when the fit warned (see :func:`check_fit`).
+
+    ``summary()`` tabulates estimates, standard errors and 95% intervals, and
+    ``to_json``/``from_json`` save and load a fitted model as plain JSON (never
+    pickle, so a file from elsewhere cannot run code). A model sets
+    ``_param_names`` and, for shares in (0, 1), ``_shares``: their interval is
+    symmetric in logit, every other parameter's in log (so it never crosses zero).
+    """
+
+    _param_names: tuple[str, ...] = ()
+    _shares: tuple[str, ...] = ()
+    _model_name: str = ""
+
+    # ------------------------------------------------------------------ recording
+    def _set_fit(self, params, cov, loglik: float, n_obs: float, converged: bool) -> None:
+        names = list(self._param_names)
+        self.params_ = {n: float(params[i]) for i, n in enumerate(names)}
+        cov = np.array(cov, dtype="float64").reshape(len(names), len(names))
+        se = np.sqrt(np.diag(cov))
+        self.standard_errors_ = {n: float(se[i]) for i, n in enumerate(names)}
+        self.covariance_ = pd.DataFrame(cov, index=pd.Index(names, name="parameter"),
+                                        columns=names)
+        self.loglik_ = float(loglik)
+        self.n_obs_ = int(n_obs) if float(n_obs).is_integer() else float(n_obs)
+        self.converged_ = bool(converged)
+
+    def _record_log_fit(self, res: optimize.OptimizeResult, neg_loglik: Callable,
+                        args: tuple, n_obs: float) -> None:
+        """Record a fit done in log-parameters by :func:`minimize_bounded`."""
+        names = list(self._param_names)
+        se, sound = check_fit(self._model_name, names, res, neg_loglik, args)
+        cov = covariance(neg_loglik, res.x, args)
+        unknown = ~np.isfinite(se)  # at a bound: no variance, nor covariance
+        cov[unknown, :] = np.nan
+        cov[:, unknown] = np.nan
+        self._set_fit(np.exp(res.x), cov, -res.fun, n_obs, sound)
+
+    # ------------------------------------------------------------------ reporting
+    def summary(self) -> pd.DataFrame:
+        """Estimate, standard error and 95% interval of each parameter.
+
+        The interval is symmetric in log(parameter), or in logit for a share,
+        the scales the fit works in, so it stays within the parameter's range:
+        for a positive parameter, estimate * exp(+-1.96 * se / estimate).
+        The fit's log-likelihood, ``n_obs_`` and ``converged_`` are attributes.
+        """
+        check_is_fitted(self, "params_")
+        names = list(self._param_names)
+        est = np.array([self.params_[n] for n in names])
+        se = np.array([self.standard_errors_[n] for n in names])
+        share = np.array([n in self._shares for n in names])
+        z = 1.959964
+        with np.errstate(divide="ignore", invalid="ignore"):
+            spread = np.exp(z * se / est)
+            low, high = est / spread, est * spread
+            odds = est / (1 - est)
+            odds_spread = np.exp(z * se / (est * (1 - est)))
+            low = np.where(share, odds / odds_spread / (1 + odds / odds_spread), low)
+            high = np.where(share, odds * odds_spread / (1 + odds * odds_spread), high)
+        return pd.DataFrame(
+            {"estimate": est, "std_error": se, "ci_95_low": low, "ci_95_high": high},
+            index=pd.Index(names, name="parameter"),
+        )
+
+    # ------------------------------------------------------------------ saving
+    def to_json(self, path: str | os.PathLike) -> Path:
+        """Save the fitted model as plain JSON (settings, estimates, errors, fit facts).
+
+        Returns
+        -------
+        pathlib.Path
+            The file written (atomically: a reader never sees half a file).
+        """
+        check_is_fitted(self, "params_")
+        doc = {
+            "format": "crmlib-model/1",
+            "model": type(self).__name__,
+            "settings": self.get_params(),
+            "params": self.params_,
+            "standard_errors": {k: _json_float(v) for k, v in self.standard_errors_.items()},
+            "covariance": [[_json_float(v) for v in row] for row in
+                           self.covariance_.to_numpy().tolist()],
+            "loglik": self.loglik_,
+            "n_obs": self.n_obs_,
+            "converged": self.converged_,
+        }
+        from crmlib.atomic import write_atomic
+
+        path = Path(path)
+        write_atomic(path, json.dumps(doc, indent=1) + "\n")
+        return path
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike):
+        """Load a model saved by :meth:`to_json`.
+
+        Raises
+        ------
+        ValueError
+            The file is not a saved model of this class (the message names the
+            file and what is wrong).
+        """
+        path = Path(path)
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ValueError(f"{path}: not a saved model ({err})") from err
+        if not isinstance(doc, dict) or doc.get("format") != "crmlib-model/1":
+            raise ValueError(f"{path}: not a model saved by crmlib (no 'format': "
+                             "'crmlib-model/1')")
+        if doc.get("model") != cls.__name__:
+            raise ValueError(f"{path}: holds a {doc.get('model')} model, not a {cls.__name__}")
+        names = list(cls._param_names)
+        params = doc.get("params", {})
+        if sorted(params) != sorted(names):
+            raise ValueError(f"{path}: parameters {sorted(params)}, expected {sorted(names)}")
+        model = cls(**doc.get("settings", {}))
+        cov = np.array([[np.nan if v is None else v for v in row] for row in doc["covariance"]],
+                       dtype="float64")
+        model._set_fit([params[n] for n in names], cov, doc["loglik"], doc["n_obs"],
+                       doc["converged"])
+        return model
+
+
+def _json_float(v: float) -> float | None:
+    """NaN as JSON's null (JSON has no NaN)."""
+    return None if not np.isfinite(v) else float(v)

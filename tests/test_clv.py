@@ -321,7 +321,110 @@ def test_summary_table(cdnow):
         assert np.log(row["ci_95_high"] / row["estimate"]) == pytest.approx(
             1.96 * row["std_error"] / row["estimate"], rel=1e-3
         )
-    assert table.attrs == {"log_likelihood": m.loglik_, "n_customers": 2357, "converged": True}
+    # The fit's facts are attributes (pandas drops a table's attrs on concat and merge).
+    assert table.attrs == {}
+    assert (m.n_obs_, m.n_customers_, m.converged_) == (2357, 2357, True)
+
+
+# --------------------------------------------------------------------------- the model contract
+def test_covariance_holds_the_standard_errors_and_is_a_proper_covariance(cdnow):
+    _, m, g = cdnow
+    for model in (m, g):
+        cov = model.covariance_
+        assert list(cov.index) == list(cov.columns) == list(model.params_)
+        assert np.allclose(np.sqrt(np.diag(cov)), list(model.standard_errors_.values()))
+        assert np.allclose(cov, cov.T)
+        assert np.linalg.eigvalsh(cov.to_numpy()).min() > 0
+    # BG/NBD's r and alpha move together (a faster rate with more heterogeneity fits
+    # alike): a strong positive correlation, as Fader, Hardie and Lee's fit shows.
+    corr = m.covariance_.loc["r", "alpha"] / np.sqrt(
+        m.covariance_.loc["r", "r"] * m.covariance_.loc["alpha", "alpha"])
+    assert corr > 0.5
+
+
+def test_weighted_fit_on_aggregated_rows_equals_the_fit_on_customers(cdnow):
+    s, m, g = cdnow
+    rows = s.groupby(["frequency", "recency", "T"]).size().rename("n").reset_index()
+    assert (rows["n"] > 1).any() and len(rows) < len(s)
+    w = BetaGeo().fit(rows["frequency"], rows["recency"], rows["T"], weights=rows["n"])
+    for name, value in m.params_.items():
+        assert w.params_[name] == pytest.approx(value, rel=1e-6)
+    assert w.loglik_ == pytest.approx(m.loglik_, rel=1e-9)
+    assert w.n_obs_ == len(s)
+    rep = s[s["frequency"] > 0]
+    grouped = rep.groupby(["frequency", "monetary_value"]).size().rename("n").reset_index()
+    gw = GammaGamma().fit(grouped["frequency"], grouped["monetary_value"], weights=grouped["n"])
+    for name, value in g.params_.items():
+        assert gw.params_[name] == pytest.approx(value, rel=1e-6)
+
+
+@pytest.mark.parametrize("weights, error, message", [
+    ([1.0, 2.0], ValueError, "weights has 2 values"),
+    ("same", TypeError, "weights must be numbers"),
+    (-1.0, ValueError, "weights must be positive")])
+def test_bad_weights_are_refused(cdnow, weights, error, message):
+    s, _, _ = cdnow
+    with pytest.raises(error, match=message):
+        w = np.full(len(s), weights) if isinstance(weights, float) else weights
+        BetaGeo().fit(s["frequency"], s["recency"], s["T"], weights=w)
+
+
+def test_save_and_load_give_the_same_model(cdnow, tmp_path):
+    s, m, g = cdnow
+    for model in (m, g):
+        path = model.to_json(tmp_path / f"{type(model).__name__}.json")
+        back = type(model).from_json(path)
+        assert back.params_ == model.params_ and back.loglik_ == model.loglik_
+        pd.testing.assert_frame_equal(back.summary(), model.summary())
+        pd.testing.assert_frame_equal(back.covariance_, model.covariance_)
+        assert back.get_params() == model.get_params()
+    back = BetaGeo.from_json(tmp_path / "BetaGeo.json")
+    assert np.allclose(back.p_alive(s["frequency"], s["recency"], s["T"]),
+                       m.p_alive(s["frequency"], s["recency"], s["T"]))
+    text = (tmp_path / "BetaGeo.json").read_text()
+    assert "pickle" not in text and text.lstrip().startswith("{")
+
+
+def test_loading_the_wrong_file_names_it(cdnow, tmp_path):
+    _, m, _ = cdnow
+    path = m.to_json(tmp_path / "bg.json")
+    with pytest.raises(ValueError, match=r"bg\.json: holds a BetaGeo model, not a GammaGamma"):
+        GammaGamma.from_json(path)
+    junk = tmp_path / "junk.json"
+    junk.write_text("not json")
+    with pytest.raises(ValueError, match=r"junk\.json: not a saved model"):
+        BetaGeo.from_json(junk)
+
+
+def test_nan_standard_errors_survive_saving(tmp_path):
+    x, t_x, T = _no_dropout_sample()
+    with pytest.warns(ConvergenceWarning):
+        m = BetaGeo().fit(x, t_x, T)
+    back = BetaGeo.from_json(m.to_json(tmp_path / "m.json"))
+    assert np.isnan(list(back.standard_errors_.values())).sum() == np.isnan(
+        list(m.standard_errors_.values())).sum() > 0
+    assert back.converged_ is False
+
+
+def test_probability_of_purchases_matches_r_btyd():
+    """Values from R's BTYD package (bgnbd.pmf) for Fader, Hardie and Lee's CDNOW fit, as
+    lifetimes' own test quotes them."""
+    m = BetaGeo()
+    m.params_ = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    assert m.probability_of_purchases(2, 10) == pytest.approx(1.07869e-07, abs=1e-11)
+    assert m.probability_of_purchases(39, 0) == pytest.approx(0.5737864, abs=1e-7)
+    pmf = [0.0019995214, 0.0015170236, 0.0011633150, 0.0009003148, 0.0007023638,
+           0.0005517902, 0.0004361913, 0.0003467171, 0.0002769613, 0.0002222260]
+    assert m.probability_of_purchases(30, np.arange(11, 21)) == pytest.approx(pmf, abs=1e-9)
+
+
+def test_probability_of_purchases_is_a_distribution_with_the_models_mean(cdnow):
+    _, m, _ = cdnow
+    n = np.arange(3000)
+    for t in (1.0, 39.0, 78.0):
+        pmf = m.probability_of_purchases(t, n)
+        assert (pmf >= 0).all() and pmf.sum() == pytest.approx(1, abs=1e-9)
+        assert (n * pmf).sum() == pytest.approx(m.expected_purchases_new(t), rel=1e-6)
 
 
 # --------------------------------------------------------------------------- cohorts, equity
