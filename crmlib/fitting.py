@@ -28,6 +28,9 @@ from threadpoolctl import ThreadpoolController
 __all__ = ["ConvergenceWarning", "FittedModel", "at_bound", "check_fit", "covariance",
            "minimize_bounded", "standard_errors"]
 
+#: A fit whose log-likelihood one more Newton step would raise by more than this has
+#: stopped short of its maximum (a tolerance too loose): it is not reported as converged.
+STOP_SHORT = 1e-3
 #: Bounds of the search for log-parameters: exp(+-12) spans 6e-6 to 1.6e5.
 LOG_BOUND = 12.0
 #: BLAS threads during a fit (None leaves the library's own setting; the benchmark
@@ -174,13 +177,27 @@ def check_fit(
     """
     theta = np.asarray(res.x, dtype="float64")
     stuck = at_bound(theta) if stuck is None else np.asarray(stuck, dtype=bool)
+    short = 0.0  # how far below its maximum the log-likelihood stopped (Newton's estimate)
     if neg_loglik is None:
         se, definite = np.full(len(theta), np.nan), True
     else:
-        se = standard_errors(neg_loglik, theta, args)
+        cov = covariance(neg_loglik, theta, args)
+        se = np.sqrt(np.diag(cov))
         definite = bool(np.isfinite(se).all())
+        free = ~stuck
+        if definite and free.any():
+            # Half the Newton decrement g' H^-1 g over the free parameters: what one more
+            # Newton step would still gain (a loose tolerance can stop a search early).
+            g = np.asarray(neg_loglik(theta, *args)[1], dtype="float64")[free]
+            inv_h = (cov / np.outer(np.exp(theta), np.exp(theta)))[np.ix_(free, free)]
+            short = float(g @ inv_h @ g) / 2
         se = np.where(stuck, np.nan, se)
     problems = []
+    if short > STOP_SHORT:
+        problems.append(
+            f"the search stopped about {short:.2g} below the log-likelihood's maximum "
+            "(a tolerance too loose, or too few data to reach one)"
+        )
     if stuck.any():
         params = ", ".join(n for n, s in zip(names, stuck) if s)
         problems.append(

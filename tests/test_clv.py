@@ -102,8 +102,9 @@ def test_a_single_customer_can_be_fitted_with_a_warning():
     assert not m.converged_
     assert all(np.isfinite(v) and v > 0 for v in m.params_.values())
     assert np.isfinite(m.loglik_)
-    g = GammaGamma().fit([3], [12.0])
-    assert np.isfinite(g.loglik_)
+    with pytest.warns(ConvergenceWarning, match="too few data"):  # three parameters, one mean
+        g = GammaGamma().fit([3], [12.0])
+    assert np.isfinite(g.loglik_) and not g.converged_
 
 
 def test_expected_purchases_grow_with_horizon_and_frequency(cdnow):
@@ -486,3 +487,13 @@ def test_a_brand_new_customers_clv_is_the_unconditional_forecast(cdnow):
     e = m.expected_purchases_new(np.arange(0, 31, dtype=float))
     by_hand = np.sum(np.diff(e) / 1.01 ** np.arange(1, 31)) * g.mean_spend()
     assert clv[0] == pytest.approx(by_hand, rel=1e-9)
+
+
+def test_a_search_stopped_short_by_a_loose_tolerance_is_not_converged(cdnow):
+    """lifetimes' tests pass tol=1e-6 meaning a gradient tolerance; as crmlib's relative
+    change of the log-likelihood it stops the search early, and the fit must say so."""
+    s, m, _ = cdnow
+    with pytest.warns(ConvergenceWarning, match="stopped about .* below"):
+        loose = BetaGeo(tol=1e-6).fit(s["frequency"], s["recency"], s["T"])
+    assert loose.loglik_ < m.loglik_ - 1e-3 and loose.converged_ is False
+    assert m.converged_ is True
