@@ -71,7 +71,7 @@ def exact_false_merges(variant):
     return int(wrong.sum())
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=4)
 def _matcher(variant):
     """The lesson's matcher on the student's six lists: (the cleaned records, the matcher)."""
     records = pd.concat([clean_contacts(_table(t, variant), t, key, **cols)
