@@ -2,25 +2,43 @@
 
 Every reference is computed from the student's data variant when the grader
 asks for it (tables are loaded once per variant). The code is written apart
-from the worked solution: plain pandas where the solution uses SQL, and its
-own count of hits where the solution uses ``hit_rate_at_k``. ``silo_links`` is
-used only to score the exact-e-mail join, as the lesson does.
+from the worked solution: plain pandas where the solution uses SQL, its own
+precision at each threshold where the solution uses ``threshold_sweep``, and its
+own count of hits where the solution uses ``hit_rate_at_k``. The matcher is fitted
+with the same crmlib calls as the workbook's given cell (it is the method the
+student scores, not their answer). ``silo_links`` is used only to score matching
+methods, as the lesson does.
 """
 
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from crmlib.data import load_harbor
-from crmlib.exercises import Choice, Number
+from crmlib.exercises import Choice, Number, SetOf
 from crmlib.recommend import ItemItemRecommender
+from crmlib.scv import CustomerMatcher, clean_contacts
 
 TITLE = "CRM in practice: the single customer view and eCRM"
 TODAY = pd.Timestamp("2025-12-31")
 CUTOFF = pd.Timestamp("2025-07-01")
+THRESHOLDS = np.arange(-12, 20.5, 0.5)  # the lesson's grid of match weights
+PRECISION = 0.99  # q3's rule: at most one false merge in a hundred links
+_NAMES = dict(first_name="first_name", last_name="last_name", email="email", phone="phone")
+SILOS = {  # table: its key and its contact columns, as in lesson 06
+    "web_accounts": ("account_id", _NAMES),
+    "loyalty_cards": ("card_number", dict(name="name", email="email", phone="phone")),
+    "phone_customers": ("phone_customer_id", _NAMES),
+    "service_tickets": ("ticket_id", _NAMES),
+    "marketing_list": ("list_id", dict(first_name="first_name", last_name="last_name",
+                                       email="email")),
+    "erasure_requests": ("request_id", dict(first_name="first_name", last_name="last_name",
+                                            email="email")),
+}
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=32)
 def _table(table, variant):
     return load_harbor(table, variant=variant)
 
@@ -53,10 +71,51 @@ def exact_false_merges(variant):
     return int(wrong.sum())
 
 
-def coupons_waiting(variant):
-    c = _table("coupons", variant)
-    ok = c["redeemed_date"].isna() & (c["expiry_date"] >= TODAY) & (c["issued_date"] <= TODAY)
-    return int(ok.sum())
+@lru_cache(maxsize=4)
+def _matcher(variant):
+    """The lesson's matcher on the student's six lists: (the cleaned records, the matcher)."""
+    records = pd.concat([clean_contacts(_table(t, variant), t, key, **cols)
+                         for t, (key, cols) in SILOS.items()], ignore_index=True)
+    master = clean_contacts(_table("customers", variant), "customers", "customer_id", **_NAMES)
+    return records, CustomerMatcher(seed=42).fit(records, master)
+
+
+def _best_pairs(matcher):
+    """Each record's best customer (the higher weight; on a tie, the lower customer id)."""
+    pairs = matcher.pairs_.sort_values(["match_weight", "customer_id"], ascending=[False, True],
+                                       kind="stable")
+    return pairs.drop_duplicates("record")
+
+
+def precision_threshold(variant):
+    """q3: the lowest threshold on the grid whose links have precision >= PRECISION."""
+    records, matcher = _matcher(variant)
+    links = _table("silo_links", variant)
+    truth = dict(zip(links["source"] + ":" + links["record_id"], links["customer_id"]))
+    best = _best_pairs(matcher)
+    right = np.array([truth.get(r) == c for r, c in zip(best["record"], best["customer_id"])])
+    weight = best["match_weight"].to_numpy()
+    for t in THRESHOLDS:
+        made = weight >= t
+        if made.any() and right[made].mean() >= PRECISION:
+            return float(t)
+    raise ValueError("no threshold on the grid reaches the precision")
+
+
+def contacted_after_erasure(variant):
+    """q4: customers a campaign contacted after the day of an erasure request linked to them
+    (the matcher's links at threshold 0)."""
+    _, matcher = _matcher(variant)
+    best = _best_pairs(matcher)
+    best = best[best["match_weight"] >= 0].set_index("record")["customer_id"]
+    requests = _table("erasure_requests", variant)
+    asked = pd.DataFrame({
+        "customer_id": ("erasure_requests:" + requests["request_id"].astype(str)).map(best),
+        "received": requests["received_date"]}).dropna()
+    contacts = _table("contacts", variant).dropna(subset=["customer_id"])
+    both = contacts.merge(asked.astype({"customer_id": "int64"}), on="customer_id")
+    after = both[both["contact_date"] > both["received"]]
+    return {int(c) for c in after["customer_id"]}
 
 
 def overdue_regulars(variant):
@@ -100,6 +159,12 @@ def gradient_ratio(variant):
     return float(m[4] / m[0])
 
 
+def gradient_reading(variant):
+    """q8: (b) when visits speed up as the card fills (q7's ratio below 1), as on every
+    variant checked; (e) if a student's data ever showed no speed-up."""
+    return 1 if gradient_ratio(variant) < 1 else 4
+
+
 QUESTIONS = [
     Number("q1", reference=exact_recall, points=2, tol=0.005, percent=True,
            prompt="Recall of the exact e-mail join on the loyalty cards.",
@@ -113,21 +178,25 @@ QUESTIONS = [
            hint="A false merge is a card the join links to a customer other than its true one "
                 "(or links although it belongs to no one).",
            solution="Count linked cards whose found customer differs from the answer key's."),
-    Choice("q3", reference=lambda variant: 2, points=1,
-           options=["more records linked, higher precision",
-                    "fewer false merges and fewer missed matches",
-                    "fewer false merges, more missed matches",
-                    "no change, the model is already trained"],
-           prompt="Raising the match-weight threshold gives ...",
-           hint="Only pairs with a higher weight become links.",
-           solution="A stricter threshold drops doubtful pairs, right and wrong: fewer false "
-                    "merges, more missed matches."),
-    Number("q4", reference=coupons_waiting, points=1, tol=0,
-           prompt="Free-drink coupons waiting on 31 December 2025 (issued, not redeemed, not "
-                  "expired).",
-           hint="In SQL: redeemed_date IS NULL AND expiry_date >= '2025-12-31'.",
-           solution="SELECT count(*) FROM coupons WHERE redeemed_date IS NULL AND expiry_date "
-                    ">= '2025-12-31' AND issued_date <= '2025-12-31'"),
+    Number("q3", reference=precision_threshold, points=2, tol=0,
+           prompt="Lowest match-weight threshold from -12 to 20 in steps of 0.5 whose links (all "
+                  "six lists) have a precision of at least 0.99.",
+           hint="sweep = threshold_sweep(matcher, truth, records['unique_id'], "
+                "np.arange(-12, 20.5, 0.5)); keep the rows with precision >= 0.99 and take "
+                "the smallest threshold. Score every record of the six lists, not one list.",
+           solution="ok = sweep[sweep['precision'] >= 0.99]; answer = ok.index.min(). Recall "
+                    "only falls as the threshold rises, so the lowest threshold that meets the "
+                    "precision rule keeps the most right links."),
+    SetOf("q4", reference=contacted_after_erasure, points=2,
+          prompt="Customer ids of the customers a campaign contacted after the day of an "
+                 "erasure request linked to them (links at threshold 0), found with SQL.",
+          hint="Join erasure_requests to links on source = 'erasure_requests' and record_id = "
+               "request_id, then contacts on the linked customer_id; keep contact_date > "
+               "received_date (a contact on the day itself went out before the request) and "
+               "answer set(result['customer_id']).",
+          solution="SELECT DISTINCT k.customer_id FROM erasure_requests e JOIN links l ON "
+                   "l.source = 'erasure_requests' AND l.record_id = e.request_id JOIN contacts "
+                   "k ON k.customer_id = l.customer_id WHERE k.contact_date > e.received_date"),
     Number("q5", reference=overdue_regulars, points=2, tol=0,
            prompt="Regulars (5 or more orders) whose days since the last order on 31 December "
                   "2025 exceed twice their usual gap.",
@@ -146,13 +215,16 @@ QUESTIONS = [
                 "the next cafe visit; keep customers with at least 10 gaps; divide each gap by "
                 "the customer's mean gap; then keep customers whose mean gap is 5 days or more.",
            solution="ratio = mean relative gap at 4 stamps / mean relative gap at 0 stamps."),
-    Choice("q8", reference=lambda variant: 1, points=1,
+    Choice("q8", reference=gradient_reading, points=1,
            options=["the card makes customers visit more often in total",
                     "visits speed up as the card fills, which alone does not show extra visits",
                     "customers visit fastest right after a free drink",
-                    "the effect proves that recommendations cause purchases"],
-           prompt="What does your answer to Q7 show?",
-           hint="Faster before a reward and slower after it can leave the total unchanged.",
-           solution="A goal gradient (ratio below 1) shows when visits happen, not that the card "
-                    "adds visits; that needs a randomised comparison."),
+                    "the effect proves that recommendations cause purchases",
+                    "visits do not come sooner as the card fills: no goal gradient here"],
+           prompt="Read your answer to Q7: what does it show?",
+           hint="Is your ratio below 1 or not? Then: faster before a reward and slower after it "
+                "can leave the total unchanged.",
+           solution="A ratio below 1 is a goal gradient: it shows when visits happen, not that "
+                    "the card adds visits; that needs a randomised comparison. A ratio of 1 or "
+                    "more would show no speed-up."),
 ]
