@@ -142,6 +142,7 @@ def check_numbers(
     empty: bool = True,
     finite: bool = True,
     integer: bool = False,
+    booleans: bool = False,
     what: str = "numbers",
 ) -> np.ndarray:
     """An array of real numbers within a range, as float64.
@@ -167,6 +168,8 @@ def check_numbers(
         Refuse infinities (NaN is always refused).
     integer : bool
         Require whole numbers.
+    booleans : bool
+        Accept booleans as 0 and 1 (outcomes such as "bought").
     what : str
         What the values are, for the messages ("rates", "waits in seconds").
 
@@ -187,7 +190,7 @@ def check_numbers(
     crmlib.errors.ArgumentError: retention: 1.2 is out of range, must be <= 1.
     """
     raw = np.asarray(values)
-    if raw.dtype.kind == "b" or raw.dtype.kind not in "iufO":
+    if raw.dtype.kind not in ("iufOb" if booleans else "iufO"):
         raise TypeError(f"{name} must be {what}, got {raw.dtype} values")
     try:
         arr = raw.astype("float64")
@@ -197,9 +200,9 @@ def check_numbers(
         shape = "a one-dimensional list" if ndim == 1 else f"{ndim}-dimensional"
         raise ArgumentError(f"{name} must be {shape} of {what}, got shape {arr.shape}")
     if not empty and arr.size == 0:
-        raise ArgumentError(f"{name} must not be empty")
+        raise ArgumentError(f"{name} must be non-empty")
     if np.isnan(arr).any() or (finite and not np.isfinite(arr).all()):
-        raise ArgumentError(f"{name} must be finite {what} (no NaN or infinity)")
+        raise ArgumentError(f"{name}: missing or infinite {what}; they must be finite")
     if integer and (arr % 1 != 0).any():
         raise ArgumentError(f"{name} must be whole numbers, got {arr[arr % 1 != 0].flat[0]:g}")
     below = (arr <= low if low_open else arr < low) if low is not None else None
@@ -223,7 +226,11 @@ def check_same_length(arrays: dict[str, np.ndarray]) -> int:
     ...
     crmlib.errors.ArgumentError: wait and abandoned must have the same length, got 3 and 2
     """
-    lengths = {name: len(a) for name, a in arrays.items()}
+    lengths = {}
+    for name, a in arrays.items():
+        if np.ndim(a) != 1:
+            raise ArgumentError(f"{name} must be one-dimensional, got shape {np.shape(a)}")
+        lengths[name] = len(a)
     if len(set(lengths.values())) > 1:
         names = list(lengths)
         listed = ", ".join(names[:-1]) + " and " + names[-1]

@@ -266,7 +266,6 @@ def test_fit_durations_coincides_with_the_cohort_fit():
     "durations, censored, message",
     [
         ([1, 2], [False], "one flag per duration"),
-        ([1, 2], [0, 1], "booleans"),
         ([1.5, 2], [False, False], "whole numbers"),
         ([0, 2], [False, False], ">= 1"),
         ([3, 4], [True, True], "no cancellation"),
@@ -276,6 +275,12 @@ def test_fit_durations_coincides_with_the_cohort_fit():
 def test_fit_durations_bad_input(durations, censored, message):
     with pytest.raises(ValueError, match=message):
         ShiftedBetaGeometric().fit_durations(durations, np.asarray(censored))
+
+
+def test_fit_durations_refuses_flags_that_are_not_booleans():
+    """0 and 1 are the wrong type for a censoring flag (TypeError), not a wrong value."""
+    with pytest.raises(TypeError, match="censored must be booleans"):
+        ShiftedBetaGeometric().fit_durations([1, 2], np.array([0, 1]))
 
 
 def test_contract_durations_by_hand():
