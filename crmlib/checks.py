@@ -282,8 +282,10 @@ def require_series(values, name: str, what: str = "values", numeric: bool = Fals
     return values
 
 
-def require_columns(frame: pd.DataFrame, columns: dict[str, str], name: str = "tx") -> None:
-    """Fail unless ``frame`` is a non-empty DataFrame holding every named column.
+def require_columns(
+    frame: pd.DataFrame, columns: dict[str, str], name: str = "tx", empty_ok: bool = False
+) -> None:
+    """Fail unless ``frame`` is a DataFrame holding every named column, with rows.
 
     Parameters
     ----------
@@ -294,6 +296,8 @@ def require_columns(frame: pd.DataFrame, columns: dict[str, str], name: str = "t
         missing column is reported as ``date='order_date': no such column``.
     name : str
         What the caller calls ``frame``, for the messages.
+    empty_ok : bool
+        Accept a table without rows (no referrals yet).
 
     Raises
     ------
@@ -308,7 +312,7 @@ def require_columns(frame: pd.DataFrame, columns: dict[str, str], name: str = "t
             raise ArgumentError(
                 f"{arg}={col!r}: no such column in {name} (columns: {list(frame.columns)})"
             )
-    if frame.empty:
+    if frame.empty and not empty_ok:
         raise ArgumentError(f"{name} is empty")
 
 
