@@ -14,16 +14,23 @@ One rule for which exception means what (see :mod:`crmlib.errors`):
 A module checks an argument with one of these helpers, or raises
 :class:`~crmlib.errors.ArgumentError` itself for a condition only it knows
 (an acquisition cost above the customer's value), never a bare ``ValueError``.
+
+The checks of single values need neither numpy nor pandas (numpy's numbers
+count through :mod:`numbers`), so the terminal quiz, which starts without them,
+uses the same checks; the checks of arrays and tables import them when called.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from crmlib.errors import ArgumentError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 __all__ = [
     "ArgumentError",
@@ -72,7 +79,8 @@ def check_count(value, name: str, min_val: int = 1, max_val: int | None = None) 
     ...
     TypeError: days must be a whole number (an int), got 2.5
     """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+    # numpy's integers are numbers.Integral; its bool_ is not, and bool is refused by name.
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be a whole number (an int), got {value!r}")
     problem = _range_problem(int(value), name, min_val, max_val, False, False)
     if problem:
@@ -119,10 +127,10 @@ def check_number(
     ...
     crmlib.errors.ArgumentError: decay == 1.0, must be < 1.
     """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r}")
     x = float(value)
-    if np.isnan(x) or (finite and not np.isfinite(x)):
+    if math.isnan(x) or (finite and not math.isfinite(x)):
         raise ArgumentError(f"{name} must be a finite number, got {value!r}")
     problem = _range_problem(x, name, low, high, low_open, high_open)
     if problem:
@@ -189,6 +197,8 @@ def check_numbers(
     ...
     crmlib.errors.ArgumentError: retention: 1.2 is out of range, must be <= 1.
     """
+    import numpy as np
+
     raw = np.asarray(values)
     if raw.dtype.kind not in ("iufOb" if booleans else "iufO"):
         raise TypeError(f"{name} must be {what}, got {raw.dtype} values")
@@ -221,11 +231,14 @@ def check_same_length(arrays: dict[str, np.ndarray]) -> int:
 
     Examples
     --------
+    >>> import numpy as np
     >>> check_same_length({"wait": np.zeros(3), "abandoned": np.zeros(2)})
     Traceback (most recent call last):
     ...
     crmlib.errors.ArgumentError: wait and abandoned must have the same length, got 3 and 2
     """
+    import numpy as np
+
     lengths = {}
     for name, a in arrays.items():
         if np.ndim(a) != 1:
@@ -258,6 +271,8 @@ def check_choice(value, name: str, choices) -> object:
 
 def require_frame(frame, name: str) -> pd.DataFrame:
     """Fail with a ``TypeError`` unless ``frame`` is a pandas DataFrame."""
+    import pandas as pd
+
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
     return frame
@@ -273,6 +288,8 @@ def require_series(values, name: str, what: str = "values", numeric: bool = Fals
     ...
     TypeError: before must be a pandas Series of rungs, got list
     """
+    import pandas as pd
+
     if not isinstance(values, pd.Series) or (
         numeric and not pd.api.types.is_numeric_dtype(values)
     ):
@@ -321,6 +338,7 @@ def require_bases(customers: pd.DataFrame, bases: list[str]) -> None:
 
     Examples
     --------
+    >>> import pandas as pd
     >>> require_bases(pd.DataFrame({"age": [30]}), ["age", "star sign"])
     Traceback (most recent call last):
     ...
@@ -337,6 +355,7 @@ def require_labels(labels: pd.Series, customers: pd.DataFrame) -> pd.Series:
 
     Examples
     --------
+    >>> import pandas as pd
     >>> people = pd.DataFrame({"age": [30, 40]}, index=["a", "b"])
     >>> require_labels(pd.Series([0, 1], index=["b", "a"]), people).tolist()
     [1, 0]

@@ -53,9 +53,9 @@ NOT_YET_COURSE_ERRORS = ("crmlib.data", "crmlib.exercises", "crmlib.grading")
 def is_course_error(err: BaseException) -> bool:
     """Whether ``crm`` reports ``err`` in one line (a course error) rather than as a bug.
 
-    A :class:`CourseError` is; so is a ``ValueError`` raised by the code of a
-    module in :data:`NOT_YET_COURSE_ERRORS`. Anything else, a ``ValueError``
-    from inside pandas or numpy included, is a bug.
+    A :class:`CourseError` is; so is a ``ValueError`` defined in, or raised by
+    the code of, a module in :data:`NOT_YET_COURSE_ERRORS`. Anything else, a
+    ``ValueError`` from inside pandas or numpy included, is a bug.
 
     Examples
     --------
@@ -66,10 +66,14 @@ def is_course_error(err: BaseException) -> bool:
     """
     if isinstance(err, CourseError):
         return True
-    tb = err.__traceback__
-    if not isinstance(err, ValueError) or tb is None:
+    if not isinstance(err, ValueError):
         return False
-    while tb.tb_next is not None:  # the frame that raised it
-        tb = tb.tb_next
-    module = tb.tb_frame.f_globals.get("__name__", "")
-    return any(module == m or module.startswith(m + ".") for m in NOT_YET_COURSE_ERRORS)
+    places = [type(err).__module__]  # where its class is defined (DatasetError: crmlib.data)
+    tb = err.__traceback__
+    if tb is not None:
+        while tb.tb_next is not None:  # the frame that raised it
+            tb = tb.tb_next
+        places.append(tb.tb_frame.f_globals.get("__name__", ""))
+    return any(
+        place == m or place.startswith(m + ".") for place in places for m in NOT_YET_COURSE_ERRORS
+    )
