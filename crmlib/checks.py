@@ -217,8 +217,10 @@ def check_numbers(
         raise ArgumentError(f"{name} must be whole numbers, got {arr[arr % 1 != 0].flat[0]:g}")
     below = (arr <= low if low_open else arr < low) if low is not None else None
     above = (arr >= high if high_open else arr > high) if high is not None else None
-    for out, sign, bound in ((below, ">" if low_open else ">=", low),
-                             (above, "<" if high_open else "<=", high)):
+    for out, sign, bound in (
+        (below, ">" if low_open else ">=", low),
+        (above, "<" if high_open else "<=", high),
+    ):
         if out is not None and out.any():
             raise ArgumentError(
                 f"{name}: {arr[out].flat[0]:g} is out of range, must be {sign} {bound}."
@@ -290,9 +292,7 @@ def require_series(values, name: str, what: str = "values", numeric: bool = Fals
     """
     import pandas as pd
 
-    if not isinstance(values, pd.Series) or (
-        numeric and not pd.api.types.is_numeric_dtype(values)
-    ):
+    if not isinstance(values, pd.Series) or (numeric and not pd.api.types.is_numeric_dtype(values)):
         kind = "a numeric pandas Series" if numeric else "a pandas Series"
         got = values.dtype if isinstance(values, pd.Series) else type(values).__name__
         raise TypeError(f"{name} must be {kind} of {what}, got {got}")

@@ -26,8 +26,6 @@ from crmlib.checks import check_count, check_number
 from crmlib.errors import ArgumentError
 from crmlib.fitting import check_fit, minimize_bounded
 
-_LOG_EPS = -745.0  # log of the smallest positive double
-
 
 def _as_array(name: str, value, allow_zero: bool = True) -> np.ndarray:
     arr = np.asarray(value, dtype="float64")

@@ -20,18 +20,25 @@ from crmlib.retention import activity_curve, offer_outcomes
 from crmlib.segment import segmentation_pipeline
 from crmlib.uplift import orders_after
 
-ASSIGNED = pd.DataFrame({"customer_id": [1, 2],
-                         "assigned_date": pd.to_datetime(["2025-03-01"] * 2)})
-PURCHASES = pd.DataFrame({"customer_id": [1, 1, 2], "margin": [5.0, 7.0, 3.0],
-                          "date": pd.to_datetime(["2025-01-30", "2025-03-10", "2025-02-20"])})
+ASSIGNED = pd.DataFrame(
+    {"customer_id": [1, 2], "assigned_date": pd.to_datetime(["2025-03-01"] * 2)}
+)
+PURCHASES = pd.DataFrame(
+    {
+        "customer_id": [1, 1, 2],
+        "margin": [5.0, 7.0, 3.0],
+        "date": pd.to_datetime(["2025-01-30", "2025-03-10", "2025-02-20"]),
+    }
+)
 SIGNUP = pd.Series(pd.to_datetime(["2024-01-01", "2024-01-01"]), index=[1, 2])
 
 # Every function that takes a number of days, by the same argument name.
 DAYS = {
     "offer_outcomes": lambda days: offer_outcomes(ASSIGNED, PURCHASES, days=days),
     "orders_after": lambda days: orders_after(PURCHASES, ASSIGNED, days),
-    "first_year_value": lambda days: first_year_value(PURCHASES, SIGNUP, end="2025-06-30",
-                                                      days=days),
+    "first_year_value": lambda days: first_year_value(
+        PURCHASES, SIGNUP, end="2025-06-30", days=days
+    ),
 }
 
 
@@ -105,11 +112,14 @@ def test_crm_reports_a_bad_argument_in_one_line(monkeypatch, capsys):
     assert capsys.readouterr().err.strip() == "crm: days == 0, must be >= 1."
 
 
-@pytest.mark.parametrize("bug", [
-    lambda: pd.Timestamp("not a date"),  # a ValueError from inside pandas
-    lambda: int("x"),  # a ValueError raised by Python itself
-    lambda: {}["key"],  # any other exception
-])
+@pytest.mark.parametrize(
+    "bug",
+    [
+        lambda: pd.Timestamp("not a date"),  # a ValueError from inside pandas
+        lambda: int("x"),  # a ValueError raised by Python itself
+        lambda: {}["key"],  # any other exception
+    ],
+)
 def test_crm_lets_a_bug_keep_its_traceback(monkeypatch, bug):
     """crm caught every ValueError, so a bug printed one line and no traceback."""
     _verify_raises(monkeypatch, bug)

@@ -120,8 +120,9 @@ def simulate_queue(arrival, patience, handle, agents_by_hour) -> tuple[np.ndarra
         ``answered``, ``abandoned`` or ``closed``.
     """
     arrival = check_numbers(arrival, "arrival", ndim=1, what="times in seconds")
-    patience = check_numbers(patience, "patience", low=0, ndim=1, finite=False,
-                             what="times in seconds")
+    patience = check_numbers(
+        patience, "patience", low=0, ndim=1, finite=False, what="times in seconds"
+    )
     handle = check_numbers(handle, "handle", low=0, ndim=1, what="times in seconds")
     check_same_length({"arrival": arrival, "patience": patience, "handle": handle})
     agents_by_hour = check_numbers(
@@ -349,10 +350,12 @@ def replay_calls(
     ['answered', 'abandoned', 'closed']
     """
     require_columns(staffing, {"date": "date", "hour": "hour", "agents": "agents"}, "staffing")
-    handle = check_numbers(handle_seconds, "handle_seconds", low=0, ndim=1, empty=False,
-                           what="talk times in seconds")
-    patience_seconds = check_number(patience_seconds, "patience_seconds", low=0, low_open=True,
-                                    finite=False)
+    handle = check_numbers(
+        handle_seconds, "handle_seconds", low=0, ndim=1, empty=False, what="talk times in seconds"
+    )
+    patience_seconds = check_number(
+        patience_seconds, "patience_seconds", low=0, low_open=True, finite=False
+    )
     slots = staffing["date"] + pd.to_timedelta(staffing["hour"], unit="h")
     origin = slots.min()
     index = ((slots - origin) // pd.Timedelta(hours=1)).to_numpy()

@@ -132,8 +132,12 @@ def order_margin(
     require_columns(purchases, {"order_id": "order_id", "discount": "discount"}, "purchases")
     require_columns(
         order_items,
-        {"order_id": "order_id", "product_id": "product_id", "quantity": "quantity",
-         "unit_price": "unit_price"},
+        {
+            "order_id": "order_id",
+            "product_id": "product_id",
+            "quantity": "quantity",
+            "unit_price": "unit_price",
+        },
         "order_items",
     )
     require_columns(products, {"product_id": "product_id", "unit_cost": "unit_cost"}, "products")

@@ -233,17 +233,18 @@ def contract_durations(start, end, as_of, freq: str = "M") -> pd.DataFrame:
     if (start > as_of).any():
         raise ArgumentError(f"start has dates after as_of ({as_of.date()})")
     if (end.dropna() > as_of).any():
-        raise ArgumentError(f"end has dates after as_of ({as_of.date()}): they are not observed yet")
+        raise ArgumentError(
+            f"end has dates after as_of ({as_of.date()}): they are not observed yet"
+        )
     censored = end.isna()
     stop = end.where(~censored, as_of)
     s0 = _period_ordinals(start, freq)
     periods = _period_ordinals(stop, freq) - s0
     if (periods[~censored] < 1).any():
-        raise ArgumentError(
-            "end must be at least one period after start for a cancelled contract"
-        )
-    return pd.DataFrame({"periods": periods.astype("int64"), "censored": censored.to_numpy()},
-                        index=start.index)
+        raise ArgumentError("end must be at least one period after start for a cancelled contract")
+    return pd.DataFrame(
+        {"periods": periods.astype("int64"), "censored": censored.to_numpy()}, index=start.index
+    )
 
 
 def renewal_table(durations, censored) -> pd.DataFrame:
@@ -275,8 +276,15 @@ def renewal_table(durations, censored) -> pd.DataFrame:
     >>> table["survival"].round(2).tolist()
     [0.75, 0.5, 0.5]
     """
-    t = check_numbers(durations, "durations", low=0, ndim=1, empty=False, integer=True,
-                      what="whole numbers of periods").astype("int64")
+    t = check_numbers(
+        durations,
+        "durations",
+        low=0,
+        ndim=1,
+        empty=False,
+        integer=True,
+        what="whole numbers of periods",
+    ).astype("int64")
     c = np.asarray(censored, dtype=bool)
     check_same_length({"durations": t, "censored": c})
     if ((t < 1) & ~c).any():

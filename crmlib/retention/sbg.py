@@ -69,7 +69,9 @@ class ShiftedBetaGeometric(BaseEstimator):
             raise ArgumentError("active_counts must have a positive start")
         if (np.diff(n) > 0).any():
             i = int(np.argmax(np.diff(n) > 0)) + 1
-            raise ArgumentError(f"active_counts must not increase (period {i}: {n[i - 1]} -> {n[i]})")
+            raise ArgumentError(
+                f"active_counts must not increase (period {i}: {n[i - 1]} -> {n[i]})"
+            )
         T = n.size - 1
         # One row per cancellation period 1..T (those lost in it), plus the T-period survivors.
         periods = np.append(np.arange(1, T + 1), T).astype("float64")
@@ -108,8 +110,15 @@ class ShiftedBetaGeometric(BaseEstimator):
         >>> round(m.alpha_, 3), round(m.beta_, 3)
         (0.704, 1.182)
         """
-        t = check_numbers(durations, "durations", low=0, ndim=1, empty=False, integer=True,
-                          what="whole numbers of periods")
+        t = check_numbers(
+            durations,
+            "durations",
+            low=0,
+            ndim=1,
+            empty=False,
+            integer=True,
+            what="whole numbers of periods",
+        )
         c = np.asarray(censored)
         if c.shape != t.shape:
             raise ArgumentError(
@@ -124,7 +133,9 @@ class ShiftedBetaGeometric(BaseEstimator):
         # Still active after 0 periods says nothing (survival at 0 is 1): leave them out.
         t, c = t[t > 0], c[t > 0]
         if (~c).sum() == 0:
-            raise ArgumentError("no cancellation among the durations: the sBG model cannot be fitted")
+            raise ArgumentError(
+                "no cancellation among the durations: the sBG model cannot be fitted"
+            )
         # Many customers share a (duration, censored) pair: fit on the distinct pairs.
         pairs, weights = np.unique(np.column_stack([t, c]), axis=0, return_counts=True)
         return self._fit(pairs[:, 0], pairs[:, 1].astype(bool), weights.astype("float64"))
@@ -132,6 +143,7 @@ class ShiftedBetaGeometric(BaseEstimator):
     def _fit(self, t: np.ndarray, censored: np.ndarray, w: np.ndarray) -> ShiftedBetaGeometric:
         """Maximum likelihood on distinct (periods, censored) rows with weights ``w``."""
         lost, kept = np.where(censored, 0.0, w), np.where(censored, w, 0.0)
+
         def neg(theta):
             a, b = np.exp(theta)
             lb = special.betaln(a, b)
