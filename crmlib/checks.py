@@ -44,6 +44,7 @@ __all__ = [
     "require_frame",
     "require_labels",
     "require_series",
+    "require_type",
 ]
 
 
@@ -271,13 +272,28 @@ def check_choice(value, name: str, choices) -> object:
     return value
 
 
+def require_type(value, name: str, types: type | tuple[type, ...], what: str) -> object:
+    """Fail with a ``TypeError`` unless ``value`` is one of ``types`` (``what`` names them).
+
+    Examples
+    --------
+    >>> require_type(b"x", "text", (str, bytes), "str or bytes")
+    b'x'
+    >>> require_type(3, "source", str, "a string")
+    Traceback (most recent call last):
+    ...
+    TypeError: source must be a string, got int
+    """
+    if not isinstance(value, types):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    return value
+
+
 def require_frame(frame, name: str) -> pd.DataFrame:
     """Fail with a ``TypeError`` unless ``frame`` is a pandas DataFrame."""
     import pandas as pd
 
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
-    return frame
+    return require_type(frame, name, pd.DataFrame, "a pandas DataFrame")
 
 
 def require_series(values, name: str, what: str = "values", numeric: bool = False) -> pd.Series:

@@ -21,7 +21,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from crmlib.checks import check_number, check_numbers, require_columns, require_frame
+from crmlib.checks import (
+    check_number,
+    check_numbers,
+    require_columns,
+    require_frame,
+    require_type,
+)
 from crmlib.errors import ArgumentError
 
 if TYPE_CHECKING:
@@ -89,8 +95,7 @@ def clean_contacts(
     ...                ).iloc[0].tolist()
     ['loyalty_cards:LC-1', 'loyalty_cards', 'LC-1', 'j', 'smith', <NA>, '555123456']
     """
-    if not isinstance(source, str):
-        raise TypeError(f"source must be a string, got {type(source).__name__}")
+    require_type(source, "source", str, "a string")
     if not source:
         raise ArgumentError("source must be a non-empty string")
     if name is not None and (first_name is not None or last_name is not None):
@@ -405,8 +410,7 @@ def to_sqlite(con: sqlite3.Connection, tables: dict[str, pd.DataFrame]) -> list[
     >>> con.execute("select d, x from t").fetchall()
     [('2025-01-02', 1)]
     """
-    if not isinstance(con, sqlite3.Connection):
-        raise TypeError(f"con must be a sqlite3.Connection, got {type(con).__name__}")
+    require_type(con, "con", sqlite3.Connection, "a sqlite3.Connection")
     for name, frame in tables.items():
         require_frame(frame, f"tables[{name!r}]")
         out = frame.copy()
