@@ -277,10 +277,12 @@ def test_fit_durations_bad_input(durations, censored, message):
         ShiftedBetaGeometric().fit_durations(durations, np.asarray(censored))
 
 
-def test_fit_durations_refuses_flags_that_are_not_booleans():
-    """0 and 1 are the wrong type for a censoring flag (TypeError), not a wrong value."""
+@pytest.mark.parametrize("read", [ShiftedBetaGeometric().fit_durations, renewal_table])
+def test_durations_refuse_flags_that_are_not_booleans(read):
+    """0 and 1 are the wrong type for a censoring flag (TypeError), not a wrong value,
+    in the model and in the life table alike."""
     with pytest.raises(TypeError, match="censored must be booleans"):
-        ShiftedBetaGeometric().fit_durations([1, 2], np.array([0, 1]))
+        read([1, 2], np.array([0, 1]))
 
 
 def test_contract_durations_by_hand():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmlib.checks import check_count, check_numbers, check_same_length, require_columns
+from crmlib.checks import check_count, check_numbers, require_columns
 from crmlib.errors import ArgumentError
 
 __all__ = [
@@ -247,6 +247,36 @@ def contract_durations(start, end, as_of, freq: str = "M") -> pd.DataFrame:
     )
 
 
+def _check_durations(durations, censored) -> tuple[np.ndarray, np.ndarray]:
+    """Contract durations and their censoring flags, checked (float64 and bool arrays).
+
+    Durations are whole numbers of periods, >= 1 for a cancelled contract (its
+    first period is paid) and >= 0 for one still running; one boolean flag per
+    duration, True while the contract runs.
+    """
+    t = check_numbers(
+        durations,
+        "durations",
+        low=0,
+        ndim=1,
+        empty=False,
+        integer=True,
+        what="whole numbers of periods",
+    )
+    c = np.asarray(censored)
+    if c.shape != t.shape:
+        raise ArgumentError(
+            f"censored must have one flag per duration ({t.size}), got shape {c.shape}"
+        )
+    if c.dtype != bool:
+        raise TypeError(f"censored must be booleans (True = still active), got {c.dtype}")
+    if ((t < 1) & ~c).any():
+        raise ArgumentError(
+            "durations of cancelled customers must be >= 1 (the first period is paid)"
+        )
+    return t, c
+
+
 def renewal_table(durations, censored) -> pd.DataFrame:
     """Life table of contracts: at risk, cancelled and renewal rate in each period.
 
@@ -276,19 +306,8 @@ def renewal_table(durations, censored) -> pd.DataFrame:
     >>> table["survival"].round(2).tolist()
     [0.75, 0.5, 0.5]
     """
-    t = check_numbers(
-        durations,
-        "durations",
-        low=0,
-        ndim=1,
-        empty=False,
-        integer=True,
-        what="whole numbers of periods",
-    ).astype("int64")
-    c = np.asarray(censored, dtype=bool)
-    check_same_length({"durations": t, "censored": c})
-    if ((t < 1) & ~c).any():
-        raise ArgumentError("durations must be >= 1 for cancelled contracts")
+    t, c = _check_durations(durations, censored)
+    t = t.astype("int64")
     k = np.arange(1, t.max() + 1)
     # Period k was paid by every contract that lasted k periods or more: a cancelled
     # one ended then or later, an active one is known to have renewed after it.

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from crmlib.checks import check_number, check_numbers
 from crmlib.errors import ArgumentError
 from crmlib.fitting import check_fit, minimize_bounded
+from crmlib.retention.cohorts import _check_durations  # the contract data both read
 
 __all__ = ["ShiftedBetaGeometric"]
 
@@ -110,26 +111,7 @@ class ShiftedBetaGeometric(BaseEstimator):
         >>> round(m.alpha_, 3), round(m.beta_, 3)
         (0.704, 1.182)
         """
-        t = check_numbers(
-            durations,
-            "durations",
-            low=0,
-            ndim=1,
-            empty=False,
-            integer=True,
-            what="whole numbers of periods",
-        )
-        c = np.asarray(censored)
-        if c.shape != t.shape:
-            raise ArgumentError(
-                f"censored must have one flag per duration ({t.size}), got shape {c.shape}"
-            )
-        if c.dtype != bool:
-            raise TypeError(f"censored must be booleans (True = still active), got {c.dtype}")
-        if ((t < 1) & ~c).any():
-            raise ArgumentError(
-                "durations of cancelled customers must be >= 1 (the first period is paid)"
-            )
+        t, c = _check_durations(durations, censored)
         # Still active after 0 periods says nothing (survival at 0 is 1): leave them out.
         t, c = t[t > 0], c[t > 0]
         if (~c).sum() == 0:
