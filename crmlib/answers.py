@@ -57,6 +57,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from crmlib.errors import ArgumentError, CourseError
+
 __all__ = ["AnswerError", "NotFiniteError", "read_number", "read_option", "option_label",
            "read_flag", "normalise", "LETTERS"]
 
@@ -69,7 +71,7 @@ _FALSE = {"false", "0", "no", "n", "off", "", "none"}
 _TRUE = {"true", "1", "yes", "y", "on"}
 
 
-class AnswerError(ValueError):
+class AnswerError(CourseError, ValueError):
     """An answer that cannot be read; the message is written for the learner."""
 
 
@@ -249,7 +251,7 @@ def read_flag(value, name: str = "graded") -> bool:
 
     Raises
     ------
-    ValueError
+    ArgumentError
         A value that is neither (names the parameter).
 
     Examples
@@ -268,4 +270,4 @@ def read_flag(value, name: str = "graded") -> bool:
         return False
     if text in _TRUE:
         return True
-    raise ValueError(f"{name} must be True or False, got {value!r}")
+    raise ArgumentError(f"{name} must be True or False, got {value!r}")

@@ -30,6 +30,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from crmlib.checks import require_type  # the standard library and crmlib.errors only
+
 PUBLIC = 0o644   # course files anyone may read
 GROUP = 0o640    # grading outputs: the grader's user and the instructors' group
 PRIVATE = 0o600  # a run's own scratch files
@@ -104,8 +106,7 @@ def write_atomic(path: str | os.PathLike, text: str | bytes, mode: int = PUBLIC,
     >>> oct(target.stat().st_mode & 0o777)
     '0o640'
     """
-    if not isinstance(text, (str, bytes)):
-        raise TypeError(f"write_atomic writes str or bytes, not {type(text).__name__}")
+    require_type(text, "text", (str, bytes), "str or bytes")
     with open_atomic(path, mode, binary=isinstance(text, bytes), durable=durable) as fh:
         fh.write(text)
 

@@ -328,8 +328,12 @@ def main(argv: list[str] | None = None) -> int:
         print("\nStopped." + (" Everything you answered or rated so far is saved."
                               if learning else ""), file=sys.stderr)
         return 130
-    except ValueError as err:  # DatasetError, BankError and bad arguments
-        print(f"crm: {err}", file=sys.stderr)
+    except Exception as err:
+        from crmlib.errors import is_course_error
+
+        if not is_course_error(err):
+            raise  # a bug: it keeps its traceback
+        print(f"crm: {err}", file=sys.stderr)  # bad data, a bad bank, a bad argument
         return 2
 
 

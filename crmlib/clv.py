@@ -22,9 +22,9 @@ from scipy import special, stats
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from crmlib.checks import check_count, check_number
+from crmlib.errors import ArgumentError
 from crmlib.fitting import FittedModel, minimize_bounded
-
-_LOG_EPS = -745.0  # log of the smallest positive double
 
 
 def _as_array(name: str, value, allow_zero: bool = True) -> np.ndarray:
@@ -33,13 +33,13 @@ def _as_array(name: str, value, allow_zero: bool = True) -> np.ndarray:
     except (TypeError, ValueError) as err:
         raise TypeError(f"{name} must be numbers ({err})") from None
     if arr.ndim > 1:
-        raise ValueError(f"{name} must be one-dimensional")
+        raise ArgumentError(f"{name} must be one-dimensional")
     if arr.size == 0:
-        raise ValueError(f"{name} is empty")
+        raise ArgumentError(f"{name} is empty")
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise ArgumentError(f"{name} contains NaN or infinite values")
     if (arr < 0).any() or (not allow_zero and (arr == 0).any()):
-        raise ValueError(f"{name} must be {'non-negative' if allow_zero else 'positive'}")
+        raise ArgumentError(f"{name} must be {'non-negative' if allow_zero else 'positive'}")
     return np.atleast_1d(arr)
 
 
@@ -50,14 +50,14 @@ def _check_rft(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarra
     try:
         x, t_x, T = np.broadcast_arrays(x, t_x, T)
     except ValueError as err:
-        raise ValueError("frequency, recency and T must have the same length") from err
+        raise ArgumentError("frequency, recency and T must have the same length") from err
     if (x % 1 != 0).any():
-        raise ValueError("frequency must hold whole numbers (repeat purchases)")
+        raise ArgumentError("frequency must hold whole numbers (repeat purchases)")
     if (t_x > T + 1e-9).any():
         i = int(np.argmax(t_x > T + 1e-9))
-        raise ValueError(f"recency must not exceed T (row {i}: recency {t_x[i]}, T {T[i]})")
+        raise ArgumentError(f"recency must not exceed T (row {i}: recency {t_x[i]}, T {T[i]})")
     if ((x == 0) & (t_x != 0)).any():
-        raise ValueError("recency must be 0 for customers with frequency 0")
+        raise ArgumentError("recency must be 0 for customers with frequency 0")
     return x, t_x, T
 
 
@@ -81,7 +81,7 @@ def _weights(weights, n: int) -> np.ndarray:
         return np.ones(n)
     w = _as_array("weights", weights, allow_zero=False)
     if w.size != n:
-        raise ValueError(f"weights has {w.size} values for {n} rows")
+        raise ArgumentError(f"weights has {w.size} values for {n} rows")
     return w
 
 
@@ -317,7 +317,7 @@ class BetaGeo(FittedModel, BaseEstimator):
         t = _as_array("t", t)
         n = _as_array("n", n)
         if (n % 1 != 0).any():
-            raise ValueError("n must hold whole numbers (repeat purchases)")
+            raise ArgumentError("n must hold whole numbers (repeat purchases)")
         t, n = np.broadcast_arrays(t, n)
         p = alpha / (alpha + t)
         log_beta = special.betaln(a, b)
@@ -427,7 +427,7 @@ class GammaGamma(FittedModel, BaseEstimator):
         x = _as_array("frequency", frequency, allow_zero=False)
         m = _as_array("monetary_value", monetary_value, allow_zero=False)
         if x.shape != m.shape:
-            raise ValueError("frequency and monetary_value must have the same length")
+            raise ArgumentError("frequency and monetary_value must have the same length")
         return x, m
 
     @staticmethod
@@ -516,9 +516,9 @@ class GammaGamma(FittedModel, BaseEstimator):
         x = _as_array("frequency", frequency)
         m = _as_array("monetary_value", monetary_value)
         if x.shape != m.shape:
-            raise ValueError("frequency and monetary_value must have the same length")
+            raise ArgumentError("frequency and monetary_value must have the same length")
         if q <= 1:
-            raise ValueError("the fitted q <= 1: the population mean spend is infinite")
+            raise ArgumentError("the fitted q <= 1: the population mean spend is infinite")
         return _like((g + m * x) * p / (p * x + q - 1), index, "expected_spend")
 
 
@@ -575,16 +575,10 @@ def customer_lifetime_value(
     >>> bool(clv[0] > clv[1] > 0)
     True
     """
-    from sklearn.utils import check_scalar
-
-    check_scalar(horizon, "horizon", (int, np.integer), min_val=1)
-    check_scalar(step, "step", (int, np.integer), min_val=1, max_val=horizon)
-    check_scalar(
-        discount, "discount", (float, int), min_val=0, max_val=1, include_boundaries="left"
-    )
-    check_scalar(
-        margin_share, "margin_share", (float, int), min_val=0, max_val=1, include_boundaries="right"
-    )
+    check_count(horizon, "horizon")
+    check_count(step, "step", max_val=horizon)
+    check_number(discount, "discount", low=0, high=1, high_open=True)
+    check_number(margin_share, "margin_share", low=0, high=1, low_open=True)
     index = _index_of(frequency, recency, T, monetary_value)
     x, t_x, T = _check_rft(frequency, recency, T)
     value = np.asarray(spend_model.expected_spend(x, _as_array("monetary_value", monetary_value)))
@@ -690,16 +684,12 @@ def customer_equity(
     >>> ce["current"], ce["future"], ce["total"]
     (150.0, 400.0, 550.0)
     """
-    from sklearn.utils import check_scalar
-
     value = _as_array("current_value", current_value)
-    check_scalar(periods, "periods", (int, np.integer), min_val=0)
-    check_scalar(
-        discount, "discount", (float, int), min_val=0, max_val=1, include_boundaries="left"
-    )
-    check_scalar(new_per_period, "new_per_period", (float, int), min_val=0)
-    check_scalar(acquisition_cost, "acquisition_cost", (float, int), min_val=0)
-    check_scalar(new_customer_value, "new_customer_value", (float, int))
+    check_count(periods, "periods", min_val=0)
+    check_number(discount, "discount", low=0, high=1, high_open=True)
+    check_number(new_per_period, "new_per_period", low=0)
+    check_number(acquisition_cost, "acquisition_cost", low=0)
+    check_number(new_customer_value, "new_customer_value")
     k = np.arange(1, periods + 1)
     future = float(np.sum(new_per_period * (new_customer_value - acquisition_cost)
                           / (1 + discount) ** k))

@@ -1,9 +1,13 @@
 """What the maximum-likelihood fits share: bounded search, one BLAS thread, honest errors.
 
-Every model of the course (BG/NBD, Gamma-Gamma, sBG, the awareness curve) is
-fitted by :func:`minimize_bounded` and reports its standard errors with
-:func:`standard_errors`. A fit that stops at a bound of the search, or that
-the optimiser did not finish, emits a
+BG/NBD, Gamma-Gamma and the sBG model are fitted by :func:`minimize_bounded`
+(L-BFGS-B on log-parameters within bounds, with analytic gradients) and report
+their standard errors with :func:`standard_errors`. The awareness model
+(:class:`crmlib.contact.AwarenessModel`) is not: it is fitted by Nelder-Mead,
+without bounds, on logits of its shares and the log of its rate, and reports no
+standard errors. All four pass their result through :func:`check_fit`: a fit
+that stops at a bound of the search (for the awareness model, a share within
+1e-6 of 0 or 1), or that the optimiser did not finish, emits a
 :class:`sklearn.exceptions.ConvergenceWarning` naming the model and the
 parameters at fault; the standard errors are NaN wherever the observed
 information does not support them.

@@ -7,10 +7,10 @@ import pandas as pd
 from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import normalize
-from sklearn.utils import check_scalar
 from sklearn.utils.validation import check_is_fitted
 
-from crmlib.checks import require_columns
+from crmlib.checks import check_count, require_columns
+from crmlib.errors import ArgumentError
 
 
 def _check(baskets: pd.DataFrame, user: str, item: str) -> None:
@@ -81,7 +81,7 @@ class ItemItemRecommender(BaseEstimator):
         check_is_fitted(self, "items_")
         pos = self.items_.get_indexer([item])[0]
         if pos < 0:
-            raise ValueError(f"item {item!r} was not seen in fitting")
+            raise ArgumentError(f"item {item!r} was not seen in fitting")
         row = self.similarity_.getrow(pos).toarray().ravel()
         order = np.lexsort((-self.popularity_.to_numpy(), -row))[:n]
         return pd.Series(row[order], index=self.items_[order], name="similarity")
@@ -111,7 +111,7 @@ class ItemItemRecommender(BaseEstimator):
 
 def _top_n(history, user, item, items, n, score_fn, popularity) -> pd.DataFrame:
     _check(history, user, item)
-    check_scalar(n, "n", (int, np.integer), min_val=1)
+    check_count(n, "n")
     pairs = history[[user, item]].drop_duplicates()
     pairs = pairs[items.get_indexer(pairs[item]) >= 0]
     users = pd.Index(np.sort(pairs[user].unique()), name=user)
@@ -194,7 +194,7 @@ def hit_rate_at_k(
         How many recommendations count.
     """
     _check(held_out, user, item)
-    check_scalar(k, "k", (int, np.integer), min_val=1)
+    check_count(k, "k")
     top = recommendations[recommendations["rank"] <= k]
     truth = held_out[[user, item]].drop_duplicates()
     hits = truth.merge(top, left_on=[user, item], right_on=["user", "item"])

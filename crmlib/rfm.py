@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.utils import check_scalar
 
-from crmlib.checks import require_columns
+from crmlib.checks import check_choice, check_count, check_number, require_columns, require_frame
+from crmlib.errors import ArgumentError
 
 SEGMENTS = ["Champions", "Loyal", "Promising", "Needs attention", "At risk", "Hibernating"]
 
@@ -26,9 +26,9 @@ def _day(value, name: str) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError) as err:
-        raise ValueError(f"{name}={value!r}: cannot read it as a date") from err
+        raise ArgumentError(f"{name}={value!r}: cannot read it as a date") from err
     if ts is pd.NaT:
-        raise ValueError(f"{name}={value!r}: cannot read it as a date")
+        raise ArgumentError(f"{name}={value!r}: cannot read it as a date")
     return (ts.tz_localize(None) if ts.tzinfo is not None else ts).normalize()
 
 
@@ -48,23 +48,23 @@ def _check_transactions(
     require_columns(tx, cols)
     out = tx[list(cols.values())].copy()
     if out[customer].isna().any():
-        raise ValueError(f"customer={customer!r}: missing customer ids in tx")
+        raise ArgumentError(f"customer={customer!r}: missing customer ids in tx")
     try:
         days = pd.to_datetime(out[date])
     except (ValueError, TypeError) as err:
-        raise ValueError(f"date={date!r}: cannot read the column as dates: {err}") from err
+        raise ArgumentError(f"date={date!r}: cannot read the column as dates: {err}") from err
     if days.isna().any():
-        raise ValueError(f"date={date!r}: missing dates in tx")
+        raise ArgumentError(f"date={date!r}: missing dates in tx")
     if days.dt.tz is not None:
         days = days.dt.tz_localize(None)  # local wall time, as the customer saw it
     out[date] = days.dt.normalize()
     if amount is not None:
         if not pd.api.types.is_numeric_dtype(out[amount]):
-            raise ValueError(f"amount={amount!r}: the column is not numeric")
+            raise ArgumentError(f"amount={amount!r}: the column is not numeric")
         if out[amount].isna().any():
-            raise ValueError(f"amount={amount!r}: missing amounts in tx")
+            raise ArgumentError(f"amount={amount!r}: missing amounts in tx")
         if (out[amount] < 0).any():
-            raise ValueError(f"amount={amount!r}: negative amounts in tx")
+            raise ArgumentError(f"amount={amount!r}: negative amounts in tx")
     return out
 
 
@@ -110,7 +110,7 @@ def rfm_table(
     as_of = tx[date].max() + pd.Timedelta(days=1) if as_of is None else _day(as_of, "as_of")
     tx = tx[tx[date] <= as_of]
     if tx.empty:
-        raise ValueError(f"as_of={as_of.date()}: no purchases on or before it")
+        raise ArgumentError(f"as_of={as_of.date()}: no purchases on or before it")
     g = tx.groupby(customer, sort=True)
     out = pd.DataFrame(
         {
@@ -193,21 +193,18 @@ def rfm_scores(
     >>> rfm_scores(rfm, q=2, method="nested")["cell"].tolist()
     ['221', '211', '121', '111']
     """
-    if not isinstance(rfm, pd.DataFrame):
-        raise ValueError(f"rfm must be a pandas DataFrame, got {type(rfm).__name__}")
+    require_frame(rfm, "rfm")
     missing = [c for c in ("recency", "frequency", "monetary") if c not in rfm.columns]
     if missing:
-        raise ValueError(
+        raise ArgumentError(
             f"rfm: missing column(s) {', '.join(map(repr, missing))}; pass the "
             f"output of rfm_table (columns: {list(rfm.columns)})"
         )
     if rfm.empty:
-        raise ValueError("rfm is empty")
-    check_scalar(q, "q", (int, np.integer), min_val=2)
-    if ties not in ("together", "split"):
-        raise ValueError(f"ties must be 'together' or 'split', got {ties!r}")
-    if method not in ("independent", "nested"):
-        raise ValueError(f"method must be 'independent' or 'nested', got {method!r}")
+        raise ArgumentError("rfm is empty")
+    check_count(q, "q", min_val=2)
+    check_choice(ties, "ties", ("together", "split"))
+    check_choice(method, "method", ("independent", "nested"))
     nested = method == "nested"
     out = rfm.copy()
     out["R"] = _score(out["recency"], q, ties, higher_is_better=False)
@@ -250,13 +247,9 @@ def breakeven_response_rate(cost_per_contact: float, profit_per_response: float)
     >>> round(breakeven_response_rate(0.85, 40.0), 5)  # 85 cents against $40
     0.02125
     """
-    for name, v in [
-        ("cost_per_contact", cost_per_contact),
-        ("profit_per_response", profit_per_response),
-    ]:
-        if not np.isfinite(v) or v <= 0:
-            raise ValueError(f"{name} must be a positive number, got {v!r}")
-    return cost_per_contact / profit_per_response
+    cost = check_number(cost_per_contact, "cost_per_contact", low=0, low_open=True)
+    profit = check_number(profit_per_response, "profit_per_response", low=0, low_open=True)
+    return cost / profit
 
 
 def response_by_cell(
@@ -306,13 +299,12 @@ def response_by_cell(
     555       10            0.1    -3.6            False   0.018    0.404
     """
     if by not in scores.columns:
-        raise ValueError(f"by={by!r}: no such column in scores")
-    if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1, got {level!r}")
-    check_scalar(min_mailed, "min_mailed", (int, np.integer), min_val=1)
+        raise ArgumentError(f"by={by!r}: no such column in scores")
+    check_number(level, "level", low=0, high=1, low_open=True, high_open=True)
+    check_count(min_mailed, "min_mailed")
     resp = responded.reindex(scores.index)
     if resp.isna().any():
-        raise ValueError("responded: missing for some customers in scores")
+        raise ArgumentError("responded: missing for some customers in scores")
     breakeven = breakeven_response_rate(cost_per_contact, profit_per_response)
     g = resp.astype(bool).groupby(scores[by], observed=True)
     out = pd.DataFrame({"mailed": g.size(), "responses": g.sum()})
@@ -386,13 +378,12 @@ def btyd_summary(
     1                  1.0      2.0  4.0            20.0
     2                  0.0      0.0  3.0             0.0
     """
-    if unit not in _UNITS:
-        raise ValueError(f"unit must be 'W' or 'D', got {unit!r}")
+    check_choice(unit, "unit", _UNITS)
     tx = _check_transactions(tx, customer, date, amount)
     cal_end = _day(calibration_end, "calibration_end")
     obs_end = None if observation_end is None else _day(observation_end, "observation_end")
     if obs_end is not None and obs_end <= cal_end:
-        raise ValueError(
+        raise ArgumentError(
             f"observation_end ({obs_end.date()}) must be after calibration_end ({cal_end.date()})"
         )
     scale = _UNITS[unit]
@@ -411,7 +402,7 @@ def btyd_summary(
     cal_day = cal_end.to_datetime64().astype("datetime64[D]").astype("int64")
     kept = first_day <= cal_day
     if not kept.any():
-        raise ValueError(f"calibration_end={cal_end.date()}: no customer bought on or before it")
+        raise ArgumentError(f"calibration_end={cal_end.date()}: no customer bought on or before it")
     n = len(first_day)
     in_cal = d <= cal_day
     count = np.bincount(c[in_cal], minlength=n)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crmlib.errors import ArgumentError
+
 KINDS = ("int", "float", "str", "bool", "date", "datetime")
 
 
@@ -47,11 +49,11 @@ class Schema:
     def __post_init__(self) -> None:
         for col, kind in self.columns.items():
             if kind.rstrip("?") not in KINDS or kind.count("?") > 1:
-                raise ValueError(f"column {col!r}: unknown kind {kind!r}; use one of {KINDS}, "
+                raise ArgumentError(f"column {col!r}: unknown kind {kind!r}; use one of {KINDS}, "
                                  "with a trailing '?' when a cell may be empty")
         missing = [k for k in self.key if k not in self.columns]
         if missing:
-            raise ValueError(f"key column(s) {missing} are not among the columns")
+            raise ArgumentError(f"key column(s) {missing} are not among the columns")
 
     def nullable(self, column: str) -> bool:
         """Whether ``column`` may hold empty cells (its kind ends in ``?``)."""

@@ -21,7 +21,14 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from crmlib.checks import require_columns
+from crmlib.checks import (
+    check_number,
+    check_numbers,
+    require_columns,
+    require_frame,
+    require_type,
+)
+from crmlib.errors import ArgumentError
 
 if TYPE_CHECKING:
     from splink.comparison_library import CustomComparison
@@ -88,10 +95,11 @@ def clean_contacts(
     ...                ).iloc[0].tolist()
     ['loyalty_cards:LC-1', 'loyalty_cards', 'LC-1', 'j', 'smith', <NA>, '555123456']
     """
-    if not isinstance(source, str) or not source:
-        raise ValueError("source must be a non-empty string")
+    require_type(source, "source", str, "a string")
+    if not source:
+        raise ArgumentError("source must be a non-empty string")
     if name is not None and (first_name is not None or last_name is not None):
-        raise ValueError("name: give either name or first_name/last_name, not both")
+        raise ArgumentError("name: give either name or first_name/last_name, not both")
     cols = {"key": key, **{k: v for k, v in [("first_name", first_name), ("last_name", last_name),
                                              ("name", name), ("email", email),
                                              ("phone", phone)] if v is not None}}
@@ -259,13 +267,10 @@ class CustomerMatcher(BaseEstimator):
             customer id.
         """
         for arg, frame in [("records", records), ("customers", customers)]:
-            if not isinstance(frame, pd.DataFrame) or len(frame) == 0:
-                raise ValueError(f"{arg} must be a non-empty DataFrame")
             require_columns(frame, {c: c for c in CONTACT_COLUMNS}, arg)
             if frame["unique_id"].duplicated().any():
-                raise ValueError(f"{arg}: unique_id has duplicates")
-        if not np.isfinite(self.threshold):
-            raise ValueError("threshold must be a finite match weight")
+                raise ArgumentError(f"{arg}: unique_id has duplicates")
+        check_number(self.threshold, "threshold")  # a match weight
         from splink import Linker, block_on
         from splink.backends.duckdb import DuckDBAPI
 
@@ -365,12 +370,12 @@ def match_quality(links: pd.Series, truth: pd.Series, records) -> pd.Series:
     """
     records = pd.Index(pd.unique(np.asarray(records, dtype=object)))
     if len(records) == 0:
-        raise ValueError("records must not be empty")
+        raise ArgumentError("records must not be empty")
     links = pd.Series(links.to_numpy(), index=np.asarray(links.index, dtype=object))
     truth = pd.Series(truth.to_numpy(), index=np.asarray(truth.index, dtype=object))
     # records is unique: a hash lookup (pandas' isin on text is slow, half a second here)
     if (records.get_indexer(links.index) < 0).any():
-        raise ValueError("links: every linked record must be among records")
+        raise ArgumentError("links: every linked record must be among records")
     guess = links.reindex(records)
     actual = truth.reindex(records)
     linked = guess.notna()
@@ -405,11 +410,9 @@ def to_sqlite(con: sqlite3.Connection, tables: dict[str, pd.DataFrame]) -> list[
     >>> con.execute("select d, x from t").fetchall()
     [('2025-01-02', 1)]
     """
-    if not isinstance(con, sqlite3.Connection):
-        raise ValueError("con must be a sqlite3.Connection")
+    require_type(con, "con", sqlite3.Connection, "a sqlite3.Connection")
     for name, frame in tables.items():
-        if not isinstance(frame, pd.DataFrame):
-            raise ValueError(f"tables[{name!r}] must be a DataFrame")
+        require_frame(frame, f"tables[{name!r}]")
         out = frame.copy()
         for col in out.columns:
             if pd.api.types.is_datetime64_any_dtype(out[col]):
@@ -438,9 +441,8 @@ def threshold_sweep(
         One row per threshold (the index), the columns of :func:`match_quality`.
     """
     check_is_fitted(matcher, "pairs_")
-    thresholds = np.asarray(thresholds, dtype=float).ravel()
-    if thresholds.size == 0 or not np.isfinite(thresholds).all():
-        raise ValueError("thresholds must be finite numbers")
+    thresholds = check_numbers(thresholds, "thresholds", empty=False,
+                               what="match weights").ravel()
     records = pd.Index(pd.unique(np.asarray(records, dtype=object)))
     truth = pd.Series(truth.to_numpy(), index=np.asarray(truth.index, dtype=object))
     best = matcher.pairs_.drop_duplicates("record")

@@ -10,7 +10,16 @@ from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from crmlib.checks import check_count, require_columns
+from crmlib.checks import (
+    check_count,
+    check_number,
+    require_bases,
+    require_columns,
+    require_frame,
+    require_labels,
+    require_series,
+)
+from crmlib.errors import ArgumentError
 
 RUNGS = ["suspect", "prospect", "lapsed", "customer", "client", "advocate"]
 
@@ -69,7 +78,7 @@ def behaviour_features(
     as_of = pd.Timestamp(as_of)
     tx = purchases[purchases[date] <= as_of]
     if tx.empty:
-        raise ValueError(f"as_of={as_of.date()}: no purchases on or before it")
+        raise ArgumentError(f"as_of={as_of.date()}: no purchases on or before it")
     g = tx.groupby(customer)
     out = pd.DataFrame(
         {
@@ -172,14 +181,12 @@ def choose_k(
     >>> int(table["silhouette"].idxmax())
     3
     """
-    if not isinstance(features, pd.DataFrame):
-        raise ValueError(f"features must be a pandas DataFrame, got {type(features).__name__}")
+    require_frame(features, "features")
     if len(features) < 3:
-        raise ValueError("features needs at least 3 customers")
+        raise ArgumentError("features needs at least 3 customers")
     rows = {}
     for k in ks:
-        if k >= len(features):
-            raise ValueError(f"ks: k={k} is not below the number of customers")
+        check_count(k, "k", min_val=2, max_val=len(features) - 1)
         pipe = segmentation_pipeline(k, seed, n_init=n_init).fit(features)
         scaled = pipe.named_steps["scale"].transform(features)
         labels = pipe.named_steps["kmeans"].labels_
@@ -193,7 +200,7 @@ def choose_k(
             ),
         }
     if not rows:
-        raise ValueError("ks: no candidate k given")
+        raise ArgumentError("ks: no candidate k given")
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("k")
 
 
@@ -242,24 +249,21 @@ def variance_explained(
     >>> variance_explained(spend, people, ["club", "shoe"]).round(2).to_dict()
     {'club': 0.8, 'shoe': 0.2}
     """
-    if not isinstance(values, pd.Series) or not pd.api.types.is_numeric_dtype(values):
-        raise ValueError("values must be a numeric pandas Series indexed by customer")
+    require_series(values, "values", "behaviour indexed by customer", numeric=True)
     if values.isna().any():
-        raise ValueError("values: missing values; drop or fill them first")
-    missing = [b for b in bases if b not in customers.columns]
-    if missing:
-        raise ValueError(f"bases: no such column(s) in customers: {missing}")
+        raise ArgumentError("values: missing values; drop or fill them first")
+    require_bases(customers, bases)
     if not values.index.isin(customers.index).all():
-        raise ValueError("customers: no row for some customers of values")
+        raise ArgumentError("customers: no row for some customers of values")
     check_count(bins, "bins", min_val=2)
     total = ((values - values.mean()) ** 2).sum()
     if total == 0:
-        raise ValueError("values: every customer has the same value; nothing to explain")
+        raise ArgumentError("values: every customer has the same value; nothing to explain")
     out = {}
     for base in bases:
         groups = _grouping(customers[base], bins).reindex(values.index)
         if groups.isna().any():
-            raise ValueError(f"bases: {base!r} is missing for some customers")
+            raise ArgumentError(f"bases: {base!r} is missing for some customers")
         means = values.groupby(groups, observed=True).transform("mean")
         out[base] = float(((means - values.mean()) ** 2).sum() / total)
     return pd.Series(out, name="eta_squared").sort_values(ascending=False)
@@ -294,12 +298,8 @@ def profile_segments(
     >>> prof["age"]["mean"].tolist()
     [30.0, 60.0]
     """
-    missing = [b for b in bases if b not in customers.columns]
-    if missing:
-        raise ValueError(f"bases: no such column(s) in customers: {missing}")
-    lab = labels.reindex(customers.index)
-    if lab.isna().any():
-        raise ValueError("labels: missing for some customers")
+    require_bases(customers, bases)
+    lab = require_labels(labels, customers)
     out = {}
     for base in bases:
         col = customers[base]
@@ -342,12 +342,9 @@ def base_association(
     >>> base_association(pd.Series([0, 0, 1, 1]), people, ["life", "town"]).to_dict()
     {'life': 1.0, 'town': 0.0}
     """
-    missing = [b for b in bases if b not in customers.columns]
-    if missing:
-        raise ValueError(f"bases: no such column(s) in customers: {missing}")
-    lab = labels.reindex(customers.index)
-    if lab.isna().any():
-        raise ValueError("labels: missing for some customers")
+    require_bases(customers, bases)
+    check_count(bins, "bins", min_val=2)
+    lab = require_labels(labels, customers)
     values = {}
     for base in bases:
         table = pd.crosstab(lab, _grouping(customers[base], bins)).to_numpy()
@@ -417,11 +414,9 @@ def loyalty_ladder(
         ("prospects", prospects, ["prospect_id", "first_seen", "customer_id"]),
         ("referrals", referrals, ["referrer_id", "date"]),
     ]:
-        missing = [c for c in cols if c not in frame.columns]
-        if missing:
-            raise ValueError(f"{name}: missing column(s) {missing}")
-    if active_days is not None and active_days <= 0:
-        raise ValueError(f"active_days must be a positive number of days, got {active_days!r}")
+        require_columns(frame, {c: c for c in cols}, name, empty_ok=True)
+    if active_days is not None:
+        check_number(active_days, "active_days", low=0, low_open=True)
     # One key per person, whatever rung they are on.
     pkey = pd.Series(
         np.where(prospects["customer_id"].notna(),
@@ -444,8 +439,8 @@ def loyalty_ladder(
     parts = [rung, pros]
     if suspects is not None:
         sid = "suspect_id" if "suspect_id" in suspects.columns else "list_id"
-        if sid not in suspects.columns or "added_date" not in suspects.columns:
-            raise ValueError("suspects: need columns suspect_id (or list_id) and added_date")
+        require_columns(suspects, {sid: sid, "added_date": "added_date"}, "suspects",
+                        empty_ok=True)
         later = {}
         if "suspect_id" in prospects.columns and sid == "suspect_id":
             linked = prospects["suspect_id"].notna()
@@ -496,11 +491,10 @@ def migration_matrix(before: pd.Series, after: pd.Series, normalize: bool = True
     np.float64(0.5)
     """
     for name, s in (("before", before), ("after", after)):
-        if not isinstance(s, pd.Series):
-            raise ValueError(f"{name} must be a pandas Series of rungs, got {type(s).__name__}")
+        require_series(s, name, "rungs")
         unknown = set(s.dropna().astype(str)) - set(RUNGS)
         if unknown:
-            raise ValueError(f"{name}: not rungs of the ladder: {sorted(unknown)}")
+            raise ArgumentError(f"{name}: not rungs of the ladder: {sorted(unknown)}")
     people = after.index.union(before.index)
     b = before.reindex(people).astype(object).fillna("new")
     a = after.reindex(people).astype(object).fillna("gone")

@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmlib.checks import check_count
 from crmlib.simulate import settings as _settings
 
 __all__ = [
@@ -338,9 +339,7 @@ def latent_population(n: int, seed: int = 0, *, variant: int | None = None,
     """
     from crmlib.simulate.people import customers
 
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n: expected a positive whole number of customers, got {n!r}")
-    n = int(n)
+    n = check_count(n, "n")
     profiles, latent = customers(np.random.default_rng(seed), _truth(variant),
                                  np.zeros(n, dtype=int), np.full(n, acquisition_channel),
                                  np.full(n, region))

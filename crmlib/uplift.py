@@ -5,7 +5,8 @@ who would have bought anyway. Only a randomised comparison shows what the
 contact *caused*:
 
 * :func:`orders_after` counts each customer's purchases in a window after
-  a contact (or after the day they would have been contacted);
+  a contact (or after the day they would have been contacted), and
+  :func:`offer_outcomes` says whether each bought in it and how lapsed they were;
 * :func:`lift_table` gives the lift (treated mean minus control mean) with a
   confidence interval, pooled or group by group;
 * :class:`TwoModelUplift` estimates each customer's uplift with two models
@@ -28,29 +29,37 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from crmlib.checks import require_columns
+from crmlib.checks import (
+    check_count,
+    check_number,
+    check_numbers,
+    require_columns,
+)
+from crmlib.errors import ArgumentError
 
 
 def _treated_mask(treated, n: int) -> np.ndarray:
     t = np.asarray(treated)
     if t.shape != (n,):
-        raise ValueError(f"treated: expected {n} values, one per outcome, got shape {t.shape}")
+        raise ArgumentError(f"treated: expected {n} values, one per outcome, got shape {t.shape}")
     if t.dtype != bool:
         if not np.isin(t, [0, 1]).all():
-            raise ValueError("treated must hold booleans (or 0/1): True for the treated group")
+            raise ArgumentError("treated must hold booleans (or 0/1): True for the treated group")
         t = t.astype(bool)
     if t.all() or not t.any():
-        raise ValueError("treated: need customers in both the treated and the control group")
+        raise ArgumentError("treated: need customers in both the treated and the control group")
     return t
 
 
 def _outcome(y, name: str = "y") -> np.ndarray:
-    v = np.asarray(y, dtype="float64")
-    if v.ndim != 1 or len(v) == 0:
-        raise ValueError(f"{name} must be a non-empty 1-d array of outcomes")
-    if not np.isfinite(v).all():
-        raise ValueError(f"{name}: missing or infinite outcomes")
-    return v
+    return check_numbers(y, name, ndim=1, empty=False, booleans=True, what="outcomes")
+
+
+def _shares(shares) -> np.ndarray:
+    """Shares of the customers contacted, in (0, 1]; default 0.05, 0.10 ... 1."""
+    if shares is None:
+        return np.arange(1, 21) / 20
+    return check_numbers(shares, "shares", low=0, low_open=True, high=1, what="shares")
 
 
 def orders_after(
@@ -92,14 +101,70 @@ def orders_after(
     """
     require_columns(tx, {"customer": customer, "date": date})
     require_columns(events, {"customer": customer, "event_date": event_date}, name="events")
-    if not isinstance(days, (int, np.integer)) or days < 1:
-        raise ValueError(f"days must be a positive whole number of days, got {days!r}")
+    days = check_count(days, "days")
     ev = pd.DataFrame({"c": events[customer].to_numpy(), "start": events[event_date].to_numpy(),
                        "row": np.arange(len(events))})
     hits = ev.merge(pd.DataFrame({"c": tx[customer].to_numpy(), "d": tx[date].to_numpy()}), on="c")
     inside = (hits["d"] >= hits["start"]) & (hits["d"] < hits["start"] + pd.Timedelta(days=days))
     counts = np.bincount(hits.loc[inside, "row"].to_numpy(), minlength=len(events))
     return pd.Series(counts, index=events.index, name="orders")
+
+
+def offer_outcomes(
+    assignments: pd.DataFrame,
+    purchases: pd.DataFrame,
+    days: int = 28,
+    customer: str = "customer_id",
+    date: str = "date",
+    assigned: str = "assigned_date",
+) -> pd.DataFrame:
+    """Whether each customer of a campaign bought soon after it, and how lapsed they were.
+
+    Parameters
+    ----------
+    assignments : pandas.DataFrame
+        One row per customer and campaign (treatment and control alike), with
+        the day of the assignment.
+    purchases : pandas.DataFrame
+        One row per purchase.
+    days : int
+        Length of the window after the assignment, in days (the assignment day
+        counts as day 0).
+    customer, date, assigned : str
+        Column names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        On the index of ``assignments``: ``bought`` (at least one purchase in
+        the window) and ``days_since_last`` (days from the last purchase before
+        the assignment day to it; NaN when there was none).
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"customer_id": [1, 2],
+    ...                   "assigned_date": pd.to_datetime(["2025-03-01"] * 2)})
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 2],
+    ...                    "date": pd.to_datetime(["2025-01-30", "2025-03-10", "2025-02-20"])})
+    >>> offer_outcomes(a, tx).to_dict("list")
+    {'bought': [True, False], 'days_since_last': [30.0, 9.0]}
+    """
+    require_columns(assignments, {"customer": customer, "assigned": assigned}, "assignments")
+    require_columns(purchases, {"customer": customer, "date": date}, "purchases")
+    orders = orders_after(purchases, assignments, days, customer=customer, date=date,
+                          event_date=assigned)  # checks days
+    rows = assignments[[customer, assigned]].reset_index(names="_row")
+    joined = rows.merge(purchases[[customer, date]], on=customer)
+    delta = (joined[date] - joined[assigned]).dt.days
+    last = (-delta[delta < 0]).groupby(joined.loc[delta < 0, "_row"]).min()
+    out = pd.DataFrame(
+        {
+            "bought": orders.to_numpy() > 0,
+            "days_since_last": last.reindex(rows["_row"]).to_numpy(dtype="float64"),
+        },
+        index=assignments.index,
+    )
+    return out
 
 
 def lift_table(y, treated, by=None, level: float = 0.95) -> pd.DataFrame:
@@ -134,17 +199,16 @@ def lift_table(y, treated, by=None, level: float = 0.95) -> pd.DataFrame:
     """
     v = _outcome(y)
     t = _treated_mask(treated, len(v))
-    if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1, got {level!r}")
+    level = check_number(level, "level", low=0, high=1, low_open=True, high_open=True)
     key = np.full(len(v), "all", dtype=object) if by is None else np.asarray(by)
     if key.shape != v.shape:
-        raise ValueError(f"by: expected {len(v)} labels, one per outcome, got shape {key.shape}")
+        raise ArgumentError(f"by: expected {len(v)} labels, one per outcome, got shape {key.shape}")
     frame = pd.DataFrame({"y": v, "t": t, "g": key})
     g = frame.groupby(["g", "t"], observed=True, sort=True)["y"]
     s = g.agg(["size", "mean", "var"]).unstack("t")
     if s.isna()[("size", True)].any() or s.isna()[("size", False)].any():
         empty = s.index[s[("size", True)].isna() | s[("size", False)].isna()][0]
-        raise ValueError(f"by: group {empty!r} lacks treated or control customers")
+        raise ArgumentError(f"by: group {empty!r} lacks treated or control customers")
     out = pd.DataFrame(
         {
             "n_treated": s[("size", True)].astype("int64"),
@@ -218,7 +282,7 @@ class TwoModelUplift(BaseEstimator):
         X = X if hasattr(X, "iloc") else np.asarray(X)
         v = np.asarray(y)
         if len(v) != len(X):
-            raise ValueError(f"y: expected {len(X)} outcomes, one per row of X, got {len(v)}")
+            raise ArgumentError(f"y: expected {len(X)} outcomes, one per row of X, got {len(v)}")
         t = _treated_mask(treated, len(v))
         base = LogisticRegression(max_iter=1000) if self.estimator is None else self.estimator
         take = (lambda m: X.iloc[m]) if hasattr(X, "iloc") else (lambda m: X[m])
@@ -284,9 +348,8 @@ def uplift_by_decile(y, treated, score, q: int = 10, true_effect=None) -> pd.Dat
     v = _outcome(y)
     s = _outcome(score, "score")
     if len(s) != len(v):
-        raise ValueError(f"score: expected {len(v)} values, one per outcome, got {len(s)}")
-    if not isinstance(q, (int, np.integer)) or q < 2:
-        raise ValueError(f"q must be an integer >= 2, got {q!r}")
+        raise ArgumentError(f"score: expected {len(v)} values, one per outcome, got {len(s)}")
+    q = check_count(q, "q", min_val=2)
     # Rank with ties broken by position, so equal scores still fill equal groups.
     order = np.argsort(-s, kind="stable")
     rank = np.empty(len(s), dtype="int64")
@@ -296,7 +359,7 @@ def uplift_by_decile(y, treated, score, q: int = 10, true_effect=None) -> pd.Dat
     if true_effect is not None:
         e = _outcome(true_effect, "true_effect")
         if len(e) != len(v):
-            raise ValueError(f"true_effect: expected {len(v)} values, got {len(e)}")
+            raise ArgumentError(f"true_effect: expected {len(v)} values, got {len(e)}")
         out["true_uplift"] = pd.Series(e).groupby(group).mean()
     out.index.name = "group"
     return out
@@ -339,11 +402,9 @@ def qini_curve(y, treated, score, shares=None) -> pd.DataFrame:
     v = _outcome(y)
     s = _outcome(score, "score")
     if len(s) != len(v):
-        raise ValueError(f"score: expected {len(v)} values, one per outcome, got {len(s)}")
+        raise ArgumentError(f"score: expected {len(v)} values, one per outcome, got {len(s)}")
     t = _treated_mask(treated, len(v))
-    shares = np.arange(1, 21) / 20 if shares is None else np.asarray(shares, dtype="float64")
-    if ((shares <= 0) | (shares > 1)).any():
-        raise ValueError("shares must lie in (0, 1]")
+    shares = _shares(shares)
     order = np.argsort(-s, kind="stable")
     vt, tt = v[order], t[order]
     n_t, n_c = np.cumsum(tt), np.cumsum(~tt)
@@ -388,13 +449,9 @@ def targeting_profit(score, gain, cost, shares=None) -> pd.DataFrame:
     """
     s = _outcome(score, "score")
     n = len(s)
-    g = np.broadcast_to(np.asarray(gain, dtype="float64"), (n,))
-    c = np.broadcast_to(np.asarray(cost, dtype="float64"), (n,))
-    if not (np.isfinite(g).all() and np.isfinite(c).all()):
-        raise ValueError("gain and cost must be finite numbers")
-    shares = np.arange(1, 21) / 20 if shares is None else np.asarray(shares, dtype="float64")
-    if ((shares <= 0) | (shares > 1)).any():
-        raise ValueError("shares must lie in (0, 1]")
+    g = np.broadcast_to(check_numbers(gain, "gain", what="amounts"), (n,))
+    c = np.broadcast_to(check_numbers(cost, "cost", what="amounts"), (n,))
+    shares = _shares(shares)
     order = np.argsort(-s, kind="stable")
     cum = np.r_[0.0, np.cumsum((g - c)[order])]
     k = np.round(shares * n).astype("int64")

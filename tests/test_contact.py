@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from crmlib.contact import (
+    AwarenessModel,
     adstock,
     awareness_curve,
     calls_after_spots,
@@ -16,7 +17,6 @@ from crmlib.contact import (
     erlang_c_wait,
     estimate_patience,
     first_year_value,
-    fit_awareness,
     order_margin,
     replay_calls,
     response_by_exposure,
@@ -110,11 +110,11 @@ def test_awareness_fit_recovers_harbor_decay():
     aw = load_harbor("awareness")
     grps = load_harbor("media_plan").groupby("week_start")["grps"].sum()
     g = grps.reindex(aw["week_start"], fill_value=0).to_numpy()
-    fit = fit_awareness(g, aw["aware"], aw["sample_size"])
+    fit = AwarenessModel().fit(g, aw["aware"], aw["sample_size"])
     # 16 weekly surveys of 400: the decay and base are pinned down well, the ceiling
     # and k trade off against each other, so compare the fitted curve with the truth.
-    assert fit["decay"] == pytest.approx(truth["adstock_decay"], abs=0.1)
-    assert fit["base"] == pytest.approx(truth["awareness_base"], abs=0.02)
+    assert fit.decay_ == pytest.approx(truth["adstock_decay"], abs=0.1)
+    assert fit.base_ == pytest.approx(truth["awareness_base"], abs=0.02)
     true_curve = awareness_curve(
         g,
         truth["adstock_decay"],
@@ -122,8 +122,7 @@ def test_awareness_fit_recovers_harbor_decay():
         truth["awareness_max"],
         truth["awareness_k"],
     )
-    fitted = awareness_curve(g, fit["decay"], fit["base"], fit["ceiling"], fit["k"])
-    assert np.abs(fitted - true_curve).max() < 0.04
+    assert np.abs(fit.predict(g) - true_curve).max() < 0.04
 
 
 def test_response_rises_with_exposure_and_route_economics():
@@ -166,7 +165,8 @@ def test_awareness_fit_without_anyone_aware_warns():
 
     grps = np.r_[np.full(8, 100.0), np.zeros(8)]
     with pytest.warns(ConvergenceWarning):
-        fit_awareness(grps, np.zeros(16), np.full(16, 400))
+        model = AwarenessModel().fit(grps, np.zeros(16), np.full(16, 400))
+    assert not model.converged_
 
 
 # --------------------------------------------------------------------------- lesson 01 helpers

@@ -246,7 +246,8 @@ def test_to_sqlite_round_trip():
     # Dates as ISO text work with SQLite's date functions.
     assert con.execute("SELECT julianday(d) - julianday('2025-01-01') FROM t WHERE id = 1"
                        ).fetchone()[0] == 1.0
-    with pytest.raises(ValueError, match="con"):
+    # Wrong types are TypeErrors (the rule in crmlib.checks), naming the argument.
+    with pytest.raises(TypeError, match="con must be a sqlite3.Connection, got str"):
         to_sqlite("not a connection", {"t": df})
-    with pytest.raises(ValueError, match="t"):
+    with pytest.raises(TypeError, match=r"tables\['t'\] must be a pandas DataFrame, got list"):
         to_sqlite(con, {"t": [1, 2]})

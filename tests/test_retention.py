@@ -260,7 +260,6 @@ def test_fit_durations_coincides_with_the_cohort_fit():
     "durations, censored, message",
     [
         ([1, 2], [False], "one flag per duration"),
-        ([1, 2], [0, 1], "booleans"),
         ([1.5, 2], [False, False], "whole numbers"),
         ([0, 2], [False, False], ">= 1"),
         ([3, 4], [True, True], "no cancellation"),
@@ -270,6 +269,14 @@ def test_fit_durations_coincides_with_the_cohort_fit():
 def test_fit_durations_bad_input(durations, censored, message):
     with pytest.raises(ValueError, match=message):
         ShiftedBetaGeometric().fit_durations(durations, np.asarray(censored))
+
+
+@pytest.mark.parametrize("read", [ShiftedBetaGeometric().fit_durations, renewal_table])
+def test_durations_refuse_flags_that_are_not_booleans(read):
+    """0 and 1 are the wrong type for a censoring flag (TypeError), not a wrong value,
+    in the model and in the life table alike."""
+    with pytest.raises(TypeError, match="censored must be booleans"):
+        read([1, 2], np.array([0, 1]))
 
 
 def test_contract_durations_by_hand():

@@ -166,7 +166,7 @@ def test_latent_population_carries_the_true_rates():
     assert by_life["true_remote_rate"].idxmax() == "Home brewer"
     pd.testing.assert_frame_equal(twin, truth.latent_population(20_000, seed=3))
     assert not twin.equals(truth.latent_population(20_000, seed=4))
-    with pytest.raises(ValueError, match="positive whole number"):
+    with pytest.raises(ValueError, match="n == 0, must be >= 1"):
         truth.latent_population(0)
 
 

@@ -87,10 +87,11 @@ def mixed_quiz(per_lesson: int = 2, seed: int | None = None, progress: Progress 
     it draws only from the lessons the learner has reached, and starts afresh
     (while nothing is answered) when that changes.
     """
+    from crmlib.errors import ArgumentError
     from crmlib.quiz.widgets import Quiz
 
     if follow_reached and progress is None:
-        raise ValueError("follow_reached: needs a progress")
+        raise ArgumentError("follow_reached: needs a progress")
     if seed is None:
         seed = progress.seed_for("Final mixed quiz") if progress is not None else 0
 

@@ -16,6 +16,7 @@ import html
 import re
 from pathlib import Path
 
+from crmlib.errors import ArgumentError
 from crmlib.quiz.bank import Bank
 
 _MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$")
@@ -104,7 +105,7 @@ def export_anki(banks: dict[str, Bank], path, questions: bool = True) -> Path:
 
     path = Path(path)
     if path.suffix != ".apkg":
-        raise ValueError(f"{path}: an Anki package must end in .apkg")
+        raise ArgumentError(f"{path}: an Anki package must end in .apkg")
     with tempfile.TemporaryDirectory(prefix="crm-anki-") as folder:
         built = Path(folder) / path.name  # genanki writes to a path: built apart, then moved
         build_package(banks, questions=questions).write_to_file(str(built))

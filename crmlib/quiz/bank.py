@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crmlib import answers
+from crmlib.errors import CourseError
 
 BANK_DIR = Path(__file__).resolve().parent.parent / "banks"
 CARD_KINDS = ["definition", "explanation", "example", "figure"]
@@ -90,7 +91,7 @@ SCHEMA = {
 }
 
 
-class BankError(ValueError):
+class BankError(CourseError, ValueError):
     """A question bank breaks the schema; the message names file, item and field."""
 
 

@@ -50,6 +50,8 @@ from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 
 from crmlib.atomic import move_aside, write_atomic
+from crmlib.checks import check_choice, check_count
+from crmlib.errors import ArgumentError
 
 FORMAT = "crm-course-progress"
 VERSION = 2
@@ -315,9 +317,7 @@ class Progress:
 
     def set_new_per_day(self, n: int) -> None:
         """Change the daily limit on new cards (kept in the file)."""
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise ValueError(f"new_per_day: expected a whole number of cards >= 0, got {n!r}")
-        self._set("new_per_day", n)
+        self._set("new_per_day", check_count(n, "new_per_day", min_val=0))
 
     @property
     def reached(self) -> str:
@@ -328,7 +328,9 @@ class Progress:
         """Say which lesson the learner has reached; decks and quizzes follow it."""
         lesson = str(lesson).split("_")[0].zfill(2)
         if not (len(lesson) == 2 and lesson.isdigit()):
-            raise ValueError(f"lesson: expected a lesson number such as '03', got {lesson!r}")
+            raise ArgumentError(
+                f"lesson: expected a lesson number such as '03', got {lesson!r}"
+            )
         self._set("reached", lesson)
 
     def _set(self, key: str, value) -> None:
@@ -390,8 +392,7 @@ class Progress:
 
     def review(self, card_id: str, rating: str) -> datetime:
         """Record a review ("again", "hard", "good" or "easy"); returns the next due time."""
-        if rating not in RATINGS:
-            raise ValueError(f"rating must be one of {list(RATINGS)}, got {rating!r}")
+        check_choice(rating, "rating", RATINGS)
         self.sync()
         now = self.clock()
         before = self.cards.get(card_id)

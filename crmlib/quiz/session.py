@@ -22,6 +22,8 @@ import html
 import random
 from collections.abc import Iterable, Sequence
 
+from crmlib.checks import check_choice
+from crmlib.errors import ArgumentError
 from crmlib.quiz.bank import AnswerError, Card, Question, option_index
 from crmlib.quiz.progress import Progress
 
@@ -55,8 +57,7 @@ class QuizSession:
                  seed: int | None = None, exam: bool = False,
                  progress: Progress | None = None, lesson_titles: dict | None = None):
         self._source = questions if callable(questions) else (lambda q=list(questions): q)
-        if shuffle not in (True, False, "options"):
-            raise ValueError(f"shuffle: expected True, False or 'options', got {shuffle!r}")
+        check_choice(shuffle, "shuffle", (True, False, "options"))
         self.title, self.shuffle_mode, self.exam, self.progress = title, shuffle, exam, progress
         if seed is None:
             seed = progress.seed_for(title) if progress is not None else 0
@@ -69,7 +70,7 @@ class QuizSession:
     def _start(self) -> None:
         self.all_questions = list(self._source())
         if not self.all_questions:
-            raise ValueError("questions: a quiz needs at least one question")
+            raise ArgumentError("questions: a quiz needs at least one question")
         self.questions = list(self.all_questions)
         self.option_order = {q.id: list(range(len(q.options))) for q in self.questions}
         rng = random.Random(self.seed + self.attempt)
@@ -224,7 +225,7 @@ class QuizSession:
         for q in self.questions:
             if q.id == qid:
                 return q
-        raise ValueError(f"question {qid!r} is not in this quiz")
+        raise ArgumentError(f"question {qid!r} is not in this quiz")
 
 
 def feedback_html(q: Question, response, ok: bool) -> str:
@@ -287,7 +288,7 @@ class DeckSession:
                  seed: int = 0, follow_reached: bool = False):
         self.deck = {c.id: c for c in cards}
         if not self.deck:
-            raise ValueError("cards: a deck needs at least one card")
+            raise ArgumentError("cards: a deck needs at least one card")
         self.progress = progress if progress is not None else Progress()
         self.title, self.due_only, self.follow_reached = title, due_only, follow_reached
         self.all_order = list(self.deck)
