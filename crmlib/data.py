@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.atomic import write_atomic  # noqa: F401  (re-exported: crmlib.data.write_atomic)
+from crmlib.errors import CourseError
 from crmlib.schema import (  # noqa: F401  (re-exported: crmlib.data.HARBOR and the rest)
     ANSWER_KEYS,
     CDNOW,
@@ -72,7 +73,7 @@ def harbor_file(table: str, data_dir: str | os.PathLike | None = None) -> Path:
     return _data_dir(data_dir) / "harbor" / f"{table}{suffix}"
 
 
-class DatasetError(ValueError):
+class DatasetError(CourseError, ValueError):
     """A data file is missing, malformed or breaks its schema.
 
     Attributes

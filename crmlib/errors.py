@@ -16,7 +16,8 @@ Which exception means what (the rule :mod:`crmlib.checks` applies):
 - the domain errors, each a ``ValueError`` too: a question bank that breaks
   the schema (:class:`crmlib.quiz.BankError`), an answer that cannot be read
   (:class:`crmlib.answers.AnswerError`), a data file that breaks its schema
-  (:class:`crmlib.data.DatasetError`), a grading input (``GradingError``).
+  (:class:`crmlib.data.DatasetError`), a grading input or review sheet
+  (``GradingError``, ``ReviewError``), a workbook key (``KeyError_``).
 
 Examples
 --------
@@ -41,21 +42,11 @@ class ArgumentError(CourseError, ValueError):
     """An argument of the right type whose value the function cannot use."""
 
 
-#: Modules whose messages for the reader are still plain ``ValueError`` or a
-#: ``ValueError`` of their own not yet derived from :class:`CourseError`
-#: (``DatasetError``, ``GradingError``, ``ReviewError``, ``KeyError_``, the grader's
-#: "needs Linux" and its limits). ``crm`` reports a ``ValueError`` raised by their own
-#: code in one line, as it reports a course error; once they raise course errors,
-#: this list goes.
-NOT_YET_COURSE_ERRORS = ("crmlib.data", "crmlib.exercises", "crmlib.grading")
-
-
 def is_course_error(err: BaseException) -> bool:
     """Whether ``crm`` reports ``err`` in one line (a course error) rather than as a bug.
 
-    A :class:`CourseError` is; so is a ``ValueError`` defined in, or raised by
-    the code of, a module in :data:`NOT_YET_COURSE_ERRORS`. Anything else, a
-    ``ValueError`` from inside pandas or numpy included, is a bug.
+    Only a :class:`CourseError` is; anything else, a ``ValueError`` from inside
+    pandas or numpy included, is a bug and keeps its traceback.
 
     Examples
     --------
@@ -64,16 +55,4 @@ def is_course_error(err: BaseException) -> bool:
     >>> is_course_error(ValueError("raised by no course module"))
     False
     """
-    if isinstance(err, CourseError):
-        return True
-    if not isinstance(err, ValueError):
-        return False
-    places = [type(err).__module__]  # where its class is defined (DatasetError: crmlib.data)
-    tb = err.__traceback__
-    if tb is not None:
-        while tb.tb_next is not None:  # the frame that raised it
-            tb = tb.tb_next
-        places.append(tb.tb_frame.f_globals.get("__name__", ""))
-    return any(
-        place == m or place.startswith(m + ".") for place in places for m in NOT_YET_COURSE_ERRORS
-    )
+    return isinstance(err, CourseError)

@@ -52,6 +52,7 @@ import pandas as pd
 from crmlib import answers
 from crmlib.answers import normalise
 from crmlib.atomic import PRIVATE, open_atomic
+from crmlib.errors import CourseError
 
 __all__ = [
     "Workbook", "Number", "Choice", "SetOf", "Text", "Written", "SeriesOf", "Frame", "Question",
@@ -73,7 +74,7 @@ VARIANTS = 100_000           # variants are 0 .. VARIANTS - 1
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
 
 
-class KeyError_(ValueError):
+class KeyError_(CourseError, ValueError):
     """An answer key is missing or malformed (the message names the file)."""
 
 

@@ -126,3 +126,17 @@ def test_crm_lets_a_bug_keep_its_traceback(monkeypatch, bug):
     with pytest.raises((ValueError, KeyError)) as caught:
         cli.main(["data", "verify"])
     assert not str(caught.traceback[-1].path).endswith("cli.py")  # it reaches the bug
+
+
+def test_every_error_written_for_its_reader_is_a_course_error():
+    """crm prints these in one line; they stay ValueErrors for code that catches those."""
+    from crmlib.data import DatasetError
+    from crmlib.errors import CourseError
+    from crmlib.exercises import KeyError_
+    from crmlib.grading import NeedsLinux
+    from crmlib.grading.identity import GradingError
+    from crmlib.grading.notebooks import NotebookProblem
+    from crmlib.grading.reviews import ReviewError
+
+    for cls in (DatasetError, KeyError_, NeedsLinux, GradingError, NotebookProblem, ReviewError):
+        assert issubclass(cls, CourseError) and issubclass(cls, ValueError), cls

@@ -23,6 +23,12 @@ Dask's ``distributed`` (``--scheduler``) is the grader's optional extra:
 Submodules are imported on use: the sandboxed runner imports only what it needs.
 """
 
+from crmlib.errors import CourseError
+
+
+class NeedsLinux(CourseError, ValueError):
+    """The grader was started on a system other than Linux (the message says what to do)."""
+
 
 def require_linux() -> None:
     """Refuse, with a plain message, to grade anywhere but on Linux.
@@ -41,7 +47,7 @@ def require_linux() -> None:
     if not sys.platform.startswith("linux"):
         system = {"darwin": "macOS", "win32": "Windows", "cygwin": "Windows (Cygwin)"}.get(
             sys.platform, sys.platform)
-        raise ValueError(
+        raise NeedsLinux(
             f"crm grade needs Linux, and this is {system}: its sandbox is made of Linux "
             "namespaces (bubblewrap) and Linux resource limits. Grade on a Linux machine, "
             "in a Linux virtual machine, in a Linux container (Docker or Podman) or, on "

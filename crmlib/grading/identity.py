@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from crmlib import exercises
+from crmlib.errors import CourseError
 from crmlib.grading.notebooks import MAX_FILE_BYTES, compact
 
 MAX_ZIP_ENTRIES = 10_000
@@ -67,7 +68,7 @@ _CANVAS = re.compile(r"^(?P<name>[^_/]+)_(?:(?P<late>LATE)_)?(?P<id>\d+)_(?P<fil
                      r"(?P<rest>.+?)(?:[-_](?P<again>\d+))?(?P<ext>\.ipynb)$", re.IGNORECASE)
 
 
-class GradingError(ValueError):
+class GradingError(CourseError, ValueError):
     """A problem with the grader's inputs (not with a submission): names the file or option."""
 
 

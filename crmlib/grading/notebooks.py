@@ -23,6 +23,7 @@ sys.modules.setdefault("rfc3987_syntax", None)  # see crmlib.grading._runner
 import nbformat  # noqa: E402
 
 from crmlib.atomic import PUBLIC, write_atomic  # noqa: E402
+from crmlib.errors import CourseError  # noqa: E402
 
 STUB_LINE = "# your code here"
 STUB_MARKDOWN = "*Your answer here.*"
@@ -32,7 +33,7 @@ _BEGIN = re.compile(r"^(\s*)#\s*BEGIN SOLUTION\s*$")
 _END = re.compile(r"^\s*#\s*END SOLUTION\s*$")
 
 
-class NotebookProblem(ValueError):
+class NotebookProblem(CourseError, ValueError):
     """A notebook cannot be used (the message says why, for the student or author)."""
 
 

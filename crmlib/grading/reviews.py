@@ -30,6 +30,7 @@ import secrets
 from pathlib import Path
 
 from crmlib.atomic import GROUP, PRIVATE, write_atomic, write_csv_atomic
+from crmlib.errors import CourseError
 
 REVIEWS = "reviews"                # the folder for markers (no names)
 IDS_FILE = "review_ids.csv"        # review id -> student, for the instructor only
@@ -41,7 +42,7 @@ MARK_COLUMNS = ["review_id", "question", "student", "answer_sha", "points", "com
 MAX_COMMENT = 500
 
 
-class ReviewError(ValueError):
+class ReviewError(CourseError, ValueError):
     """A filled review sheet that cannot be read: names the file, line and column."""
 
 

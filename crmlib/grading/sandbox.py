@@ -27,6 +27,7 @@ from pathlib import Path
 
 import crmlib
 from crmlib import data
+from crmlib.errors import ArgumentError
 from crmlib.grading import _linux, variants
 from crmlib.grading._linux import pids_cgroup, remove_cgroup, seccomp_problem
 
@@ -70,7 +71,7 @@ class Limits:
                      "max_output", "input_mb"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"limit {name} must be a positive number, got {value!r}")
+                raise ArgumentError(f"limit {name} must be a positive number, got {value!r}")
 
 
 def bwrap_path() -> str | None:
