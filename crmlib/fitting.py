@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
 __all__ = ["ConvergenceWarning", "FittedModel", "at_bound", "check_fit", "covariance",
-           "minimize_bounded", "standard_errors"]
+           "covariance_from_values", "minimize_bounded", "standard_errors"]
 
 #: A fit whose log-likelihood one more Newton step would raise by more than this has
 #: stopped short of its maximum (a tolerance too loose): it is not reported as converged.
@@ -265,6 +265,46 @@ def covariance(
         return nan
     scale = np.exp(theta)
     return np.linalg.inv(H) * np.outer(scale, scale)
+
+
+def covariance_from_values(
+    neg_loglik: Callable, z: np.ndarray, jacobian: np.ndarray, step: float = 1e-4
+) -> np.ndarray:
+    """Covariance of parameters ``g(z)`` for a fit without gradients (Nelder-Mead).
+
+    The Hessian of the negative log-likelihood in the search's own scale ``z``
+    is taken by central differences of its values; its inverse is moved to the
+    parameters by the delta method, ``J H^-1 J'``, with ``J`` the Jacobian of
+    ``g`` at ``z``.
+
+    Returns
+    -------
+    numpy.ndarray
+        All NaN when the Hessian is not positive definite.
+
+    Examples
+    --------
+    >>> quad = lambda z: 2 * np.sum(z**2)  # curvature 4 in each direction
+    >>> covariance_from_values(quad, np.zeros(2), np.diag([1.0, 2.0])).round(6).tolist()
+    [[0.25, 0.0], [0.0, 1.0]]
+    """
+    z = np.asarray(z, dtype="float64")
+    k = len(z)
+    e = np.eye(k) * step
+    H = np.empty((k, k))
+    for i in range(k):  # k <= 4: 4 evaluations per pair
+        for j in range(i, k):
+            H[i, j] = H[j, i] = (
+                neg_loglik(z + e[i] + e[j]) - neg_loglik(z + e[i] - e[j])
+                - neg_loglik(z - e[i] + e[j]) + neg_loglik(z - e[i] - e[j])
+            ) / (4 * step * step)
+    if not np.isfinite(H).all():
+        return np.full((k, k), np.nan)
+    eig = np.linalg.eigvalsh(H)
+    if eig.min() <= 1e-10 * max(eig.max(), 1.0):
+        return np.full((k, k), np.nan)
+    J = np.asarray(jacobian, dtype="float64")
+    return J @ np.linalg.inv(H) @ J.T
 
 
 def standard_errors(

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from crmlib.checks import check_number, check_numbers, check_same_length
 from crmlib.errors import ArgumentError
-from crmlib.fitting import check_fit
+from crmlib.fitting import FittedModel, check_fit, covariance_from_values
 
 __all__ = ["AwarenessModel", "adstock", "awareness_curve"]
 
@@ -58,7 +58,7 @@ def _curve(stock: np.ndarray, base, ceiling, k) -> np.ndarray:
     return base + ceiling * (1 - np.exp(-k * stock))
 
 
-class AwarenessModel(BaseEstimator):
+class AwarenessModel(FittedModel, BaseEstimator):
     """Awareness built by advertising: base + ceiling * (1 - exp(-k * adstock)).
 
     Fitted to tracking-survey counts by binomial maximum likelihood (Nelder-Mead
@@ -70,12 +70,22 @@ class AwarenessModel(BaseEstimator):
 
     Attributes
     ----------
-    decay_, base_, ceiling_, k_ : float
-        Fitted parameters (see :func:`awareness_curve`).
+    params_ : dict
+        Fitted ``decay``, ``base``, ``ceiling`` and ``k`` (see
+        :func:`awareness_curve`); also ``decay_``, ``base_``, ``ceiling_``, ``k_``.
+    standard_errors_, covariance_ : dict, pandas.DataFrame
+        From the observed information in the search's scale (central
+        differences of the log-likelihood), moved to the parameters by the
+        delta method; NaN where the fit reached the edge of the search.
     loglik_ : float
         Maximised log-likelihood.
+    n_obs_ : int
+        People asked, over all the surveys.
     converged_ : bool
         False when the fit warned.
+
+    ``summary`` (intervals symmetric in logit for the shares, in log for k),
+    ``to_json`` and ``from_json`` come from :class:`crmlib.fitting.FittedModel`.
 
     Examples
     --------
@@ -85,6 +95,10 @@ class AwarenessModel(BaseEstimator):
     >>> round(m.decay_, 1), round(m.base_, 2)
     (0.7, 0.08)
     """
+
+    _param_names = ("decay", "base", "ceiling", "k")
+    _shares = ("decay", "base", "ceiling")
+    _model_name = "awareness"
 
     def __init__(self, *, starts: tuple[float, ...] = (-1.0, 0.5, 2.0)):
         self.starts = starts
@@ -127,23 +141,44 @@ class AwarenessModel(BaseEstimator):
             )
             if best is None or res.fun < best.fun:
                 best = res
-        self.decay_, self.base_, self.ceiling_, self.k_ = (
-            float(v) for v in _unpack_awareness(best.x)
-        )
+        params = np.array(_unpack_awareness(best.x), dtype="float64")
         # A share within 1e-6 of 0 or 1 (|logit| > 13.8), or k beyond exp(+-13.8).
         stuck = np.abs(best.x) > 13.8
-        _, self.converged_ = check_fit(
-            "awareness", ["decay", "base", "ceiling", "k"], best, stuck=stuck
-        )
-        self.loglik_ = float(-best.fun)
+        _, converged = check_fit("awareness", list(self._param_names), best, stuck=stuck)
+        cov = covariance_from_values(neg, best.x, _awareness_jacobian(best.x))
+        cov[stuck, :] = np.nan  # at the edge of the search: no variance, nor covariance
+        cov[:, stuck] = np.nan
+        self._set_fit(params, cov, -best.fun, n.sum(), converged)
         return self
+
+    # The fitted values by name, as earlier versions had them (and lessons still read).
+    decay_ = property(lambda self: self._param("decay"), doc="Fitted weekly adstock decay.")
+    base_ = property(lambda self: self._param("base"), doc="Fitted awareness without advertising.")
+    ceiling_ = property(lambda self: self._param("ceiling"), doc="Fitted most advertising adds.")
+    k_ = property(lambda self: self._param("k"), doc="Fitted response to adstock.")
+
+    def _param(self, name: str) -> float:
+        check_is_fitted(self, "params_")
+        return self.params_[name]
 
     def predict(self, grps) -> np.ndarray:
         """Awareness in each period under the fitted parameters."""
-        check_is_fitted(self, "decay_")
+        check_is_fitted(self, "params_")
         return awareness_curve(grps, self.decay_, self.base_, self.ceiling_, self.k_)
 
 
 def _unpack_awareness(z):
     decay, base, share = special.expit(z[:3])
     return decay, base, (1 - base) * share, np.exp(z[3])
+
+
+def _awareness_jacobian(z) -> np.ndarray:
+    """d(decay, base, ceiling, k) / dz for :func:`_unpack_awareness`."""
+    decay, base, share = special.expit(z[:3])
+    J = np.zeros((4, 4))
+    J[0, 0] = decay * (1 - decay)
+    J[1, 1] = base * (1 - base)
+    J[2, 1] = -share * base * (1 - base)
+    J[2, 2] = (1 - base) * share * (1 - share)
+    J[3, 3] = np.exp(z[3])
+    return J

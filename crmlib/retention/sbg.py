@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from crmlib.checks import check_number, check_numbers
 from crmlib.errors import ArgumentError
-from crmlib.fitting import check_fit, minimize_bounded
+from crmlib.fitting import FittedModel, minimize_bounded
 from crmlib.retention.cohorts import _check_durations  # the contract data both read
 
 __all__ = ["ShiftedBetaGeometric"]
@@ -21,7 +21,7 @@ def _scalar_or_array(arr: np.ndarray):
     return float(arr) if arr.ndim == 0 else arr
 
 
-class ShiftedBetaGeometric(BaseEstimator):
+class ShiftedBetaGeometric(FittedModel, BaseEstimator):
     """The shifted-beta-geometric (sBG) model of contract renewals.
 
     Each customer renews each period with their own probability 1 - theta
@@ -31,14 +31,21 @@ class ShiftedBetaGeometric(BaseEstimator):
 
     Attributes
     ----------
-    alpha_, beta_ : float
-        Fitted Beta parameters.
+    params_ : dict
+        Fitted Beta parameters ``alpha`` and ``beta`` (also ``alpha_``, ``beta_``).
     standard_errors_ : dict
         Their asymptotic standard errors (NaN where the fit cannot tell).
+    covariance_ : pandas.DataFrame
+        Their covariance matrix.
     loglik_ : float
         Maximised log-likelihood.
+    n_obs_ : int or float
+        Customers fitted to (a cohort's counts may be percentages).
     converged_ : bool
         False when the fit warned (a bound reached, no convergence).
+
+    ``summary``, ``to_json`` and ``from_json`` come from
+    :class:`crmlib.fitting.FittedModel`.
 
     Examples
     --------
@@ -47,6 +54,29 @@ class ShiftedBetaGeometric(BaseEstimator):
     >>> round(m.alpha_, 3), round(m.beta_, 3), round(m.loglik_, 1)
     (0.704, 1.182, -1680.3)
     """
+
+    _param_names = ("alpha", "beta")
+    _model_name = "sBG"
+
+    @property
+    def alpha_(self) -> float:
+        """Fitted alpha (``params_["alpha"]``); it can be set to use known parameters."""
+        check_is_fitted(self, "params_")
+        return self.params_["alpha"]
+
+    @alpha_.setter
+    def alpha_(self, value: float) -> None:
+        self.params_ = {**getattr(self, "params_", {}), "alpha": float(value)}
+
+    @property
+    def beta_(self) -> float:
+        """Fitted beta (``params_["beta"]``); it can be set to use known parameters."""
+        check_is_fitted(self, "params_")
+        return self.params_["beta"]
+
+    @beta_.setter
+    def beta_(self, value: float) -> None:
+        self.params_ = {**getattr(self, "params_", {}), "beta": float(value)}
 
     def fit(self, active_counts) -> ShiftedBetaGeometric:
         """Fit by maximum likelihood from the numbers still active.
@@ -155,15 +185,12 @@ class ShiftedBetaGeometric(BaseEstimator):
             # from the maximum, far inside their standard errors for g <= 1e-4: accept
             # that from where the search stopped.
             res = minimize_bounded(neg, res.x, ftol=1e-12, gtol=1e-4)
-        self.alpha_, self.beta_ = (float(v) for v in np.exp(res.x))
-        se, self.converged_ = check_fit("sBG", ["alpha", "beta"], res, neg)
-        self.standard_errors_ = {"alpha": float(se[0]), "beta": float(se[1])}
-        self.loglik_ = float(-res.fun)
+        self._record_log_fit(res, neg, (), n_obs=w.sum())
         return self
 
     def _ab(self):
-        check_is_fitted(self, "alpha_")
-        return self.alpha_, self.beta_
+        check_is_fitted(self, "params_")
+        return self.params_["alpha"], self.params_["beta"]
 
     @staticmethod
     def _periods(t, name="t", start=0) -> np.ndarray:
