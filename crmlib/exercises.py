@@ -643,11 +643,15 @@ class DecisionTruth:
     baselines: dict[str, float] = field(default_factory=dict)
     note: str = ""
 
+    def best_choice(self, limit: int) -> pd.Index:
+        """The items of the best choice of at most ``limit`` items (0: any number): the
+        most valuable ones worth more than nothing."""
+        ranked = self.values[self.values > 0].sort_values(ascending=False, kind="stable")
+        return ranked.index[:limit] if limit else ranked.index
+
     def best(self, limit: int) -> float:
         """The most a choice of at most ``limit`` items (0: any number) can be worth."""
-        positive = np.sort(self.values.to_numpy(dtype="float64"))[::-1]
-        positive = positive[positive > 0]
-        return float(positive[:limit].sum() if limit else positive.sum())
+        return float(self.values.reindex(self.best_choice(limit)).sum())
 
 
 def _item(v: Any) -> Any:
