@@ -788,7 +788,7 @@ class Decision(Question):
                    f"({self._money(best)}{within})")
         if truth.baselines:
             message += "; for comparison: " + ", ".join(
-                f"{name} {self._money(v)} ({max(v, 0) / best if best > 0 else 0:.0%})"
+                f"{name} {self._money(v)} ({v / best if best > 0 else 0:.0%})"
                 for name, v in truth.baselines.items())
         notes = self._notes(bad, repeats)
         return fraction, message + (f". {notes}" if notes else "")

@@ -196,6 +196,7 @@ def offer_outcomes(date: str = "2026-01-01", channel: str = "direct mail", *,
         Indexed by ``customer_id``, every customer who has ordered by web or
         phone: ``reachable`` (the offer can be sent: not erased from the lists,
         and for e-mail not unsubscribed), ``alive`` (still a customer),
+        ``weekly_rate`` (λ, remote orders a week while a customer),
         ``expected_missed`` (the lapse: days since the last remote purchase ×
         λ / 7), ``true_extra_orders`` (extra remote orders the offer causes in
         its ``offer_weeks``, as in the ``campaign_effects`` answer key) and
@@ -212,7 +213,7 @@ def offer_outcomes(date: str = "2026-01-01", channel: str = "direct mail", *,
     --------
     >>> out = offer_outcomes("2026-01-01", "direct mail")
     >>> list(out.columns)
-    ['reachable', 'alive', 'expected_missed', 'true_extra_orders', 'redeem_chance']
+    ['reachable', 'alive', 'weekly_rate', 'expected_missed', 'true_extra_orders', 'redeem_chance']
     >>> bool((out.loc[~out["alive"], "true_extra_orders"] == 0).all())
     True
     """
@@ -240,6 +241,7 @@ def offer_outcomes(date: str = "2026-01-01", channel: str = "direct mail", *,
     return pd.DataFrame({
         "reachable": reachable,
         "alive": alive,
+        "weekly_rate": lam,
         "expected_missed": (day - state["last_day"].to_numpy()) * lam / 7,
         "true_extra_orders": np.where(reachable, extra, 0.0),
         "redeem_chance": np.where(reachable, redeem, 0.0)}, index=state.index)

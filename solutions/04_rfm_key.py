@@ -277,7 +277,8 @@ QUESTIONS = [
            prompt="For the same recent customers (recency 0 to 30 days, both groups), the "
                   "extra remote orders per customer in 28 days: treated mean minus control mean.",
            hint="Same recency as q4 (assigned_date minus the last remote order before it, "
-                "0 to 30 days; not lesson 04's rfm_before, one day less), both groups; "
+                "0 to 30 days; not lesson 04's rfm_before, which scores as of the day before "
+                "and counts one day less), both groups; "
                 "lift_table(orders, treated).",
            solution="lift_table(recent['orders'], recent['group'] == 'treatment')['lift']"),
     Choice("q6", reference=lambda variant: 2, points=1,

@@ -205,7 +205,7 @@ def leaderboard(rows: list[dict], key, out: Path) -> list[str]:
             money = _money_in(o.get("unit", ""))
             lines.append(f"  {rank:>4}  {doc['student'][:40]:<40}  {o['share']:>6.1%}  "
                          f"{money(o['value'])} of {money(o['best'])} "
-                         f"({o.get('chosen', '')} chosen)")
+                         f"({o.get('chosen', 0):,} chosen)")
             table.append({"rank": rank, "student": doc["student"], "variant": doc.get("variant"),
                           "question": qid, "share_of_best": round(o["share"], 4),
                           "value": round(o["value"], 2), "best": round(o["best"], 2),
