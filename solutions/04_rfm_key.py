@@ -224,7 +224,7 @@ def customer_ids(variant):
 
 FORBIDDEN = (
     (r"crmlib\s*\.\s*(truth|simulate)|from\s+crmlib\s+import[^\n]*\b(truth|simulate)\b",
-     "crmlib.truth or crmlib.simulate (the simulation's truth)"),
+     "the simulation's truth (crmlib's truth or simulate module)"),
     (r"campaign_effects", "the campaign_effects answer key"),
     (r"\b(offer_outcomes|remote_state_at_end|offer_effect|true_offer_effect|truth_of)\b",
      "a function of the simulation's truth"),
@@ -330,8 +330,8 @@ QUESTIONS = [
                     "the simulation: margin on the extra orders the letter causes, less $5 on "
                     "every redemption (caused or not), less $0.85 a letter. Full points at half "
                     "the best possible choice's profit, none at or below a random choice's, "
-                    "linear between. Code that uses crmlib.truth, "
-                    "crmlib.simulate or campaign_effects scores 0.",
+                    "linear between. Code that reads the simulation's truth (crmlib's truth or "
+                    "simulate module, campaign_effects) scores 0.",
              hint="Fit the lesson's two-model uplift approach on the six randomised campaigns "
                   "(features as of each campaign day), score every remote buyer as of 1 "
                   "January 2026, and estimate each one's profit: margin x predicted extra "

