@@ -150,8 +150,7 @@ def test_the_replayed_end_state_is_the_simulations(variant):
     from crmlib.simulate.harbor import remote_state_at_end
     from crmlib.simulate.streams import day_of
 
-    state = remote_state_at_end(variant)
-    replay = pd.concat(state.attrs["assignments"], ignore_index=True)
+    state, replay = remote_state_at_end(variant, campaigns=True)
     key = load_harbor("campaign_effects", variant=variant)
     both = key.merge(replay, on=["campaign_id", "customer_id"], how="outer", indicator=True)
     assert (both["_merge"] == "both").all()

@@ -786,7 +786,8 @@ def _skip_while_subscribed(rng, events, subs) -> dict[str, np.ndarray]:
     return {k: v[~skip] for k, v in events.items()}
 
 
-def remote_state_at_end(variant: int | None = None) -> pd.DataFrame:
+def remote_state_at_end(variant: int | None = None, *, campaigns: bool = False
+                        ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Every remote buyer's latent state when the data end (31 December 2025).
 
     The state the retention campaigns read (:class:`~crmlib.simulate.campaigns.
@@ -811,6 +812,10 @@ def remote_state_at_end(variant: int | None = None) -> pd.DataFrame:
         the customer is left off campaign lists, inf = never) and
         ``email_off`` (unsubscribed from e-mail), and ``tv`` (won by a TV
         spot: the retention campaigns of the data never listed them).
+    pandas.DataFrame, only with ``campaigns=True``
+        The replay's own record of the retention campaigns (``campaign_id``,
+        ``customer_id``, ``alive``, ``lapse``, ``extra_rate`` ...), which must be
+        the ``campaign_effects`` answer key: the test of the replay.
     """
     with pd.option_context(*_STRINGS):
         truth = truth_of(variant)
@@ -902,8 +907,9 @@ def remote_state_at_end(variant: int | None = None) -> pd.DataFrame:
             "email_off": np.concatenate([retention.email_off, np.zeros(len(rb2), dtype=bool)]),
             "tv": np.concatenate([np.zeros(len(rb1), dtype=bool), np.ones(len(rb2), dtype=bool)]),
         })
-        # The replay's own record of the campaigns, for the test that checks it.
-        out.attrs["assignments"] = [
-            a.assign(customer_id=new_of_old[rb1[a["customer_idx"].to_numpy()]] + 1)
-            for a in retention.assignments]
-        return out.set_index("customer_id").sort_index()
+        out = out.set_index("customer_id").sort_index()
+        if not campaigns:
+            return out
+        record = pd.concat(retention.assignments, ignore_index=True)
+        record["customer_id"] = new_of_old[rb1[record["customer_idx"].to_numpy()]] + 1
+        return out, record
