@@ -16,8 +16,8 @@ An assignment's answer key is a Python module ``<assignment>_key.py`` (in the
 course's ``solutions/`` folder, or a folder named by the ``CRM_KEYS``
 environment variable) defining ``QUESTIONS``, a list of question objects
 (:class:`Number`, :class:`Choice`, :class:`SetOf`, :class:`Text`,
-:class:`SeriesOf`, :class:`Frame`), each with a ``reference(variant)``
-function that computes the expected answer from the variant's data.
+:class:`SeriesOf`, :class:`Frame`, :class:`Written`, :class:`Decision`), each with a
+``reference(variant)`` function that computes the expected answer from the variant's data.
 
 Examples
 --------
@@ -56,7 +56,8 @@ from crmlib.errors import CourseError
 
 __all__ = [
     "Workbook", "Number", "Choice", "SetOf", "Text", "Written", "SeriesOf", "Frame", "Question",
-    "Key", "KeyError_", "load_key", "variant_for", "to_record", "NOT_ANSWERED",
+    "Decision", "DecisionTruth", "Key", "KeyError_", "load_key", "variant_for", "to_record",
+    "NOT_ANSWERED",
 ]
 
 COURSE_DIR = Path(__file__).resolve().parent.parent
@@ -242,6 +243,7 @@ class Question:
 
     kind = "answer"
     auto = True  # scored by the grader; False: a person marks it (see Written)
+    forbidden = ()  # (regex, what it is) pairs: submitted code that voids the answer (audit)
 
     def __post_init__(self):
         if not isinstance(self.id, str) or not _ID.match(self.id):
@@ -275,9 +277,48 @@ class Question:
     def _score(self, record: dict, expected: Any) -> tuple[float, str]:  # pragma: no cover
         raise NotImplementedError
 
+    def audit(self, code: Iterable[str]) -> str:
+        """Why the submitted code cells void this answer ("" when they do not).
+
+        A question whose answer must not be computed from some source (an
+        answer key that ships with the course) lists regular expressions in
+        ``forbidden``; the grader scans the submitted notebook's code cells
+        and scores the answer 0 when one matches. A static scan is a
+        deterrent, not a proof: code can hide what it calls.
+        """
+        text = "\n".join(str(c) for c in code)
+        found = [what for pattern, what in self.forbidden if re.search(pattern, text)]
+        if not found:
+            return ""
+        return (f"flagged: the submitted code uses {', '.join(dict.fromkeys(found))}, which "
+                f"this question forbids; {self.id} scores 0 (a person can review it)")
+
+    def outcome(self, record: dict | None, expected: Any) -> dict | None:
+        """A value the answer achieved, for a class leaderboard (None: not ranked)."""
+        return None
+
     def describe(self, expected: Any) -> str:
         """The expected answer in words, for feedback after grading."""
         return str(expected)[:300]
+
+
+class Expected(float):
+    """A number's reference with the values known mistakes give, each with its message.
+
+    Examples
+    --------
+    >>> x = Expected(0.25, [(0.27, "one day off")])
+    >>> float(x), x.mistakes
+    (0.25, ((0.27, 'one day off'),))
+    """
+
+    def __new__(cls, value: float, mistakes: Iterable[tuple[float, str]] = ()):
+        obj = super().__new__(cls, value)
+        obj.mistakes = tuple((float(v), str(m)) for v, m in mistakes)
+        return obj
+
+    def __reduce__(self):
+        return (Expected, (float(self), self.mistakes))
 
 
 @dataclass
@@ -286,14 +327,31 @@ class Number(Question):
 
     ``unit`` is text a student may write after the number (``"weeks"``);
     ``percent=True`` marks a share (0.25 is 25%, and ``"25%"`` reads as 0.25).
+    ``mistakes`` maps a message to a function of the variant giving the value a
+    common mistake produces: a wrong answer within the tolerance of that value
+    gets the message (still 0 points), so the student learns what went wrong.
+
+    Examples
+    --------
+    >>> q = Number("n", reference=lambda v: 10.0, tol=0.1,
+    ...            mistakes={"counted from the day before": lambda v: 11.0})
+    >>> q.score(to_record(11.02), q.expected(None))
+    (0.0, 'not quite: counted from the day before')
     """
 
     tol: float = 0.0
     rel: float = 0.0
     unit: str = ""
     percent: bool = False
+    mistakes: dict[str, Callable[[int | None], float]] = field(default_factory=dict)
 
     kind = "number"
+
+    def expected(self, variant):
+        value = self.reference(variant)
+        if not self.mistakes:
+            return value
+        return Expected(value, [(fn(variant), message) for message, fn in self.mistakes.items()])
 
     def _score(self, record, expected):
         value = parse_number(record, self.unit, self.percent)
@@ -303,6 +361,9 @@ class Number(Question):
         if abs(value - float(expected)) <= allowed:
             return 1.0, "correct"
         read = _read_as(record, value)
+        for wrong, message in getattr(expected, "mistakes", ()):
+            if abs(value - wrong) <= allowed:
+                return 0.0, f"not quite{read}: {message}"
         if self.percent and abs(value / 100 - float(expected)) <= allowed:
             return 0.0, f"not quite{read}: this is a share, give 0.25 or '25%' for 25 percent"
         return 0.0, f"not quite{read}: the number is off by more than the tolerance"
@@ -561,6 +622,221 @@ class Frame(Question):
         return pd.DataFrame(expected).head(12).to_string()[:800]
 
 
+@dataclass
+class DecisionTruth:
+    """What every possible choice of a :class:`Decision` is worth: the grader's answer key.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The value of choosing each item (indexed by the item, e.g. a customer
+        id); every item that may be chosen is listed, and choosing an item
+        adds its value.
+    baselines : dict of str to float
+        The value of simple rules with the same limit (send to nobody, at
+        random, by a rule of thumb), for comparison in the feedback and the
+        leaderboard.
+    note : str
+        How the values were computed, in one sentence (shown with the feedback).
+    """
+
+    values: pd.Series
+    baselines: dict[str, float] = field(default_factory=dict)
+    note: str = ""
+
+    def best_choice(self, limit: int) -> pd.Index:
+        """The items of the best choice of at most ``limit`` items (0: any number): the
+        most valuable ones worth more than nothing."""
+        ranked = self.values[self.values > 0].sort_values(ascending=False, kind="stable")
+        return ranked.index[:limit] if limit else ranked.index
+
+    def best(self, limit: int) -> float:
+        """The most a choice of at most ``limit`` items (0: any number) can be worth."""
+        return float(self.values.reindex(self.best_choice(limit)).sum())
+
+
+def _item(v: Any) -> Any:
+    """One chosen item as an int when it reads as one, else None."""
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return int(v) if v.is_integer() else None
+    if isinstance(v, str) and re.fullmatch(r"\s*\d{1,15}\s*", v):
+        return int(v)
+    return None
+
+
+@dataclass
+class Decision(Question):
+    """A decision scored by what it truly achieves: a set of items (customer ids) to act on.
+
+    The reference returns a :class:`DecisionTruth`: the true value of choosing
+    each item (known to the simulation, never to the student). An answer is a
+    collection of at most ``limit`` items (0: any number). Its true total value
+    is compared with the best total any choice within the limit could reach
+    (``best``) and with a baseline named by ``floor`` (its value, or 0 when
+    negative; none: 0): the score is ``(value - floor) / (full_at x best - floor)``,
+    clipped to 0 to 1, so a choice no better than the floor gets nothing and one
+    reaching ``full_at`` of the best gets full points. Items that are not valid
+    choices (not in the data, not whole numbers) and repeats are ignored and
+    reported; an answer over the limit is refused (0 points, with a message),
+    never cut short, since which items to drop is the decision itself. The
+    feedback gives the answer's true value, the best and the baselines' values,
+    never which items were right.
+
+    In practice mode a student's own kernel checks only the form of the
+    answer (``choices(variant)`` gives the valid items from the student's
+    data): the truth is computed by the grader alone.
+
+    Examples
+    --------
+    >>> truth = DecisionTruth(pd.Series([5.0, -1.0, 3.0], index=[1, 2, 3]),
+    ...                       baselines={"nobody": 0.0})
+    >>> q = Decision("send", reference=lambda v: truth, limit=2, unit="$")
+    >>> q.score(to_record([1, 2]), truth)[0]
+    0.5
+    >>> fraction, message = q.score(to_record([1, 3, 9]), truth)
+    >>> fraction, message[:45]
+    (1.0, 'true value of your choice: $8.00 (2 items), 1')
+    >>> message[message.index("Ignored"):]
+    'Ignored: 1 item(s) that are not valid choices (e.g. 9)'
+    >>> q.outcome(to_record([1, 3]), truth)["share"]
+    1.0
+    >>> q.score(to_record([1, 2, 3]), truth)[1]
+    'refused: 3 different items, more than the limit of 2; nothing was scored (choose at most 2)'
+    """
+
+    limit: int = 0
+    unit: str = ""
+    full_at: float = 1.0
+    floor: str = ""
+    choices: Callable[[int | None], Iterable] | None = None
+    forbidden: tuple = ()
+    item_name: str = "item"
+
+    kind = "decision"
+    practice_feedback = False
+
+    def __post_init__(self):
+        super().__post_init__()
+        if isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 0:
+            raise KeyError_(f"question {self.id}: limit must be a whole number >= 0, got "
+                            f"{self.limit!r}")
+        if not (isinstance(self.full_at, (int, float)) and 0 < self.full_at <= 1):
+            raise KeyError_(f"question {self.id}: full_at must be in (0, 1], got "
+                            f"{self.full_at!r}")
+
+    def fraction(self, value: float, truth: DecisionTruth) -> float:
+        """The share of the points a choice worth ``value`` earns (see the class)."""
+        best = truth.best(self.limit)
+        floor = max(float(truth.baselines.get(self.floor, 0.0)), 0.0) if self.floor else 0.0
+        top = self.full_at * best
+        if top <= floor:
+            return 1.0 if value >= top and value > 0 else 0.0
+        return min(max((value - floor) / (top - floor), 0.0), 1.0)
+
+    def _money(self, value: float) -> str:
+        sign = "-" if value < 0 else ""
+        return f"{sign}{self.unit}{abs(value):,.2f}"
+
+    def read(self, record: dict, valid) -> tuple[list, list, int]:
+        """The valid items of an answer (first occurrences), the invalid ones, and repeats."""
+        kind = record.get("type")
+        if kind == "series":
+            values = record.get("values")
+            if isinstance(values, list) and values and all(isinstance(v, bool) for v in values):
+                raise ValueError(f"give the {self.item_name}s chosen, not a True/False per "
+                                 f"{self.item_name}")
+        elif kind != "collection":
+            raise ValueError(f"expected a list or set of {self.item_name}s, got a {kind}")
+        else:
+            values = record.get("values")
+        if not isinstance(values, list):
+            raise ValueError("the recorded answer is not valid")
+        items = [_item(v) for v in values]
+        bad = [v for v, i in zip(values, items) if i is None or i not in valid]
+        good = [i for i in items if i is not None and i in valid]
+        unique = list(dict.fromkeys(good))
+        return unique, bad, len(good) - len(unique)
+
+    def _notes(self, bad: list, repeats: int) -> str:
+        notes = []
+        if bad:
+            shown = ", ".join(str(b)[:20] for b in bad[:3])
+            notes.append(f"Ignored: {len(bad)} item(s) that are not valid choices (e.g. {shown})")
+        if repeats:
+            notes.append(f"{repeats} repeated item(s) counted once")
+        return ". ".join(notes)
+
+    def _limit_message(self, n: int) -> str:
+        return (f"refused: {n:,} different {self.item_name}s, more than the limit of "
+                f"{self.limit:,}; nothing was scored (choose at most {self.limit:,})")
+
+    def _score(self, record, expected):
+        truth = expected
+        chosen, bad, repeats = self.read(record, truth.values.index)
+        if self.limit and len(chosen) > self.limit:
+            return 0.0, self._limit_message(len(chosen))
+        value = float(truth.values.reindex(chosen).sum())
+        best = truth.best(self.limit)
+        share = min(max(value / best, 0.0), 1.0) if best > 0 else 0.0
+        fraction = self.fraction(value, truth)
+        within = f" with at most {self.limit:,}" if self.limit else ""
+        message = (f"true value of your choice: {self._money(value)} ({len(chosen):,} "
+                   f"{self.item_name}s), {share:.0%} of the best possible "
+                   f"({self._money(best)}{within})")
+        if truth.baselines:
+            message += "; for comparison: " + ", ".join(
+                f"{name} {self._money(v)} ({v / best if best > 0 else 0:.0%})"
+                for name, v in truth.baselines.items())
+        notes = self._notes(bad, repeats)
+        return fraction, message + (f". {notes}" if notes else "")
+
+    def outcome(self, record, expected):
+        if not isinstance(record, dict) or record.get("type") not in ("collection", "series"):
+            return None
+        try:
+            chosen, _, _ = self.read(record, expected.values.index)
+        except ValueError:
+            return None
+        if self.limit and len(chosen) > self.limit:
+            return None
+        best = expected.best(self.limit)
+        value = float(expected.values.reindex(chosen).sum())
+        return {"value": value, "best": best, "chosen": len(chosen), "unit": self.unit,
+                "share": value / best if best > 0 else 0.0,
+                "baselines": {name: {"value": float(v), "share": v / best if best > 0 else 0.0}
+                              for name, v in expected.baselines.items()}}
+
+    def check_form(self, record: dict, variant: int | None) -> str:
+        """Practice mode: what is wrong with the form of an answer, without the truth."""
+        if self.choices is None:
+            return "recorded; the grader scores it"
+        valid = pd.Index(list(self.choices(variant)))
+        chosen, bad, repeats = self.read(record, valid)
+        if self.limit and len(chosen) > self.limit:
+            return self._limit_message(len(chosen))
+        notes = self._notes(bad, repeats)
+        return (f"{len(chosen):,} {self.item_name}s chosen"
+                + (f" (at most {self.limit:,})" if self.limit else "")
+                + ". Only the grader knows what they are truly worth: it scores the choice "
+                  "against the simulation's truth after you hand in"
+                + (f". {notes}" if notes else ""))
+
+    def describe(self, expected):
+        best = expected.best(self.limit)
+        text = ("the best possible choice" + (f" of at most {self.limit:,}" if self.limit
+                                               else "") + f" is worth {self._money(best)}")
+        if expected.baselines:
+            text += "; " + ", ".join(f"{n}: {self._money(v)}" for n, v in
+                                     expected.baselines.items())
+        text += (f"; full points at {self.full_at:.0%} of the best"
+                 + (f", none at or below {self.floor}" if self.floor else ""))
+        return text + (f" ({expected.note})" if expected.note else "")
+
+
 # --------------------------------------------------------------------------- answer keys
 @dataclass
 class Key:
@@ -758,6 +1034,11 @@ class Workbook:
         question = self._question(qid)
         if isinstance(question, str):
             return question
+        if not getattr(question, "practice_feedback", True):  # only the grader knows the truth
+            try:
+                return f"{qid}: {question.check_form(record, self.variant)}"
+            except (ValueError, TypeError) as err:
+                return f"{qid}: could not read the answer: {str(err)[:200]}"
         try:
             fraction, message = question.score(record, question.expected(self.variant))
         except Exception as err:
@@ -786,6 +1067,9 @@ class Workbook:
             return question
         if what == "hint":
             return f"{qid} hint: {question.hint or 'no hint for this one'}"
+        if not getattr(question, "practice_feedback", True):
+            return (f"{qid} solution: {question.solution}\nThe grader scores your choice "
+                    "against the simulation's truth, which only it computes.")
         try:
             expected = question.describe(question.expected(self.variant))
         except Exception as err:

@@ -12,6 +12,8 @@ does not know it.
   variant (BG/NBD, Gamma-Gamma, sBG, offer, media, call-centre and service
   effects);
 - :func:`offer_effect`: the true effect of a retention offer on a customer;
+- :func:`offer_outcomes`: what a retention offer sent after the data end would
+  do to each remote buyer, from the simulation's latent state then;
 - :func:`goal_gradient`: the true cafe-visit rate multiplier by loyalty stamps;
 - :func:`lead_chance` and :func:`exposure_lift`: the true chance that a
   contact turns a prospect into a lead, and its lift over repeated exposures;
@@ -46,6 +48,7 @@ __all__ = [
     "latent_population",
     "lead_chance",
     "offer_effect",
+    "offer_outcomes",
     "organic_signup_weight",
     "parameters",
     "setting",
@@ -162,6 +165,87 @@ def offer_effect(lapse: npt.ArrayLike, alive: npt.ArrayLike,
     from crmlib.simulate.campaigns import true_offer_effect
 
     return true_offer_effect(_truth(variant), lapse, alive, lam=weekly_rate)
+
+
+def offer_outcomes(date: str = "2026-01-01", channel: str = "direct mail", *,
+                   variant: int | None = None) -> pd.DataFrame:
+    """What a retention offer sent on ``date`` would do to each remote buyer, in expectation.
+
+    The answer key of a campaign that never ran: the simulation's latent state
+    when the data end (who is still a customer, each one's true weekly rate and
+    last remote purchase, who is off the campaign lists) with the simulator's
+    own effect (:func:`offer_effect`) and redemption rules. A workbook key
+    scores a targeting decision with it; a lesson or a student's model must
+    never use it as an input (a real firm does not know it).
+
+    It replays the remote-order part of the variant's simulation (about a
+    second), and changes no table.
+
+    Parameters
+    ----------
+    date : str or date-like
+        The day the offer goes out, after the data end (31 December 2025).
+    channel : str
+        ``"email"``, ``"direct mail"`` or ``"phone"`` (the redemption chance,
+        and e-mails that bounce or go to customers who unsubscribed).
+    variant : int or None
+        The data set whose truth to use (see :func:`parameters`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id``, every customer who has ordered by web or
+        phone: ``reachable`` (the offer can be sent: not erased from the lists,
+        and for e-mail not unsubscribed), ``alive`` (still a customer),
+        ``weekly_rate`` (λ, remote orders a week while a customer),
+        ``expected_missed`` (the lapse: days since the last remote purchase ×
+        λ / 7), ``true_extra_orders`` (extra remote orders the offer causes in
+        its ``offer_weeks``, as in the ``campaign_effects`` answer key) and
+        ``redeem_chance`` (the chance the offer is redeemed on a remote order,
+        caused or not). An unreachable customer gets 0 for both. Customers
+        who never ordered remotely are not listed: the offer does nothing for them.
+
+    Raises
+    ------
+    ValueError
+        A date on or before the data end, or an unknown channel.
+
+    Examples
+    --------
+    >>> out = offer_outcomes("2026-01-01", "direct mail")
+    >>> list(out.columns)
+    ['reachable', 'alive', 'weekly_rate', 'expected_missed', 'true_extra_orders', 'redeem_chance']
+    >>> bool((out.loc[~out["alive"], "true_extra_orders"] == 0).all())
+    True
+    """
+    from crmlib.simulate.campaigns import offer_outcomes as _outcomes
+    from crmlib.simulate.harbor import _day_factor, remote_state_at_end
+    from crmlib.simulate.streams import day_of
+
+    if channel not in _settings.OFFER_REDEEM:
+        raise ValueError(f"channel: expected one of {sorted(_settings.OFFER_REDEEM)}, got "
+                         f"{channel!r}")
+    day = day_of(np.datetime64(pd.Timestamp(date).date()))
+    end = day_of(_settings.END)
+    factor_days = end + 402  # as long as the simulation's own (simulate_core)
+    if not end < day < factor_days - 7 * _settings.HarborTruth.offer_weeks:
+        raise ValueError(f"date: the offer must go out after the data end ({_settings.END}) "
+                         f"and within the next year, got {date!r}")
+    truth = _truth(variant)
+    state = remote_state_at_end(variant)
+    reachable = state["off_list_day"].to_numpy() > day - _settings.CAMPAIGN_LIST_LEAD_DAYS
+    if channel == "email":
+        reachable &= ~state["email_off"].to_numpy()
+    lam, alive = state["lam"].to_numpy(), state["alive"].to_numpy()
+    extra, redeem = _outcomes(truth, lam, alive, state["last_day"].to_numpy(), float(day),
+                              channel, _day_factor(truth, factor_days, remote=True))
+    return pd.DataFrame({
+        "reachable": reachable,
+        "alive": alive,
+        "weekly_rate": lam,
+        "expected_missed": (day - state["last_day"].to_numpy()) * lam / 7,
+        "true_extra_orders": np.where(reachable, extra, 0.0),
+        "redeem_chance": np.where(reachable, redeem, 0.0)}, index=state.index)
 
 
 def goal_gradient(variant: int | None = None) -> np.ndarray:

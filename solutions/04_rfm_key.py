@@ -9,6 +9,11 @@ in one would show up as a disagreement with the other.
 The retention campaigns are for customers who order beans remotely, and their
 offers are redeemed on web and phone orders: every campaign outcome counts
 those (``channel != "cafe"``), never cafe visits. RFM (q1) counts every purchase.
+
+q9 is a decision, scored by what it truly achieves (see :func:`challenge_truth`): the
+true incremental profit of the customers a student chooses for a letter sent on
+1 January 2026, from the simulation's own state at the end of the data
+(:func:`crmlib.truth.offer_outcomes`), which no student sees.
 """
 
 from functools import lru_cache
@@ -17,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from crmlib.data import load_harbor
-from crmlib.exercises import Choice, Number, Written
+from crmlib.exercises import Choice, Decision, DecisionTruth, Number, Written
+from crmlib.truth import offer_outcomes
 
 TITLE = "RFM and incrementality"
 
@@ -25,6 +31,10 @@ AS_OF = pd.Timestamp("2025-06-30")
 HOLDOUT_END = pd.Timestamp("2025-12-31")
 DIRECT_MAIL = (15, 18)
 WINDOW_DAYS = 28
+SEND_DATE = "2026-01-01"   # the challenge's letter goes out the day after the data end
+LETTERS = 2000             # ... to at most this many customers
+FULL_AT = 0.5              # full points at half the best possible profit (see q9) ...
+RANDOM = f"{LETTERS:,} remote buyers at random (expected)"  # ... none at or below this
 
 
 @lru_cache(maxsize=4)
@@ -93,6 +103,25 @@ def _outcomes(variant):
     return a
 
 
+def recent_response_day_before(variant):
+    """q4 as lesson 04's ``rfm_before`` counts recency (as of the day BEFORE the campaign
+    day, one day less), so 'recency 0 to 30' keeps the customers 31 days back too."""
+    a = _outcomes(variant)
+    return float(a.loc[(a["recency"] <= 31) & (a["group"] == "treatment"), "responded"].mean())
+
+
+def recent_lift_day_before(variant):
+    """q5 with lesson 04's one-day-earlier recency (see recent_response_day_before)."""
+    a = _outcomes(variant)
+    means = a[a["recency"] <= 31].groupby("group")["orders"].mean()
+    return float(means["treatment"] - means["control"])
+
+
+DAY_BEFORE = ("your recency seems to count from the day BEFORE the campaign (as lesson 04's "
+              "rfm_before does, as of day - 1), which keeps customers 31 days back; here recency "
+              "is assigned_date minus the last remote order's date, so 0 to 30 days")
+
+
 def pooled_lift(variant):
     a = _outcomes(variant)
     bought = a["orders"] > 0
@@ -130,6 +159,79 @@ def whom_to_send_guide(variant):
             "half marks for (1) with a reason.")
 
 
+# --------------------------------------------------------------------------- q9: the decision
+@lru_cache(maxsize=4)
+def challenge_economics(variant):
+    """The letter's economics, from the variant's own tables, as lesson 04 counts them.
+
+    A letter costs the direct-mail campaigns' ``cost_per_contact`` and offers their
+    discount (campaign 15's offer, "$5.00 off"); an extra order earns the mean gross
+    margin of a remote order placed in 2025 (the workbook shows the student this number).
+    """
+    campaigns = _table(variant, "campaigns").set_index("campaign_id")
+    cost = float(campaigns.loc[DIRECT_MAIL[0], "cost_per_contact"])
+    discount = float(campaigns.loc[DIRECT_MAIL[0], "offer"].split("$")[1].split()[0])
+    remote = _remote(variant)
+    in_2025 = remote[(remote["date"] >= "2025-01-01") & (remote["date"] <= HOLDOUT_END)]
+    margin = float(in_2025["order_id"].map(_gross_margin(variant)).mean())
+    return {"cost": cost, "discount": discount, "margin": margin}
+
+
+@lru_cache(maxsize=4)
+def challenge_truth(variant):
+    """Each customer's TRUE expected incremental profit of a letter sent on 1 January 2026.
+
+    For every customer id in the data:
+
+        profit = margin x true_extra_orders - discount x redeem_chance - cost
+
+    with ``true_extra_orders`` (the extra remote orders the offer causes in its four
+    weeks, 0 for a customer who has left, as in the campaign_effects answer key) and
+    ``redeem_chance`` (the chance the $5 is redeemed on a remote order, caused or not)
+    from :func:`crmlib.truth.offer_outcomes`, the simulation's own rules applied to its
+    latent state at the end of the data; the economics of :func:`challenge_economics`.
+    A customer who never ordered by web or phone costs the letter and gains nothing; one
+    who asked to be forgotten is left off the mailing (no letter, no cost, no effect).
+    The offer's smaller, year-long cut in the chance of leaving is left out, as in lesson
+    04's profit: it is not measured by any campaign in the data.
+    """
+    econ = challenge_economics(variant)
+    truth = offer_outcomes(SEND_DATE, "direct mail", variant=variant)
+    customers = _table(variant, "customers")["customer_id"].to_numpy()
+    profit = pd.Series(-econ["cost"], index=pd.Index(customers, name="customer_id"))
+    gain = (econ["margin"] * truth["true_extra_orders"] - econ["discount"]
+            * truth["redeem_chance"] - econ["cost"] * truth["reachable"])
+    profit.loc[truth.index] = gain.to_numpy()
+    remote = _remote(variant)
+    last = remote.groupby("customer_id")["date"].max()
+    recent = last.reset_index().sort_values(["date", "customer_id"], ascending=[False, True])
+    baselines = {
+        "send to nobody": 0.0,
+        RANDOM: float(
+            profit.reindex(last.index).mean() * LETTERS),
+        f"the {LETTERS:,} most recent remote buyers": float(
+            profit.reindex(recent["customer_id"].head(LETTERS)).sum()),
+    }
+    note = (f"true incremental profit on {SEND_DATE}: ${econ['margin']:.2f} margin per extra "
+            f"order, ${econ['discount']:.2f} per redemption, ${econ['cost']:.2f} per letter")
+    return DecisionTruth(profit, baselines=baselines, note=note)
+
+
+def customer_ids(variant):
+    """The customer ids a student may choose (practice mode checks the answer's form)."""
+    return _table(variant, "customers")["customer_id"]
+
+
+FORBIDDEN = (
+    (r"crmlib\s*\.\s*(truth|simulate)|from\s+crmlib\s+import[^\n]*\b(truth|simulate)\b",
+     "the simulation's truth (crmlib's truth or simulate module)"),
+    (r"campaign_effects", "the campaign_effects answer key"),
+    (r"\b(offer_outcomes|remote_state_at_end|offer_effect|true_offer_effect|truth_of)\b",
+     "a function of the simulation's truth"),
+    (r"\bimportlib\b|__import__", "a hidden import"),
+)
+
+
 QUESTIONS = [
     Number("q1", reference=repeat_share_r5, points=2, tol=0.002, percent=True,
            prompt="Score RFM as of 30 June 2025 (ties kept together). What share of the R = 5 "
@@ -160,16 +262,24 @@ QUESTIONS = [
                     "a['bought'] = orders_after(remote, a, days=28) > 0; "
                     "lift_table(a['bought'], a['group'] == 'treatment')['lift']"),
     Number("q4", reference=recent_response, points=1, tol=0.002, percent=True,
+           mistakes={DAY_BEFORE: recent_response_day_before},
            prompt="Among treated customers who had ordered remotely within 30 days before the "
                   "campaign day (recency 0 to 30 days), what share redeemed the offer?",
-           hint="Recency at a campaign = days from the last remote order before the campaign "
-                "day to that day. Redemptions are the contacts with responded = True.",
+           hint="Recency at a campaign = assigned_date minus the date of the last remote order "
+                "strictly before it, in days (an order the day before is recency 1). Lesson "
+                "04's rfm_before scores as of the day before the campaign, which counts one "
+                "day less and keeps customers 31 days back: do not reuse it here. Redemptions "
+                "are the contacts with responded = True.",
            solution="Merge each assignment with the last remote order before its day, keep "
                     "recency <= 30 and the treatment group, and average 'responded'."),
     Number("q5", reference=recent_lift, points=2, tol=0.005,
+           mistakes={DAY_BEFORE: recent_lift_day_before},
            prompt="For the same recent customers (recency 0 to 30 days, both groups), the "
                   "extra remote orders per customer in 28 days: treated mean minus control mean.",
-           hint="Same recency filter, both groups; lift_table(orders, treated).",
+           hint="Same recency as q4 (assigned_date minus the last remote order before it, "
+                "0 to 30 days; not lesson 04's rfm_before, which scores as of the day before "
+                "and counts one day less), both groups; "
+                "lift_table(orders, treated).",
            solution="lift_table(recent['orders'], recent['group'] == 'treatment')['lift']"),
     Choice("q6", reference=lambda variant: 2, points=1,
            options=["recent customers redeem most, so their redemptions are orders the offer "
@@ -210,4 +320,27 @@ QUESTIONS = [
                      "mostly have ordered anyway, so send the offer where it causes the most "
                      "extra orders (uplift, checked on a randomised campaign) and keep a "
                      "random control group to measure the next one."),
+    Decision("q9", reference=challenge_truth, points=3, limit=LETTERS, unit="$",
+             full_at=FULL_AT, floor=RANDOM,
+             choices=customer_ids, forbidden=FORBIDDEN, item_name="customer",
+             prompt="The decision challenge. On 1 January 2026 Harbor Coffee posts a retention "
+                    "letter ($0.85 each, $5 off the next web or phone order within 21 days) to "
+                    "at most 2,000 customers. Hand in send = the customer_ids you choose. The "
+                    "grader scores your choice by its TRUE incremental profit, known only to "
+                    "the simulation: margin on the extra orders the letter causes, less $5 on "
+                    "every redemption (caused or not), less $0.85 a letter. Full points at half "
+                    "the best possible choice's profit, none at or below a random choice's, "
+                    "linear between. Code that reads the simulation's truth (crmlib's truth or "
+                    "simulate module, campaign_effects) scores 0.",
+             hint="Fit the lesson's two-model uplift approach on the six randomised campaigns "
+                  "(features as of each campaign day), score every remote buyer as of 1 "
+                  "January 2026, and estimate each one's profit: margin x predicted extra "
+                  "orders - $5 x predicted chance of redeeming - $0.85. Send to the best "
+                  "2,000 with a positive estimate, or fewer.",
+             solution="Estimate each customer's incremental profit from the randomised "
+                      "campaigns (uplift in orders times the margin, less the expected "
+                      "discount and the letter) and send to the customers with the highest "
+                      "positive estimates, at most 2,000. Customers who would have bought "
+                      "anyway cost $5 and bring nothing; customers who have left cost the "
+                      "letter. The solution notebook shows one such model."),
 ]

@@ -696,3 +696,64 @@ def test_every_status_is_scored_not_run_or_a_failure_to_run():
     groups = [set(report.SCORED), set(report.NOT_RUN), {"invalid", "grader-error"}]
     assert set().union(*groups) == set(core.STATUSES)
     assert sum(len(g) for g in groups) == len(core.STATUSES)
+def _decision_key():
+    """A one-question key with a Decision: items 1-5 worth 5, 3, -1, 0 and 2, at most 2."""
+    import pandas as pd
+
+    from crmlib.exercises import Decision, DecisionTruth, Key
+
+    truth = DecisionTruth(pd.Series([5.0, 3.0, -1.0, 0.0, 2.0], index=[1, 2, 3, 4, 5]),
+                          baselines={"nobody": 0.0, "at random": 1.8})
+    question = Decision("d", reference=lambda v: truth, limit=2, unit="$", floor="at random",
+                        forbidden=((r"secret_truth", "the secret"),))
+    return Key("demo_decision", {"d": question}, Path("demo_decision_key.py")), truth
+
+
+def test_score_flags_forbidden_code_and_reports_outcomes():
+    key, truth = _decision_key()
+    answers = {"d": crmlib.exercises.to_record([1, 5])}
+    (row,) = score(key, answers, {"d": truth}, code=["import pandas", "x = 1"])
+    # best choice {1, 2} is worth 8; {1, 5} 7: (7 - 1.8) / (8 - 1.8) of the points
+    assert row["points"] == pytest.approx((7 - 1.8) / (8 - 1.8), abs=1e-4)
+    assert row["outcome"]["value"] == 7 and row["outcome"]["best"] == 8
+    assert row["outcome"]["baselines"]["at random"]["share"] == pytest.approx(1.8 / 8)
+    assert "flagged" not in row
+    (row,) = score(key, answers, {"d": truth}, code=["from x import secret_truth"])
+    assert row["points"] == 0 and row["flagged"].startswith("flagged: ")
+    assert "the secret" in row["message"] and "outcome" not in row
+    # without code (an older caller) nothing is audited
+    assert score(key, answers, {"d": truth})[0]["points"] > 0
+
+
+def test_leaderboard_ranks_by_share_with_baselines_and_leaves_out_flagged(tmp_path):
+    key, truth = _decision_key()
+    rows = []
+    for student, choice, code in [("ana", [1, 5], "x = 1"), ("ben", [1, 2], "x = 1"),
+                                  ("cleo", [1, 2], "secret_truth"), ("dan", [3], "x = 1")]:
+        answers = {"d": crmlib.exercises.to_record(choice)}
+        result = {"student": student, "file": f"{student}.ipynb", "sha256": student,
+                  "variant": 1, "questions": score(key, answers, {"d": truth}, code=[code])}
+        report.save_outcomes(tmp_path, student, result)
+        rows.append({"student": student, "file": f"{student}.ipynb", "sha256": student,
+                     "status": "graded", "total": "0", "d": "0"})
+    rows.append({"student": "eve", "file": "eve.ipynb", "sha256": "", "status": "missing",
+                 "total": "0", "d": "0"})
+    text = report.class_summary(rows, key, tmp_path, [], io.StringIO())
+    board = text[text.index("leaderboard of d"):].splitlines()
+    assert "3 ranked, 1 flagged and left out" in board[0]
+    assert [line.split()[1] for line in board[1:4]] == ["ben", "ana", "dan"]
+    assert "100.0%" in board[1] and "87.5%" in board[2] and "-12.5%" in board[3]
+    assert any("at random" in line and "22.5%" in line for line in board)
+    lines = list(csv.DictReader((tmp_path / "leaderboard.csv").open()))
+    assert [r["student"] for r in lines if r["kind"] == "student"] == ["ben", "ana", "dan"]
+    assert {r["student"] for r in lines if r["kind"] != "student"} == {
+        "best possible (knows the truth)", "nobody", "at random"}
+    assert oct((tmp_path / "leaderboard.csv").stat().st_mode & 0o777) == "0o640"
+    # a student whose gradebook row now points at another file is no longer ranked
+    rows[0]["file"] = "ana-late.ipynb"
+    text = report.class_summary(rows, key, tmp_path, [], io.StringIO())
+    assert "2 ranked" in text and " ana " not in text
+    # no question with an outcome: no leaderboard
+    plain = load_key("demo_repurchase", [FIXTURES])
+    (tmp_path / "x").mkdir()
+    assert "leaderboard" not in report.class_summary([], plain, tmp_path / "x", [], io.StringIO())

@@ -137,3 +137,34 @@ def test_the_stories_hold_on_other_variants(variant, repo):
         cwd=repo, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:]
     assert " passed" in done.stdout and "failed" not in done.stdout
+
+
+@pytest.mark.parametrize("variant", [None, 7])
+def test_the_replayed_end_state_is_the_simulations(variant):
+    """remote_state_at_end replays the remote orders: the replay's campaigns must be the
+    shipped answer key, and its last purchases the shipped remote orders' (or later, for
+    the web orders a subscriber skipped, which the state counts)."""
+    import pandas as pd
+
+    from crmlib.data import load_harbor
+    from crmlib.simulate.harbor import remote_state_at_end
+    from crmlib.simulate.streams import day_of
+
+    state, replay = remote_state_at_end(variant, campaigns=True)
+    key = load_harbor("campaign_effects", variant=variant)
+    both = key.merge(replay, on=["campaign_id", "customer_id"], how="outer", indicator=True)
+    assert (both["_merge"] == "both").all()
+    assert (both["alive_x"] == both["alive_y"]).all()
+    assert np.array_equal(both["expected_missed"], np.round(both["lapse"], 4))
+    assert np.array_equal(both["true_extra_rate"], np.round(both["extra_rate"], 5))
+    purchases = load_harbor("purchases", variant=variant)
+    remote = purchases[purchases["channel"] != "cafe"]
+    last = (remote.groupby("customer_id")["date"].max() - pd.Timestamp("2023-01-01")).dt.days
+    assert sorted(last.index) == sorted(state.index)
+    replayed = np.floor(state["last_day"]).reindex(last.index)
+    assert (replayed == last).mean() > 0.95
+    # An answered phone order can move to the next day (the line's queue): at most a day.
+    assert (replayed >= last - 1).all()
+    assert state["last_day"].max() < day_of("2025-12-31") + 1
+    # Only customers who have left are not alive, and the dead are many but not most.
+    assert 0.1 < 1 - state["alive"].mean() < 0.6

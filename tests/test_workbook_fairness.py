@@ -100,23 +100,43 @@ def premise_04_q6(keys, variant) -> str:
 PREMISES = {("02_retention_economics", "q4"): premise_02_q4, ("04_rfm", "q6"): premise_04_q6}
 
 
+def scale_04_q9(keys, variant) -> str:
+    """Workbook 04's decision challenge is scored against the best possible choice and a
+    random one on the student's own data: on every variant a random choice must make money
+    (the floor) yet fall well short of the full-points bar, and the manager's rule (the most
+    recent buyers) must not beat it, or the scale would be easier for some students."""
+    k = keys["04_rfm"]
+    truth = k.challenge_truth(variant)
+    best = truth.best(k.LETTERS)
+    random = truth.baselines[k.RANDOM]
+    recent = truth.baselines[f"the {k.LETTERS:,} most recent remote buyers"]
+    ok = 0.05 * best < random < 0.3 * best < k.FULL_AT * best and recent < random
+    return "" if ok else (f"best {best:.0f}, random {random:.0f}, most recent {recent:.0f}")
+
+
+# Scales of the questions scored against the truth: checked beside the premises.
+SCALES = {("04_rfm", "q9"): scale_04_q9}
+
+
 def test_every_premise_has_its_check():
     assert set(PREMISES) == BY_PREMISE
 
 
 def test_the_premises_hold_on_the_committed_data():
-    keys = {a: _module(a) for a in {a for a, _ in PREMISES}}
-    problems = {q: check(keys, None) for q, check in PREMISES.items()}
+    checks = PREMISES | SCALES
+    keys = {a: _module(a) for a in {a for a, _ in checks}}
+    problems = {q: check(keys, None) for q, check in checks.items()}
     assert not any(problems.values()), problems
 
 
 @pytest.mark.slow  # simulates CRM_FAIRNESS_VARIANTS variants (200: about 15 minutes)
 def test_the_premises_hold_on_every_variant():
     n = int(os.environ.get("CRM_FAIRNESS_VARIANTS", "200"))
-    keys = {a: _module(a) for a in {a for a, _ in PREMISES}}
+    checks = PREMISES | SCALES
+    keys = {a: _module(a) for a in {a for a, _ in checks}}
     failures = []
     for variant in range(1, n + 1):  # variant-major: each variant is simulated once
-        for question, check in PREMISES.items():
+        for question, check in checks.items():
             problem = check(keys, variant)
             if problem:
                 failures.append((variant, question, problem))

@@ -1,10 +1,11 @@
 """Every graded workbook in solutions/ is complete, self-consistent and gradeable.
 
 The checks come from what the workbook must be (SYLLABUS "Exercises (graded)"
-and DESIGN "Grading"): 4 to 8 questions, each with a prompt, hint and worked
-solution; exactly one parameters cell; a check per question in the notebook;
-committed outputs in which every check says correct; and graded end to end
-by ``crm grade`` for a student on another data variant, with full marks.
+and DESIGN "Grading"): 4 to 8 questions (and at most one decision challenge
+besides), each with a prompt, hint and worked solution; exactly one parameters
+cell; a check per question in the notebook; committed outputs in which every
+check says correct; and graded end to end by ``crm grade`` for a student on
+another data variant, with full marks (a decision: more than a random choice).
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ def test_every_workbook_belongs_to_a_lesson():
 
 def test_questions_are_complete(workbook):
     path, _, key = workbook
-    assert 4 <= len(key.questions) <= 8, f"{path.name}: {len(key.questions)} questions"
+    decisions = [q for q in key.questions.values() if q.kind == "decision"]
+    assert len(decisions) <= 1, path.name
+    n = len(key.questions) - len(decisions)
+    assert 4 <= n <= 8, f"{path.name}: {n} questions"
     for q in key.questions.values():
         for part in ("prompt", "hint", "solution"):
             assert getattr(q, part).strip(), f"{path.name} {q.id}: no {part}"
@@ -69,8 +73,10 @@ def test_every_reference_computes_for_the_data_and_another_variant(workbook):
             if not q.auto:  # a written answer: its reference is the marking guide
                 assert isinstance(value, str) and len(value.split()) >= 20, (path.name, qid)
                 continue
-            # a choice's reference is the option's index; students number options from 1
-            answer = value + 1 if q.kind == "choice" else value
+            # a choice's reference is the option's index; students number options from 1;
+            # a decision's is the true value of every item, and the best choice is right
+            answer = (value + 1 if q.kind == "choice" else value.best_choice(q.limit)
+                      if q.kind == "decision" else value)
             assert q.score(to_record(answer), value)[0] == 1.0, (path.name, variant, qid, value)
 
 
@@ -99,6 +105,10 @@ def test_committed_outputs_show_every_check_correct(workbook):
             assert len(mine) == 1 and mine[0].startswith(f"{qid}: recorded ("), (path.name, mine)
             assert "short" not in mine[0] and "long" not in mine[0], (path.name, mine)
             continue
+        if q.kind == "decision":  # only the grader scores it: the form is checked here
+            assert len(mine) == 1 and " chosen (at most " in mine[0], (path.name, mine)
+            assert "Ignored" not in mine[0], (path.name, mine)
+            continue
         assert mine == [f"{qid}: correct ({q.points:g}/{q.points:g} points)"], (path.name, mine)
 
 
@@ -124,9 +134,13 @@ def test_the_solution_earns_full_marks_for_another_students_variant(workbook, tm
     result = grade(assignment(path), [subs], tmp_path / "out", jobs=1, progress=False)
     (row,) = result.rows
     # full marks on everything the grader scores; a written answer waits for a person
-    maximum = sum(q.points for q in key.questions.values() if q.auto)
+    decisions = [qid for qid, q in key.questions.items() if q.kind == "decision"]
+    maximum = sum(q.points for q in key.questions.values() if q.auto and q.kind != "decision")
     assert row["status"] == "graded", row
-    assert float(row["total"]) == pytest.approx(maximum), row
+    assert float(row["total"]) - sum(float(row[qid]) for qid in decisions) == pytest.approx(
+        maximum), row
+    for qid in decisions:  # the reference decision does better than a random choice
+        assert float(row[qid]) > 0, (qid, row)
     for qid, q in key.questions.items():
         if not q.auto:
             assert row[qid] == "", (qid, row)

@@ -395,6 +395,7 @@ def _grade_batch(key, out: Path, book_path: Path, header: list[str], questions: 
     out.mkdir(parents=True, exist_ok=True)
     (out / "executed").mkdir(exist_ok=True)
     (out / "feedback").mkdir(exist_ok=True)
+    (out / report.OUTCOMES).mkdir(exist_ok=True)
 
     written = reviews.written_questions(key)
     marks = reviews.load_marks(out) if written else {}
@@ -406,6 +407,8 @@ def _grade_batch(key, out: Path, book_path: Path, header: list[str], questions: 
         if written and result["status"] not in report.NOT_RUN:
             reviews.apply_marks(result, marks)  # marks folded earlier still hold
             reviews.save_result(out, slug(result["student"]), result)
+        if result["status"] not in report.NOT_RUN:
+            report.save_outcomes(out, slug(result["student"]), result)  # the leaderboard's
         rows[(result["student"], result["file"])] = _row(result, questions)
         results.append(result)
         if result.get("executed"):

@@ -243,8 +243,16 @@ def read_answers(raw: bytes | None) -> tuple[dict, dict, str]:
 MAX_WRITTEN_CHARS = 6000  # a written answer as markers see it (about 1,000 words)
 
 
-def score(key: exercises.Key, answers: dict, refs: dict) -> list[dict]:
-    """Points and feedback per question, in the key's order."""
+def score(key: exercises.Key, answers: dict, refs: dict,
+          code: list[str] | None = None) -> list[dict]:
+    """Points and feedback per question, in the key's order.
+
+    ``code`` (the submitted notebook's code cells) is scanned for what a question
+    forbids (:meth:`~crmlib.exercises.Question.audit`): a match scores that answer 0
+    and flags its row. A question that reports what its answer achieved
+    (:meth:`~crmlib.exercises.Question.outcome`) puts it in the row's ``outcome``,
+    for the class leaderboard.
+    """
     rows = []
     for qid, question in key.questions.items():
         expected = refs.get(qid)
@@ -256,6 +264,15 @@ def score(key: exercises.Key, answers: dict, refs: dict) -> list[dict]:
             continue
         fraction, message = question.score(answers.get(qid), expected)
         fraction = min(max(float(fraction), 0.0), 1.0)
+        flag = question.audit(code) if code is not None else ""
+        outcome = None
+        if flag:
+            fraction, message = 0.0, f"{flag}. Unflagged, it would have scored: {message}"
+        else:
+            try:
+                outcome = question.outcome(answers.get(qid), expected)
+            except Exception:  # a leaderboard value must never cost a grade
+                outcome = None
         try:
             described = question.describe(expected)
         except Exception:
@@ -264,6 +281,10 @@ def score(key: exercises.Key, answers: dict, refs: dict) -> list[dict]:
                "max": question.points, "message": message, "expected": described,
                "answer": describe_answer(answers.get(qid)), "hint": question.hint,
                "grader_error": False}
+        if flag:
+            row["flagged"] = flag
+        if outcome is not None:
+            row["outcome"] = outcome
         if not question.auto:  # a written answer: a person marks it (crmlib.grading.reviews)
             record = answers.get(qid)
             text = record.get("value") if isinstance(record, dict) else None
@@ -513,7 +534,7 @@ def _grade(task: Task, result: GradeResult, pool: WarmPool | None = None,
                  and not isinstance(other, bool) else "another data variant")
         result.notes.append(f"the notebook worked on {other}, not yours ({variant}); "
                                "answers were scored against yours")
-    rows = score(key, answers, refs)
+    rows = score(key, answers, refs, code=[c.source for c in nb.cells if c.cell_type == "code"])
     result.scoring_s = round(time.perf_counter() - scoring_started + refs_s, 3)
     result.questions = rows
     result.total = round(sum(r["points"] for r in rows), 4)
@@ -551,11 +572,18 @@ def _grade(task: Task, result: GradeResult, pool: WarmPool | None = None,
             feedback += f" ({_HELP[name]})"
     else:
         status, feedback = "graded", "ran without errors"
+    flagged = [r["question"] for r in rows if r.get("flagged")]
+    if flagged:
+        result.notes.append(f"FLAGGED {', '.join(flagged)}: " + rows[[r["question"] for r in
+                            rows].index(flagged[0])]["flagged"])
     if any(r.get("grader_error") for r in rows):
         result.notes.append("some references could not be computed (a key problem)")
     answered = sum(1 for r in rows if r["message"] != exercises.NOT_ANSWERED)
     result.status = status
     result.feedback = f"{feedback}; {answered}/{len(rows)} answered"
+    if flagged:
+        result.feedback = (f"FLAGGED {', '.join(flagged)} (scored 0: forbidden code, see the "
+                           f"notes); {result.feedback}")
     if outcome.sandbox == NO_SANDBOX:
         result.feedback += " (graded without a sandbox)"
 

@@ -5,17 +5,22 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from crmlib.atomic import GROUP, write_atomic
+from crmlib.atomic import GROUP, write_atomic, write_csv_atomic
 
 SCORED = ("graded", "error", "memory", "timeout", "crashed")
 # Rows of students whose file was not run: a newer file was graded, the file matches
 # nobody on the roster, or the roster's student handed nothing in.
 NOT_RUN = ("duplicate", "unmatched", "missing")
+OUTCOMES = "outcomes"  # each graded result's leaderboard values (question -> outcome), as JSON
+LEADERBOARD_COLUMNS = ["rank", "student", "variant", "question", "share_of_best", "value",
+                       "best", "chosen", "kind"]
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -120,6 +125,115 @@ def item_statistics(rows: list[dict], key) -> pd.DataFrame:
     return stats
 
 
+def save_outcomes(out: Path, slug: str, result: dict) -> None:
+    """Keep what a result's answers achieved (questions with an ``outcome``), and whether
+    any answer was flagged, for the leaderboard; a result with neither removes the file."""
+    outcomes = {q["question"]: q["outcome"] for q in result.get("questions", [])
+                if isinstance(q.get("outcome"), dict)}
+    flagged = [q["question"] for q in result.get("questions", []) if q.get("flagged")]
+    path = out / OUTCOMES / f"{slug}.json"
+    if not outcomes and not flagged:
+        if path.exists():
+            os.unlink(path)
+        return
+    doc = {"student": result["student"], "file": result["file"],
+           "sha256": result.get("sha256", ""), "variant": result.get("variant"),
+           "outcomes": outcomes, "flagged": flagged}
+    write_atomic(path, json.dumps(doc), mode=GROUP)
+
+
+def _load_outcomes(out: Path, rows: list[dict]) -> list[dict]:
+    """The kept outcomes of the gradebook's current, scored rows (same file and hash)."""
+    current = {(r["student"], r["file"], r.get("sha256", "")) for r in rows
+               if r["status"] in SCORED}
+    found = []
+    for path in sorted((out / OUTCOMES).glob("*.json")):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(doc, dict) and (doc.get("student"), doc.get("file"),
+                                      doc.get("sha256", "")) in current:
+            found.append(doc)
+    return found
+
+
+def _money_in(unit: str):
+    def money(v: float) -> str:
+        return f"{'-' if v < 0 else ''}{unit}{abs(v):,.2f}"
+    return money
+
+
+def leaderboard(rows: list[dict], key, out: Path) -> list[str]:
+    """The class leaderboard of every question that reports what an answer achieved.
+
+    Students are ranked by the share of the best possible value on their own
+    data variant (variants differ, so raw values are not comparable); the
+    baselines (the same share, averaged over the ranked students' variants)
+    are reference rows. Writes ``leaderboard.csv``; returns the summary's lines
+    (none when no question reports an outcome). Flagged answers are left out
+    and counted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from types import SimpleNamespace
+    >>> out = Path(tempfile.mkdtemp())
+    >>> outcome = {"value": 50.0, "best": 100.0, "share": 0.5, "chosen": 3, "unit": "$",
+    ...            "baselines": {"nobody": {"value": 0.0, "share": 0.0}}}
+    >>> result = {"student": "ana", "file": "a.ipynb", "sha256": "x", "variant": 1,
+    ...           "questions": [{"question": "q9", "outcome": outcome}]}
+    >>> save_outcomes(out, "ana", result)
+    >>> rows = [{"student": "ana", "file": "a.ipynb", "sha256": "x", "status": "graded"}]
+    >>> for line in leaderboard(rows, SimpleNamespace(questions={"q9": None}), out):
+    ...     print(line)
+    leaderboard of q9, by share of the best possible on each student's own data variant (1 ranked):
+         1  ana                                        50.0%  $50.00 of $100.00 (3 chosen)
+      ref:  best possible (knows the truth)           100.0%
+      ref:  nobody                                      0.0% (mean of the ranked variants)
+    """
+    docs = _load_outcomes(out, rows) if (out / OUTCOMES).is_dir() else []
+    lines: list[str] = []
+    table: list[dict] = []
+    for qid in key.questions:
+        ranked = [(d, d["outcomes"][qid]) for d in docs if qid in d.get("outcomes", {})]
+        flagged = sum(1 for d in docs if qid in d.get("flagged", []))
+        if not ranked and not flagged:
+            continue
+        ranked.sort(key=lambda p: (-float(p[1].get("share", 0.0)), p[0]["student"].lower()))
+        lines.append(f"leaderboard of {qid}, by share of the best possible on each student's "
+                     f"own data variant ({len(ranked)} ranked"
+                     + (f", {flagged} flagged and left out" if flagged else "") + "):")
+        for rank, (doc, o) in enumerate(ranked, 1):
+            money = _money_in(o.get("unit", ""))
+            lines.append(f"  {rank:>4}  {doc['student'][:40]:<40}  {o['share']:>6.1%}  "
+                         f"{money(o['value'])} of {money(o['best'])} "
+                         f"({o.get('chosen', 0):,} chosen)")
+            table.append({"rank": rank, "student": doc["student"], "variant": doc.get("variant"),
+                          "question": qid, "share_of_best": round(o["share"], 4),
+                          "value": round(o["value"], 2), "best": round(o["best"], 2),
+                          "chosen": o.get("chosen", ""), "kind": "student"})
+        lines.append(f"  ref:  {'best possible (knows the truth)':<40}  {1:>6.1%}")
+        table.append({"rank": "", "student": "best possible (knows the truth)", "variant": "",
+                      "question": qid, "share_of_best": 1.0, "value": "", "best": "",
+                      "chosen": "", "kind": "reference"})
+        names = dict.fromkeys(n for _, o in ranked for n in o.get("baselines", {}))
+        for name in names:
+            shares = [o["baselines"][name]["share"] for _, o in ranked
+                      if name in o.get("baselines", {})]
+            mean = float(np.mean(shares))
+            lines.append(f"  ref:  {name[:40]:<40}  {mean:>6.1%} (mean of the ranked "
+                         "variants)")
+            table.append({"rank": "", "student": name, "variant": "", "question": qid,
+                          "share_of_best": round(mean, 4), "value": "", "best": "",
+                          "chosen": "", "kind": "reference (mean share)"})
+    if lines:
+        write_csv_atomic(out / "leaderboard.csv", LEADERBOARD_COLUMNS, table)
+    elif (out / "leaderboard.csv").exists():
+        os.unlink(out / "leaderboard.csv")
+    return lines
+
+
 def class_summary(rows: list[dict], key, out: Path, warnings: list[str], stream) -> str:
     """Print and save the class summary (``summary.txt``, ``summary.png``); returns the text."""
     statuses = pd.Series([r["status"] for r in rows], dtype="str").value_counts()
@@ -145,6 +259,7 @@ def class_summary(rows: list[dict], key, out: Path, warnings: list[str], stream)
     table["discrimination"] = table["discrimination"].map(
         lambda v: "n/a" if pd.isna(v) else f"{v:+.2f}")
     lines += ["  " + line for line in table.to_string().splitlines()]
+    lines += leaderboard(rows, key, out)
     lines += warnings
     text = "\n".join(lines) + "\n"
     print(text, end="", file=stream)

@@ -141,3 +141,57 @@ class RetentionCampaigns:
             values[self.first_id + k] = value
         cid = np.asarray(campaign_id)
         return np.where(cid > 0, values[np.maximum(cid, 0)], 0.0)
+
+
+def offer_outcomes(truth, lam, alive, last_day, day: float, channel: str,
+                   day_factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What a retention offer sent on ``day`` would do to each customer, in expectation.
+
+    The simulator's own rules (:meth:`RetentionCampaigns.__call__` and
+    :func:`~crmlib.simulate.buying.simulate_buying`): the extra purchase rate of
+    :func:`true_offer_effect` lasts ``offer_weeks``; the offer is redeemed on
+    the customer's first remote purchase within ``OFFER_REDEEM_DAYS`` of the
+    contact, with the channel's chance ``OFFER_REDEEM``; an e-mail that bounces
+    (``email_bounce``) does nothing. Vectorised over customers.
+
+    Parameters
+    ----------
+    truth : HarborTruth
+    lam, alive, last_day : array-like
+        Weekly remote-purchase rate, whether still a customer, and the day of
+        the last remote purchase (the state the campaigns read).
+    day : float
+        Simulation day the offer goes out.
+    channel : str
+        ``"email"``, ``"direct mail"`` or ``"phone"``.
+    day_factor : numpy.ndarray
+        The remote orders' rate multiplier of each simulation day (season).
+
+    Returns
+    -------
+    extra_orders, redeem_chance : numpy.ndarray
+        Expected extra remote orders in the offer's weeks (the answer key's
+        ``true_extra_orders``, times the chance the offer arrives), and the
+        chance the customer redeems it (a discount on an order, caused or not).
+
+    Examples
+    --------
+    >>> from crmlib.simulate.settings import HarborTruth
+    >>> extra, redeem = offer_outcomes(HarborTruth(), [0.5, 0.5], [True, False], [100.0, 100.0],
+    ...                                 142.0, "direct mail", np.ones(400))
+    >>> extra.round(3).tolist(), redeem.round(3).tolist()
+    ([0.158, 0.0], [0.561, 0.0])
+    """
+    lam = np.asarray(lam, dtype="float64")
+    alive = np.asarray(alive, dtype=bool)
+    lapse = (day - np.asarray(last_day, dtype="float64")) * lam / 7
+    extra_rate, _ = true_offer_effect(truth, lapse, alive, lam)
+    arrives = 1 - truth.email_bounce if channel == "email" else 1.0
+    days = np.arange(int(day), int(day) + S.OFFER_REDEEM_DAYS)  # t in [day, day + 21]
+    # The first purchase in the redemption window: Poisson with the seasonal rate
+    # plus the offer's extra rate (the window is shorter than the offer's weeks).
+    base = lam / 7 * day_factor[days].sum()
+    extra = extra_rate / 7 * min(len(days), 7 * truth.offer_weeks)
+    redeem = np.where(alive, 1 - np.exp(-(base + extra)), 0.0)
+    return (arrives * extra_rate * truth.offer_weeks,
+            arrives * S.OFFER_REDEEM[channel] * redeem)
