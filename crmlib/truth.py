@@ -12,7 +12,7 @@ does not know it.
   variant (BG/NBD, Gamma-Gamma, sBG, offer, media, call-centre and service
   effects);
 - :func:`offer_effect`: the true effect of a retention offer on a customer;
-- :func:`offer_outcomes`: what a retention offer sent after the data end would
+- :func:`future_offer_outcomes`: what a retention offer sent after the data end would
   do to each remote buyer, from the simulation's latent state then;
 - :func:`goal_gradient`: the true cafe-visit rate multiplier by loyalty stamps;
 - :func:`lead_chance` and :func:`exposure_lift`: the true chance that a
@@ -48,7 +48,7 @@ __all__ = [
     "latent_population",
     "lead_chance",
     "offer_effect",
-    "offer_outcomes",
+    "future_offer_outcomes",
     "organic_signup_weight",
     "parameters",
     "setting",
@@ -167,7 +167,7 @@ def offer_effect(lapse: npt.ArrayLike, alive: npt.ArrayLike,
     return true_offer_effect(_truth(variant), lapse, alive, lam=weekly_rate)
 
 
-def offer_outcomes(date: str = "2026-01-01", channel: str = "direct mail", *,
+def future_offer_outcomes(date: str = "2026-01-01", channel: str = "direct mail", *,
                    variant: int | None = None) -> pd.DataFrame:
     """What a retention offer sent on ``date`` would do to each remote buyer, in expectation.
 
@@ -212,13 +212,13 @@ def offer_outcomes(date: str = "2026-01-01", channel: str = "direct mail", *,
 
     Examples
     --------
-    >>> out = offer_outcomes("2026-01-01", "direct mail")
+    >>> out = future_offer_outcomes("2026-01-01", "direct mail")
     >>> list(out.columns)
     ['reachable', 'alive', 'weekly_rate', 'expected_missed', 'true_extra_orders', 'redeem_chance']
     >>> bool((out.loc[~out["alive"], "true_extra_orders"] == 0).all())
     True
     """
-    from crmlib.simulate.campaigns import offer_outcomes as _outcomes
+    from crmlib.simulate.campaigns import future_offer_outcomes as _outcomes
     from crmlib.simulate.harbor import _day_factor, remote_state_at_end
     from crmlib.simulate.streams import day_of
 

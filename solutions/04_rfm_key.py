@@ -13,7 +13,7 @@ those (``channel != "cafe"``), never cafe visits. RFM (q1) counts every purchase
 q9 is a decision, scored by what it truly achieves (see :func:`challenge_truth`): the
 true incremental profit of the customers a student chooses for a letter sent on
 1 January 2026, from the simulation's own state at the end of the data
-(:func:`crmlib.truth.offer_outcomes`), which no student sees.
+(:func:`crmlib.truth.future_offer_outcomes`), which no student sees.
 """
 
 from functools import lru_cache
@@ -23,7 +23,7 @@ import pandas as pd
 
 from crmlib.data import load_harbor
 from crmlib.exercises import Choice, Decision, DecisionTruth, Number, Written
-from crmlib.truth import offer_outcomes
+from crmlib.truth import future_offer_outcomes
 
 TITLE = "RFM and incrementality"
 
@@ -188,7 +188,7 @@ def challenge_truth(variant):
     with ``true_extra_orders`` (the extra remote orders the offer causes in its four
     weeks, 0 for a customer who has left, as in the campaign_effects answer key) and
     ``redeem_chance`` (the chance the $5 is redeemed on a remote order, caused or not)
-    from :func:`crmlib.truth.offer_outcomes`, the simulation's own rules applied to its
+    from :func:`crmlib.truth.future_offer_outcomes`, the simulation's own rules applied to its
     latent state at the end of the data; the economics of :func:`challenge_economics`.
     A customer who never ordered by web or phone costs the letter and gains nothing; one
     who asked to be forgotten is left off the mailing (no letter, no cost, no effect).
@@ -196,7 +196,7 @@ def challenge_truth(variant):
     04's profit: it is not measured by any campaign in the data.
     """
     econ = challenge_economics(variant)
-    truth = offer_outcomes(SEND_DATE, "direct mail", variant=variant)
+    truth = future_offer_outcomes(SEND_DATE, "direct mail", variant=variant)
     customers = _table(variant, "customers")["customer_id"].to_numpy()
     profit = pd.Series(-econ["cost"], index=pd.Index(customers, name="customer_id"))
     gain = (econ["margin"] * truth["true_extra_orders"] - econ["discount"]
@@ -226,7 +226,7 @@ FORBIDDEN = (
     (r"crmlib\s*\.\s*(truth|simulate)|from\s+crmlib\s+import[^\n]*\b(truth|simulate)\b",
      "the simulation's truth (crmlib's truth or simulate module)"),
     (r"campaign_effects", "the campaign_effects answer key"),
-    (r"\b(offer_outcomes|remote_state_at_end|offer_effect|true_offer_effect|truth_of)\b",
+    (r"\b(future_offer_outcomes|remote_state_at_end|offer_effect|true_offer_effect|truth_of)\b",
      "a function of the simulation's truth"),
     (r"\bimportlib\b|__import__", "a hidden import"),
 )

@@ -18,7 +18,7 @@ from support import REPO
 from crmlib.data import load_harbor
 from crmlib.exercises import Expected, load_key, to_record
 from crmlib.rfm import breakeven_response_rate, rfm_table
-from crmlib.truth import offer_effect, offer_outcomes
+from crmlib.truth import future_offer_outcomes, offer_effect
 from crmlib.uplift import lift_table, orders_after
 
 KEY = load_key("04_rfm")
@@ -172,7 +172,7 @@ def test_lesson_recency_outside_the_tolerance_gets_the_message():
 def challenge():
     """The test's own profit of every customer, from the truth's outcomes and the lesson's
     economics (not from the key), and the key's truth to compare with."""
-    truth = offer_outcomes("2026-01-01", "direct mail")
+    truth = future_offer_outcomes("2026-01-01", "direct mail")
     purchases = load_harbor("purchases")
     remote = purchases[purchases["channel"] != "cafe"]
     items = load_harbor("order_items").merge(load_harbor("products")[["product_id", "unit_cost"]])
@@ -261,7 +261,7 @@ def test_the_audit_flags_the_truth_and_spares_the_solution():
     question = KEY.questions["q9"]
     solution = nbformat.read(SOLUTION, as_version=4)
     assert question.audit([c.source for c in solution.cells if c.cell_type == "code"]) == ""
-    for code in ("from crmlib.truth import offer_outcomes",
+    for code in ("from crmlib.truth import future_offer_outcomes",
                  "import crmlib." + "simulate.harbor as h",  # (test_truth scans this file)
                  "from crmlib import truth",
                  "x = load_harbor('campaign_effects')",

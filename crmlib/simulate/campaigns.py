@@ -143,7 +143,7 @@ class RetentionCampaigns:
         return np.where(cid > 0, values[np.maximum(cid, 0)], 0.0)
 
 
-def offer_outcomes(truth, lam, alive, last_day, day: float, channel: str,
+def future_offer_outcomes(truth, lam, alive, last_day, day: float, channel: str,
                    day_factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """What a retention offer sent on ``day`` would do to each customer, in expectation.
 
@@ -177,8 +177,8 @@ def offer_outcomes(truth, lam, alive, last_day, day: float, channel: str,
     Examples
     --------
     >>> from crmlib.simulate.settings import HarborTruth
-    >>> extra, redeem = offer_outcomes(HarborTruth(), [0.5, 0.5], [True, False], [100.0, 100.0],
-    ...                                 142.0, "direct mail", np.ones(400))
+    >>> extra, redeem = future_offer_outcomes(HarborTruth(), [0.5, 0.5], [True, False],
+    ...                                       [100.0, 100.0], 142.0, "direct mail", np.ones(400))
     >>> extra.round(3).tolist(), redeem.round(3).tolist()
     ([0.158, 0.0], [0.561, 0.0])
     """
