@@ -115,16 +115,29 @@ data: $(STAMP)
 verify-data: $(STAMP)
 	$(BIN)/crm data verify
 
-# Resolve the ranges of pyproject.toml afresh in a throw-away environment and pin the
-# result; commit constraints.txt after `make test` passes with it.
+# Resolve the ranges of pyproject.toml (and tools/lock_limits.txt) into one lock for every
+# platform and Python (uv's --universal: markers pick the pins per platform), keeping the
+# pins that are still in range (`make lock UPGRADE=--upgrade` takes new releases), then
+# check that it installs from wheels alone on each platform and Python below. Commit
+# constraints.txt after `make test` passes with it.
+LOCK_PYTHONS := 3.11 3.12 3.13 3.14
+LOCK_PLATFORMS := x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-apple-darwin \
+	aarch64-apple-darwin x86_64-pc-windows-msvc
+UPGRADE ?=
+UV := .venv-lock/bin/uv
 lock:
 	rm -rf .venv-lock
 	$(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/python -m pip install --quiet --upgrade pip
-	.venv-lock/bin/python -m pip install --quiet ".[dev,grader]"
-	{ echo "# Exact versions for make test and CI, written by make lock from the ranges in"; \
-	  echo "# pyproject.toml (Python $$(.venv-lock/bin/python -c 'import platform; print(platform.python_version())'))."; \
-	  .venv-lock/bin/python -m pip freeze --exclude crmlib; } > $(LOCK).tmp
+	.venv-lock/bin/python -m pip install --quiet "uv>=0.5"
+	cp $(LOCK) $(LOCK).tmp
+	$(UV) pip compile pyproject.toml --extra dev --extra grader --universal \
+	  --python-version 3.11 -c tools/lock_limits.txt --no-annotate \
+	  --custom-compile-command "make lock" $(UPGRADE) --quiet -o $(LOCK).tmp
+	for platform in $(LOCK_PLATFORMS); do for python in $(LOCK_PYTHONS); do \
+	  echo "wheels for $$platform, Python $$python"; \
+	  $(UV) pip compile pyproject.toml --extra dev --extra grader --quiet --no-header \
+	    --python-platform $$platform --python-version $$python --only-binary :all: \
+	    -c $(LOCK).tmp > /dev/null || exit 1; done; done
 	mv $(LOCK).tmp $(LOCK)
 	rm -rf .venv-lock
 
