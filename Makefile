@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_ARGS ?=
 VOILA_ARGS ?=
 QUIZ_PORT ?= 8866
@@ -43,11 +42,10 @@ $(STAMP): pyproject.toml $(LOCK)
 install: $(STAMP)
 
 # JupyterLab opens the learner's working copy (my-work/, git-ignored, never overwritten),
-# so autosave never dirties the committed notebooks.
+# so autosave never dirties the committed notebooks. `crm lab` does it all (crmlib/lab.py),
+# on Windows and macOS too; LAB_ARGS go to JupyterLab.
 lab: $(STAMP)
-	$(BIN)/python tools/working_copy.py my-work
-	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=my-work \
-	  --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_ARGS)
+	$(BIN)/crm lab -- $(LAB_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check crmlib tests benchmarks tools

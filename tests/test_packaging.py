@@ -285,7 +285,7 @@ def test_make_lab_opens_the_first_lesson(repo):
     out = subprocess.run(
         ["make", "-n", "lab"], cwd=repo, capture_output=True, text=True, check=True
     ).stdout
-    assert "jupyter lab" in out and "notebooks/00_start_here.ipynb" in out
+    assert "/crm lab" in out  # crm lab opens the first lesson (tests/test_working_copy.py)
 
 
 def test_crm_command_is_installed():
