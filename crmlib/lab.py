@@ -23,11 +23,12 @@ Examples
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from crmlib.atomic import PUBLIC, write_atomic
 
 FOLDERS = ("notebooks", "exercises")
 WORK = "my-work"
@@ -85,15 +86,11 @@ def ensure_working_copy(course: str | os.PathLike, dest: str | os.PathLike | Non
             target = dest / folder / src.name
             if target.exists():
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp")
-            shutil.copyfile(src, tmp)
-            tmp.replace(target)  # never a half-copied notebook
+            write_atomic(target, src.read_bytes(), PUBLIC)  # never a half-copied notebook
             added.append(target)
     readme = dest / "README.md"
     if not readme.exists():
-        dest.mkdir(parents=True, exist_ok=True)
-        readme.write_text(README, encoding="utf-8")
+        write_atomic(readme, README.encode("utf-8"), PUBLIC)
     return added
 
 
