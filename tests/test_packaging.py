@@ -238,6 +238,22 @@ def test_readme_starts_with_the_two_commands(repo):
     assert "conda env create -f environment.yml" in readme
 
 
+def test_readme_shows_windows_and_macos_the_way_in_without_make(repo):
+    """The conda route and python.org's, on Windows and macOS, both end in crm lab, and
+    the pip route installs from the lock (which resolves for every platform)."""
+    readme = (repo / "README.md").read_text()
+    section = readme[readme.index("### On Windows or macOS"):]
+    section = section[: section.index("\n## ")]
+    blocks = re.findall(r"```(?:bash|sh)?\n(.*?)```", readme[: readme.index("\n## What")], re.S)
+    conda = next(b for b in blocks if "conda env create" in b).split()
+    assert conda[-2:] == ["crm", "lab"]
+    windows, macos = re.findall(r"```(?:bash)?\n(.*?)```", section, re.S)
+    assert windows.split()[-2:] == [".venv\\Scripts\\crm", "lab"], windows
+    assert macos.split()[-2:] == [".venv/bin/crm", "lab"], macos
+    for block in (windows, macos):
+        assert "-m pip install -c constraints.txt -e ." in block
+
+
 def test_ci_runs_the_readme_test_command(repo):
     script = (repo / ".ci" / "run").read_text()
     assert script.strip().splitlines()[-1] == "make test"
