@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_ARGS ?=
 VOILA_ARGS ?=
 QUIZ_PORT ?= 8866
@@ -43,11 +42,10 @@ $(STAMP): pyproject.toml $(LOCK)
 install: $(STAMP)
 
 # JupyterLab opens the learner's working copy (my-work/, git-ignored, never overwritten),
-# so autosave never dirties the committed notebooks.
+# so autosave never dirties the committed notebooks. `crm lab` does it all (crmlib/lab.py),
+# on Windows and macOS too; LAB_ARGS go to JupyterLab.
 lab: $(STAMP)
-	$(BIN)/python tools/working_copy.py my-work
-	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=my-work \
-	  --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_ARGS)
+	$(BIN)/crm lab -- $(LAB_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check crmlib tests benchmarks tools
@@ -115,16 +113,29 @@ data: $(STAMP)
 verify-data: $(STAMP)
 	$(BIN)/crm data verify
 
-# Resolve the ranges of pyproject.toml afresh in a throw-away environment and pin the
-# result; commit constraints.txt after `make test` passes with it.
+# Resolve the ranges of pyproject.toml (and tools/lock_limits.txt) into one lock for every
+# platform and Python (uv's --universal: markers pick the pins per platform), keeping the
+# pins that are still in range (`make lock UPGRADE=--upgrade` takes new releases), then
+# check that it installs from wheels alone on each platform and Python below. Commit
+# constraints.txt after `make test` passes with it.
+LOCK_PYTHONS := 3.11 3.12 3.13 3.14
+LOCK_PLATFORMS := x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-apple-darwin \
+	aarch64-apple-darwin x86_64-pc-windows-msvc
+UPGRADE ?=
+UV := .venv-lock/bin/uv
 lock:
 	rm -rf .venv-lock
 	$(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/python -m pip install --quiet --upgrade pip
-	.venv-lock/bin/python -m pip install --quiet ".[dev,grader]"
-	{ echo "# Exact versions for make test and CI, written by make lock from the ranges in"; \
-	  echo "# pyproject.toml (Python $$(.venv-lock/bin/python -c 'import platform; print(platform.python_version())'))."; \
-	  .venv-lock/bin/python -m pip freeze --exclude crmlib; } > $(LOCK).tmp
+	.venv-lock/bin/python -m pip install --quiet "uv>=0.5"
+	cp $(LOCK) $(LOCK).tmp
+	$(UV) pip compile pyproject.toml --extra dev --extra grader --universal \
+	  --python-version 3.11 -c tools/lock_limits.txt --no-annotate \
+	  --custom-compile-command "make lock" $(UPGRADE) --quiet -o $(LOCK).tmp
+	for platform in $(LOCK_PLATFORMS); do for python in $(LOCK_PYTHONS); do \
+	  echo "wheels for $$platform, Python $$python"; \
+	  $(UV) pip compile pyproject.toml --extra dev --extra grader --quiet --no-header \
+	    --python-platform $$platform --python-version $$python --only-binary :all: \
+	    -c $(LOCK).tmp > /dev/null || exit 1; done; done
 	mv $(LOCK).tmp $(LOCK)
 	rm -rf .venv-lock
 

@@ -72,7 +72,10 @@ def open_atomic(path: str | os.PathLike, mode: int = PUBLIC, *, binary: bool = F
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, mode)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
+        else:  # Windows before Python 3.13: chmod there only sets or clears read-only
+            os.chmod(tmp, mode)
         with (os.fdopen(fd, "wb") if binary else
               os.fdopen(fd, "w", encoding="utf-8", newline="")) as fh:
             yield fh

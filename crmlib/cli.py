@@ -188,11 +188,38 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lab(args: argparse.Namespace) -> int:
+    from crmlib import lab
+
+    extra = args.jupyter_args[1:] if args.jupyter_args[:1] == ["--"] else args.jupyter_args
+    return lab.run(args.course, args.work, port=args.port, ip=args.ip,
+                   browser=not args.no_browser, extra=extra)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``crm`` command."""
     parser = argparse.ArgumentParser(prog="crm", description="Customer Relationship Marketing "
                                      "course tools.")
     sub = parser.add_subparsers(dest="command", required=True)
+    lab_p = sub.add_parser("lab", help="open JupyterLab on your working copy of the lessons",
+                           description="Copy the lessons and workbooks you do not have yet "
+                           "into your working copy (my-work/ in the course folder; never "
+                           "overwritten) and open JupyterLab on it, first lesson first. "
+                           "Arguments after -- go to JupyterLab as they are.")
+    lab_p.add_argument("--course", default=None,
+                       help="the course folder (default: the checkout crmlib runs from, or "
+                            "the current folder)")
+    lab_p.add_argument("--work", default=None, help="the working copy (default: my-work/ in "
+                       "the course folder)")
+    lab_p.add_argument("--port", type=int, default=None, help="JupyterLab's port (default: "
+                       "8888 or the next free one)")
+    lab_p.add_argument("--ip", default=None, help="the address to listen on (default: "
+                       "localhost)")
+    lab_p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    lab_p.add_argument("jupyter_args", nargs=argparse.REMAINDER,
+                       help="-- then arguments for JupyterLab")
+    lab_p.set_defaults(func=_lab)
+
     data_p = sub.add_parser("data", help="build or verify the course data sets")
     data_sub = data_p.add_subparsers(dest="action", required=True)
     build = data_sub.add_parser("build", help="simulate Harbor Coffee and write datasets/")

@@ -694,7 +694,7 @@ def recorded_versions(data_dir: str | os.PathLike | None = None) -> dict[str, st
     if not listing.is_file():
         return {}
     found = {}
-    for line in listing.read_text().splitlines():
+    for line in listing.read_text(encoding="utf-8").splitlines():
         if line.startswith(_VERSION_LINE):
             name, _, version = line[len(_VERSION_LINE):].strip().partition(" ")
             found[name] = version.strip()
@@ -757,7 +757,7 @@ def verify_checksums(data_dir: str | os.PathLike | None = None) -> list[str]:
     if not listing.is_file():
         return [f"{listing}: file not found; run `crm data build`"]
     expected = {}
-    for n, line in enumerate(listing.read_text().splitlines(), start=1):
+    for n, line in enumerate(listing.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split("  ", 1)

@@ -13,9 +13,9 @@ and checks each answer with ``wb.q1.check(answer)``:
   grader scores the recorded answers in its own process.
 
 An assignment's answer key is a Python module ``<assignment>_key.py`` (in the
-course's ``solutions/`` folder, or a folder named by the ``CRM_KEYS``
-environment variable) defining ``QUESTIONS``, a list of question objects
-(:class:`Number`, :class:`Choice`, :class:`SetOf`, :class:`Text`,
+course's ``solutions/`` folder, its copy ``crmlib/keys/`` in an installed wheel, or a
+folder named by the ``CRM_KEYS`` environment variable) defining ``QUESTIONS``, a list
+of question objects (:class:`Number`, :class:`Choice`, :class:`SetOf`, :class:`Text`,
 :class:`SeriesOf`, :class:`Frame`, :class:`Written`, :class:`Decision`), each with a
 ``reference(variant)`` function that computes the expected answer from the variant's data.
 
@@ -61,6 +61,10 @@ __all__ = [
 ]
 
 COURSE_DIR = Path(__file__).resolve().parent.parent
+# The keys a wheel carries: copies of solutions/*_key.py (pyproject.toml maps the folder
+# to crmlib.keys), so practice checks work from `pip install`; a checkout has no such
+# folder and reads solutions/ itself.
+PACKAGED_KEYS = Path(__file__).resolve().parent / "keys"
 NOT_ANSWERED = "not answered yet"
 EMPTY_ID_WARNING = (
     "Note: student_id is empty, so you are working on the course's own data, not your "
@@ -855,9 +859,9 @@ class Key:
 
 def key_dirs() -> list[Path]:
     """Folders searched for answer keys: ``CRM_KEYS`` (``os.pathsep``-separated), then the
-    course's ``solutions/``."""
+    course's ``solutions/`` (a checkout), then :data:`PACKAGED_KEYS` (an installed wheel)."""
     extra = [Path(p) for p in os.environ.get("CRM_KEYS", "").split(os.pathsep) if p]
-    return extra + [COURSE_DIR / "solutions"]
+    return extra + [COURSE_DIR / "solutions", PACKAGED_KEYS]
 
 
 def key_path(assignment: str, dirs: Iterable[Path] | None = None) -> Path:

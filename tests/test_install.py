@@ -91,3 +91,27 @@ def test_every_subpackage_is_installed(installed, tmp_path):
     with open(REPO / "pyproject.toml", "rb") as fh:
         setuptools = tomllib.load(fh)["tool"]["setuptools"]
     assert "packages" not in setuptools or "find" in setuptools["packages"]
+
+
+def test_practice_checks_work_from_the_installed_package(installed, tmp_path):
+    """A student who installs the package (no checkout, no solutions/ beside it) can check
+    answers: the practice keys travel in the wheel as crmlib/keys (pyproject.toml)."""
+    assignment = "02_retention_economics"
+    code = (
+        "from crmlib import exercises\n"
+        f"a = {assignment!r}\n"
+        "print(exercises.key_path(a))\n"
+        "wb = exercises.Workbook(a, student_id='')\n"
+        "qid, question = next(iter(exercises.load_key(a).questions.items()))\n"
+        "wb[qid].check(question.expected(wb.variant))\n"
+    )
+    key, verdict = _run(installed, code, tmp_path).splitlines()
+    assert key == str(installed / "crmlib" / "keys" / f"{assignment}_key.py")
+    assert verdict.startswith("q1: correct (") and "cannot check" not in verdict, verdict
+
+
+def test_the_wheel_carries_the_keys_and_no_solution_notebook(installed):
+    keys = sorted(p.name for p in (installed / "crmlib" / "keys").iterdir()
+                  if p.suffix == ".py")
+    assert keys == sorted(p.name for p in (REPO / "solutions").glob("*_key.py"))
+    assert not list(installed.rglob("*.ipynb")), "a solution notebook is in the wheel"

@@ -1,70 +1,56 @@
-"""`make lab` serves JupyterLab on the learner's working copy, first lesson open.
+"""`crm lab` (what `make lab` runs) serves JupyterLab on the learner's working copy,
+first lesson open, with nothing but Python: the way in on Windows and macOS too.
 
-The test runs the Makefile's own ``jupyter lab`` command line (read with
-``make -n``) with the running interpreter's ``jupyter``, so it checks what
-``make lab`` does without building a ``.venv``.
+The test runs ``crm lab`` with this interpreter (``python -m crmlib.cli lab``) on a
+working copy in a temporary folder, so it checks what ``make lab`` does without
+building a ``.venv`` or writing ``my-work/`` in the checkout.
 """
 
 from __future__ import annotations
 
 import json
-import shlex
 import subprocess
 import sys
 import urllib.request
 
 import pytest
-from support import executable, free_port, serve, stop
+from support import free_port, serve, stop
 
 pytestmark = pytest.mark.slow
 
 
-def make_lab_commands(repo, extra: str) -> tuple[list[str], list[str]]:
-    """The two commands `make lab` runs (working copy, then JupyterLab), with this
-    interpreter's python and jupyter."""
-    out = subprocess.run(
-        ["make", "-n", "--no-print-directory", "lab", f"LAB_ARGS={extra}"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    out = out.replace("\\\n", " ")  # recipe lines continued with a backslash
-    copy = shlex.split(next(ln for ln in out.splitlines() if "working_copy.py" in ln))
-    assert copy[0].endswith("/python"), copy
-    line = next(ln for ln in out.splitlines() if "jupyter lab" in ln)
-    cmd = shlex.split(line)
-    assert cmd[0].endswith("/jupyter") and cmd[1] == "lab", line
-    return [sys.executable, *copy[1:]], [executable("jupyter"), *cmd[1:]]
-
-
 @pytest.fixture
-def lab(repo):
+def lab(repo, tmp_path):
+    # make lab runs crm lab, handing LAB_ARGS to JupyterLab after --
+    out = subprocess.run(["make", "-n", "--no-print-directory", "lab", "LAB_ARGS=--x"],
+                         cwd=repo, capture_output=True, text=True, check=True).stdout
+    (make_lab,) = [line.split() for line in out.splitlines() if " lab " in line]
+    assert make_lab[0].endswith("/crm") and make_lab[1:] == ["lab", "--", "--x"], make_lab
     port, token = free_port(), "crm-course-test"
-    args = (
-        f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.port_retries=0 "
-        f"--IdentityProvider.token={token}"
-    )
+    work = tmp_path / "my-work"
+    cmd = [sys.executable, "-m", "crmlib.cli", "lab", "--work", str(work), "--no-browser",
+           "--ip", "127.0.0.1", "--port", str(port), "--", f"--IdentityProvider.token={token}"]
     base = f"http://127.0.0.1:{port}"
-    copy, lab_cmd = make_lab_commands(repo, args)
-    subprocess.run(copy, cwd=repo, check=True, capture_output=True)
-    proc = serve(lab_cmd, f"{base}/api/status?token={token}", repo, timeout=90)
+    proc = serve(cmd, f"{base}/api/status?token={token}", tmp_path, timeout=90)
     try:
-        yield base, token
+        yield base, token, work
     finally:
         stop(proc)
 
 
-def test_make_lab_serves_the_first_lesson(lab):
-    base, token = lab
-    # The front page redirects to the learner's copy of the first lesson (my-work/).
+def test_crm_lab_serves_the_first_lesson_of_the_working_copy(lab, repo):
+    base, token, work = lab
+    lessons = sorted(p.name for p in (repo / "notebooks").glob("*.ipynb"))
+    assert sorted(p.name for p in (work / "notebooks").glob("*.ipynb")) == lessons
+    # The front page redirects to the learner's copy of the first lesson.
     page = urllib.request.urlopen(f"{base}/?token={token}", timeout=10)
     assert page.status == 200
     assert page.url.split("?")[0] == f"{base}/lab/tree/notebooks/00_start_here.ipynb"
     assert "JupyterLab" in page.read().decode()
     with urllib.request.urlopen(f"{base}/api/contents?token={token}", timeout=10) as r:
         names = {c["name"] for c in json.load(r)["content"]}
-    assert {"notebooks", "README.md"} <= names
+    assert {"notebooks", "exercises", "README.md"} <= names  # the working copy, not the course
+    assert "crmlib" not in names
     with urllib.request.urlopen(
         f"{base}/api/contents/notebooks/00_start_here.ipynb?token={token}", timeout=10
     ) as r:

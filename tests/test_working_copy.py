@@ -11,11 +11,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from crmlib import lab as crm_lab
+from crmlib.lab import ensure_working_copy
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tools"))
 
 from execute_notebooks import WIDGET, execute, placeholders  # noqa: E402
-from working_copy import ensure_working_copy  # noqa: E402
 
 
 @pytest.fixture
@@ -63,13 +65,42 @@ def test_the_working_copy_is_ignored_by_git():
     assert out.returncode == 0, "my-work/ must be in .gitignore"
 
 
-def test_make_lab_opens_the_working_copy():
-    out = subprocess.run(["make", "-n", "lab"], cwd=REPO, capture_output=True, text=True,
-                         check=True).stdout
-    lines = [line.strip() for line in out.splitlines()]
-    copy = next(i for i, line in enumerate(lines) if "tools/working_copy.py my-work" in line)
-    lab = next(i for i, line in enumerate(lines) if "jupyter lab" in line)
-    assert copy < lab and "--ServerApp.root_dir=my-work" in lines[lab]
+def test_make_lab_runs_crm_lab():
+    """make lab is crm lab (which works without make), LAB_ARGS passed to JupyterLab."""
+    out = subprocess.run(["make", "-n", "lab", "LAB_ARGS=--no-browser"], cwd=REPO,
+                         capture_output=True, text=True, check=True).stdout
+    (line,) = [line.split() for line in out.splitlines() if " lab" in line]
+    assert line[0].endswith("/crm") and line[1:] == ["lab", "--", "--no-browser"], line
+
+
+def test_crm_lab_opens_the_working_copy_at_the_first_lesson(course):
+    work = course / "my-work"
+    ensure_working_copy(course, work)
+    cmd = crm_lab.lab_command(work, port=8899, browser=False, as_root=False,
+                              extra=["--IdentityProvider.token=t"])
+    assert cmd[:3] == [sys.executable, "-m", "jupyterlab"]
+    assert f"--ServerApp.root_dir={work}" in cmd
+    assert "--LabApp.default_url=/lab/tree/notebooks/00_a.ipynb" in cmd
+    assert "--no-browser" in cmd and "--port=8899" in cmd
+    assert cmd[-1] == "--IdentityProvider.token=t"
+    assert "--allow-root" not in cmd
+
+
+def test_allow_root_only_for_root_on_posix(monkeypatch, course):
+    monkeypatch.setattr(crm_lab.os, "geteuid", lambda: 0, raising=False)
+    assert crm_lab.running_as_root() and "--allow-root" in crm_lab.lab_command(course)
+    monkeypatch.setattr(crm_lab.os, "geteuid", lambda: 1000, raising=False)
+    assert not crm_lab.running_as_root() and "--allow-root" not in crm_lab.lab_command(course)
+    monkeypatch.delattr(crm_lab.os, "geteuid", raising=False)  # Windows has none
+    assert not crm_lab.running_as_root() and "--allow-root" not in crm_lab.lab_command(course)
+
+
+def test_the_course_is_found_from_the_checkout_or_the_current_folder(course, tmp_path_factory):
+    assert crm_lab.course_dir() == REPO  # this checkout, wherever crm runs from
+    assert crm_lab.course_dir(course) == course.resolve()
+    empty = tmp_path_factory.mktemp("empty")
+    with pytest.raises(crm_lab.LabError, match="--course"):
+        crm_lab.course_dir(empty)
 
 
 def test_placeholders_replace_widget_outputs():
