@@ -634,3 +634,31 @@ def test_five_thousand_small_cells_do_not_crawl(limits_batch):
     assert detail["execution_s"] < 120, detail["execution_s"]
     executed = nbformat.reads(detail["executed"], as_version=4)
     assert executed.cells[-1].execution_count is not None  # the last cell ran and was saved
+
+
+def test_a_wheel_installs_keys_are_hidden_from_the_run(tmp_path, monkeypatch):
+    """A crmlib installed from a wheel carries the answer keys (crmlib/keys) for students'
+    practice checks; a graded run sees the package but an empty keys folder."""
+    needs_bwrap()
+    import crmlib
+    from crmlib.grading.sandbox import bwrap_command
+
+    package = tmp_path / "site" / "crmlib"
+    (package / "keys").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "keys" / "04_rfm_key.py").write_text("ANSWER = 42\n")
+    monkeypatch.setattr(crmlib, "__file__", str(package / "__init__.py"))
+    work = tmp_path / "work"
+    (work / "tmp").mkdir(parents=True)
+    work.chmod(0o777)
+    (work / "tmp").chmod(0o777)
+
+    def run(*argv):
+        return subprocess.run(bwrap_command(REAL_BWRAP, work, list(argv)), capture_output=True,
+                              text=True, timeout=60)
+
+    seen = run("/bin/ls", "-A", str(package))
+    assert seen.returncode == 0 and "__init__.py" in seen.stdout, seen.stderr
+    assert run("/bin/cat", str(package / "keys" / "04_rfm_key.py")).returncode != 0
+    assert run("/bin/ls", "-A", str(package / "keys")).stdout == ""
+    assert (package / "keys" / "04_rfm_key.py").read_text() == "ANSWER = 42\n"  # untouched

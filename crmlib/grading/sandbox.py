@@ -185,6 +185,13 @@ def _read_only_paths() -> list[str]:
     return [p for p in keep if not any(p != q and p.startswith(q + "/") for q in keep)]
 
 
+def _hidden_paths() -> list[str]:
+    """Folders inside the read-only paths that a run must never read: the answer keys a
+    wheel install of crmlib carries (``crmlib/keys``, for students' practice checks)."""
+    keys = Path(crmlib.__file__).resolve().parent / "keys"
+    return [str(keys)] if keys.is_dir() else []
+
+
 # Kernel interfaces in /proc that a process whose host user is root could write without
 # any capability, or read to learn about the host: read-only or hidden, as container
 # runtimes do (a run's host user is never root, see sandbox_user: a second wall).
@@ -234,6 +241,8 @@ def bwrap_command(bwrap: str, workdir: Path, argv: list[str]) -> list[str]:
     cmd += ["--bind", str(workdir), SANDBOX_DIR, "--bind", str(workdir / "tmp"), "/tmp"]
     for path in _read_only_paths():
         cmd += ["--ro-bind", path, path]
+    for path in _hidden_paths():  # an empty, read-only folder over the keys
+        cmd += ["--tmpfs", path, "--remount-ro", path]
     cmd += ["--chdir", SANDBOX_DIR, "--"]
     return cmd + argv
 
@@ -246,6 +255,8 @@ def warm_bwrap_command(bwrap: str, spool: Path, argv: list[str]) -> list[str]:
     cmd += ["--bind", str(spool), "/spool", "--tmpfs", "/tmp", "--dir", SANDBOX_DIR]
     for path in _read_only_paths():
         cmd += ["--ro-bind", path, path]
+    for path in _hidden_paths():
+        cmd += ["--tmpfs", path, "--remount-ro", path]
     cmd += ["--remount-ro", "/", "--chdir", "/", "--"]
     return cmd + argv
 
