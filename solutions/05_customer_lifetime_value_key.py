@@ -60,6 +60,32 @@ def _gamma_gamma(variant) -> GammaGamma:
     return GammaGamma().fit(rep["x"], rep["m"])
 
 
+@lru_cache(maxsize=4)
+def _merged_summary(variant) -> pd.DataFrame:
+    """The summary as btyd_summary's default gives it (merge_same_day=True: orders on
+    the same day count once), the mistake q1 and q2 warn of."""
+    tx = load_harbor("purchases", variant=variant)
+    tx = tx[(tx["channel"] != "cafe") & (tx["date"] <= CAL_END)]
+    days = tx.drop_duplicates(["customer_id", "date"])
+    by = days.groupby("customer_id")["date"]
+    first, last = by.min(), by.max()
+    return pd.DataFrame({"x": by.size() - 1.0, "t_x": (last - first).dt.days / WEEK,
+                         "T": (CAL_END - first).dt.days / WEEK})
+
+
+def no_repeat_share_merged(variant):
+    return float((_merged_summary(variant)["x"] == 0).mean())
+
+
+def alpha_estimate_merged(variant):
+    s = _merged_summary(variant)
+    return BetaGeo().fit(s["x"], s["t_x"], s["T"]).params_["alpha"]
+
+
+MERGED = ("orders on the same day were counted once (btyd_summary's default, "
+          "merge_same_day=True); this question counts every order: merge_same_day=False")
+
+
 def no_repeat_share(variant):
     return float((_summary(variant)["x"] == 0).mean())
 
@@ -137,6 +163,7 @@ def top_decile_share(variant):
 
 QUESTIONS = [
     Number("q1", reference=no_repeat_share, points=1, tol=0.001, percent=True,
+           mistakes={MERGED: no_repeat_share_merged},
            prompt="What share of the customers who ordered from the web shop or by phone by 29 "
                   "February 2024 had made no repeat remote order by then (every order counted, "
                   "merge_same_day=False)?",
@@ -145,8 +172,11 @@ QUESTIONS = [
            solution="summary = btyd_summary(calibration, '2024-02-29', merge_same_day=False); "
                     "(summary['frequency'] == 0).mean()"),
     Number("q2", reference=alpha_estimate, points=2, rel=0.005,
+           mistakes={MERGED: alpha_estimate_merged},
            prompt="Fit BG/NBD to that summary. What is the estimate of alpha (within 0.5%)?",
-           hint="BetaGeo().fit(frequency, recency, T); the estimates are in params_.",
+           hint="BetaGeo().fit(frequency, recency, T) on the summary of q1, built with "
+                "merge_same_day=False (btyd_summary's default merges same-day orders and "
+                "gives an alpha about 10% higher); the estimates are in params_.",
            solution="bg = BetaGeo().fit(summary['frequency'], summary['recency'], summary['T']); "
                     "bg.params_['alpha']"),
     Choice("q3", reference=alpha_distance, points=1,

@@ -65,3 +65,31 @@ def contacts(harbor):
 @pytest.fixture(scope="session")
 def campaigns(harbor):
     return harbor("campaigns")
+
+
+# The second data variant every workbook test compares with the committed data.
+OTHER_VARIANT = 7
+
+
+@pytest.fixture(scope="session")
+def workbook_refs():
+    """``workbook_refs(assignment)``: ``{None: refs, 7: refs}``, each question's reference
+    answer on the committed data and on variant 7, computed once per test session."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from crmlib.exercises import load_key
+
+    cache: dict[str, dict] = {}
+
+    def get(assignment: str) -> dict:
+        if assignment not in cache:
+            key = load_key(assignment, [REPO / "solutions"])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)  # a variant's fit may warn
+                cache[assignment] = {v: {qid: q.expected(v) for qid, q in key.questions.items()}
+                                     for v in (None, OTHER_VARIANT)}
+        return cache[assignment]
+
+    return get

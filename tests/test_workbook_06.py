@@ -69,11 +69,6 @@ def test_every_reference_computes_on_three_variants(refs):
         assert values["q8"] == 1  # a speed-up, as the simulation's goal gradient makes
 
 
-def test_data_references_follow_the_variant(refs):
-    for qid in DATA_QUESTIONS:
-        assert refs[None][qid] != refs[7][qid], qid
-
-
 def test_the_threshold_decision_differs_sensibly_between_students(refs):
     chosen = {v: refs[v]["q3"] for v in VARIANTS}
     assert len(set(chosen.values())) > 1, chosen  # each student reads their own sweep

@@ -144,3 +144,29 @@ def test_the_solution_earns_full_marks_for_another_students_variant(workbook, tm
     for qid, q in key.questions.items():
         if not q.auto:
             assert row[qid] == "", (qid, row)
+
+
+def _fixed(question) -> bool:
+    """A reference that reads nothing (``lambda variant: 2``): the same for every student."""
+    code = getattr(question.reference, "__code__", None)
+    return code is not None and not code.co_names and code.co_argcount == 1
+
+
+def test_references_follow_the_variant(workbook, workbook_refs):
+    """A fixed answer is the same on every variant; a number, set or table computed from
+    the data differs between the committed data and variant 7 (a computed choice may
+    land on the same option: tests/test_workbook_fairness.py covers those)."""
+    path, _, key = workbook
+    refs = workbook_refs(assignment(path))
+    for qid, q in key.questions.items():
+        a, b = refs[None][qid], refs[7][qid]
+        if _fixed(q):
+            assert a == b, f"{path.name} {qid}: a fixed reference that changed"
+        elif q.kind in ("number", "set", "series", "frame", "text"):
+            assert not _same(a, b), f"{path.name} {qid}: the same answer on two variants"
+
+
+def _same(a, b) -> bool:
+    if hasattr(a, "equals"):
+        return bool(a.equals(b))
+    return bool(a == b)
