@@ -2,7 +2,7 @@
 
 Markers (registered in pyproject.toml): ``browser`` for Playwright tests and
 ``slow`` for tests that start servers or build and install the package.
-``make unit`` runs ``-m "not browser and not slow"`` (under a minute);
+``make unit`` runs ``-m "not browser and not slow"`` (about two minutes);
 ``make test`` runs everything. A test file marks itself, one way only: a whole file
 with ``pytestmark = pytest.mark.slow`` (a list for several), a single test with
 ``@pytest.mark.slow``.
