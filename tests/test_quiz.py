@@ -1035,3 +1035,34 @@ def test_terminal_commands_import_nothing_heavy(tmp_path):
                          env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_lesson_quiz_list_chooses_the_end_of_lesson_questions(tmp_path):
+    import yaml
+
+    from crmlib.quiz.bank import MAX_LESSON_QUIZ, BankError, load_bank
+
+    source = sorted((REPO / "crmlib" / "banks").glob("02_*.yml"))[0]
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    data.pop("lesson_quiz", None)
+    ids = [q["id"] for q in data["questions"]]
+    path = tmp_path / source.name
+
+    data["lesson_quiz"] = [{"question": ids[2], "objective": 1},
+                           {"question": ids[0], "objective": 2}]
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    bank = load_bank(path)
+    assert [q.id for q in bank.quiz_questions()] == [ids[2], ids[0]]
+
+    data["lesson_quiz"] = [{"question": "q02-nothing", "objective": 1},
+                           {"question": ids[0], "objective": 1},
+                           {"question": ids[0], "objective": 2}]
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(BankError) as err:
+        load_bank(path)
+    assert "no question 'q02-nothing'" in str(err.value) and "listed twice" in str(err.value)
+
+    data["lesson_quiz"] = [{"question": i, "objective": 1} for i in ids[:MAX_LESSON_QUIZ + 1]]
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(BankError, match="lesson_quiz"):
+        load_bank(path)

@@ -42,7 +42,8 @@ def _titles() -> dict[str, str]:
 
 
 def lesson_quiz(lesson: str, progress: Progress | None = None, **kwargs) -> Quiz:
-    """The end-of-lesson quiz: every question of the lesson's bank, one at a time.
+    """The end-of-lesson quiz, one question at a time: the bank's ``lesson_quiz`` (at most
+    12 questions covering the lesson's objectives), or every question of a bank without one.
 
     Options are shuffled (the same way every time for one learner); the score
     is saved in the learner's progress file (``progress`` defaults to it), and
@@ -52,7 +53,7 @@ def lesson_quiz(lesson: str, progress: Progress | None = None, **kwargs) -> Quiz
 
     bank = find_bank(lesson)
     progress = progress if progress is not None else Progress()
-    return Quiz(bank.questions, title=f"Lesson {bank.lesson} quiz: {bank.title}",
+    return Quiz(bank.quiz_questions(), title=f"Lesson {bank.lesson} quiz: {bank.title}",
                 progress=progress, lesson_titles=_titles(), **kwargs)
 
 

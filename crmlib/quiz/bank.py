@@ -57,6 +57,8 @@ _OPTION = {
     "additionalProperties": False,
     "properties": {"text": _TEXT, "correct": {"type": "boolean"}, "explain": _TEXT},
 }
+#: Most questions an end-of-lesson quiz may ask (SYLLABUS "Quizzes at the end of a lesson").
+MAX_LESSON_QUIZ = 12
 SCHEMA = {
     "type": "object",
     "required": ["lesson", "title", "cards", "questions"],
@@ -64,6 +66,13 @@ SCHEMA = {
     "properties": {
         "lesson": {"type": "string", "pattern": r"^\d\d$"},
         "title": _TEXT,
+        # The end-of-lesson quiz: at most 12 of the bank's questions, each with the
+        # number of the lesson's learning objective (title cell) it asks about.
+        "lesson_quiz": {"type": "array", "minItems": 1, "maxItems": MAX_LESSON_QUIZ, "items": {
+            "type": "object", "required": ["question", "objective"],
+            "additionalProperties": False,
+            "properties": {"question": {"type": "string"},
+                           "objective": {"type": "integer", "minimum": 1}}}},
         "cards": {"type": "array", "minItems": 1, "items": {
             "type": "object",
             "required": ["id", "kind", "topic", "front", "back"],
@@ -224,6 +233,16 @@ class Bank:
     path: Path
     cards: tuple[Card, ...] = field(default_factory=tuple)
     questions: tuple[Question, ...] = field(default_factory=tuple)
+    #: (question id, objective number) of the end-of-lesson quiz, in its order; empty
+    #: for a bank without one (the whole bank is then the quiz).
+    lesson_quiz: tuple[tuple[str, int], ...] = field(default_factory=tuple)
+
+    def quiz_questions(self) -> tuple[Question, ...]:
+        """The end-of-lesson quiz: the ``lesson_quiz`` questions, or every question."""
+        if not self.lesson_quiz:
+            return self.questions
+        by_id = {q.id: q for q in self.questions}
+        return tuple(by_id[qid] for qid, _ in self.lesson_quiz)
 
 
 def option_index(response, n: int) -> int:
@@ -312,6 +331,13 @@ def validate_bank(data, path) -> list[str]:
                 if len(_UNESCAPED_DOLLAR.findall(text)) % 2:
                     problems.append(f"{path}: {kind} {item['id']}, field {f}: an odd number "
                                     f"of $ signs; write \\$ for a dollar amount")
+    ids = {q["id"] for q in data["questions"]}
+    chosen = [item["question"] for item in data.get("lesson_quiz", [])]
+    for qid in chosen:
+        if qid not in ids:
+            problems.append(f"{path}: lesson_quiz: no question {qid!r} in this bank")
+    for qid in {q for q in chosen if chosen.count(q) > 1}:
+        problems.append(f"{path}: lesson_quiz: question {qid!r} listed twice")
     for q in data["questions"]:
         where = f"{path}: question {q['id']}"
         t = q["type"]
@@ -372,7 +398,9 @@ def load_bank(path) -> Bank:
         Question(lesson=lesson, **{k: v for k, v in q.items() if k != "options"},
                  options=tuple(Option(**o) for o in q.get("options", [])))
         for q in data["questions"])
-    return Bank(lesson=lesson, title=data["title"], path=path, cards=cards, questions=questions)
+    quiz = tuple((item["question"], item["objective"]) for item in data.get("lesson_quiz", []))
+    return Bank(lesson=lesson, title=data["title"], path=path, cards=cards, questions=questions,
+                lesson_quiz=quiz)
 
 
 def bank_paths(bank_dir=None) -> list[Path]:
