@@ -185,3 +185,12 @@ def test_committed_notebooks_are_read():
         if path.startswith("notebooks/") and not path.startswith("notebooks/07")
     }
     assert all(n >= 10 for n in seen.values()), seen
+
+
+@pytest.mark.parametrize("dollar", ["&#36;", "\\$"])
+def test_a_dollar_written_as_an_entity_or_escaped_is_a_dollar(dollar):
+    """Lessons write money as &#36; (JupyterLab renders an escaped \\$ pair as maths)."""
+    nb = new_notebook(cells=[new_markdown_cell(
+        f"It costs about {dollar}2,600, and {dollar}70 against {dollar}66.")])
+    found = [(p.text, p.value) for p in prose_numbers.extract_prose("x.ipynb", nb)]
+    assert found == [("$2,600", 2600.0), ("$70", 70.0), ("$66", 66.0)]

@@ -229,6 +229,7 @@ def mask_markdown(source: str) -> str:
         text = _blank(text, m.start() + (1 if m.group(0).startswith("]") else 0), m.end())
     # Math: \$ is a dollar; $$...$$ and $...$ are formulas; "$2,600" unescaped is a dollar.
     text = text.replace("\\$", " \x00")  # same length; \x00 marks an escaped dollar
+    text = text.replace("&#36;", "    \x00")  # the HTML entity lessons write for a dollar
     for m in list(re.finditer(r"\$\$.*?\$\$", text, re.DOTALL)):
         text = _blank(text, m.start(), m.end())
     i = 0
