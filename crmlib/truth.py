@@ -178,8 +178,8 @@ def future_offer_outcomes(date: str = "2026-01-01", channel: str = "direct mail"
     scores a targeting decision with it; a lesson or a student's model must
     never use it as an input (a real firm does not know it).
 
-    It replays the remote-order part of the variant's simulation (about a
-    second), and changes no table.
+    It reads the state the variant's simulation recorded beside its tables
+    (simulated once per process and shared with them), and changes no table.
 
     Parameters
     ----------
