@@ -2,7 +2,8 @@
 
 JupyterLab's markdown takes text between two dollar signs for maths, escaped or not,
 so a paragraph with two dollar amounts shows as an italic formula ("about 70𝑎𝑔𝑎𝑖𝑛𝑠𝑡66").
-Lessons write money as &#36; (tests/test_lesson_conventions.py); this test looks at what
+Lessons write money as <span>&#36;</span> (tests/test_lesson_conventions.py: a bare, escaped
+or entity dollar pair is typeset as maths); this test looks at what
 a student sees: the text MathJax typeset in each lesson, where a long run of letters is
 words set as a formula.
 """
