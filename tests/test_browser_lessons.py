@@ -20,9 +20,19 @@ from test_browser import ARTIFACTS, _lab, browser  # noqa: F401  (the shared Chr
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LESSONS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-# Formulas name things with single letters and short words (CLV, alive, ln, exp); a run
-# of nine or more letters in typeset maths is prose (spaces vanish in maths mode).
-PROSE = re.compile(r"[A-Za-z]{9,}")
+# Prose typeset as maths becomes a row of single-letter identifiers (<mi>a</mi><mi>g</mi>...:
+# "against" in italics), where a formula names things with one letter at a time and sets
+# words in \\text{...} (<mtext>); six or more letters in a row are words.
+PROSE = re.compile(r"[A-Za-z]{6,}")
+# Each typeset maths element's leaves in order: a one-letter identifier gives its letter,
+# any other leaf a separator.
+LEAVES = """() => Array.from(document.querySelectorAll('.jp-RenderedMarkdown mjx-container'), m => {
+    const math = m.querySelector('mjx-assistive-mml math');
+    if (!math) { return ''; }
+    return Array.from(math.querySelectorAll('*')).filter(e => e.children.length === 0).map(
+        e => (e.tagName.toLowerCase() === 'mi' && /^[A-Za-z]$/.test(e.textContent))
+             ? e.textContent : '|').join('');
+})"""
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +66,8 @@ def test_no_maths_holds_prose(browser, lab, path):  # noqa: F811
                 break
             count = now
             page.wait_for_timeout(1000)
-        maths = page.evaluate("""() => Array.from(
-            document.querySelectorAll('.jp-RenderedMarkdown mjx-container'),
-            m => (m.querySelector('mjx-assistive-mml') || m).textContent)""")
-        prose = [m for m in maths if PROSE.search(m.replace(" ", ""))]
+        rows = page.evaluate(LEAVES)
+        prose = [r for r in rows if PROSE.search(r)]
         if prose:
             page.screenshot(path=str(ARTIFACTS / f"maths-{path.stem}.png"), full_page=False)
         assert not prose, f"{path.name}: maths holding prose: {prose[:3]}"
