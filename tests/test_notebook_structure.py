@@ -23,13 +23,7 @@ def test_lesson_layout(path):
     assert first.cell_type == "markdown"
     assert re.match(r"# \d\d · ", first.source), "title cell: '# NN · Title'"
     assert "**Time:**" in first.source and "By the end of this lesson you can" in first.source
-    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
-    assert any("## Take-aways" in src for src in markdown[-2:])
-    lesson = path.name[:2]
-    if lesson != "07":  # every lesson ends with its quiz
-        last = [c for c in nb.cells if c.cell_type == "code"][-1]
-        assert f'lesson_quiz("{lesson}")' in last.source
-        assert "nbval-ignore-output" in last.metadata.get("tags", [])
+    # Take-aways, the quiz, Going further and References: tests/test_lesson_conventions.py
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
