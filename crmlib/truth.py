@@ -178,8 +178,8 @@ def future_offer_outcomes(date: str = "2026-01-01", channel: str = "direct mail"
     scores a targeting decision with it; a lesson or a student's model must
     never use it as an input (a real firm does not know it).
 
-    It replays the remote-order part of the variant's simulation (about a
-    second), and changes no table.
+    It reads the state the variant's simulation recorded beside its tables
+    (simulated once per process and shared with them), and changes no table.
 
     Parameters
     ----------
@@ -218,6 +218,7 @@ def future_offer_outcomes(date: str = "2026-01-01", channel: str = "direct mail"
     >>> bool((out.loc[~out["alive"], "true_extra_orders"] == 0).all())
     True
     """
+    from crmlib import data as _data
     from crmlib.simulate.campaigns import future_offer_outcomes as _outcomes
     from crmlib.simulate.harbor import _day_factor, remote_state_at_end
     from crmlib.simulate.streams import day_of
@@ -232,7 +233,8 @@ def future_offer_outcomes(date: str = "2026-01-01", channel: str = "direct mail"
         raise ValueError(f"date: the offer must go out after the data end ({_settings.END}) "
                          f"and within the next year, got {date!r}")
     truth = _truth(variant)
-    state = remote_state_at_end(variant)
+    # The variant's simulation, shared with its tables (simulated once per process).
+    state = remote_state_at_end(variant, core=_data._variant_core(variant))
     reachable = state["off_list_day"].to_numpy() > day - _settings.CAMPAIGN_LIST_LEAD_DAYS
     if channel == "email":
         reachable &= ~state["email_off"].to_numpy()

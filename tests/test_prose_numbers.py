@@ -187,10 +187,17 @@ def test_committed_notebooks_are_read():
     assert all(n >= 10 for n in seen.values()), seen
 
 
-@pytest.mark.parametrize("dollar", ["&#36;", "\\$"])
-def test_a_dollar_written_as_an_entity_or_escaped_is_a_dollar(dollar):
-    """Lessons write money as &#36; (JupyterLab renders an escaped \\$ pair as maths)."""
+@pytest.mark.parametrize("dollar", ["<span>&#36;</span>", "&#36;", "\\$"])
+def test_a_dollar_written_as_lessons_write_it_is_a_dollar(dollar):
+    """Lessons write money as <span>&#36;</span>: JupyterLab typesets a pair of bare,
+    escaped or entity dollar signs as maths."""
     nb = new_notebook(cells=[new_markdown_cell(
         f"It costs about {dollar}2,600, and {dollar}70 against {dollar}66.")])
     found = [(p.text, p.value) for p in prose_numbers.extract_prose("x.ipynb", nb)]
     assert found == [("$2,600", 2600.0), ("$70", 70.0), ("$66", 66.0)]
+
+
+def test_a_reference_list_states_no_findings():
+    nb = new_notebook(cells=[new_markdown_cell("It rose by 27%."), new_markdown_cell(
+        "## References\n\n- Fader, P. S. (2005). Counting. *Marketing Science* 24(2), 275-284.")])
+    assert [p.text for p in prose_numbers.extract_prose("x.ipynb", nb)] == ["27%"]

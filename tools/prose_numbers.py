@@ -208,9 +208,17 @@ def _blank(text: str, start: int, end: int) -> str:
     return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
 
 
+#: The cell that lists a lesson's references (its numbers are volumes, issues and pages).
+REFERENCES = re.compile(r"\s*##\s+References\b")
+#: How lessons write a dollar sign in markdown (tests/test_lesson_conventions.py).
+DOLLAR = "<span>&#36;</span>"
+
+
 def mask_markdown(source: str) -> str:
     """The markdown with everything that is not prose blanked out (same length)."""
-    text = source
+    # A dollar sign written as lessons write money, <span>&#36;</span> (MathJax would take
+    # a bare $ or &#36; pair for maths), is a dollar sign right before its number.
+    text = source.replace(DOLLAR, " " * (len(DOLLAR) - 1) + "\x00")
     # Fenced code blocks and HTML tags.
     for m in list(re.finditer(r"```.*?```", text, re.DOTALL)):
         text = _blank(text, m.start(), m.end())
@@ -298,8 +306,8 @@ def extract_prose(path: str | Path, nb=None) -> list[ProseNumber]:
     nb = nb if nb is not None else nbformat.read(str(path), as_version=4)
     found: list[ProseNumber] = []
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown":
-            continue
+        if cell.cell_type != "markdown" or REFERENCES.match(cell.source):
+            continue  # a reference list's volumes and pages are citations, not findings
         raw = cell.source
         text = mask_markdown(raw)
         spans = sentences(text)

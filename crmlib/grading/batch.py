@@ -395,7 +395,6 @@ def _grade_batch(key, out: Path, book_path: Path, header: list[str], questions: 
     out.mkdir(parents=True, exist_ok=True)
     (out / "executed").mkdir(exist_ok=True)
     (out / "feedback").mkdir(exist_ok=True)
-    (out / report.OUTCOMES).mkdir(exist_ok=True)
 
     written = reviews.written_questions(key)
     marks = reviews.load_marks(out) if written else {}

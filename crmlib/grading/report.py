@@ -139,6 +139,7 @@ def save_outcomes(out: Path, slug: str, result: dict) -> None:
     doc = {"student": result["student"], "file": result["file"],
            "sha256": result.get("sha256", ""), "variant": result.get("variant"),
            "outcomes": outcomes, "flagged": flagged}
+    path.parent.mkdir(exist_ok=True)  # only a workbook with a leaderboard has the folder
     write_atomic(path, json.dumps(doc), mode=GROUP)
 
 

@@ -305,6 +305,7 @@ def _simulate_core(variant):
     new_of_old = np.empty(len(order), dtype=np.int64)
     new_of_old[order] = np.arange(len(order))
     region_old = allc["region"].to_numpy()
+    remote_state = _remote_state(st, st2, rb1, rb2, n1, new_of_old, retention)
 
     # Cafe visits: everyone's, in one process of their own.
     rng = rng_for(variant, "cafes")
@@ -392,7 +393,7 @@ def _simulate_core(variant):
     tables["referrals"] = _referrals(rng_for(variant, "referrals"), truth, allc, events, death)
     tables["subscriptions"] = subs
     silo_inputs = {"customers": allc, "tickets": tables.pop("_tickets"),
-                   "coupons": tables.pop("_coupons")}
+                   "coupons": tables.pop("_coupons"), "remote_state": remote_state}
 
     # v3: marketing operations: e-mail events, spend, and the breaches answer key.
     channel_of = tables["campaigns"].set_index("campaign_id")["channel"]
@@ -786,21 +787,35 @@ def _skip_while_subscribed(rng, events, subs) -> dict[str, np.ndarray]:
     return {k: v[~skip] for k, v in events.items()}
 
 
-def remote_state_at_end(variant: int | None = None, *, campaigns: bool = False
-                        ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
-    """Every remote buyer's latent state when the data end (31 December 2025).
+def _remote_state(st, st2, rb1, rb2, n1: int, new_of_old, retention) -> pd.DataFrame:
+    """The remote buyers' latent state when the data end (see :func:`remote_state_at_end`)."""
+    out = pd.DataFrame({
+        "customer_id": np.concatenate([new_of_old[rb1], new_of_old[n1 + rb2]]) + 1,
+        "alive": np.concatenate([st.alive, st2.alive]),
+        "lam": np.concatenate([st.lam, st2.lam]),
+        "last_day": np.concatenate([st.last, st2.last]),
+        "off_list_day": np.concatenate([retention.off_list, np.full(len(rb2), np.inf)]),
+        "email_off": np.concatenate([retention.email_off, np.zeros(len(rb2), dtype=bool)]),
+        "tv": np.concatenate([np.zeros(len(rb1), dtype=bool), np.ones(len(rb2), dtype=bool)]),
+    })
+    return out.set_index("customer_id").sort_index()
 
-    The state the retention campaigns read (:class:`~crmlib.simulate.campaigns.
-    RetentionCampaigns`), as it stands after the last simulated day: whether the
-    customer is still a customer, their weekly rate, their last remote purchase
-    and whether a campaign list may still hold them. No table carries it, so this
-    replays the first steps of :func:`simulate_core` (people, acquisition, the
-    remote orders with the retention campaigns, the phone line and the customers
-    won by the TV spots) with the same named random streams, and stops before
-    the cafes, baskets and everything after them: about a third of the work.
-    ``tests/test_simulation.py`` checks the replay against the shipped tables
-    (the campaigns' answer key and every customer's last remote order), so a
-    change to :func:`simulate_core` that this does not follow fails there.
+
+def remote_state_at_end(variant: int | None = None, core=None) -> pd.DataFrame:
+    """The remote buyers' latent state when the data end, as the simulation left it.
+
+    No table holds it (it is the simulation's truth): the simulation records it
+    beside the tables (:func:`simulate_core`'s second result, ``remote_state``), so
+    what a retention offer after the data end would do is priced on exactly the
+    customers the data show (:func:`crmlib.truth.future_offer_outcomes`).
+
+    Parameters
+    ----------
+    variant : int or None
+        The data set.
+    core : tuple, optional
+        :func:`simulate_core`'s result for that variant, when the caller has it
+        (the grader's cache); otherwise the variant is simulated.
 
     Returns
     -------
@@ -809,107 +824,11 @@ def remote_state_at_end(variant: int | None = None, *, campaigns: bool = False
         ``lam`` (remote orders a week while alive), ``last_day`` (simulation
         day of the last remote purchase, fractional; it counts web orders a
         subscriber skipped, as the campaigns do), ``off_list_day`` (the day
-        the customer is left off campaign lists, inf = never) and
-        ``email_off`` (unsubscribed from e-mail), and ``tv`` (won by a TV
-        spot: the retention campaigns of the data never listed them).
-    pandas.DataFrame, only with ``campaigns=True``
-        The replay's own record of the retention campaigns (``campaign_id``,
-        ``customer_id``, ``alive``, ``lapse``, ``extra_rate`` ...), which must be
-        the ``campaign_effects`` answer key: the test of the replay.
+        the customer is left off campaign lists, inf = never), ``email_off``
+        (unsubscribed from e-mail) and ``tv`` (won by a TV spot: the retention
+        campaigns of the data never listed them).
     """
-    with pd.option_context(*_STRINGS):
-        truth = truth_of(variant)
-        end = day_of(S.END) + 1
-        n_days = end + 1
-        rng = rng_for(variant, "media")
-        M.media_plan()
-        M.awareness_survey(rng, truth)
-        spots = M.tv_spots(rng)
-        spots["day"] = spots["day"].astype(np.int64)
-        staff = M.staffing()
-        rise = M.daily_push(truth, n_days)
-        sus = P.suspects(rng_for(variant, "suspects"))
-        pros = P.prospects(rng_for(variant, "prospects"))
-        acq_campaigns, acq_contacts, pros, sale_day, sale_channel = P.acquisition_campaigns(
-            rng_for(variant, "acquisition"), truth, pros, sus)
-        rng = rng_for(variant, "signups")
-        signup = P.organic_signups(rng, S.N_ORGANIC, end - 1)
-        lift = rise[:end]
-        n_push = rng.poisson(truth.push_signups_per_week / 7 * lift.sum())
-        push_days = np.sort(rng.choice(end, p=lift / lift.sum(), size=n_push))
-        org_channel = rng.choice(S.ORGANIC_CHANNELS, p=S.ORGANIC_CHANNEL_WEIGHTS,
-                                 size=len(signup))
-        conv = np.flatnonzero(sale_day >= 0)
-        signup_all = np.concatenate([signup, push_days, sale_day[conv]])
-        channel_all = np.concatenate([org_channel, np.full(n_push, "web search"),
-                                      sale_channel[conv].astype(str)])
-        region_all = np.concatenate([rng.choice(S.REGIONS, p=S.REGION_WEIGHTS,
-                                                size=len(signup) + n_push),
-                                     pros["region"].to_numpy()[conv]])
-        prospect_idx = np.concatenate([np.full(len(signup) + n_push, -1), conv])
-        order = np.lexsort((rng.random(len(signup_all)), signup_all))
-        signup_all, channel_all = signup_all[order], channel_all[order]
-        region_all, prospect_idx = region_all[order], prospect_idx[order]
+    _, inputs = core if core is not None else simulate_core(variant)
+    return inputs["remote_state"]
 
-        rng = rng_for(variant, "purchases")
-        _, latent, start1, remote1, _ = _people_group(rng, truth, signup_all, channel_all,
-                                                      region_all)
-        rb1, st = _remote_buyers(latent, remote1, end)
-        remote_factor = _day_factor(truth, n_days + 400, remote=True)
-        erase_day, erase_passed = CO.erasure_days(rng_for(variant, "erasure"), truth,
-                                                  signup_all, end - 1)
-        is_p = acq_contacts["audience"].to_numpy() == "prospects"
-        opted_out = acq_contacts.loc[is_p & acq_contacts["unsubscribed"].to_numpy(), "target"]
-        email_off = (prospect_idx >= 0) & np.isin(prospect_idx, opted_out.to_numpy())
-        off_list = CO.off_list_day(erase_day, erase_passed)[rb1]
-        retention = RetentionCampaigns(rng_for(variant, "retention"), truth,
-                                       first_id=len(acq_campaigns) + 1,
-                                       email_rng=rng_for(variant, "retention-email"),
-                                       off_list=off_list, email_off=email_off[rb1].copy())
-        ev = simulate_buying(rng, st, truth, remote_factor, end, retention.days, retention,
-                             first_channel=_first_remote_channel(rng, latent, rb1))
 
-        rng = rng_for(variant, "phone-line")
-        w0, w1 = day_of(S.MEDIA_START), day_of(S.MEDIA_START) + 7 * S.MEDIA_WEEKS
-        first_remote = np.arange(len(ev["t"])) < len(st.lam)
-        outbound = np.isin(channel_all[rb1[ev["cust"]]], S.OUTBOUND_CHANNELS)
-        in_window = (~(first_remote & outbound) & (ev["channel"] == 2) & (ev["t"] >= w0)
-                     & (ev["t"] < w1))
-        line = M.phone_line(rng, truth, spots, staff, ev["t"][in_window])
-        calls = line["calls"]
-        spot_buy = np.flatnonzero((calls["kind"].to_numpy() == "spot order")
-                                  & (calls["outcome"].to_numpy() == "answered"))
-        tv_time = w0 + (calls["arrival"].to_numpy()[spot_buy]
-                        + calls["wait_seconds"].to_numpy()[spot_buy]) / 86400
-
-        rng = rng_for(variant, "tv-customers")
-        tv_day = np.floor(tv_time).astype(np.int64)
-        tv_region = spots["region"].to_numpy()[calls["ref"].to_numpy()[spot_buy]]
-        _, latent2, start2, remote2, _ = _people_group(
-            rng, truth, tv_day, np.full(len(tv_day), "tv offer"), tv_region,
-            first_time=tv_time - tv_day)
-        rb2, st2 = _remote_buyers(latent2, remote2, end)
-        st2.no_phone_until[:] = w1
-        simulate_buying(rng, st2, truth, remote_factor, end,
-                        first_channel=np.full(len(rb2), 2))
-
-        start = np.concatenate([start1, start2])
-        order = np.lexsort((np.arange(len(start)), start))
-        new_of_old = np.empty(len(order), dtype=np.int64)
-        new_of_old[order] = np.arange(len(order))
-        n1 = len(start1)
-        out = pd.DataFrame({
-            "customer_id": np.concatenate([new_of_old[rb1], new_of_old[n1 + rb2]]) + 1,
-            "alive": np.concatenate([st.alive, st2.alive]),
-            "lam": np.concatenate([st.lam, st2.lam]),
-            "last_day": np.concatenate([st.last, st2.last]),
-            "off_list_day": np.concatenate([off_list, np.full(len(rb2), np.inf)]),
-            "email_off": np.concatenate([retention.email_off, np.zeros(len(rb2), dtype=bool)]),
-            "tv": np.concatenate([np.zeros(len(rb1), dtype=bool), np.ones(len(rb2), dtype=bool)]),
-        })
-        out = out.set_index("customer_id").sort_index()
-        if not campaigns:
-            return out
-        record = pd.concat(retention.assignments, ignore_index=True)
-        record["customer_id"] = new_of_old[rb1[record["customer_idx"].to_numpy()]] + 1
-        return out, record
