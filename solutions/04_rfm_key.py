@@ -228,6 +228,8 @@ FORBIDDEN = (
     (r"campaign_effects", "the campaign_effects answer key"),
     (r"\b(future_offer_outcomes|remote_state_at_end|offer_effect|true_offer_effect|truth_of)\b",
      "a function of the simulation's truth"),
+    (r"\b(_variant_core|_variant_raw|_variant_silos|simulate_core|remote_state)\b",
+     "the simulation's own output (where the truth is recorded)"),
     (r"\bimportlib\b|__import__", "a hidden import"),
 )
 

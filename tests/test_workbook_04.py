@@ -259,7 +259,8 @@ def test_the_audit_flags_the_truth_and_spares_the_solution():
                  "import crmlib." + "simulate.harbor as h",  # (test_truth scans this file)
                  "from crmlib import truth",
                  "x = load_harbor('campaign_effects')",
-                 "m = __import__('crmlib.tr' + 'uth')"):
+                 "m = __import__('crmlib.tr' + 'uth')",
+                 "from crmlib import data; s = data._variant_core(variant)[1]"):
         assert question.audit(["import pandas as pd", code]).startswith("flagged: "), code
     # practice mode never computes the truth in the student's kernel
     assert not question.practice_feedback
