@@ -29,6 +29,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
+from crmlib.errors import ArgumentError
+
 __all__ = ["ConvergenceWarning", "FittedModel", "at_bound", "check_fit", "covariance",
            "covariance_from_values", "minimize_bounded", "standard_errors"]
 
@@ -442,24 +444,28 @@ class FittedModel:
 
         Raises
         ------
-        ValueError
+        crmlib.errors.ArgumentError
             The file is not a saved model of this class (the message names the
-            file and what is wrong).
+            file and what is wrong); it is also a ``ValueError``.
         """
         path = Path(path)
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ValueError(f"{path}: not a saved model ({err})") from err
+            raise ArgumentError(f"{path}: not a saved model ({err})") from err
         if not isinstance(doc, dict) or doc.get("format") != "crmlib-model/1":
-            raise ValueError(f"{path}: not a model saved by crmlib (no 'format': "
+            raise ArgumentError(f"{path}: not a model saved by crmlib (no 'format': "
                              "'crmlib-model/1')")
         if doc.get("model") != cls.__name__:
-            raise ValueError(f"{path}: holds a {doc.get('model')} model, not a {cls.__name__}")
+            raise ArgumentError(f"{path}: holds a {doc.get('model')} model, not a {cls.__name__}")
+        missing = [k for k in ("params", "covariance", "loglik", "n_obs", "converged")
+                   if k not in doc]
+        if missing:
+            raise ArgumentError(f"{path}: a saved model without {missing}")
         names = list(cls._param_names)
-        params = doc.get("params", {})
-        if sorted(params) != sorted(names):
-            raise ValueError(f"{path}: parameters {sorted(params)}, expected {sorted(names)}")
+        params = doc["params"]
+        if not isinstance(params, dict) or sorted(params) != sorted(names):
+            raise ArgumentError(f"{path}: parameters {sorted(params)}, expected {sorted(names)}")
         model = cls(**doc.get("settings", {}))
         cov = np.array([[np.nan if v is None else v for v in row] for row in doc["covariance"]],
                        dtype="float64")

@@ -104,3 +104,13 @@ def test_awareness_standard_errors_match_the_spread_of_refits():
     se = _awareness(0).standard_errors_["decay"]
     assert se == pytest.approx(np.std(decays, ddof=1), rel=0.35)
     assert abs(np.mean(decays) - AWARE_TRUTH["decay"]) < 3 * se
+
+
+def test_a_broken_model_file_is_a_course_error_naming_it(models, tmp_path):
+    from crmlib.errors import ArgumentError
+
+    path = models["BetaGeo"].to_json(tmp_path / "bg.json")
+    text = path.read_text().replace('"covariance"', '"covariances"')
+    path.write_text(text)
+    with pytest.raises(ArgumentError, match=r"bg\.json: a saved model without \['covariance'\]"):
+        BetaGeo.from_json(path)
