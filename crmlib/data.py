@@ -390,6 +390,7 @@ def harbor_tables() -> list[str]:
 # which a test keeps equal); only then is crmlib.grading.variants imported to read it.
 _HANDOVER_ENV = "CRM_VARIANT_CACHE"
 _SIMULATED: set[int] = set()                # variants this process simulated
+_SILOS_SIMULATED: set[int] = set()          # variants whose silo tables it simulated
 _LOADED: set[tuple[int, str]] = set()       # (variant, table) it sent through the checks
 
 
@@ -414,7 +415,9 @@ def _variant_core(variant: int) -> tuple[dict[str, pd.DataFrame], dict[str, pd.D
 def _variant_silos(variant: int) -> dict[str, pd.DataFrame]:
     from crmlib.simulate.harbor import simulate_silo_tables
 
-    return simulate_silo_tables(variant, *_variant_core(variant))
+    silos = simulate_silo_tables(variant, *_variant_core(variant))
+    _SILOS_SIMULATED.add(variant)
+    return silos
 
 
 def _variant_raw(variant: int, table: str) -> pd.DataFrame:
@@ -465,7 +468,7 @@ def _typed_frame(raw: pd.DataFrame, schema: Schema, name: str) -> pd.DataFrame:
     return _final_dtypes(table, schema)
 
 
-def variant_tables(variant: int, *, loaded_only: bool = False
+def variant_tables(variant: int, *, simulated_only: bool = False
                    ) -> dict[str, pd.DataFrame] | None:
     """The tables of a variant, typed and checked as :func:`load_harbor` returns them.
 
@@ -473,10 +476,12 @@ def variant_tables(variant: int, *, loaded_only: bool = False
     ----------
     variant : int
         The data variant.
-    loaded_only : bool
-        Only the tables this process has already loaded, and None when it has
-        not simulated the variant at all (so asking costs no simulation).
-        Without it, every table (simulating the variant when needed).
+    simulated_only : bool
+        Only the tables this process can give without simulating again: every
+        core table once it has simulated the variant's core, and the silo
+        tables once it has simulated those; None when it has not simulated the
+        variant at all (so asking costs no simulation). Without it, every table
+        (simulating the variant when needed).
 
     Returns
     -------
@@ -486,14 +491,14 @@ def variant_tables(variant: int, *, loaded_only: bool = False
 
     Examples
     --------
-    >>> variant_tables(123_456, loaded_only=True) is None  # never simulated here
+    >>> variant_tables(123_456, simulated_only=True) is None  # never simulated here
     True
     """
     variant = int(variant)
-    if loaded_only:
+    if simulated_only:
         if variant not in _SIMULATED:
             return None
-        names = [n for n in HARBOR if (variant, n) in _LOADED]
+        names = [n for n in HARBOR if n not in SILO_SCHEMAS or variant in _SILOS_SIMULATED]
     else:
         names = list(HARBOR)
     return {name: _variant_table(variant, name) for name in names}

@@ -543,9 +543,15 @@ def test_variant_cache_file_gives_the_same_frames_without_simulating(tmp_path, m
     from crmlib.grading.variants import VARIANT_CACHE_ENV, save_variant_cache, variant_cache_file
 
     _clear_variant_caches(data)
-    expected = {t: load_harbor(t, variant=11) for t in ("purchases", "silo_links")}
+    expected = {t: load_harbor(t, variant=11) for t in ("purchases", "silo_links", "prospects")}
+    data._variant_table.cache_clear()  # as if the grader had never loaded those: the
+    # simulation is still there, so every table it made is handed over all the same
     assert save_variant_cache(11, tmp_path, only_if_simulated=True) is not None
     assert save_variant_cache(12, tmp_path, only_if_simulated=True) is None  # never simulated
+    load_harbor("customers", variant=13)  # the core of variant 13, never its silo tables
+    sealed = tmp_path / "sealed"
+    sealed.mkdir()
+    save_variant_cache(13, sealed, only_if_simulated=True, exclude=("campaign_effects",))
     _clear_variant_caches(data)
 
     def refuse(*args, **kwargs):
@@ -556,11 +562,15 @@ def test_variant_cache_file_gives_the_same_frames_without_simulating(tmp_path, m
     monkeypatch.setenv(VARIANT_CACHE_ENV, str(tmp_path))
     for table, frame in expected.items():
         pd.testing.assert_frame_equal(load_harbor(table, variant=11), frame)
-    # a table the grader did not load is not in the file: the kernel simulates it
-    with pytest.raises(AssertionError, match="simulated although"):
-        load_harbor("customers", variant=11)
+    # what the grader did not simulate (the silos) or kept out is not handed over
+    monkeypatch.setenv(VARIANT_CACHE_ENV, str(sealed))
+    assert len(load_harbor("purchases", variant=13)) > 0
+    for table in ("campaign_effects", "silo_links"):
+        with pytest.raises(AssertionError, match="simulated although"):
+            load_harbor(table, variant=13)
     _clear_variant_caches(data)
     # a damaged cache file is ignored: the variant is simulated as before
+    monkeypatch.setenv(VARIANT_CACHE_ENV, str(tmp_path))
     variant_cache_file(tmp_path, 11).write_bytes(b"not a pickle")
     with pytest.raises(AssertionError, match="simulated although"):
         load_harbor("purchases", variant=11)

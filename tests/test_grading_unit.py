@@ -639,7 +639,7 @@ def test_each_atomic_write_gets_its_files_mode(tmp_path, monkeypatch):
                  answers_path=answers).q1.check(3)
         _runner._write(str(tmp_path / "run" / "run.json"), "{}")
         monkeypatch.setattr(crmlib.data, "variant_tables",
-                            lambda variant, loaded_only: {"products": pd.DataFrame()})
+                            lambda variant, simulated_only: {"products": pd.DataFrame()})
         cache = variants.save_variant_cache(7, tmp_path / "run")
         solutions, exercises_dir = tmp_path / "solutions", tmp_path / "exercises"
         solutions.mkdir()

@@ -41,7 +41,8 @@ def variant_cache_file(folder: str | os.PathLike, variant: int) -> Path:
 
 
 def save_variant_cache(variant: int, folder: str | os.PathLike, *,
-                       only_if_simulated: bool = False) -> Path | None:
+                       only_if_simulated: bool = False,
+                       exclude: tuple[str, ...] = ()) -> Path | None:
     """Write the tables of a variant this process has loaded where ``load_harbor`` finds them.
 
     With the environment variable ``CRM_VARIANT_CACHE`` naming ``folder``,
@@ -58,10 +59,15 @@ def save_variant_cache(variant: int, folder: str | os.PathLike, *,
     folder : path-like
         Where to write ``harbor-variant-<variant>.pkl``.
     only_if_simulated : bool
-        Write only the tables this process has already loaded, and only when
-        it has simulated the variant (so a workbook that never loads Harbor
+        Write only the tables this process has already simulated (every core
+        table, and the silo tables when it simulated those), and only when it
+        has simulated the variant at all (so a workbook that never loads Harbor
         data costs no simulation); returns None otherwise. Without it, every
-        table of the variant is written.
+        table of the variant is written. The kernel then simulates nothing a
+        workbook loads after the grader's references have simulated it.
+    exclude : tuple of str
+        Tables never written (a challenge workbook's sealed answer tables):
+        the kernel can only simulate them, which a sealed kernel cannot.
 
     Returns
     -------
@@ -71,9 +77,10 @@ def save_variant_cache(variant: int, folder: str | os.PathLike, *,
     from crmlib import data
 
     variant = int(variant)
-    tables = data.variant_tables(variant, loaded_only=only_if_simulated)
+    tables = data.variant_tables(variant, simulated_only=only_if_simulated)
     if tables is None:
         return None
+    tables = {name: table for name, table in tables.items() if name not in exclude}
     path = variant_cache_file(folder, variant)
     # in the run's private folder, read by its kernel at once and deleted with the folder
     with open_atomic(path, PRIVATE, binary=True, durable=False) as fh:
