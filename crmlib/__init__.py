@@ -31,3 +31,10 @@ One module per idea (a subpackage when an idea has parts):
 """
 
 __version__ = "0.1.0"
+
+import os as _os
+
+if "CRM_SEALED" in _os.environ:  # a graded kernel of a challenge workbook
+    from crmlib.grading.seal import apply_seal
+
+    apply_seal()

@@ -394,6 +394,27 @@ _SILOS_SIMULATED: set[int] = set()          # variants whose silo tables it simu
 _LOADED: set[tuple[int, str]] = set()       # (variant, table) it sent through the checks
 
 
+_SEAL_ENV = "CRM_SEALED"  # crmlib.grading.seal.SEAL_ENV: set in a sealed graded kernel
+
+
+def _refuse_if_sealed(table: str, simulating: bool = False) -> None:
+    """A graded kernel of a challenge workbook neither loads the sealed tables nor
+    simulates (see :mod:`crmlib.grading.seal`)."""
+    if _SEAL_ENV not in os.environ:
+        return
+    from crmlib.grading.seal import sealed
+
+    modules, tables = sealed()
+    if table in tables:
+        raise DatasetError(f"datasets/harbor/{table}.csv",
+                           "this table is the answer key of a question of this workbook: "
+                           "it is sealed while the workbook is graded")
+    if simulating:
+        raise DatasetError(f"datasets/harbor/{table}.csv",
+                           "the grader did not hand this table over, and a graded kernel of "
+                           "this workbook cannot simulate it (the simulation is sealed)")
+
+
 def _handed_over(variant: int, table: str) -> pd.DataFrame | None:
     """The grader's copy of a variant's table, when the grader left one."""
     if not os.environ.get(_HANDOVER_ENV):
@@ -422,6 +443,7 @@ def _variant_silos(variant: int) -> dict[str, pd.DataFrame]:
 
 def _variant_raw(variant: int, table: str) -> pd.DataFrame:
     """A variant's table as simulated (the silo tables only when one is asked for)."""
+    _refuse_if_sealed(table, simulating=True)
     if table in SILO_SCHEMAS:
         return _variant_silos(variant)[table]
     return _variant_core(variant)[0][table]
@@ -539,13 +561,15 @@ def load_harbor(table: str, variant: int | None = None,
         raise DatasetError(f"datasets/harbor/{table}.csv",
                            f"unknown Harbor Coffee table {table!r}; choose one of "
                            f"{harbor_tables()}")
+    _refuse_if_sealed(table)
     if variant is not None:
-        from crmlib.simulate import variant_key
+        if _SEAL_ENV not in os.environ:  # a sealed kernel's variant is the grader's
+            from crmlib.simulate import variant_key
 
-        try:
-            variant_key(variant)
-        except ValueError as err:
-            raise DatasetError(f"<harbor variant {variant!r}>", str(err)) from None
+            try:
+                variant_key(variant)
+            except ValueError as err:
+                raise DatasetError(f"<harbor variant {variant!r}>", str(err)) from None
         return _variant_table(int(variant), table).copy()
     return read_table(harbor_file(table, data_dir), HARBOR[table])
 

@@ -248,6 +248,7 @@ class Question:
     kind = "answer"
     auto = True  # scored by the grader; False: a person marks it (see Written)
     forbidden = ()  # (regex, what it is) pairs: submitted code that voids the answer (audit)
+    sealed_tables = ()  # tables the graded kernel may not load (nor simulate anything)
 
     def __post_init__(self):
         if not isinstance(self.id, str) or not _ID.match(self.id):
@@ -719,6 +720,7 @@ class Decision(Question):
     choices: Callable[[int | None], Iterable] | None = None
     forbidden: tuple = ()
     item_name: str = "item"
+    sealed_tables: tuple = ()
 
     kind = "decision"
     practice_feedback = False
@@ -855,6 +857,12 @@ class Key:
     def max_points(self) -> float:
         """The workbook's total points."""
         return float(sum(q.points for q in self.questions.values()))
+
+    @property
+    def sealed_tables(self) -> tuple[str, ...]:
+        """Tables sealed while the workbook is graded (empty: no seal). With any, the
+        graded kernel also cannot import the simulation (:mod:`crmlib.grading.seal`)."""
+        return tuple(sorted({t for q in self.questions.values() for t in q.sealed_tables}))
 
 
 def key_dirs() -> list[Path]:

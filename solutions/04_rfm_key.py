@@ -325,6 +325,7 @@ QUESTIONS = [
     Decision("q9", reference=challenge_truth, points=3, limit=LETTERS, unit="$",
              full_at=FULL_AT, floor=RANDOM,
              choices=customer_ids, forbidden=FORBIDDEN, item_name="customer",
+             sealed_tables=("campaign_effects",),
              prompt="The decision challenge. On 1 January 2026 Harbor Coffee posts a retention "
                     "letter ($0.85 each, $5 off the next web or phone order within 21 days) to "
                     "at most 2,000 customers. Hand in send = the customer_ids you choose. The "

@@ -590,3 +590,73 @@ def test_a_warm_sandbox_that_stops_mid_run_is_the_graders_error_and_is_replaced(
         assert pool.sandbox() is not box
     finally:
         pool.close()
+
+
+SEALED_KEY = '''"""A grader test key whose answer key is sealed from the graded kernel."""
+from crmlib.data import load_harbor
+from crmlib.exercises import Number
+
+TITLE = "Sealed truth (grader test)"
+
+
+def customers(variant):
+    return len(load_harbor("customers", variant=variant))
+
+
+q1 = Number("q1", reference=customers, points=1, prompt="How many customers?")
+q1.sealed_tables = ("campaign_effects",)
+QUESTIONS = [q1]
+'''
+
+SEALED_TRY = '''import sys
+reached = []
+for hidden in ("import crmlib." + "truth", "import crmlib.sim" + "ulate.harbor",
+               "from crmlib import simul" + "ate"):
+    try:
+        exec(hidden)
+        reached.append(hidden)
+    except ImportError as err:
+        print("refused:", err)
+reached += [m for m in sys.modules if m.startswith(("crmlib.truth", "crmlib.simulate"))]
+import crmlib
+reached += [name for name in ("truth", "simulate") if hasattr(crmlib, name)]
+for table in ("campaign_effects", "silo_links"):  # sealed; never handed over
+    try:
+        load_harbor(table, variant=wb.variant)
+        reached.append(table)
+    except Exception as err:
+        print("refused:", err)
+print("reached:", reached)
+answer_q1 = len(load_harbor("customers", variant=wb.variant)) if not reached else -1
+wb.q1.check(answer_q1)
+'''
+
+
+@needs_bwrap
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_sealed_key_keeps_the_simulation_out_of_the_graded_kernel(tmp_path, warm):
+    # what the static scan misses (exec of a built-up name) the kernel refuses at run time
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "demo_sealed_key.py").write_text(SEALED_KEY)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell('student_id = ""\nvariant = None\n'
+                                  'answers_path = "answers.json"\ngraded = False',
+                                  metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            "from crmlib.data import load_harbor\nfrom crmlib.exercises import Workbook\n"
+            'wb = Workbook("demo_sealed", student_id=student_id, variant=variant,\n'
+            "              answers_path=answers_path, graded=graded)"),
+        nbformat.v4.new_code_cell(SEALED_TRY),
+    ]
+    write(tmp_path / "subs" / "ana_demo_sealed_exercise.ipynb", nb)
+    result = grade("demo_sealed", [tmp_path / "subs"], tmp_path / "out", jobs=1,
+                   limits=LIMITS, key_dirs=[keys], progress=False, warm=warm)
+    (row,) = result.results
+    executed = (tmp_path / "out" / "executed" / "ana.ipynb").read_text()
+    assert (row["status"], row["total"]) == ("graded", 1.0), executed[-3000:]
+    assert "reached: []" in executed
+    assert executed.count("is sealed while this workbook is graded") == 3
+    assert "cannot simulate it" in executed and "sealed while the workbook is graded" in executed
+    assert any("sealed kernel" in note for note in row["notes"])

@@ -237,6 +237,9 @@ def _fork_kernel(connection_file: str) -> int:
         os.environ["JPY_PARENT_PID"] = str(os.getppid())
         if sys.path and sys.path[0] in ("", os.getcwd()):
             del sys.path[0]
+        from crmlib.grading.seal import apply_seal
+
+        apply_seal()  # a challenge workbook's kernel: the simulation out of reach
         from ipykernel.kernelapp import IPKernelApp
 
         sys.argv = ["ipykernel_launcher", "-f", connection_file]

@@ -37,7 +37,7 @@ sys.modules.setdefault("rfc3987_syntax", None)
 import nbformat  # noqa: E402
 
 from crmlib.atomic import PRIVATE, write_atomic  # noqa: E402
-from crmlib.grading import _engine  # noqa: E402
+from crmlib.grading import _engine, seal  # noqa: E402
 
 STATE: dict = {"kernel_ready": None, "answers": None, "answers_seen": None, "sealed": None}
 MAX_SEALED = 16 * 2**20      # an answers file bigger than this is left for the grader to refuse
@@ -119,6 +119,8 @@ def main(job_path: str, warm: bool = False) -> int:
     result = {"status": "ok", "startup_s": 0.0, "execution_s": 0.0, "truncated": False}
     started = time.perf_counter()
     km = None
+    # a challenge workbook's seal (crmlib.grading.seal), for the kernel to apply
+    seal.export_seal(os.path.dirname(job_path))
     if warm:  # forked before any event loop or socket exists in this process
         km = _engine.start_forked_kernel(
             os.path.join(os.path.dirname(job_path), "home", ".runtime"))

@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from crmlib import exercises
-from crmlib.grading import notebooks, variants
+from crmlib.grading import notebooks, seal, variants
 from crmlib.grading.sandbox import (
     Limits,
     RunGroup,
@@ -198,7 +198,8 @@ def prepare(assignment: str, key_dirs: tuple[str, ...], variant: int | None,
 
     refs = references(assignment, key_dirs, variant)
     if variant is not None and job is not None:
-        variants.save_variant_cache(variant, job, only_if_simulated=True)
+        variants.save_variant_cache(variant, job, only_if_simulated=True,
+                                    exclude=_key(assignment, key_dirs).sealed_tables)
     references.cache_clear()
     for cache in (data._variant_table, data._variant_core, data._variant_silos):
         cache.cache_clear()
@@ -506,12 +507,17 @@ def _grade(task: Task, result: GradeResult, pool: WarmPool | None = None,
         else:
             refs = references(task.assignment, task.key_dirs, variant)
             if variant is not None:
-                variants.save_variant_cache(variant, job, only_if_simulated=True)
+                variants.save_variant_cache(variant, job, only_if_simulated=True,
+                                            exclude=key.sealed_tables)
         refs_s = time.perf_counter() - refs_started
         if group is not None and group.stopped.is_set():
             raise Stopped
         submitted = notebooks.nbformat.writes(nb)
         (job / "submission.ipynb").write_text(submitted, encoding="utf-8")
+        if key.sealed_tables:  # the kernel cannot reach the simulation's truth either
+            seal.write_seal(job, key.sealed_tables)
+            result.notes.append("sealed kernel: the simulation and "
+                                + ", ".join(key.sealed_tables) + " were out of reach")
         # The executed copy is the submission plus outputs, which the runner caps: anything
         # much bigger was written by the notebook itself and is not read.
         executed_cap = min(MAX_EXECUTED_BYTES, len(submitted.encode("utf-8"))
