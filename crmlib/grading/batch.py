@@ -549,16 +549,14 @@ def _run_local(jobs: int, tasks: list[Task], record, bar, warm: WarmPool | None 
     if not tasks:
         return
     group = group or RunGroup()
+    pool = ThreadPoolExecutor(max_workers=jobs)
     # With several jobs, the students' variants are simulated in processes of their own
-    # (on as many cores as jobs), and the next students' references are computed while
-    # ``jobs`` notebooks run (twice as many threads, ``jobs`` run slots): neither waits
-    # for the other, so the cores stay busy. One job needs no second process.
+    # (on as many cores as jobs); one job needs no second process. (Computing the next
+    # students' references while the notebooks run does not help: the runs and the
+    # references both keep the cores busy.)
     refs_pool = reference_pool(jobs) if jobs > 1 and len(tasks) > 1 else None
-    slots = threading.BoundedSemaphore(jobs) if refs_pool is not None else None
-    pool = ThreadPoolExecutor(max_workers=2 * jobs if refs_pool is not None else jobs)
     try:
-        futures = {pool.submit(grade_submission, t, warm, group, refs_pool, slots): t
-                   for t in tasks}
+        futures = {pool.submit(grade_submission, t, warm, group, refs_pool): t for t in tasks}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)

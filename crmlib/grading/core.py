@@ -20,10 +20,8 @@ import json
 import os
 import re
 import tempfile
-import threading
 import time
 import traceback
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -426,8 +424,7 @@ _HELP = {
 
 
 def grade_submission(task: Task, pool: WarmPool | None = None,
-                     group: RunGroup | None = None, refs_pool=None,
-                     run_slots: threading.Semaphore | None = None) -> dict | None:
+                     group: RunGroup | None = None, refs_pool=None) -> dict | None:
     """Grade one submission end to end; returns the result as plain data
     (:meth:`GradeResult.to_dict`), never raises.
 
@@ -435,8 +432,6 @@ def grade_submission(task: Task, pool: WarmPool | None = None,
     of the pool's warm sandbox (when it could start) instead of a cold one. With a
     :class:`~crmlib.grading.sandbox.RunGroup` that is stopped (Ctrl-C) before the run
     ends, returns None: the submission was not graded, and nothing is to be recorded.
-    With ``run_slots``, the notebook waits for a slot before it runs, so a batch can
-    compute the next students' references while ``run_slots`` notebooks run.
     """
     if group is not None and group.stopped.is_set():
         return None  # stopped while queued: nothing simulated, nothing run
@@ -444,7 +439,7 @@ def grade_submission(task: Task, pool: WarmPool | None = None,
     result = GradeResult.start(task.student, task.file, task.variant_id, task.content,
                                notes=list(task.notes))
     try:
-        _grade(task, result, pool, group, refs_pool, run_slots)
+        _grade(task, result, pool, group, refs_pool)
     except Stopped:
         return None
     except Exception as err:  # the grader's own failure: recorded, the batch goes on
@@ -458,24 +453,8 @@ def grade_submission(task: Task, pool: WarmPool | None = None,
     return result.to_dict()
 
 
-@contextmanager
-def _run_slot(slots: threading.Semaphore | None, group: RunGroup | None):
-    """Hold one of ``slots`` (none needed without them); Stopped when ``group`` stops."""
-    if slots is None:
-        yield
-        return
-    while not slots.acquire(timeout=0.25):
-        if group is not None and group.stopped.is_set():
-            raise Stopped
-    try:
-        yield
-    finally:
-        slots.release()
-
-
 def _grade(task: Task, result: GradeResult, pool: WarmPool | None = None,
-           group: RunGroup | None = None, refs_pool=None,
-           run_slots: threading.Semaphore | None = None) -> None:
+           group: RunGroup | None = None, refs_pool=None) -> None:
     key = _key(task.assignment, task.key_dirs)
     result.not_graded(key)
     variant = result.variant
@@ -522,11 +501,8 @@ def _grade(task: Task, result: GradeResult, pool: WarmPool | None = None,
         # much bigger was written by the notebook itself and is not read.
         executed_cap = min(MAX_EXECUTED_BYTES, len(submitted.encode("utf-8"))
                            + 4 * task.limits.max_output + 2**20)
-        with _run_slot(run_slots, group):
-            if group is not None and group.stopped.is_set():
-                raise Stopped
-            outcome = (warm.run(job, task.limits) if warm is not None
-                       else run_sandboxed(job, task.limits, bwrap, group))
+        outcome = (warm.run(job, task.limits) if warm is not None
+                   else run_sandboxed(job, task.limits, bwrap, group))
         answers_raw = read_private(job / "answers.json", MAX_ANSWERS_BYTES)
         executed_raw = read_private(job / "executed.ipynb", executed_cap)
     finally:
