@@ -174,6 +174,53 @@ class PopularityRecommender(BaseEstimator):
         )
 
 
+class RandomRecommender(BaseEstimator):
+    """Baseline: recommend items the user does not have yet, picked at random.
+
+    What a recommender must beat to show it knows anything: with few items to
+    choose from, even a blind pick often hits.
+
+    Parameters
+    ----------
+    user, item : str
+        Column names, as for :class:`ItemItemRecommender`.
+    seed : int
+        Seed of the random order (each user gets their own shuffle).
+
+    Examples
+    --------
+    >>> baskets = pd.DataFrame({"customer_id": [1, 1, 2], "product_id": ["a", "b", "c"]})
+    >>> recs = RandomRecommender(seed=1).fit(baskets).recommend(baskets, n=3)
+    >>> sorted(recs.loc[recs["user"] == 1, "item"])  # only what customer 1 lacks
+    ['c']
+    """
+
+    def __init__(self, *, user: str = "customer_id", item: str = "product_id", seed: int = 0):
+        self.user = user
+        self.item = item
+        self.seed = seed
+
+    def fit(self, baskets: pd.DataFrame) -> RandomRecommender:
+        """Note the items there are to recommend."""
+        _check(baskets, self.user, self.item)
+        self.items_ = pd.Index(np.sort(baskets[self.item].unique()), name=self.item)
+        return self
+
+    def recommend(self, history: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+        """``n`` random new items for every user in ``history`` (reproducible by ``seed``)."""
+        check_is_fitted(self, "items_")
+        rng = np.random.default_rng(self.seed)
+        return _top_n(
+            history,
+            self.user,
+            self.item,
+            self.items_,
+            n,
+            lambda U: rng.random(U.shape),
+            np.zeros(len(self.items_)),
+        )
+
+
 def hit_rate_at_k(
     recommendations: pd.DataFrame,
     held_out: pd.DataFrame,

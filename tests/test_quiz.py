@@ -33,6 +33,7 @@ from crmlib.quiz import (
     lesson_cards,
     lesson_quiz,
     load_banks,
+    mixed_questions,
     mixed_quiz,
 )
 from crmlib.quiz.bank import (
@@ -748,6 +749,18 @@ def test_mixed_quiz_follows_the_lessons_reached(banks):
     p.set_reached("02")
     assert {q.lesson for q in quiz.questions} == {"00", "01", "02"}
     assert len(quiz.questions) == sum(min(2, len(banks[k].questions)) for k in ("00", "01", "02"))
+
+
+def test_mixed_quiz_stays_within_12_and_keeps_every_lesson(banks):
+    p = Progress(persist=False)
+    p.set_reached(max(banks))
+    quiz = mixed_quiz(per_lesson=2, progress=p, follow_reached=True)
+    assert 2 * len(banks) > 12 and len(quiz.questions) == 12  # 14 would be drawn without the cap
+    assert {q.lesson for q in quiz.questions} == set(banks)
+    again = mixed_quiz(per_lesson=2, progress=p, follow_reached=True)
+    assert sorted(q.id for q in again.questions) == sorted(q.id for q in quiz.questions)
+    assert len(mixed_questions(2, seed=5, at_most=9)) == 9
+    assert len(mixed_questions(1, seed=5)) == len(banks)  # under the cap: nothing is dropped
 
 
 # --------------------------------------------------------------------------- Flashcards

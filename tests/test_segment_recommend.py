@@ -10,6 +10,7 @@ from crmlib.data import load_harbor
 from crmlib.recommend import (
     ItemItemRecommender,
     PopularityRecommender,
+    RandomRecommender,
     hit_rate_at_k,
     split_new_items,
 )
@@ -276,6 +277,20 @@ def test_recommendations_are_new_items(baskets):
     assert similar.index[0] // 100 in (7, 5)
     with pytest.raises(ValueError, match="not seen in fitting"):
         rec.similar_items(999)
+
+
+def test_random_baseline_is_new_items_reproducible_and_beaten(baskets):
+    train, held_out = split_new_items(baskets, "date", "2025-07-01")
+    blind = RandomRecommender(seed=0).fit(train)
+    out = blind.recommend(train, n=10)
+    owned = set(zip(train["customer_id"], train["product_id"]))
+    assert not any((u, i) in owned for u, i in zip(out["user"], out["item"]))
+    assert not out.duplicated(["user", "item"]).any()
+    pd.testing.assert_frame_equal(out, RandomRecommender(seed=0).fit(train).recommend(train, n=10))
+    assert not out.equals(RandomRecommender(seed=1).fit(train).recommend(train, n=10))
+    pop = PopularityRecommender().fit(train).recommend(train, n=10)
+    for k in (1, 5, 10):
+        assert hit_rate_at_k(pop, held_out, k) > hit_rate_at_k(out, held_out, k) + 0.05
 
 
 def test_hit_rate_by_hand():

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from crmlib.quiz.bank import Bank, BankError, Card, Question, find_bank, load_bank, load_banks
+from crmlib.quiz.bank import (MAX_LESSON_QUIZ, Bank, BankError, Card, Question, find_bank, load_bank,
+                              load_banks)
 from crmlib.quiz.progress import Progress
 
 if TYPE_CHECKING:
@@ -66,22 +67,34 @@ def lesson_cards(lesson: str, progress: Progress | None = None, **kwargs) -> Fla
                       title=f"Lesson {bank.lesson} cards: {bank.title}", **kwargs)
 
 
-def mixed_questions(per_lesson: int = 2, seed: int = 0, up_to: str | None = None) -> list[Question]:
-    """``per_lesson`` questions drawn from each bank up to lesson ``up_to`` (reproducible)."""
+def mixed_questions(per_lesson: int = 2, seed: int = 0, up_to: str | None = None,
+                    at_most: int = MAX_LESSON_QUIZ) -> list[Question]:
+    """``per_lesson`` questions drawn from each bank up to lesson ``up_to`` (reproducible).
+
+    Never more than ``at_most`` (a quiz's 12): when the lessons would give more, lessons
+    picked at random give one question fewer, every lesson keeping at least one while it can.
+    """
     import random
 
+    from crmlib.checks import check_count
+
+    check_count(at_most, "at_most")
     rng = random.Random(seed)
-    questions = []
+    drawn = {}
     for lesson, bank in load_banks().items():
         if up_to is not None and lesson > up_to:
             continue
-        questions += rng.sample(list(bank.questions), min(per_lesson, len(bank.questions)))
-    return questions
+        drawn[lesson] = rng.sample(list(bank.questions), min(per_lesson, len(bank.questions)))
+    while sum(map(len, drawn.values())) > at_most:
+        most = max(map(len, drawn.values()))
+        lesson = rng.choice(sorted(k for k, qs in drawn.items() if len(qs) == most))
+        drawn[lesson].pop()
+    return [q for qs in drawn.values() for q in qs]
 
 
 def mixed_quiz(per_lesson: int = 2, seed: int | None = None, progress: Progress | None = None,
-               follow_reached: bool = False, **kwargs) -> Quiz:
-    """A shuffled quiz of ``per_lesson`` questions from every bank.
+               follow_reached: bool = False, at_most: int = MAX_LESSON_QUIZ, **kwargs) -> Quiz:
+    """A shuffled quiz of ``per_lesson`` questions from every bank, ``at_most`` in all.
 
     Reproducible: by ``seed``, or by default the same for one learner (from
     the progress file) and different for the next. With ``follow_reached``
@@ -98,7 +111,7 @@ def mixed_quiz(per_lesson: int = 2, seed: int | None = None, progress: Progress 
 
     def source():
         up_to = progress.reached if follow_reached else None
-        return mixed_questions(per_lesson, seed, up_to)
+        return mixed_questions(per_lesson, seed, up_to, at_most)
 
     quiz = Quiz(source, title="Final mixed quiz", shuffle=True, seed=seed, progress=progress,
                 lesson_titles=_titles(), **kwargs)
