@@ -131,6 +131,9 @@ def test_dates_small_counts_and_structure_are_not_required():
     found = statuses(nb)
     assert found["5"] == "exempt: small count" and found["2024"] == "exempt: date"
     assert "04" not in found and "3" not in found and "1" not in found  # lesson, heading, Q1
+    law = lesson("Erasure (GDPR Art. 17) and accuracy (Article 5(1)(d)) are duties of 97 firms.")
+    assert "17" not in statuses(law) and "5" not in statuses(law)
+    assert len(problems(law)) == 1 and "97" in problems(law)[0]  # a quantity still counts
 
 
 def test_math_code_and_links_are_not_prose():

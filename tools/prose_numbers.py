@@ -118,7 +118,7 @@ MONTHS = (
 )
 REFERENCE_WORDS = (
     r"(?:lessons?|sections?|steps?|questions?|parts?|cells?|chapters?|figures?|tables?|"
-    r"exercises?|campaigns?|numbers?|rows?|items?)"
+    r"exercises?|campaigns?|numbers?|rows?|items?|articles?|art\.)"
 )
 INDEX_WORDS = (
     r"(?:weeks?|years?|months?|days?|waves?|exposures?|periods?|customers?|rungs?|"
