@@ -167,7 +167,24 @@ def offer_outcomes(
     return out
 
 
-def lift_table(y, treated, by=None, level: float = 0.95) -> pd.DataFrame:
+def _cluster_se(frame: pd.DataFrame, cluster) -> pd.Series:
+    """Cluster-robust standard error of the lift in each group ``g`` of ``frame``."""
+    c = np.asarray(cluster)
+    if c.shape != (len(frame),):
+        raise ArgumentError(
+            f"cluster: expected {len(frame)} labels, one per outcome, got shape {c.shape}")
+    if pd.isna(c).any():
+        raise ArgumentError("cluster: missing labels; give every row its cluster")
+    cell = frame.groupby(["g", "t"], observed=True)["y"]
+    # each row's share of the lift's error: +-(y - its group mean) / its group size
+    psi = np.where(frame["t"], 1.0, -1.0) * (frame["y"] - cell.transform("mean")) / cell.transform("size")
+    summed = psi.groupby([frame["g"].to_numpy(), c], observed=True).sum()
+    n_clusters = summed.groupby(level=0).size()
+    var = (summed ** 2).groupby(level=0).sum() * n_clusters / (n_clusters - 1).clip(lower=1)
+    return np.sqrt(var)
+
+
+def lift_table(y, treated, by=None, level: float = 0.95, cluster=None) -> pd.DataFrame:
     """Lift of a randomised test (treated mean minus control mean) with a confidence interval.
 
     Parameters
@@ -182,6 +199,12 @@ def lift_table(y, treated, by=None, level: float = 0.95) -> pd.DataFrame:
     level : float
         Confidence level of the interval (normal approximation, unequal
         variances: fine for groups of a few hundred or more).
+    cluster : array-like, optional
+        A label per row saying whose row it is (a customer id), for rows that
+        are not independent: tests pooled over several campaigns, where one
+        customer has a row in each. The standard error is then computed from
+        the clusters' summed contributions (cluster-robust, with the usual
+        ``G / (G - 1)`` correction for ``G`` clusters), not row by row.
 
     Returns
     -------
@@ -221,6 +244,8 @@ def lift_table(y, treated, by=None, level: float = 0.95) -> pd.DataFrame:
     var_t = s[("var", True)].fillna(0) / out["n_treated"]
     var_c = s[("var", False)].fillna(0) / out["n_control"]
     out["se"] = np.sqrt(var_t + var_c)
+    if cluster is not None:
+        out["se"] = _cluster_se(frame, cluster).reindex(out.index)
     z = stats.norm.ppf(0.5 + level / 2)
     out["ci_low"] = out["lift"] - z * out["se"]
     out["ci_high"] = out["lift"] + z * out["se"]

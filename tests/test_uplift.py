@@ -39,6 +39,23 @@ def test_lift_by_hand():
     assert row["ci_high"] - row["lift"] == pytest.approx(1.959964 * row["se"], rel=1e-6)
 
 
+def test_lift_clustered_by_customer(trial):
+    plain = lift_table(trial["y"], trial["treated"]).loc["all"]
+    # One row per cluster: the same standard error as row by row.
+    own = lift_table(trial["y"], trial["treated"], cluster=np.arange(len(trial))).loc["all"]
+    assert own["lift"] == plain["lift"]
+    assert own["se"] == pytest.approx(plain["se"], rel=0.01)
+    # Every customer's row twice: counted row by row the copies look like new customers and the
+    # standard error shrinks by sqrt(2); clustered by customer it is the original one.
+    twice = pd.concat([trial, trial])
+    naive = lift_table(twice["y"], twice["treated"]).loc["all", "se"]
+    clustered = lift_table(twice["y"], twice["treated"], cluster=twice.index).loc["all", "se"]
+    assert naive == pytest.approx(plain["se"] / np.sqrt(2), rel=0.01)
+    assert clustered == pytest.approx(plain["se"], rel=0.01)
+    by = lift_table(twice["y"], twice["treated"], by=twice["x"] > 0.5, cluster=twice.index)
+    assert list(by.index) == [False, True] and (by["se"] > 0).all()
+
+
 def test_lift_covers_the_true_effect(trial):
     out = lift_table(trial["y"], trial["treated"]).loc["all"]
     assert out["ci_low"] < trial["true"].mean() < out["ci_high"]  # 0.15
@@ -139,6 +156,7 @@ def test_orders_after_counts_the_window_by_hand():
         (lambda: lift_table([1, 0, 1, 0], [1, 0, 1, 1], by=["a", "a", "b", "b"]), "group 'b'"),
         (lambda: lift_table([1, 0], [2, 0]), "booleans"),
         (lambda: lift_table([1, 0], [1, 0], level=95), "level == 95"),
+        (lambda: lift_table([1, 0], [1, 0], cluster=[1]), "cluster: expected 2 labels"),
         (lambda: uplift_by_decile([1, 0], [1, 0], [0.5], q=2), "score: expected 2"),
         (lambda: uplift_by_decile([1, 0], [1, 0], [0.5, 0.1], q=1), "q == 1, must be >= 2"),
         (lambda: targeting_profit([1, 2], 1.0, 0.5, shares=[0]), "shares: 0 is out of range"),
