@@ -82,16 +82,18 @@ def direct_mail_payback(variant):
 
 
 def _evening_window(variant):
-    calls = _table("calls", variant).sort_values("arrival_time")
-    spots = _table("tv_spots", variant)
+    """Lost and all calls in the 30 minutes after an evening spot, each call once: for the
+    latest spot (of any time of day) aired at or before it."""
+    calls = _table("calls", variant)
+    airs = np.sort(_table("tv_spots", variant)["air_time"].to_numpy())
     t = calls["arrival_time"].to_numpy()
+    latest = np.searchsorted(airs, t, side="right") - 1  # -1: before the first spot
+    after = latest >= 0
+    air = airs[np.clip(latest, 0, None)]
+    hour = air.astype("datetime64[h]").astype(np.int64) % 24
+    sel = after & (t < air + np.timedelta64(30, "m")) & (hour >= 18)
     lost = (calls["outcome"] != "answered").to_numpy()
-    n = lost_n = 0
-    for air in spots.loc[spots["air_time"].dt.hour >= 18, "air_time"]:
-        sel = (t >= np.datetime64(air)) & (t < np.datetime64(air + pd.Timedelta(minutes=30)))
-        n += sel.sum()
-        lost_n += lost[sel].sum()
-    return lost_n, n
+    return int(lost[sel].sum()), int(sel.sum())
 
 
 def evening_lost_share(variant):

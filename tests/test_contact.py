@@ -213,7 +213,11 @@ def test_calls_after_spots_by_hand():
                                            "abandoned"]})
     spots = pd.DataFrame({"air_time": pd.to_datetime(["2025-09-01 19:00", "2025-09-01 19:15"])})
     out = calls_after_spots(calls.iloc[::-1], spots)  # the log's order does not matter
-    assert out["calls"].tolist() == [2, 3] and out["lost"].tolist() == [2, 2]
+    # each call once, for the latest spot before it: 19:00 for the first, 19:15 for the
+    # next three (18:59 came before any spot)
+    assert out["calls"].tolist() == [1, 3] and out["lost"].tolist() == [1, 2]
+    swapped = calls_after_spots(calls, spots.iloc[::-1])  # nor the spots' order
+    assert swapped["calls"].tolist() == [3, 1] and swapped["lost"].tolist() == [2, 1]
     with pytest.raises(ValueError, match="minutes"):
         calls_after_spots(calls, spots, minutes=0)
 

@@ -233,8 +233,9 @@ def calls_after_spots(
     """Calls that came in during the ``minutes`` after each TV spot, and how many were lost.
 
     A call is lost when its outcome is anything but ``"answered"`` (the caller
-    hung up, or found the line closed). Windows of spots aired close together
-    overlap, and a call in both is counted for each.
+    hung up, or found the line closed). Each call counts once, for the latest
+    spot aired at or before it: when spots air close together, a spot's window
+    ends where the next one's begins.
 
     Parameters
     ----------
@@ -260,6 +261,10 @@ def calls_after_spots(
     >>> spots = pd.DataFrame({"air_time": pd.to_datetime(["2025-09-01 19:00"])})
     >>> calls_after_spots(calls, spots)[["calls", "lost"]].values.tolist()
     [[2, 1]]
+    >>> two = pd.DataFrame({"air_time": pd.to_datetime(["2025-09-01 19:00",
+    ...                                                 "2025-09-01 19:10"])})
+    >>> calls_after_spots(calls, two)[["calls", "lost"]].values.tolist()  # 19:20 is the second's
+    [[1, 0], [1, 1]]
     """
     require_columns(calls, {"arrival": arrival, "outcome": outcome}, "calls")
     require_columns(spots, {"air": air}, "spots")
@@ -268,8 +273,16 @@ def calls_after_spots(
     t = log[arrival].to_numpy()
     lost = np.r_[0, np.cumsum(log[outcome].to_numpy() != "answered")]
     start = spots[air].to_numpy()
-    lo = np.searchsorted(t, start, side="left")
-    hi = np.searchsorted(t, start + pd.Timedelta(minutes=minutes).to_timedelta64(), side="left")
+    order = np.argsort(start, kind="stable")
+    sorted_start = start[order]
+    # a window ends after ``minutes`` or when the next spot airs, whichever comes first
+    nxt = np.r_[sorted_start[1:], np.datetime64("NaT")]
+    end = sorted_start + pd.Timedelta(minutes=minutes).to_timedelta64()
+    end = np.where(np.isnat(nxt) | (end <= nxt), end, nxt)
+    lo_sorted = np.searchsorted(t, sorted_start, side="left")
+    hi_sorted = np.searchsorted(t, end, side="left")
+    lo, hi = np.empty_like(lo_sorted), np.empty_like(hi_sorted)
+    lo[order], hi[order] = lo_sorted, hi_sorted
     return spots.assign(calls=hi - lo, lost=lost[hi] - lost[lo])
 
 
