@@ -809,6 +809,19 @@ def test_undo_from_the_widget(deck):
     assert deck.progress.is_new(cid) and deck.card.id == cid and not deck.flipped
 
 
+def test_undo_takes_the_rating_off_the_session_counter(deck):
+    deck.flip()
+    deck.rate("good")
+    deck.flip()
+    deck.rate("hard")
+    assert "1 hard, 1 good" in deck.status.value
+    deck.undo()
+    assert deck.session == {"again": 0, "hard": 0, "good": 1, "easy": 0}
+    assert "this session: 1 good</span>" in deck.status.value
+    deck.undo()
+    assert sum(deck.session.values()) == 0 and "nothing rated yet" in deck.status.value
+
+
 def test_every_view_updates_when_one_marks(tmp_path, banks):
     p = Progress(tmp_path / "p.json", clock=Clock())
     everything = [c for b in banks.values() for c in b.cards]
