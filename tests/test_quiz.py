@@ -349,7 +349,7 @@ def test_not_yaml(tmp_path):
 
 def test_plain_text_keeps_dollars_and_drops_maths():
     assert plain_text(r"costs \$0.85, so $r = 0.9$ <b>here</b>") == "costs $0.85, so r = 0.9 here"
-    assert plain_text(r"$\beta / (\alpha + \beta)$") == "beta / (alpha + beta)"
+    assert plain_text(r"$\beta / (\alpha + \beta)$") == "β / (α + β)"
 
 
 def test_text_answers_are_normalised():
@@ -1024,6 +1024,91 @@ def test_ctrl_c_stops_cleanly(tmp_path):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "Traceback" not in err and "Stopped" in err
+
+
+def _read_until(proc, marker, timeout=60):
+    """Read the process's output a character at a time until ``marker`` (a prompt
+    has no newline)."""
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while marker not in seen and time.monotonic() < deadline:
+        ch = proc.stdout.read(1)
+        if not ch:
+            break
+        seen += ch
+    assert marker in seen, seen
+    return seen
+
+
+def test_ctrl_c_in_a_quiz_saves_what_was_answered(tmp_path):
+    """Ctrl-C says the answers are saved: they must be (as with Ctrl-D)."""
+    path = tmp_path / "progress.json"
+    env = dict(os.environ, CRM_PROGRESS=str(path))
+    crm = Path(sys.executable).with_name("crm")
+    proc = subprocess.Popen([str(crm), "quiz", "02", "--in-order"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    _read_until(proc, "answer (")
+    proc.stdin.write("1\n")
+    proc.stdin.flush()
+    _read_until(proc, "Q2 of")
+    _read_until(proc, "answer (")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert "Everything you answered or rated so far is saved" in err
+    saved = json.loads(path.read_text())
+    assert [(r["answered"], r["total"]) for r in saved["quiz_results"]] == [
+        (1, len(load_banks()["02"].questions))]
+    assert "1 answered" in out
+
+
+def test_terminal_cards_undo_and_quit_at_the_first_prompt(tmp_path, banks):
+    """u and q work at the card's first prompt (before the answer shows), not only after."""
+    cards = banks["01"].cards
+    # Card 1: Good; at card 2's first prompt u brings card 1 back; Easy; then q at
+    # card 2's first prompt ends the session.
+    out = _crm(["cards", "01"], "\n3\nu\n\n4\nq\n", tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Undone:" in out.stdout
+    assert out.stdout.count(f"Q: {plain_text(cards[0].front)[:30]}") == 2
+    assert "This session: 1 easy;" in out.stdout
+    assert out.stdout.count("rate:") == 2  # q quit before card 2's answer
+    saved = json.loads((tmp_path / "progress.json").read_text())
+    assert [(e["card"], e["rating"]) for e in saved["reviews"]] == [(cards[0].id, "easy")]
+    # Nothing to undo yet: said so, and the same card is asked again.
+    (tmp_path / "fresh").mkdir()
+    out = _crm(["cards", "00"], "u\nq\n", tmp_path / "fresh")
+    assert "Nothing to undo." in out.stdout
+
+
+@pytest.mark.parametrize("tex, text", [
+    (r"$CLV = m\,r / (1 + i - r)$", "CLV = m·r / (1 + i − r)"),
+    (r"$\frac{a}{b}$ and $\frac{m + 1}{1 + i}$", "a/b and (m + 1)/(1 + i)"),
+    (r"$x^{2} \times 3$, $\left( a \right)\;b$", "x^2 × 3, ( a ) b"),
+    (r"$\beta / (\alpha + \beta)$", "β / (α + β)"),
+    (r"$\log_2(m/u)$ costs \$5", "log_2(m/u) costs $5"),
+])
+def test_plain_text_renders_tex_readably(tex, text):
+    assert plain_text(tex) == text
+
+
+def test_terminal_shows_no_raw_tex_and_wraps_on_words(tmp_path, banks):
+    out = _crm(["cards", "02", "--all"], "\ns\n" * len(banks["02"].cards), tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "m·r / (1 + i − r)" in " ".join(out.stdout.split())
+    assert not re.search(r"\\[A-Za-z,;]", out.stdout), "raw TeX in the terminal"
+    words = set(re.findall(r"[\w'’-]+", " ".join(
+        plain_text(c.front) + " " + plain_text(c.back) for c in banks["02"].cards)))
+    shown = re.sub(r"\(Enter shows the answer[^)]*\) ", "\n", out.stdout)  # input not echoed
+    for line in shown.splitlines():
+        if line.startswith(("  Q:", "  A:", "     ")):  # a card's text
+            assert len(line) <= 100, line  # at most 100 columns, 80 when piped
+    # every wrapped line ends and starts on a whole word of the bank's text
+    text_lines = [ln.strip() for ln in shown.splitlines() if ln.startswith("     ")]
+    assert text_lines, "long answers wrap onto indented lines"
+    for ln in text_lines:
+        first = re.match(r"[\w'’-]+", ln)
+        assert first is None or first.group(0) in words, ln
 
 
 def test_unknown_lesson(tmp_path):
