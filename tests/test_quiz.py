@@ -6,6 +6,7 @@ adding a question or a card breaks no test here.
 
 from __future__ import annotations
 
+import html
 import json
 import multiprocessing
 import os
@@ -915,10 +916,53 @@ def test_anki_package_is_a_valid_collection(tmp_path, banks):
         for q in bank.questions:
             answer = fields[q.id][1]
             for o in q.options:
-                assert plain_text(o.explain)[:20].replace("$", "") in \
-                    plain_text(answer).replace("\\(", "").replace("\\)", "").replace("$", "")
+                assert plain_text(o.explain)[:20].replace("$", "") in html.unescape(
+                    plain_text(answer).replace("\\(", "").replace("\\)", "").replace("$", ""))
     names = {d["name"] for d in json.loads(decks_json).values()}
     assert {f"CRM course::{k} {b.title}" for k, b in banks.items()} <= names
+
+
+def _anki_notes(apkg: Path, folder: Path) -> dict[str, list[str]]:
+    """The fields of every note of an Anki package, by the bank id (the last field)."""
+    with zipfile.ZipFile(apkg) as z:
+        z.extract("collection.anki2", folder)
+    db = sqlite3.connect(folder / "collection.anki2")
+    try:
+        rows = db.execute("select flds from notes").fetchall()
+    finally:
+        db.close()
+    return {r[0].split("\x1f")[-1]: r[0].split("\x1f") for r in rows}
+
+
+# The markup the export itself writes; anything else in a field must be escaped text.
+_ANKI_TAGS = re.compile(r"</?(?:ol|li|b|br|hr|div)(?: class='meta')?>")
+
+
+def test_anki_fields_are_escaped_html_with_one_full_stop(tmp_path, banks, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["anki", "course.apkg"]) == 0
+    out = capsys.readouterr().out
+    apkg = tmp_path / "course.apkg"
+    assert f"wrote {apkg.resolve()}:" in out  # the absolute path, not a bare name
+    assert apkg.stat().st_mode & 0o777 == 0o644
+    fields = _anki_notes(apkg, tmp_path)
+    doubled = [(qid, f) for qid, note in fields.items() for f in note[:2]
+               if re.search(r"(?<!\.)\.\.(?!\.)", _ANKI_TAGS.sub(" ", f))]
+    assert doubled == []
+    for qid, note in fields.items():
+        for f in note[:3]:
+            rest = _ANKI_TAGS.sub("", f)
+            assert "<" not in rest and ">" not in rest, (qid, f)
+            assert "\\$" not in f, (qid, f)  # money is a plain dollar sign
+            assert not re.search(r"&(?!amp;|lt;|gt;)", rest), (qid, f)
+    texts = {o.text: q.id for b in banks.values() for q in b.questions for o in q.options}
+    qid = texts["Offset objects such as <5 * MonthEnds>"]
+    assert "Offset objects such as &lt;5 * MonthEnds&gt;" in fields[qid][0]
+    explained = next(q for b in banks.values() for q in b.questions for o in q.options
+                     if o.explain.startswith("20 > 2 x 7"))
+    assert "20 &gt; 2 x 7" in fields[explained.id][1]
+    money = next(c for b in banks.values() for c in b.cards if "\\$0.85" in c.front)
+    assert "$0.85" in fields[money.id][0] and "\\(" not in fields[money.id][0]
 
 
 def test_anki_export_needs_an_apkg_name(tmp_path, capsys):
