@@ -351,6 +351,8 @@ def test_not_yaml(tmp_path):
 def test_plain_text_keeps_dollars_and_drops_maths():
     assert plain_text(r"costs \$0.85, so $r = 0.9$ <b>here</b>") == "costs $0.85, so r = 0.9 here"
     assert plain_text(r"$\beta / (\alpha + \beta)$") == "β / (α + β)"
+    assert plain_text("Offset objects such as <5 * MonthEnds>") == \
+        "Offset objects such as <5 * MonthEnds>"
 
 
 def test_text_answers_are_normalised():

@@ -316,7 +316,7 @@ def plain_text(text: str) -> str:
     """Bank text without markup, for terminals, speech and option labels: tags
     dropped, maths written as readable text (``$m\\,r / (1 + i - r)$`` reads
     ``m·r / (1 + i − r)``, ``\\beta`` reads ``β``), ``\\$`` a dollar sign."""
-    text = re.sub(r"<[^>]+>", "", text)
+    text = re.sub(r"</?[A-Za-z][^<>]*>", "", text)  # tags, not text such as <5 * MonthEnds>
     parts = []
     last = 0
     for m in _MATH_SPAN.finditer(text):
