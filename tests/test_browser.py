@@ -63,7 +63,8 @@ def _root_flag() -> list[str]:
 def _voila(repo, env, port):
     # Wait on a static file: every request for the page itself runs the notebook in a
     # new kernel, which would use (and here, set aside) the progress file.
-    return serve(["make", "--no-print-directory", "quiz", f"QUIZ_PORT={port}"],
+    # The app as make quiz runs it, with this interpreter (make would build a .venv).
+    return serve([sys.executable, "-m", "crmlib.quiz.app", f"--port={port}"],
                  f"http://127.0.0.1:{port}/voila/static/favicon.ico", repo, env)
 
 

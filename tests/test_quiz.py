@@ -17,9 +17,13 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.error
+import urllib.request
+import uuid
 import zipfile
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
@@ -1210,3 +1214,80 @@ def test_a_lesson_quiz_list_chooses_the_end_of_lesson_questions(tmp_path):
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(BankError, match="lesson_quiz"):
         load_bank(path)
+
+
+# --------------------------------------------------------------------------- the web app
+def _kernel_processes(server_pid: int) -> int:
+    """How many kernels the app's server process has running (its ipykernel children)."""
+    count = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        count += ppid == server_pid and b"ipykernel" in cmd
+    return count
+
+
+def _leave_page(opener, jar, base: str, kernel: str) -> int:
+    """What the page does when it is left (Voila's widget manager on beforeunload):
+    sendBeacon of a form holding the _xsrf cookie's value (empty without one)."""
+    xsrf = next((c.value for c in jar if c.name == "_xsrf"), "")
+    boundary = uuid.uuid4().hex
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="_xsrf"\r\n\r\n'
+            f"{xsrf}\r\n--{boundary}--\r\n").encode()
+    request = urllib.request.Request(
+        f"{base}/voila/api/shutdown/{kernel}", data=body, method="POST",
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Origin": base})
+    try:
+        return opener.open(request, timeout=60).status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def _kernel_status(opener, base: str, kernel: str) -> int:
+    """GET /api/kernels/<id> (Jupyter server's REST API): 200 running, 404 gone."""
+    try:
+        return opener.open(f"{base}/api/kernels/{kernel}", timeout=30).status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+@pytest.mark.slow
+def test_review_app_shuts_down_the_kernel_of_every_page_left(tmp_path):
+    """Each page load starts a kernel; leaving the page must shut it down (the shutdown
+    request was refused, '_xsrf' argument missing, and kernels piled up), and a kernel
+    whose page never says goodbye is culled once idle."""
+    from support import free_port, serve, stop
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, CRM_PROGRESS=str(tmp_path / "progress.json"))
+    # The app as make quiz runs it, with a short culling time to see culling at work.
+    proc = serve([sys.executable, "-m", "crmlib.quiz.app", f"--port={port}",
+                  "--MappingKernelManager.cull_idle_timeout=3",
+                  "--MappingKernelManager.cull_interval=1"],
+                 f"{base}/voila/static/favicon.ico", REPO, env)
+    try:
+        kernels, statuses = [], []
+        for _ in range(3):
+            jar = CookieJar()
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+            page = opener.open(f"{base}/", timeout=300).read().decode()
+            kernel = re.search(r'"kernelId": "([0-9a-f-]+)"', page).group(1)
+            assert _kernel_status(opener, base, kernel) == 200
+            kernels.append(kernel)
+            statuses.append(_leave_page(opener, jar, base, kernel))
+        assert statuses == [204] * 3
+        assert [_kernel_status(opener, base, k) for k in kernels] == [404] * 3
+        assert _kernel_processes(proc.pid) == 0
+        # A page load that never leaves (no browser): culled once idle.
+        opener.open(f"{base}/", timeout=300).read()
+        assert _kernel_processes(proc.pid) == 1
+        deadline = time.monotonic() + 60
+        while _kernel_processes(proc.pid) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert _kernel_processes(proc.pid) == 0
+    finally:
+        stop(proc)
