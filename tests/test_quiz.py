@@ -1258,7 +1258,8 @@ def _kernel_status(opener, base: str, kernel: str) -> int:
 def test_review_app_shuts_down_the_kernel_of_every_page_left(tmp_path):
     """Each page load starts a kernel; leaving the page must shut it down (the shutdown
     request was refused, '_xsrf' argument missing, and kernels piled up), and a kernel
-    whose page never says goodbye is culled once idle."""
+    whose page never says goodbye is culled once idle. The page loads nothing from
+    the network."""
     from support import free_port, serve, stop
 
     port = free_port()
@@ -1280,6 +1281,14 @@ def test_review_app_shuts_down_the_kernel_of_every_page_left(tmp_path):
             kernels.append(kernel)
             statuses.append(_leave_page(opener, jar, base, kernel))
         assert statuses == [204] * 3
+        # Nothing from the network (Voila's own template linked Font Awesome on a CDN):
+        # every stylesheet, script, font or image the page names is served by the app.
+        fetched = re.findall(r'(?:href|src)="([^"]+)"', page)
+        assert [u for u in fetched if not u.startswith(("/", "#", "data:"))] == []
+        assert not re.search(r"https?://(?!www\.w3\.org|creativecommons\.org|purl\.org)",
+                             page)  # only XML namespaces, which are never fetched
+        for url in {u for u in fetched if u.startswith("/")}:
+            assert opener.open(base + url, timeout=30).status == 200, url
         assert [_kernel_status(opener, base, k) for k in kernels] == [404] * 3
         assert _kernel_processes(proc.pid) == 0
         # A page load that never leaves (no browser): culled once idle.

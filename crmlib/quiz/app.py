@@ -13,10 +13,15 @@ with a page connected to it is never culled, however long the learner reads.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 NOTEBOOK = Path(__file__).resolve().parent.parent.parent / "notebooks" / "07_review.ipynb"
+#: A Jupyter data folder with the app's Voila template, ``crm``: Voila's ``lab``
+#: template without the links to a CDN (the page loads nothing from the network).
+SHARE = Path(__file__).resolve().parent / "share"
+TEMPLATE = "crm"
 #: Seconds a kernel no page is connected to may stay idle before it is shut down.
 CULL_IDLE_TIMEOUT = 300
 #: Seconds between two looks for such kernels.
@@ -47,7 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     from voila.app import Voila
 
     args = list(sys.argv[1:] if argv is None else argv)
-    defaults = ["--Voila.ip=127.0.0.1", "--no-browser"]
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        [str(SHARE), *filter(None, [os.environ.get("JUPYTER_PATH")])])
+    defaults = ["--Voila.ip=127.0.0.1", "--no-browser", f"--template={TEMPLATE}"]
     Voila.launch_instance(argv=[str(NOTEBOOK), *defaults, *args], config=config())
 
 
