@@ -36,6 +36,7 @@ from crmlib.quiz import (
     Progress,
     Quiz,
     lesson_cards,
+    lesson_picker,
     lesson_quiz,
     load_banks,
     mixed_quiz,
@@ -884,6 +885,63 @@ def test_widgets_show_the_corrupt_file_notice(tmp_path, banks):
     assert quiz.notice.value == ""
     alone = Quiz(banks["00"].questions, progress=Progress(path.with_name("q.json")))
     assert alone.notice.value == ""
+
+
+def test_review_page_says_the_file_was_damaged_at_its_top(tmp_path, banks):
+    """Built in the review page's order, the notice goes to the first widget (the lesson
+    picker, at the top of the page), not to the first deck further down."""
+    path = tmp_path / "p.json"
+    path.write_text("{broken")
+    p = Progress(path)
+    box = lesson_picker(banks, p, page_title="Review")
+    table = DueTable(banks, p)
+    deck = Flashcards(banks["00"].cards, progress=p)
+    tab = lesson_cards("01", progress=p)
+    quiz = Quiz(banks["00"].questions, progress=p)
+    top = box.children[0].value
+    assert "crm-notice" in top and "could not be read" in top and "p.corrupt-1.json" in top
+    assert box.children[1] is box.picker
+    assert "<div class='crm-notice'>" not in table.widget.value
+    assert deck.notice.value == tab.notice.value == quiz.notice.value == ""
+    deck.flip()  # a re-render does not claim it either
+    assert deck.notice.value == ""
+    # Without a damaged file the picker is as before.
+    fresh = lesson_picker(banks, Progress(tmp_path / "fresh.json"))
+    assert not hasattr(fresh, "children") or all(
+        "crm-notice" not in getattr(c, "value", "") for c in fresh.children)
+
+
+def _css_rules(selector_part: str) -> list[str]:
+    """The rules of the widgets' style sheet whose selector mentions ``selector_part``."""
+    from crmlib.quiz.widgets import STYLE
+
+    return [r for r in re.findall(r"([^{}]+\{[^{}]*\})", STYLE) if selector_part in
+            r.split("{")[0]]
+
+
+def test_checkboxes_line_up_with_radio_buttons():
+    """ipywidgets' checkbox has a hidden description label before the label with the box:
+    forcing every checkbox label to show made multiple-choice options sit ~85 px in."""
+    for rule in _css_rules("widget-checkbox"):
+        selectors = [sel.strip() for sel in rule.split("{")[0].split(",")]
+        for sel in selectors:
+            if "widget-checkbox" in sel and re.search(r"\blabel\b", sel):
+                assert "label.widget-label-basic" in sel, sel
+    radio = " ".join(_css_rules(".widget-radio-box label"))
+    assert "display: flex" in radio and "label.widget-label-basic" in radio
+
+
+def test_score_table_keeps_words_whole_with_space_between_columns(banks):
+    quiz = Quiz(banks["00"].questions, progress=Progress(persist=False))
+    quiz.finish()
+    assert "<table>" in quiz.results_panel.value and "crm-results" in quiz.results_panel.value
+    cells = " ".join(_css_rules(".crm-results td"))
+    assert re.search(r"padding: \d+px \d+px", cells)  # the columns no longer run together
+    assert "word-break: normal" in cells and "overflow-wrap: normal" in cells
+    assert "overflow-x: auto" in " ".join(_css_rules(".crm-results,"))  # scrolls when narrow
+    from crmlib.quiz.widgets import STYLE
+
+    assert "anywhere" not in STYLE  # overflow-wrap: anywhere broke words mid-word
 
 
 def test_flashcard_read_aloud(deck):
