@@ -1029,6 +1029,21 @@ def test_anki_fields_are_escaped_html_with_one_full_stop(tmp_path, banks, monkey
     assert "$0.85" in fields[money.id][0] and "\\(" not in fields[money.id][0]
 
 
+def test_no_card_names_an_image_so_the_package_needs_no_media(banks, tmp_path):
+    """Figure cards (kind: figure) hold published numbers, not pictures: no bank text
+    names an image, so the package carries no media. A bank that names one must
+    first give the Anki export media files (genanki media_files) and an <img>."""
+    image = re.compile(r"\.(png|jpe?g|svg|gif|webp)\b|<img|!\[", re.I)
+    texts = [t for b in banks.values() for c in b.cards for t in (c.front, c.back)]
+    texts += [t for b in banks.values() for q in b.questions
+              for t in (q.prompt, q.explain or "", *(o.text + o.explain for o in q.options))]
+    assert [t for t in texts if image.search(t)] == []
+    out = tmp_path / "course.apkg"
+    assert cli.main(["anki", str(out)]) == 0
+    with zipfile.ZipFile(out) as z:
+        assert json.loads(z.read("media")) == {}
+
+
 def test_anki_export_needs_an_apkg_name(tmp_path, capsys):
     assert cli.main(["anki", str(tmp_path / "x.zip")]) == 2
     assert "must end in .apkg" in capsys.readouterr().err
@@ -1217,6 +1232,16 @@ def test_terminal_shows_no_raw_tex_and_wraps_on_words(tmp_path, banks):
     for ln in text_lines:
         first = re.match(r"[\w'’-]+", ln)
         assert first is None or first.group(0) in words, ln
+
+
+def test_terminal_shows_money_as_a_plain_dollar_sign(tmp_path, banks):
+    """Banks write money as \\$ (for MathJax); the terminal shows a plain $."""
+    cards = banks["04"].cards
+    k = next(i for i, c in enumerate(cards) if "\\$0.85" in c.front)
+    out = _crm(["cards", "04", "--all"], "\ns\n" * (k + 1), tmp_path)
+    assert out.returncode == 0, out.stderr
+    shown = " ".join(out.stdout.split())
+    assert "breakeven for a $0.85 letter" in shown and "\\$" not in out.stdout
 
 
 def test_unknown_lesson(tmp_path):
