@@ -53,7 +53,7 @@ STYLE = """<style>
 .crm-message { color: #8a1c12; }
 .crm-face { padding: 12px; border: 1px solid #bbb; border-radius: 4px; min-height: 90px; }
 .crm-face hr { border: 0; border-top: 1px dashed #999; margin: 10px 0; }
-.crm-results, .crm-due-table { overflow-x: auto; max-width: 100%; }
+.crm-results, .crm-due-table { overflow-x: auto; max-width: 100%; line-height: 1.4; }
 .crm-results table, .crm-due-table table { border-collapse: collapse; margin: 4px 0; }
 .crm-results td, .crm-results th, .crm-due-table td, .crm-due-table th {
   padding: 3px 12px 3px 0; border-bottom: 1px solid #ddd; text-align: left;
