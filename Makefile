@@ -102,10 +102,10 @@ bench-grading: $(STAMP)
 execute: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py notebooks/*.ipynb
 
-# The review notebook as a web app, code hidden.
+# The review notebook as a web app, code hidden (Voila with the course's settings:
+# crmlib/quiz/app.py shuts down the kernel of every page left).
 quiz: $(STAMP)
-	$(BIN)/voila notebooks/07_review.ipynb --Voila.ip=127.0.0.1 --port=$(QUIZ_PORT) \
-	  --no-browser $(VOILA_ARGS)
+	$(BIN)/python -m crmlib.quiz.app --port=$(QUIZ_PORT) $(VOILA_ARGS)
 
 data: $(STAMP)
 	$(BIN)/crm data build

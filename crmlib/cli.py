@@ -129,7 +129,7 @@ def _anki(args: argparse.Namespace) -> int:
     path = export_anki(loaded, args.out, questions=not args.cards_only)
     cards = sum(len(b.cards) for b in loaded.values())
     questions = 0 if args.cards_only else sum(len(b.questions) for b in loaded.values())
-    print(f"wrote {path}: {cards} flashcards and {questions} quiz questions in "
+    print(f"wrote {path.resolve()}: {cards} flashcards and {questions} quiz questions in "
           f"{len(loaded)} decks; open it with Anki (File > Import) or AnkiDroid/AnkiMobile")
     return 0
 

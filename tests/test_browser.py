@@ -63,7 +63,8 @@ def _root_flag() -> list[str]:
 def _voila(repo, env, port):
     # Wait on a static file: every request for the page itself runs the notebook in a
     # new kernel, which would use (and here, set aside) the progress file.
-    return serve(["make", "--no-print-directory", "quiz", f"QUIZ_PORT={port}"],
+    # The app as make quiz runs it, with this interpreter (make would build a .venv).
+    return serve([sys.executable, "-m", "crmlib.quiz.app", f"--port={port}"],
                  f"http://127.0.0.1:{port}/voila/static/favicon.ico", repo, env)
 
 
@@ -257,6 +258,14 @@ def test_review_app_in_voila(browser, tmp_path, repo, width):
         notice = page.locator(".crm-notice").first
         expect(notice).to_contain_text("could not be read", timeout=30_000)
         expect(notice).to_contain_text(str(tmp_path / "progress.corrupt-1.json"))
+        # At the top: above the due table and the first deck (it was inside the deck,
+        # below the fold); on a wide screen, on the first screen.
+        expect(page.locator(".crm-notice")).to_have_count(1)
+        top = notice.bounding_box()["y"]
+        assert top < page.locator(".crm-due-table").first.bounding_box()["y"]
+        assert top < page.locator(".crm-flashcards").first.bounding_box()["y"]
+        if width >= 1280:
+            assert top < 1000, f"the notice is {top:.0f} px down the page"
         assert (tmp_path / "progress.corrupt-1.json").exists()
         expect(page).to_have_title(TITLE, timeout=30_000)
         body = page.inner_text("body")
@@ -333,3 +342,131 @@ def test_lab_and_voila_on_one_progress_file(browser, tmp_path, repo):
     finally:
         stop(voila)
         stop(lab)
+
+
+_OPTION_INSET = """() => {
+  const quiz = document.querySelector('.crm-quiz');
+  const input = quiz.querySelector(
+    '.widget-radio-box input, .widget-checkbox label.widget-label-basic input');
+  return input.getBoundingClientRect().left - quiz.getBoundingClientRect().left;
+}"""
+
+# Per table row: the gap between the text of neighbouring cells, and any word whose
+# letters sit on two lines (broken mid-word).
+_TABLE_LAYOUT = """sel => {
+  const table = document.querySelector(sel);
+  const extent = node => { const r = document.createRange(); r.selectNodeContents(node);
+                           return r.getBoundingClientRect(); };
+  let gap = Infinity; const broken = [];
+  for (const row of table.rows) {
+    const cells = [...row.cells];
+    for (let i = 1; i < cells.length; i++) {
+      gap = Math.min(gap, extent(cells[i]).left - extent(cells[i - 1]).right);
+    }
+    for (const cell of cells) {
+      const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      let node;
+      while ((node = walk.nextNode())) {
+        for (const m of node.data.matchAll(/\\S+/g)) {
+          const r = document.createRange();
+          r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);
+          const lines = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
+          if (lines.size > 1) broken.push(m[0]);
+        }
+      }
+    }
+  }
+  return {gap, broken, rows: table.rows.length};
+}"""
+
+
+def _move_quiz_to(quiz, quiz_model, start: int, target: int) -> int:
+    for _ in range(target - start):
+        quiz.get_by_role("button", name="Next").click()
+    for _ in range(start - target):
+        quiz.get_by_role("button", name="Previous").click()
+    expect(quiz.get_by_text(f"Q{target + 1} of {len(quiz_model.questions)}.")).to_be_visible(
+        timeout=30_000)
+    return target
+
+
+def _kernel_gone(port: int, kernel: str) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/kernels/{kernel}", timeout=10)
+        return False
+    except urllib.error.HTTPError as err:
+        return err.code == 404
+
+
+def test_review_app_layout_money_offline_and_kernels(browser, tmp_path, repo):
+    """At 1280 and 400 px: checkboxes line up with radio buttons, the score table keeps
+    space between columns and whole words, money shows as a dollar sign; the page loads
+    nothing from the network; and every page left shuts its kernel down."""
+    import time
+
+    progress_file = tmp_path / "progress.json"
+    seeded = Progress(progress_file)
+    seeded.learner = "browser-test-learner"
+    seeded.set_reached("06")  # the mixed quiz draws from every lesson: both choice types
+    seeded.save()
+    env = dict(os.environ, CRM_PROGRESS=str(progress_file))
+    port = free_port()
+    proc = _voila(repo, env, port)
+    banks = load_banks()
+    external, kernels = [], []
+    try:
+        for width in (1280, 400, 1280):
+            page = browser.new_page(viewport={"width": width, "height": 1000})
+            page.on("request", lambda r: external.append(r.url) if not r.url.startswith(
+                (f"http://127.0.0.1:{port}/", "data:", "blob:", "about:")) else None)
+            page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
+            page.locator(".crm-quiz").first.wait_for(state="attached", timeout=180_000)
+            kernels.append(page.evaluate(
+                "() => JSON.parse(document.getElementById('jupyter-config-data')"
+                ".textContent).kernelId"))
+            if len(kernels) < 3:
+                name = f"voila-layout-{width}"
+                # Money: a dollar sign, neither a backslash nor maths.
+                k = next(i for i, c in enumerate(banks["04"].cards) if "\\$" in c.front)
+                tab = page.locator(".lm-TabBar-tab").filter(has_text=re.compile(r"^\s*04\s*$"))
+                tab.first.click()
+                deck = page.locator(".crm-flashcards").nth(1 + list(banks).index("04"))
+                for _ in range(k):
+                    deck.get_by_role("button", name="Next").click()
+                front = deck.locator(".crm-card-front")
+                expect(front).to_contain_text(plain_text(banks["04"].cards[k].front)[:25],
+                                              timeout=30_000)
+                text = front.inner_text()
+                assert "$0.85" in text and "\\$" not in text, text
+                assert front.locator("mjx-container").count() == 0
+                # Checkboxes sit where radio buttons do.
+                quiz = page.locator(".crm-quiz").first
+                quiz.scroll_into_view_if_needed()
+                model = _model_quiz(progress_file)
+                pos, insets = 0, {}
+                for kind in ("single", "multiple"):
+                    target = next(i for i, q in enumerate(model.questions) if q.type == kind)
+                    pos = _move_quiz_to(quiz, model, pos, target)
+                    insets[kind] = page.evaluate(_OPTION_INSET)
+                assert abs(insets["single"] - insets["multiple"]) <= 2, insets
+                # The score table: space between columns, whole words.
+                quiz.get_by_role("button", name="Finish").click()
+                quiz.get_by_role("button", name="Finish").click()
+                expect(quiz.get_by_text("Score: 0 of")).to_be_visible(timeout=30_000)
+                layout = page.evaluate(_TABLE_LAYOUT, ".crm-results table")
+                assert layout["rows"] > 1
+                assert layout["gap"] >= 8, layout
+                assert layout["broken"] == [], layout
+                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            page.goto("about:blank")  # leaving the page: it asks Voila to end its kernel
+            page.close()
+        assert external == [], f"loaded from the network: {external}"
+        deadline = time.monotonic() + 30
+        while not all(_kernel_gone(port, k) for k in kernels) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert [_kernel_gone(port, k) for k in kernels] == [True] * 3
+    finally:
+        stop(proc)

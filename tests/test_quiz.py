@@ -6,6 +6,7 @@ adding a question or a card breaks no test here.
 
 from __future__ import annotations
 
+import html
 import json
 import multiprocessing
 import os
@@ -16,9 +17,13 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.error
+import urllib.request
+import uuid
 import zipfile
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
@@ -31,6 +36,7 @@ from crmlib.quiz import (
     Progress,
     Quiz,
     lesson_cards,
+    lesson_picker,
     lesson_quiz,
     load_banks,
     mixed_questions,
@@ -350,7 +356,9 @@ def test_not_yaml(tmp_path):
 
 def test_plain_text_keeps_dollars_and_drops_maths():
     assert plain_text(r"costs \$0.85, so $r = 0.9$ <b>here</b>") == "costs $0.85, so r = 0.9 here"
-    assert plain_text(r"$\beta / (\alpha + \beta)$") == "beta / (alpha + beta)"
+    assert plain_text(r"$\beta / (\alpha + \beta)$") == "β / (α + β)"
+    assert plain_text("Offset objects such as <5 * MonthEnds>") == \
+        "Offset objects such as <5 * MonthEnds>"
 
 
 def test_text_answers_are_normalised():
@@ -822,6 +830,19 @@ def test_undo_from_the_widget(deck):
     assert deck.progress.is_new(cid) and deck.card.id == cid and not deck.flipped
 
 
+def test_undo_takes_the_rating_off_the_session_counter(deck):
+    deck.flip()
+    deck.rate("good")
+    deck.flip()
+    deck.rate("hard")
+    assert "1 hard, 1 good" in deck.status.value
+    deck.undo()
+    assert deck.session == {"again": 0, "hard": 0, "good": 1, "easy": 0}
+    assert "this session: 1 good</span>" in deck.status.value
+    deck.undo()
+    assert sum(deck.session.values()) == 0 and "nothing rated yet" in deck.status.value
+
+
 def test_every_view_updates_when_one_marks(tmp_path, banks):
     p = Progress(tmp_path / "p.json", clock=Clock())
     everything = [c for b in banks.values() for c in b.cards]
@@ -879,6 +900,63 @@ def test_widgets_show_the_corrupt_file_notice(tmp_path, banks):
     assert alone.notice.value == ""
 
 
+def test_review_page_says_the_file_was_damaged_at_its_top(tmp_path, banks):
+    """Built in the review page's order, the notice goes to the first widget (the lesson
+    picker, at the top of the page), not to the first deck further down."""
+    path = tmp_path / "p.json"
+    path.write_text("{broken")
+    p = Progress(path)
+    box = lesson_picker(banks, p, page_title="Review")
+    table = DueTable(banks, p)
+    deck = Flashcards(banks["00"].cards, progress=p)
+    tab = lesson_cards("01", progress=p)
+    quiz = Quiz(banks["00"].questions, progress=p)
+    top = box.children[0].value
+    assert "crm-notice" in top and "could not be read" in top and "p.corrupt-1.json" in top
+    assert box.children[1] is box.picker
+    assert "<div class='crm-notice'>" not in table.widget.value
+    assert deck.notice.value == tab.notice.value == quiz.notice.value == ""
+    deck.flip()  # a re-render does not claim it either
+    assert deck.notice.value == ""
+    # Without a damaged file the picker is as before.
+    fresh = lesson_picker(banks, Progress(tmp_path / "fresh.json"))
+    assert not hasattr(fresh, "children") or all(
+        "crm-notice" not in getattr(c, "value", "") for c in fresh.children)
+
+
+def _css_rules(selector_part: str) -> list[str]:
+    """The rules of the widgets' style sheet whose selector mentions ``selector_part``."""
+    from crmlib.quiz.widgets import STYLE
+
+    return [r for r in re.findall(r"([^{}]+\{[^{}]*\})", STYLE) if selector_part in
+            r.split("{")[0]]
+
+
+def test_checkboxes_line_up_with_radio_buttons():
+    """ipywidgets' checkbox has a hidden description label before the label with the box:
+    forcing every checkbox label to show made multiple-choice options sit ~85 px in."""
+    for rule in _css_rules("widget-checkbox"):
+        selectors = [sel.strip() for sel in rule.split("{")[0].split(",")]
+        for sel in selectors:
+            if "widget-checkbox" in sel and re.search(r"\blabel\b", sel):
+                assert "label.widget-label-basic" in sel, sel
+    radio = " ".join(_css_rules(".widget-radio-box label"))
+    assert "display: flex" in radio and "label.widget-label-basic" in radio
+
+
+def test_score_table_keeps_words_whole_with_space_between_columns(banks):
+    quiz = Quiz(banks["00"].questions, progress=Progress(persist=False))
+    quiz.finish()
+    assert "<table>" in quiz.results_panel.value and "crm-results" in quiz.results_panel.value
+    cells = " ".join(_css_rules(".crm-results td"))
+    assert re.search(r"padding: \d+px \d+px", cells)  # the columns no longer run together
+    assert "word-break: normal" in cells and "overflow-wrap: normal" in cells
+    assert "overflow-x: auto" in " ".join(_css_rules(".crm-results,"))  # scrolls when narrow
+    from crmlib.quiz.widgets import STYLE
+
+    assert "anywhere" not in STYLE  # overflow-wrap: anywhere broke words mid-word
+
+
 def test_flashcard_read_aloud(deck):
     assert deck.read_aloud() == plain_text(deck.card.front)
     deck._on_key(" ")
@@ -915,10 +993,68 @@ def test_anki_package_is_a_valid_collection(tmp_path, banks):
         for q in bank.questions:
             answer = fields[q.id][1]
             for o in q.options:
-                assert plain_text(o.explain)[:20].replace("$", "") in \
-                    plain_text(answer).replace("\\(", "").replace("\\)", "").replace("$", "")
+                assert plain_text(o.explain)[:20].replace("$", "") in html.unescape(
+                    plain_text(answer).replace("\\(", "").replace("\\)", "").replace("$", ""))
     names = {d["name"] for d in json.loads(decks_json).values()}
     assert {f"CRM course::{k} {b.title}" for k, b in banks.items()} <= names
+
+
+def _anki_notes(apkg: Path, folder: Path) -> dict[str, list[str]]:
+    """The fields of every note of an Anki package, by the bank id (the last field)."""
+    with zipfile.ZipFile(apkg) as z:
+        z.extract("collection.anki2", folder)
+    db = sqlite3.connect(folder / "collection.anki2")
+    try:
+        rows = db.execute("select flds from notes").fetchall()
+    finally:
+        db.close()
+    return {r[0].split("\x1f")[-1]: r[0].split("\x1f") for r in rows}
+
+
+# The markup the export itself writes; anything else in a field must be escaped text.
+_ANKI_TAGS = re.compile(r"</?(?:ol|li|b|br|hr|div)(?: class='meta')?>")
+
+
+def test_anki_fields_are_escaped_html_with_one_full_stop(tmp_path, banks, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["anki", "course.apkg"]) == 0
+    out = capsys.readouterr().out
+    apkg = tmp_path / "course.apkg"
+    assert f"wrote {apkg.resolve()}:" in out  # the absolute path, not a bare name
+    assert apkg.stat().st_mode & 0o777 == 0o644
+    fields = _anki_notes(apkg, tmp_path)
+    doubled = [(qid, f) for qid, note in fields.items() for f in note[:2]
+               if re.search(r"(?<!\.)\.\.(?!\.)", _ANKI_TAGS.sub(" ", f))]
+    assert doubled == []
+    for qid, note in fields.items():
+        for f in note[:3]:
+            rest = _ANKI_TAGS.sub("", f)
+            assert "<" not in rest and ">" not in rest, (qid, f)
+            assert "\\$" not in f, (qid, f)  # money is a plain dollar sign
+            assert not re.search(r"&(?!amp;|lt;|gt;)", rest), (qid, f)
+    texts = {o.text: q.id for b in banks.values() for q in b.questions for o in q.options}
+    qid = texts["Offset objects such as <5 * MonthEnds>"]
+    assert "Offset objects such as &lt;5 * MonthEnds&gt;" in fields[qid][0]
+    explained = next(q for b in banks.values() for q in b.questions for o in q.options
+                     if o.explain.startswith("20 > 2 x 7"))
+    assert "20 &gt; 2 x 7" in fields[explained.id][1]
+    money = next(c for b in banks.values() for c in b.cards if "\\$0.85" in c.front)
+    assert "$0.85" in fields[money.id][0] and "\\(" not in fields[money.id][0]
+
+
+def test_no_card_names_an_image_so_the_package_needs_no_media(banks, tmp_path):
+    """Figure cards (kind: figure) hold published numbers, not pictures: no bank text
+    names an image, so the package carries no media. A bank that names one must
+    first give the Anki export media files (genanki media_files) and an <img>."""
+    image = re.compile(r"\.(png|jpe?g|svg|gif|webp)\b|<img|!\[", re.I)
+    texts = [t for b in banks.values() for c in b.cards for t in (c.front, c.back)]
+    texts += [t for b in banks.values() for q in b.questions
+              for t in (q.prompt, q.explain or "", *(o.text + o.explain for o in q.options))]
+    assert [t for t in texts if image.search(t)] == []
+    out = tmp_path / "course.apkg"
+    assert cli.main(["anki", str(out)]) == 0
+    with zipfile.ZipFile(out) as z:
+        assert json.loads(z.read("media")) == {}
 
 
 def test_anki_export_needs_an_apkg_name(tmp_path, capsys):
@@ -1026,6 +1162,101 @@ def test_ctrl_c_stops_cleanly(tmp_path):
     assert "Traceback" not in err and "Stopped" in err
 
 
+def _read_until(proc, marker, timeout=60):
+    """Read the process's output a character at a time until ``marker`` (a prompt
+    has no newline)."""
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while marker not in seen and time.monotonic() < deadline:
+        ch = proc.stdout.read(1)
+        if not ch:
+            break
+        seen += ch
+    assert marker in seen, seen
+    return seen
+
+
+def test_ctrl_c_in_a_quiz_saves_what_was_answered(tmp_path):
+    """Ctrl-C says the answers are saved: they must be (as with Ctrl-D)."""
+    path = tmp_path / "progress.json"
+    env = dict(os.environ, CRM_PROGRESS=str(path))
+    crm = Path(sys.executable).with_name("crm")
+    proc = subprocess.Popen([str(crm), "quiz", "02", "--in-order"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    _read_until(proc, "answer (")
+    proc.stdin.write("1\n")
+    proc.stdin.flush()
+    _read_until(proc, "Q2 of")
+    _read_until(proc, "answer (")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert "Everything you answered or rated so far is saved" in err
+    saved = json.loads(path.read_text())
+    assert [(r["answered"], r["total"]) for r in saved["quiz_results"]] == [
+        (1, len(load_banks()["02"].questions))]
+    assert "1 answered" in out
+
+
+def test_terminal_cards_undo_and_quit_at_the_first_prompt(tmp_path, banks):
+    """u and q work at the card's first prompt (before the answer shows), not only after."""
+    cards = banks["01"].cards
+    # Card 1: Good; at card 2's first prompt u brings card 1 back; Easy; then q at
+    # card 2's first prompt ends the session.
+    out = _crm(["cards", "01"], "\n3\nu\n\n4\nq\n", tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Undone:" in out.stdout
+    assert out.stdout.count(f"Q: {plain_text(cards[0].front)[:30]}") == 2
+    assert "This session: 1 easy;" in out.stdout
+    assert out.stdout.count("rate:") == 2  # q quit before card 2's answer
+    saved = json.loads((tmp_path / "progress.json").read_text())
+    assert [(e["card"], e["rating"]) for e in saved["reviews"]] == [(cards[0].id, "easy")]
+    # Nothing to undo yet: said so, and the same card is asked again.
+    (tmp_path / "fresh").mkdir()
+    out = _crm(["cards", "00"], "u\nq\n", tmp_path / "fresh")
+    assert "Nothing to undo." in out.stdout
+
+
+@pytest.mark.parametrize("tex, text", [
+    (r"$CLV = m\,r / (1 + i - r)$", "CLV = m·r / (1 + i − r)"),
+    (r"$\frac{a}{b}$ and $\frac{m + 1}{1 + i}$", "a/b and (m + 1)/(1 + i)"),
+    (r"$x^{2} \times 3$, $\left( a \right)\;b$", "x^2 × 3, ( a ) b"),
+    (r"$\beta / (\alpha + \beta)$", "β / (α + β)"),
+    (r"$\log_2(m/u)$ costs \$5", "log_2(m/u) costs $5"),
+])
+def test_plain_text_renders_tex_readably(tex, text):
+    assert plain_text(tex) == text
+
+
+def test_terminal_shows_no_raw_tex_and_wraps_on_words(tmp_path, banks):
+    out = _crm(["cards", "02", "--all"], "\ns\n" * len(banks["02"].cards), tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "m·r / (1 + i − r)" in " ".join(out.stdout.split())
+    assert not re.search(r"\\[A-Za-z,;]", out.stdout), "raw TeX in the terminal"
+    words = set(re.findall(r"[\w'’-]+", " ".join(
+        plain_text(c.front) + " " + plain_text(c.back) for c in banks["02"].cards)))
+    shown = re.sub(r"\(Enter shows the answer[^)]*\) ", "\n", out.stdout)  # input not echoed
+    for line in shown.splitlines():
+        if line.startswith(("  Q:", "  A:", "     ")):  # a card's text
+            assert len(line) <= 100, line  # at most 100 columns, 80 when piped
+    # every wrapped line ends and starts on a whole word of the bank's text
+    text_lines = [ln.strip() for ln in shown.splitlines() if ln.startswith("     ")]
+    assert text_lines, "long answers wrap onto indented lines"
+    for ln in text_lines:
+        first = re.match(r"[\w'’-]+", ln)
+        assert first is None or first.group(0) in words, ln
+
+
+def test_terminal_shows_money_as_a_plain_dollar_sign(tmp_path, banks):
+    """Banks write money as \\$ (for MathJax); the terminal shows a plain $."""
+    cards = banks["04"].cards
+    k = next(i for i, c in enumerate(cards) if "\\$0.85" in c.front)
+    out = _crm(["cards", "04", "--all"], "\ns\n" * (k + 1), tmp_path)
+    assert out.returncode == 0, out.stderr
+    shown = " ".join(out.stdout.split())
+    assert "breakeven for a $0.85 letter" in shown and "\\$" not in out.stdout
+
+
 def test_unknown_lesson(tmp_path):
     out = _crm(["quiz", "42"], "", tmp_path)
     assert out.returncode == 2 and "no bank for lesson '42'" in out.stderr
@@ -1079,3 +1310,89 @@ def test_a_lesson_quiz_list_chooses_the_end_of_lesson_questions(tmp_path):
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(BankError, match="lesson_quiz"):
         load_bank(path)
+
+
+# --------------------------------------------------------------------------- the web app
+def _kernel_processes(server_pid: int) -> int:
+    """How many kernels the app's server process has running (its ipykernel children)."""
+    count = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        count += ppid == server_pid and b"ipykernel" in cmd
+    return count
+
+
+def _leave_page(opener, jar, base: str, kernel: str) -> int:
+    """What the page does when it is left (Voila's widget manager on beforeunload):
+    sendBeacon of a form holding the _xsrf cookie's value (empty without one)."""
+    xsrf = next((c.value for c in jar if c.name == "_xsrf"), "")
+    boundary = uuid.uuid4().hex
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="_xsrf"\r\n\r\n'
+            f"{xsrf}\r\n--{boundary}--\r\n").encode()
+    request = urllib.request.Request(
+        f"{base}/voila/api/shutdown/{kernel}", data=body, method="POST",
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Origin": base})
+    try:
+        return opener.open(request, timeout=60).status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def _kernel_status(opener, base: str, kernel: str) -> int:
+    """GET /api/kernels/<id> (Jupyter server's REST API): 200 running, 404 gone."""
+    try:
+        return opener.open(f"{base}/api/kernels/{kernel}", timeout=30).status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+@pytest.mark.slow
+def test_review_app_shuts_down_the_kernel_of_every_page_left(tmp_path):
+    """Each page load starts a kernel; leaving the page must shut it down (the shutdown
+    request was refused, '_xsrf' argument missing, and kernels piled up), and a kernel
+    whose page never says goodbye is culled once idle. The page loads nothing from
+    the network."""
+    from support import free_port, serve, stop
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, CRM_PROGRESS=str(tmp_path / "progress.json"))
+    # The app as make quiz runs it, with a short culling time to see culling at work.
+    proc = serve([sys.executable, "-m", "crmlib.quiz.app", f"--port={port}",
+                  "--MappingKernelManager.cull_idle_timeout=3",
+                  "--MappingKernelManager.cull_interval=1"],
+                 f"{base}/voila/static/favicon.ico", REPO, env)
+    try:
+        kernels, statuses = [], []
+        for _ in range(3):
+            jar = CookieJar()
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+            page = opener.open(f"{base}/", timeout=300).read().decode()
+            kernel = re.search(r'"kernelId": "([0-9a-f-]+)"', page).group(1)
+            assert _kernel_status(opener, base, kernel) == 200
+            kernels.append(kernel)
+            statuses.append(_leave_page(opener, jar, base, kernel))
+        assert statuses == [204] * 3
+        # Nothing from the network (Voila's own template linked Font Awesome on a CDN):
+        # every stylesheet, script, font or image the page names is served by the app.
+        fetched = re.findall(r'(?:href|src)="([^"]+)"', page)
+        assert [u for u in fetched if not u.startswith(("/", "#", "data:"))] == []
+        assert not re.search(r"https?://(?!www\.w3\.org|creativecommons\.org|purl\.org)",
+                             page)  # only XML namespaces, which are never fetched
+        for url in {u for u in fetched if u.startswith("/")}:
+            assert opener.open(base + url, timeout=30).status == 200, url
+        assert [_kernel_status(opener, base, k) for k in kernels] == [404] * 3
+        assert _kernel_processes(proc.pid) == 0
+        # A page load that never leaves (no browser): culled once idle.
+        opener.open(f"{base}/", timeout=300).read()
+        assert _kernel_processes(proc.pid) == 1
+        deadline = time.monotonic() + 60
+        while _kernel_processes(proc.pid) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert _kernel_processes(proc.pid) == 0
+    finally:
+        stop(proc)

@@ -30,26 +30,39 @@ def _id(name: str) -> int:
 
 
 def anki_text(text: str) -> str:
-    """Bank text for Anki: ``$x$`` -> ``\\(x\\)``, ``\\$`` -> ``$``.
+    """Bank text as an Anki field (HTML): ``&``, ``<`` and ``>`` escaped (bank text
+    holds no markup; the maths between delimiters is escaped too, as MathJax reads
+    the decoded text), ``$x$`` -> ``\\(x\\)``, ``\\$`` -> a dollar sign.
 
     >>> anki_text(r"costs \\$5 at $r = 0.9$")
     'costs $5 at \\\\(r = 0.9\\\\)'
+    >>> anki_text("20 > 2 x 7 & <5 * MonthEnds>")
+    '20 &gt; 2 x 7 &amp; &lt;5 * MonthEnds&gt;'
     """
+    text = html.escape(text, quote=False)
     text = _MATH.sub(lambda m: f"\\({m.group(1)}\\)", text)
     return text.replace("\\$", "$")
+
+
+def _sentence(text: str) -> str:
+    """An option's text as the start of a sentence: a full stop unless it ends in one.
+
+    >>> _sentence("Yes"), _sentence("Yes."), _sentence("Why?")
+    ('Yes.', 'Yes.', 'Why?')
+    """
+    return text if text.rstrip().endswith((".", "?", "!", ":", ";")) else text + "."
 
 
 def _question_sides(q) -> tuple[str, str]:
     front = anki_text(q.prompt)
     if q.options:
-        items = "".join(f"<li>{anki_text(html.escape(o.text, quote=False))}</li>"
-                        for o in q.options)
+        items = "".join(f"<li>{anki_text(o.text)}</li>" for o in q.options)
         front += f"<ol>{items}</ol>"
         kind = "one answer" if q.type == "single" else "all that apply"
         front += f"<div class='meta'>({kind})</div>"
         back = "<ol>" + "".join(
             f"<li><b>{'right' if o.correct else 'wrong'}</b>: "
-            f"{anki_text(html.escape(o.text, quote=False))}. {anki_text(o.explain)}</li>"
+            f"{_sentence(anki_text(o.text))} {anki_text(o.explain)}</li>"
             for o in q.options) + "</ol>"
     else:
         front += f"<div class='meta'>{html.escape(q.answer_hint())}</div>"

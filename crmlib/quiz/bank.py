@@ -254,12 +254,81 @@ def option_index(response, n: int) -> int:
 
 
 _UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+_MATH_SPAN = re.compile(r"(?<!\\)\$(.*?)(?<!\\)\$", re.S)
+# TeX commands in readable plain text (terminal, speech, option labels).
+_TEX_SYMBOLS = {
+    "times": "×", "cdot": "·", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "neq": "≠",
+    "ne": "≠", "approx": "≈", "infty": "∞", "pm": "±", "sum": "Σ", "prod": "∏",
+    "to": "→", "rightarrow": "→", "in": "∈", "ldots": "…", "dots": "…", "cdots": "⋯",
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε",
+    "varepsilon": "ε", "theta": "θ", "lambda": "λ", "mu": "μ", "pi": "π", "rho": "ρ",
+    "sigma": "σ", "tau": "τ", "phi": "φ", "chi": "χ", "omega": "ω", "Delta": "Δ",
+    "Sigma": "Σ", "Gamma": "Γ", "Lambda": "Λ", "Omega": "Ω", "Pi": "Π", "Phi": "Φ",
+    "%": "%", "$": "$", "{": "{", "}": "}", "&": "&", "_": "_", "#": "#",
+}
+_TEX_DROP = {"left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr", "displaystyle",
+             "textstyle", "quad", "qquad", "!"}
+_BRACED = r"\{((?:[^{}]|\{[^{}]*\})*)\}"  # one level of nested braces
+
+
+def _group(text: str) -> str:
+    """A fraction's part: bare when a single name or number, else in parentheses."""
+    text = text.strip()
+    return text if re.fullmatch(r"[\w.·]+", text) else f"({text})"
+
+
+def tex_to_text(tex: str) -> str:
+    """Inline TeX as readable plain text.
+
+    >>> tex_to_text(r"m\\,r / (1 + i - r)")
+    'm·r / (1 + i − r)'
+    >>> tex_to_text(r"\\frac{a + b}{2} \\times x^{2}, \\log_2(m/u)")
+    '(a + b)/2 × x^2, log_2(m/u)'
+    """
+    text = tex
+    for name in ("text", "textrm", "mathrm", "mathit", "mathbf", "operatorname", "textit",
+                 "textbf", "mbox"):
+        text = re.sub(r"\\" + name + r"\s*" + _BRACED, r"\1", text)
+    for _ in range(4):  # nested fractions, innermost first
+        text = re.sub(r"\\[dt]?frac\s*" + _BRACED + r"\s*" + _BRACED,
+                      lambda m: f"{_group(m.group(1))}/{_group(m.group(2))}", text)
+    text = re.sub(r"\\sqrt\s*" + _BRACED, lambda m: f"√{_group(m.group(1))}", text)
+    # a thin space between two factors is a product: m\,r -> m·r
+    text = re.sub(r"(?<=[\w)])\s*\\,\s*(?=[\w(\\])", "·", text)
+    text = re.sub(r"\\[,;:> ]", " ", text)
+
+    def command(m):
+        name = m.group(1)
+        if name in _TEX_DROP:
+            return ""
+        return _TEX_SYMBOLS.get(name, name)
+
+    text = re.sub(r"\\([A-Za-z]+|[%${}&_#!])", command, text)
+    text = re.sub(r"([\^_])\{([^{}]*)\}",
+                  lambda m: m.group(1) + (m.group(2) if re.fullmatch(r"\w+", m.group(2))
+                                          else f"({m.group(2)})"), text)
+    text = text.replace("{", "").replace("}", "")
+    text = text.replace("-", "−")  # a minus sign, as MathJax shows it
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def plain_text(text: str) -> str:
-    """Bank text without markup: tags, maths delimiters and TeX backslashes dropped
-    (``\\beta`` reads as ``beta``), ``\\$`` kept as a dollar sign."""
-    text = re.sub(r"<[^>]+>", "", text)
+    """Bank text without markup, for terminals, speech and option labels: tags
+    dropped, maths written as readable text (``$m\\,r / (1 + i - r)$`` reads
+    ``m·r / (1 + i − r)``, ``\\beta`` reads ``β``), ``\\$`` a dollar sign."""
+    text = re.sub(r"</?[A-Za-z][^<>]*>", "", text)  # tags, not text such as <5 * MonthEnds>
+    parts = []
+    last = 0
+    for m in _MATH_SPAN.finditer(text):
+        parts.append(_plain_prose(text[last:m.start()]))
+        parts.append(tex_to_text(m.group(1)))
+        last = m.end()
+    parts.append(_plain_prose(text[last:]))
+    return "".join(parts)
+
+
+def _plain_prose(text: str) -> str:
+    """Text outside maths: ``\\$`` a dollar sign, a stray TeX command its name."""
     text = _UNESCAPED_DOLLAR.sub("", text).replace("\\$", "\0")
     return re.sub(r"\\([A-Za-z]+)", r"\1", text).replace("\0", "$")
 

@@ -295,6 +295,7 @@ class DeckSession:
         if shuffle:
             random.Random(seed).shuffle(self.all_order)
         self.session = dict.fromkeys(RATING_LABELS, 0)
+        self._rated: list[tuple[str, str]] = []  # (card, rating) given in this session
         self.message = ""
         self.order: list[str] = []
         self.position = 0
@@ -373,6 +374,7 @@ class DeckSession:
         finally:
             self._rating = False
         self.session[rating] += 1
+        self._rated.append((cid, rating))
         self.message = ""
         self.flipped = False
         if self.due_only:
@@ -401,6 +403,8 @@ class DeckSession:
             self.message = "Nothing to undo."
         else:
             self.message = "Last rating undone."
+            if self._rated and self._rated[-1][0] == cid:  # a rating this session counted
+                self.session[self._rated.pop()[1]] -= 1
             self._refresh_order()
             if cid in self.order:
                 self.position = self.order.index(cid)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import random
 import re
+import shutil
+import textwrap
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -21,10 +23,38 @@ from crmlib.quiz.progress import Progress
 from crmlib.quiz.session import RATING_LABELS, DeckSession, QuizSession
 
 
+def _width() -> int:
+    """Columns to wrap at: the terminal's (80 when piped), at most 100 for reading."""
+    return max(40, min(shutil.get_terminal_size((80, 24)).columns - 1, 100))
+
+
+def wrap(text: str, indent: str = "", hanging: str | None = None) -> str:
+    """Text wrapped on word boundaries to the terminal's width, each line indented
+    (``hanging``: the indent of the lines after the first); lines break only at
+    spaces, so a word, a number or a formula's piece is never cut.
+
+    >>> print(wrap("one two three four", "  ", "    ").replace(" ", "."))
+    ..one.two.three.four
+    """
+    hanging = indent if hanging is None else hanging
+    return "\n".join(textwrap.fill(line, _width(), initial_indent=indent,
+                                    subsequent_indent=hanging, break_long_words=False,
+                                    break_on_hyphens=False) or indent.rstrip()
+                      for line in text.split("\n"))
+
+
 def _feedback_text(feedback: str) -> str:
-    """Quiz feedback (HTML with a list) as indented terminal lines."""
-    text = (feedback.replace("<ul>", "\n").replace("<li>", "    - ").replace("</li>", "\n"))
-    return "  " + _plain(text).replace("&#x27;", "'").replace("&quot;", '"').strip()
+    """Quiz feedback (HTML with a list) as indented, wrapped terminal lines."""
+    text = (feedback.replace("<ul>", "\n").replace("<li>", "\x01").replace("</li>", "\n"))
+    text = _plain(text).replace("&#x27;", "'").replace("&quot;", '"').replace("&amp;", "&")
+    text = text.replace("&lt;", "<").replace("&gt;", ">").strip()
+    lines = []
+    for line in text.split("\n"):
+        if line.startswith("\x01"):
+            lines.append(wrap(line[1:].strip(), "    - ", "      "))
+        elif line.strip():
+            lines.append(wrap(line.strip(), "  "))
+    return "\n".join(lines)
 
 
 def _ask(prompt: str, stdin: TextIO, stdout: TextIO) -> str | None:
@@ -82,12 +112,25 @@ def run_quiz(bank: Bank | Sequence, stdin: TextIO, stdout: TextIO,
     print(f"{quiz.title} ({len(quiz.questions)} questions"
           f"{', exam mode: feedback at the end' if exam else ''}). "
           "An empty line skips a question; Ctrl-D or Ctrl-C stops.", file=stdout)
+    try:
+        return _ask_questions(quiz, stdin, stdout, exam)
+    except KeyboardInterrupt:
+        # Ctrl-C: record what was answered, as at the end of input, then stop (the
+        # command then says the answers are saved).
+        stdout.write("\n")
+        _finish(quiz, stdout)
+        raise
+
+
+def _ask_questions(quiz: QuizSession, stdin: TextIO, stdout: TextIO,
+                   exam: bool) -> QuizSession:
     for n, q in enumerate(quiz.questions, start=1):
         quiz.position = n - 1
-        print(f"\nQ{n} of {len(quiz.questions)}. {_plain(q.prompt)}", file=stdout)
+        head = f"Q{n} of {len(quiz.questions)}. "
+        print("\n" + wrap(head + _plain(q.prompt), "", " " * len(head)), file=stdout)
         options = quiz.options_of(q)
         for i, text in enumerate(options, start=1):
-            print(f"  {i}. {_plain(text)}", file=stdout)
+            print(wrap(f"{i}. {_plain(text)}", "  ", "     "), file=stdout)
         print(f"  ({q.answer_hint()})", file=stdout)
         hint = {"single": f"1-{len(options)}", "multiple": "e.g. 1,3",
                 "numeric": "a number", "text": "a word or phrase"}[q.type]
@@ -161,15 +204,47 @@ def run_cards(cards: Bank | Sequence[Card], stdin: TextIO, stdout: TextIO, progr
         print("Nothing due: come back tomorrow.", file=stdout)
     shown = 0
     history: list[str] = []
+
+    def undo(cid: str) -> bool:
+        """Take back the last rating; the undone card (then ``cid``) comes next."""
+        undone = progress.undo()
+        if undone is None:
+            print("  Nothing to undo.", file=stdout)
+            return False
+        rating = history.pop() if history else None
+        if rating:
+            deck.session[rating] -= 1
+        print(wrap(f"Undone: {_plain(deck.deck[undone].front)[:60]} will be asked again.",
+                   "  ", "    "), file=stdout)
+        if undone in queue:
+            queue.remove(undone)
+        queue.insert(0, cid)
+        if undone != cid:
+            queue.insert(0, undone)
+        return True
+
     while queue:
         cid = queue.pop(0)
         card = deck.deck[cid]
         shown += 1
-        print(f"\n[{shown}, {len(queue)} more] {card.kind} · {card.topic} · lesson {card.lesson}"
-              f"\n  Q: {_plain(card.front)}", file=stdout)
-        if _ask("(Enter shows the answer) ", stdin, stdout) is None:
+        print(f"\n[{shown}, {len(queue)} more] {card.kind} · {card.topic} · lesson {card.lesson}",
+              file=stdout)
+        print(wrap(f"Q: {_plain(card.front)}", "  ", "     "), file=stdout)
+        line = _ask("(Enter shows the answer; u undoes the last rating, s skips, q quits) ",
+                    stdin, stdout)
+        if line is None:
             break
-        print(f"  A: {_plain(card.back)}", file=stdout)
+        key = line.lower()
+        if key in ("q", "quit"):
+            break
+        if key in ("s", "skip"):
+            continue
+        if key in ("u", "undo"):
+            shown -= 1
+            if not undo(cid):
+                queue.insert(0, cid)  # nothing to undo: the same card again
+            continue
+        print(wrap(f"A: {_plain(card.back)}", "  ", "     "), file=stdout)
         while True:
             line = _ask("rate: [1] again [2] hard [3] good [4] easy, [u]ndo, [s]kip, [q]uit: ",
                         stdin, stdout)
@@ -183,20 +258,8 @@ def run_cards(cards: Bank | Sequence[Card], stdin: TextIO, stdout: TextIO, progr
             if key in ("s", "skip"):
                 break
             if key in ("u", "undo"):
-                undone = progress.undo()
-                if undone is None:
-                    print("  Nothing to undo.", file=stdout)
+                if not undo(cid):
                     continue
-                rating = history.pop() if history else None
-                if rating:
-                    deck.session[rating] -= 1
-                print(f"  Undone: {_plain(deck.deck[undone].front)[:60]} will be asked again.",
-                      file=stdout)
-                if undone in queue:
-                    queue.remove(undone)
-                queue.insert(0, cid)
-                if undone != cid:
-                    queue.insert(0, undone)
                 break
             if key not in _RATING_KEYS:
                 print(f"  '{line}' is not a choice: type 1, 2, 3 or 4 (or u, s, q).",

@@ -25,15 +25,19 @@ from crmlib.quiz.session import RATING_LABELS, DeckSession, QuizSession
 
 # Options wrap under their own text and keep their radio button; buttons keep their
 # labels and wrap to a new line on narrow screens; nothing is wider than the screen.
+# A checkbox's first label is ipywidgets' description column (hidden with indent=False):
+# only the label holding the box is styled, or checkboxes sit ~85 px further in than
+# radio buttons. Words break only when a word alone is wider than the line; tables keep
+# whole words and scroll sideways on a narrow screen instead.
 STYLE = """<style>
 .crm-quiz, .crm-flashcards, .crm-due-table { max-width: 820px; box-sizing: border-box; }
 .crm-quiz .widget-radio-box { height: auto !important; width: 100% !important; }
-.crm-quiz .widget-radio-box label, .crm-quiz .widget-checkbox label {
+.crm-quiz .widget-radio-box label, .crm-quiz .widget-checkbox label.widget-label-basic {
   display: flex !important; align-items: flex-start; gap: 8px; height: auto !important;
   white-space: normal !important; line-height: 1.4 !important; margin: 4px 0 !important;
   overflow: visible !important; justify-content: flex-start; text-align: left; }
 .crm-quiz .widget-radio-box label { flex-direction: row-reverse; justify-content: flex-end; }
-.crm-quiz .widget-radio-box input, .crm-quiz .widget-checkbox input {
+.crm-quiz .widget-radio-box input, .crm-quiz .widget-checkbox label.widget-label-basic input {
   flex: 0 0 auto; margin-top: 3px !important; }
 .crm-quiz .widget-checkbox { width: 100% !important; height: auto !important; }
 .crm-quiz .widget-radio, .crm-quiz .widget-radio-box { max-width: 100%; }
@@ -42,16 +46,19 @@ STYLE = """<style>
   width: auto !important; flex: 0 0 auto; padding: 0 12px; overflow: visible; }
 .crm-quiz .widget-html-content, .crm-flashcards .widget-html-content,
 .crm-quiz .widget-htmlmath-content, .crm-flashcards .widget-htmlmath-content {
-  white-space: normal; overflow-wrap: anywhere; }
+  white-space: normal; overflow-wrap: break-word; }
 .crm-notice { background: #fff4d6; border: 1px solid #d9a400; padding: 6px 10px;
   border-radius: 4px; margin: 4px 0; color: #3d2e00; }
 .crm-hint { color: #444; font-size: 90%; }
 .crm-message { color: #8a1c12; }
 .crm-face { padding: 12px; border: 1px solid #bbb; border-radius: 4px; min-height: 90px; }
 .crm-face hr { border: 0; border-top: 1px dashed #999; margin: 10px 0; }
-.crm-due-table table { border-collapse: collapse; }
-.crm-due-table td, .crm-due-table th { padding: 2px 10px; border-bottom: 1px solid #ddd;
-  text-align: left; }
+.crm-results, .crm-due-table { overflow-x: auto; max-width: 100%; line-height: 1.4; }
+.crm-results table, .crm-due-table table { border-collapse: collapse; margin: 4px 0; }
+.crm-results td, .crm-results th, .crm-due-table td, .crm-due-table th {
+  padding: 3px 12px 3px 0; border-bottom: 1px solid #ddd; text-align: left;
+  vertical-align: top; overflow-wrap: normal; word-break: normal; white-space: normal; }
+.crm-results th, .crm-due-table th { font-weight: 600; }
 </style>"""
 
 _KEYS_JS = r"""
@@ -550,6 +557,8 @@ def lesson_picker(banks: dict, progress: Progress, page_title: str = "") -> w.Wi
     """A drop-down for the last lesson studied; decks and the mixed quiz follow it.
 
     ``page_title`` also names the browser tab when the page runs as an app (Voila).
+    Built first on a page, it shows the notice of a damaged progress file above the
+    drop-down, at the top of the page.
     """
     options = [(f"{lesson}: {bank.title}", lesson) for lesson, bank in banks.items()]
     value = progress.reached if progress.reached in banks else options[0][1]
@@ -557,9 +566,14 @@ def lesson_picker(banks: dict, progress: Progress, page_title: str = "") -> w.Wi
                         style={"description_width": "initial"},
                         layout=w.Layout(width="auto", max_width="min(100%, 480px)"))
     picker.observe(lambda ch: progress.set_reached(ch["new"]), names="value")
-    if not page_title:
+    box = w.VBox([picker])
+    # The page's first widget says when the progress file was damaged, at the top of
+    # the page (the views below then say nothing).
+    notice = _notice_html(progress, box)
+    if not page_title and not notice:
         return picker
-    box = w.VBox([picker, KeyBridge(page_title=page_title)])
+    box.children = ([w.HTML(STYLE + notice)] if notice else []) + [picker] + (
+        [KeyBridge(page_title=page_title)] if page_title else [])
     box.picker = picker
     return box
 
