@@ -115,3 +115,11 @@ def test_the_wheel_carries_the_keys_and_no_solution_notebook(installed):
                   if p.suffix == ".py")
     assert keys == sorted(p.name for p in (REPO / "solutions").glob("*_key.py"))
     assert not list(installed.rglob("*.ipynb")), "a solution notebook is in the wheel"
+
+
+def test_the_wheel_carries_the_review_apps_template(installed):
+    # the Voila template that keeps the review app off the network (crm quiz app)
+    shipped = sorted(p.relative_to(REPO / "crmlib").as_posix()
+                     for p in (REPO / "crmlib" / "quiz" / "share").rglob("*") if p.is_file())
+    assert shipped, "no template in the checkout"
+    assert [p for p in shipped if not (installed / "crmlib" / p).is_file()] == []
