@@ -22,7 +22,7 @@ help:
 	@echo "make test         run ruff and every test, notebooks included"
 	@echo "make quiz         the review quiz and flashcards as a web app (Voila, port 8866)"
 	@echo "make execute      re-run the lesson notebooks and save their outputs"
-	@echo "make html         every lesson as a web page in html/ (read without Jupyter)"
+	@echo "make html         the course website in html/ (index.html; no Jupyter, no network)"
 	@echo "make bench        speed figures against reference implementations"
 	@echo "make exercises    regenerate exercises/ from solutions/"
 	@echo "make bench-grading  grading throughput (60 submissions, --jobs 2)"
@@ -139,10 +139,12 @@ lock:
 	mv $(LOCK).tmp $(LOCK)
 	rm -rf .venv-lock
 
-# Every lesson as a stand-alone web page (figures embedded), for reading without Jupyter.
+# The course website, read without Jupyter or a network: an entry page with the course map,
+# every lesson (figures, contents, previous/next, what-ifs drawn, quizzes as self-tests).
+# make test builds it too, into a temporary folder (tests/test_site.py, a slow test).
 html: $(STAMP)
 	$(BIN)/python tools/render_html.py html notebooks/[0-9][0-9]_*.ipynb
-	@echo "open html/00_start_here.html in a browser"
+	@echo "open html/index.html in a browser"
 
 clean:
 	rm -rf $(VENV) .venv-bench .pytest_cache .ruff_cache html
