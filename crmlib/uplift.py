@@ -177,7 +177,8 @@ def _cluster_se(frame: pd.DataFrame, cluster) -> pd.Series:
         raise ArgumentError("cluster: missing labels; give every row its cluster")
     cell = frame.groupby(["g", "t"], observed=True)["y"]
     # each row's share of the lift's error: +-(y - its group mean) / its group size
-    psi = np.where(frame["t"], 1.0, -1.0) * (frame["y"] - cell.transform("mean")) / cell.transform("size")
+    sign = np.where(frame["t"], 1.0, -1.0)
+    psi = sign * (frame["y"] - cell.transform("mean")) / cell.transform("size")
     summed = psi.groupby([frame["g"].to_numpy(), c], observed=True).sum()
     n_clusters = summed.groupby(level=0).size()
     var = (summed ** 2).groupby(level=0).sum() * n_clusters / (n_clusters - 1).clip(lower=1)

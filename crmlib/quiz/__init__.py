@@ -20,8 +20,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from crmlib.quiz.bank import (MAX_LESSON_QUIZ, Bank, BankError, Card, Question, find_bank, load_bank,
-                              load_banks)
+from crmlib.quiz.bank import (
+    MAX_LESSON_QUIZ,
+    Bank,
+    BankError,
+    Card,
+    Question,
+    find_bank,
+    load_bank,
+    load_banks,
+)
 from crmlib.quiz.progress import Progress
 
 if TYPE_CHECKING:
