@@ -142,6 +142,7 @@ def check_fit(
     neg_loglik: Callable | None = None,
     args: tuple = (),
     stuck: np.ndarray | None = None,
+    cov: np.ndarray | None = None,
 ) -> tuple[np.ndarray, bool]:
     """Standard errors of a finished fit, and a warning when it is not sound.
 
@@ -163,6 +164,9 @@ def check_fit(
         Further arguments of ``neg_loglik``.
     stuck : numpy.ndarray of bool, optional
         Which parameters sit at a bound; by default :func:`at_bound` of ``res.x``.
+    cov : numpy.ndarray, optional
+        :func:`covariance` of ``neg_loglik`` at ``res.x``, when the caller has it
+        already (it is the costly part); computed here otherwise.
 
     Returns
     -------
@@ -187,7 +191,7 @@ def check_fit(
     if neg_loglik is None:
         se, definite = np.full(len(theta), np.nan), True
     else:
-        cov = covariance(neg_loglik, theta, args)
+        cov = covariance(neg_loglik, theta, args) if cov is None else cov
         se = np.sqrt(np.diag(cov))
         definite = bool(np.isfinite(se).all())
         free = ~stuck
@@ -334,6 +338,31 @@ def standard_errors(
     return np.sqrt(np.diag(covariance(neg_loglik, theta, args, step)))
 
 
+def fitted_param(name: str, doc: str, settable: bool = False) -> property:
+    """One entry of a fitted model's ``params_`` as an attribute (``alpha_``, ``decay_``).
+
+    Reading it before ``fit`` raises scikit-learn's ``NotFittedError``; a
+    settable one lets a lesson put known parameters in place of fitted ones.
+
+    Examples
+    --------
+    >>> from crmlib.retention import ShiftedBetaGeometric
+    >>> m = ShiftedBetaGeometric()  # alpha_ = fitted_param("alpha", ..., settable=True)
+    >>> m.alpha_ = 2
+    >>> m.alpha_, m.params_
+    (2.0, {'alpha': 2.0})
+    """
+
+    def get(self) -> float:
+        check_is_fitted(self, "params_")
+        return self.params_[name]
+
+    def put(self, value: float) -> None:
+        self.params_ = {**getattr(self, "params_", {}), name: float(value)}
+
+    return property(get, put if settable else None, doc=doc)
+
+
 class FittedModel:
     """The one contract of the course's fitted models, as scikit-learn users expect.
 
@@ -376,8 +405,8 @@ class FittedModel:
                         args: tuple, n_obs: float) -> None:
         """Record a fit done in log-parameters by :func:`minimize_bounded`."""
         names = list(self._param_names)
-        se, sound = check_fit(self._model_name, names, res, neg_loglik, args)
         cov = covariance(neg_loglik, res.x, args)
+        se, sound = check_fit(self._model_name, names, res, neg_loglik, args, cov=cov)
         unknown = ~np.isfinite(se)  # at a bound: no variance, nor covariance
         cov[unknown, :] = np.nan
         cov[:, unknown] = np.nan

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from crmlib.checks import check_number, check_numbers, check_same_length
 from crmlib.errors import ArgumentError
-from crmlib.fitting import FittedModel, check_fit, covariance_from_values
+from crmlib.fitting import FittedModel, check_fit, covariance_from_values, fitted_param
 
 __all__ = ["AwarenessModel", "adstock", "awareness_curve"]
 
@@ -152,14 +152,10 @@ class AwarenessModel(FittedModel, BaseEstimator):
         return self
 
     # The fitted values by name, as earlier versions had them (and lessons still read).
-    decay_ = property(lambda self: self._param("decay"), doc="Fitted weekly adstock decay.")
-    base_ = property(lambda self: self._param("base"), doc="Fitted awareness without advertising.")
-    ceiling_ = property(lambda self: self._param("ceiling"), doc="Fitted most advertising adds.")
-    k_ = property(lambda self: self._param("k"), doc="Fitted response to adstock.")
-
-    def _param(self, name: str) -> float:
-        check_is_fitted(self, "params_")
-        return self.params_[name]
+    decay_ = fitted_param("decay", "Fitted weekly adstock decay.")
+    base_ = fitted_param("base", "Fitted awareness without advertising.")
+    ceiling_ = fitted_param("ceiling", "Fitted most advertising adds.")
+    k_ = fitted_param("k", "Fitted response to adstock.")
 
     def predict(self, grps) -> np.ndarray:
         """Awareness in each period under the fitted parameters."""

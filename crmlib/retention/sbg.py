@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from crmlib.checks import check_number, check_numbers
 from crmlib.errors import ArgumentError
-from crmlib.fitting import FittedModel, minimize_bounded
+from crmlib.fitting import FittedModel, fitted_param, minimize_bounded
 from crmlib.retention.cohorts import _check_durations  # the contract data both read
 
 __all__ = ["ShiftedBetaGeometric"]
@@ -58,25 +58,10 @@ class ShiftedBetaGeometric(FittedModel, BaseEstimator):
     _param_names = ("alpha", "beta")
     _model_name = "sBG"
 
-    @property
-    def alpha_(self) -> float:
-        """Fitted alpha (``params_["alpha"]``); it can be set to use known parameters."""
-        check_is_fitted(self, "params_")
-        return self.params_["alpha"]
-
-    @alpha_.setter
-    def alpha_(self, value: float) -> None:
-        self.params_ = {**getattr(self, "params_", {}), "alpha": float(value)}
-
-    @property
-    def beta_(self) -> float:
-        """Fitted beta (``params_["beta"]``); it can be set to use known parameters."""
-        check_is_fitted(self, "params_")
-        return self.params_["beta"]
-
-    @beta_.setter
-    def beta_(self, value: float) -> None:
-        self.params_ = {**getattr(self, "params_", {}), "beta": float(value)}
+    alpha_ = fitted_param("alpha", "Fitted alpha (``params_[\"alpha\"]``); it can be set to "
+                          "use known parameters.", settable=True)
+    beta_ = fitted_param("beta", "Fitted beta (``params_[\"beta\"]``); it can be set to use "
+                         "known parameters.", settable=True)
 
     def fit(self, active_counts) -> ShiftedBetaGeometric:
         """Fit by maximum likelihood from the numbers still active.
