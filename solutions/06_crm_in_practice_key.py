@@ -129,19 +129,22 @@ def overdue_regulars(variant):
 
 
 def hit_rate_5(variant):
+    """q6: the share of customers with a new product after the cutoff who had one of
+    them among their five recommendations (merges on (customer, product) pairs)."""
     p = _table("purchases", variant)
     items = _table("order_items", variant)
     b = items.merge(p[["order_id", "customer_id", "date"]], on="order_id")
     before = b[b["date"] < CUTOFF]
-    owned = set(zip(before["customer_id"], before["product_id"]))
+    pair = ["customer_id", "product_id"]
+    owned = before[pair].drop_duplicates()
     after = b[(b["date"] >= CUTOFF) & b["customer_id"].isin(before["customer_id"])]
-    new = {(c, i) for c, i in zip(after["customer_id"], after["product_id"])
-           if (c, i) not in owned}
+    after = after[pair].drop_duplicates().merge(owned, how="left", indicator=True)
+    new = after[after["_merge"] == "left_only"][pair]
     rec = ItemItemRecommender().fit(before).recommend(before, n=5)
-    top = set(zip(rec["user"], rec["item"]))
-    users = {c for c, _ in new}
-    hit_users = {c for c, i in new if (c, i) in top}
-    return len(hit_users) / len(users)
+    top = pd.DataFrame({"customer_id": rec["user"].astype("int64").to_numpy(),
+                        "product_id": rec["item"].astype("int64").to_numpy()})
+    hits = new.astype("int64").merge(top, on=pair)
+    return hits["customer_id"].nunique() / new["customer_id"].nunique()
 
 
 def gradient_ratio(variant):

@@ -224,6 +224,50 @@ def test_links_follow_the_threshold(matched):
     assert not strict.index.duplicated().any()
 
 
+def test_a_graded_kernel_takes_the_graders_fit_of_the_same_inputs_and_only_those(
+        matched, tmp_path, monkeypatch):
+    # The grader's answer key fits the matcher on a student's records; the kernel that
+    # runs the student's notebook then fits it on the same records. The hand-over must
+    # give exactly the fit the kernel would have made, and nothing for other inputs.
+    from crmlib import scv
+    from crmlib.grading import variants
+
+    records, master, _, matcher = matched
+    scv._RECENT_FITS.clear()
+    fresh = CustomerMatcher(seed=1).fit(records, master)  # the grader's fit
+    assert variants._save_fits(tmp_path) == tmp_path / variants.FITS_FILE
+    assert not scv._RECENT_FITS  # handed over once, then forgotten
+    assert variants._save_fits(tmp_path / "next") is None  # nothing left for the next student
+
+    def no_training(self, records, customers):
+        raise AssertionError("trained again")
+
+    monkeypatch.setenv(variants.VARIANT_CACHE_ENV, str(tmp_path))
+    monkeypatch.setattr(CustomerMatcher, "_fit_splink", no_training)
+    variants.handed_over_fits.cache_clear()
+    try:
+        kernel = CustomerMatcher(seed=1, threshold=5.0).fit(records, master)
+        pd.testing.assert_frame_equal(kernel.pairs_, fresh.pairs_)
+        pd.testing.assert_frame_equal(kernel.weights_, matcher.weights_)
+        assert kernel.prior_weight_ == matcher.prior_weight_
+        assert kernel.links_.equals(fresh.links(5.0))  # its own threshold still applies
+        changed = records.copy()
+        changed.loc[0, "email"] = "someone.else@example.com"
+        for other in [lambda: CustomerMatcher(seed=2).fit(records, master),
+                      lambda: CustomerMatcher(seed=1, max_pairs=1000).fit(records, master),
+                      lambda: CustomerMatcher(seed=1).fit(changed, master),
+                      lambda: CustomerMatcher(seed=1).fit(records.iloc[1:], master)]:
+            with pytest.raises(AssertionError, match="trained again"):
+                other()
+        (tmp_path / variants.FITS_FILE).write_bytes(b"not a pickle")  # a damaged file: ignored
+        variants.handed_over_fits.cache_clear()
+        with pytest.raises(AssertionError, match="trained again"):
+            CustomerMatcher(seed=1).fit(records, master)
+    finally:
+        variants.handed_over_fits.cache_clear()
+        scv._RECENT_FITS.clear()
+
+
 @pytest.mark.parametrize("mutate, word", [
     (lambda r: r.iloc[:0], "records"),
     (lambda r: pd.concat([r, r.iloc[:1]]), "duplicates"),

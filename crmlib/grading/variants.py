@@ -27,6 +27,9 @@ VARIANT_CACHE_ENV = "CRM_VARIANT_CACHE"
 """The environment variable naming the folder that holds the hand-over file."""
 
 _CACHE_FORMAT = "crm-variant-tables/2"
+_FITS_FORMAT = "crm-fitted-matchers/1"
+FITS_FILE = "matcher-fits.pkl"
+"""The hand-over file of the record matchers the grader fitted (:func:`handed_over_fits`)."""
 
 
 def variant_cache_file(folder: str | os.PathLike, variant: int) -> Path:
@@ -69,6 +72,12 @@ def save_variant_cache(variant: int, folder: str | os.PathLike, *,
         Tables never written (a challenge workbook's sealed answer tables):
         the kernel can only simulate them, which a sealed kernel cannot.
 
+    The record matchers this process fitted since the last hand-over
+    (:class:`crmlib.scv.CustomerMatcher`, two at most) go into the same
+    folder: a kernel that fits a matcher on exactly the same records, with
+    the same seed, takes the grader's fit instead of training the same model
+    again (see :func:`handed_over_fits`).
+
     Returns
     -------
     pathlib.Path or None
@@ -81,6 +90,7 @@ def save_variant_cache(variant: int, folder: str | os.PathLike, *,
     if tables is None:
         return None
     tables = {name: table for name, table in tables.items() if name not in exclude}
+    _save_fits(folder)
     path = variant_cache_file(folder, variant)
     # in the run's private folder, read by its kernel at once and deleted with the folder
     with open_atomic(path, PRIVATE, binary=True, durable=False) as fh:
@@ -112,3 +122,58 @@ def handed_over_tables(variant: int) -> dict[str, pd.DataFrame]:
     return {name: table for name, table in doc["tables"].items()
             if name in HARBOR and isinstance(table, pd.DataFrame)
             and list(table.columns) == list(HARBOR[name].columns)}
+
+
+def _save_fits(folder: str | os.PathLike) -> Path | None:
+    """Write the matchers this process fitted since the last hand-over, for the kernel.
+
+    Each is handed over once and then forgotten here, so one student's run never
+    receives a fit made on another student's data.
+    """
+    import sys
+
+    scv = sys.modules.get("crmlib.scv")  # never imported (Splink and all) just to find nothing
+    fits = dict(scv._RECENT_FITS) if scv is not None else {}
+    if scv is not None:
+        scv._RECENT_FITS.clear()
+    if not fits:
+        return None
+    path = Path(folder) / FITS_FILE
+    with open_atomic(path, PRIVATE, binary=True, durable=False) as fh:
+        pickle.dump({"format": _FITS_FORMAT, "fits": fits}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+_FIT_PARTS = {"pairs_": ["record", "customer_id", "match_weight", "match_probability"],
+              "weights_": ["comparison", "level", "m", "u", "weight"]}
+
+
+@lru_cache(maxsize=1)
+def handed_over_fits() -> dict[str, dict]:
+    """The record matchers a grader fitted, by the fingerprint of what each was fitted on.
+
+    :meth:`crmlib.scv.CustomerMatcher.fit` looks its inputs' fingerprint up here
+    (only when :data:`VARIANT_CACHE_ENV` is set): the same records and
+    customers, seed and sample size give the same model, so the kernel uses
+    the grader's instead of fitting it a second time. Anything else (other
+    records, another seed) misses and is fitted as usual. A missing, damaged
+    or foreign file, and any entry without the fitted attributes' columns,
+    are ignored.
+    """
+    folder = os.environ.get(VARIANT_CACHE_ENV)
+    if not folder:
+        return {}
+    try:
+        with open(Path(folder) / FITS_FILE, "rb") as fh:
+            doc = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
+            ImportError, IndexError, TypeError):
+        return {}
+    if not (isinstance(doc, dict) and doc.get("format") == _FITS_FORMAT
+            and isinstance(doc.get("fits"), dict)):
+        return {}
+    return {key: state for key, state in doc["fits"].items()
+            if isinstance(key, str) and isinstance(state, dict)
+            and isinstance(state.get("prior_weight_"), float)
+            and all(isinstance(state.get(part), pd.DataFrame)
+                    and list(state[part].columns) == cols for part, cols in _FIT_PARTS.items())}
