@@ -660,3 +660,57 @@ def test_a_sealed_key_keeps_the_simulation_out_of_the_graded_kernel(tmp_path, wa
     assert executed.count("is sealed while this workbook is graded") == 3
     assert "cannot simulate it" in executed and "sealed while the workbook is graded" in executed
     assert any("sealed kernel" in note for note in row["notes"])
+
+
+WARNING_KEY = '''"""A grader test key whose reference warns on some students' data."""
+import warnings
+
+from crmlib.exercises import Number
+
+TITLE = "A key that warns (grader test)"
+
+
+def odd(variant):
+    if variant % 2:
+        warnings.warn("the fit sits at a bound on this variant", RuntimeWarning)
+    return variant % 7
+
+
+QUESTIONS = [Number("q1", reference=odd, points=1, prompt="Your variant modulo 7?")]
+'''
+
+
+@needs_bwrap
+def test_a_warning_of_the_answer_key_is_counted_once_for_the_instructor(tmp_path, capfd):
+    # Workbook 01's key warned once per student on a quarter of the class, flooding the
+    # grader's terminal: the summary now counts each warning over the class instead.
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "demo_warns_key.py").write_text(WARNING_KEY)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell('student_id = ""\nvariant = None\n'
+                                  'answers_path = "answers.json"\ngraded = False',
+                                  metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            "from crmlib.exercises import Workbook\n"
+            'wb = Workbook("demo_warns", student_id=student_id, variant=variant,\n'
+            "              answers_path=answers_path, graded=graded)\n"
+            "wb.q1.check(wb.variant % 7)"),
+    ]
+    students = ["ana", "ben", "cyd", "dee", "eli", "fay"]
+    for student in students:
+        write(tmp_path / "subs" / f"{student}_demo_warns_exercise.ipynb", nb)
+    odd = sum(variant_for(s) % 2 for s in students)
+    assert 0 < odd < len(students)  # the test means something only if both kinds are there
+    result = grade("demo_warns", [tmp_path / "subs"], tmp_path / "out", jobs=2,
+                   limits=LIMITS, key_dirs=[keys], progress=False)
+    assert [r["total"] for r in result.results] == [1.0] * len(students)
+    printed = capfd.readouterr()
+    assert "sits at a bound" not in printed.err  # never once per student
+    summary = (tmp_path / "out" / "summary.txt").read_text()
+    assert (f"the answer key warned on {odd} of {len(students)} students' data, q1: "
+            "RuntimeWarning: the fit sits at a bound on this variant") in summary
+    assert summary.count("sits at a bound") == 1
+    for page in (tmp_path / "out" / "feedback").iterdir():  # the students never see it
+        assert "sits at a bound" not in page.read_text()

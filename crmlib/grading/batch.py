@@ -443,6 +443,7 @@ def _grade_batch(key, out: Path, book_path: Path, header: list[str], questions: 
         bar.close()
     ran = sum(1 for r in results if r["status"] not in report.NOT_RUN)
     left = len(to_run) - ran
+    warnings += report.key_warnings(results)
     failed = sum(1 for r in results if r["status"] == "grader-error")
     if failed:
         warnings.append(f"NOTE: {failed} submission(s) failed on the grader's side (status "

@@ -22,6 +22,7 @@ import re
 import tempfile
 import time
 import traceback
+import warnings
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -114,7 +115,7 @@ class GradeResult:
     >>> r.variant_id, r.status, r.total, r.sha256 == sha256(b"{}")
     ('ana', 'missing', 0.0, True)
     >>> r.to_dict()["status"], len(r.to_dict())
-    ('missing', 21)
+    ('missing', 22)
     """
 
     student: str
@@ -138,6 +139,7 @@ class GradeResult:
     lms_id: str = ""
     name: str = ""
     id_note: str = ""
+    key_warnings: list[str] = field(default_factory=list)  # for the instructor, not the student
 
     @classmethod
     def start(cls, student: str, file: str, variant_id: str, content: bytes | None,
@@ -168,19 +170,34 @@ def _key(assignment: str, key_dirs: tuple[str, ...]) -> exercises.Key:
     return exercises.load_key(assignment, dirs)
 
 
+REFERENCE_WARNINGS = "__warnings__"
+"""The key of :func:`references`' output that lists what the answer key warned."""
+
+
 @lru_cache(maxsize=256)
 def references(assignment: str, key_dirs: tuple[str, ...], variant: int | None) -> dict:
     """Expected answers of every question for one variant, computed here, never in a kernel.
 
     A reference that fails is kept as the exception, so one broken question does
-    not lose the others.
+    not lose the others. What a reference warns (a fit that did not converge on
+    this variant, say) is not printed once per student: it is listed under
+    :data:`REFERENCE_WARNINGS` as ``"q4: ConvergenceWarning: ..."``, and the batch
+    counts each over the class in its summary.
     """
-    out = {}
+    out: dict = {}
+    said: list[str] = []
     for qid, question in _key(assignment, key_dirs).questions.items():
-        try:
-            out[qid] = question.expected(variant)
-        except Exception as err:  # a broken key: reported per question
-            out[qid] = err
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                out[qid] = question.expected(variant)
+            except Exception as err:  # a broken key: reported per question
+                out[qid] = err
+        for w in caught:
+            line = f"{qid}: {w.category.__name__}: {' '.join(str(w.message).split())}"
+            if line not in said:
+                said.append(line)
+    out[REFERENCE_WARNINGS] = said
     return out
 
 
@@ -489,6 +506,7 @@ def _grade(task: Task, result: GradeResult, pool: WarmPool | None = None,
                 variants.save_variant_cache(variant, job, only_if_simulated=True,
                                             exclude=key.sealed_tables)
         refs_s = time.perf_counter() - refs_started
+        result.key_warnings = list(refs.get(REFERENCE_WARNINGS, ()))
         if group is not None and group.stopped.is_set():
             raise Stopped
         submitted = notebooks.nbformat.writes(nb)

@@ -235,6 +235,27 @@ def leaderboard(rows: list[dict], key, out: Path) -> list[str]:
     return lines
 
 
+def key_warnings(results: list[dict]) -> list[str]:
+    """One line per distinct warning of the answer key, with how many students' data gave it.
+
+    Examples
+    --------
+    >>> rs = [{"key_warnings": ["q4: UserWarning: slow"]}, {"key_warnings": []},
+    ...       {"key_warnings": ["q4: UserWarning: slow"]}]
+    >>> key_warnings(rs)  # doctest: +NORMALIZE_WHITESPACE
+    ["NOTE: the answer key warned on 2 of 3 students' data, q4: UserWarning: slow (the
+      expected answers are still what the key computes, as the student's own code would)"]
+    """
+    results = [r for r in results if r.get("status") not in NOT_RUN]
+    counts: dict[str, int] = {}
+    for result in results:
+        for line in result.get("key_warnings") or ():
+            counts[line] = counts.get(line, 0) + 1
+    return [f"NOTE: the answer key warned on {n} of {len(results)} students' data, "
+            f"{line[:300]} (the expected answers are still what the key computes, as the "
+            "student's own code would)" for line, n in counts.items()]
+
+
 def class_summary(rows: list[dict], key, out: Path, warnings: list[str], stream) -> str:
     """Print and save the class summary (``summary.txt``, ``summary.png``); returns the text."""
     statuses = pd.Series([r["status"] for r in rows], dtype="str").value_counts()
