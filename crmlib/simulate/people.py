@@ -139,9 +139,17 @@ def sound_alike_groups() -> dict[str, tuple[str, ...]]:
 
 
 def _plain_lower(values) -> pd.Series:
-    """Lower-case letters only (O'Brien -> obrien), as people put names in addresses."""
-    return pd.Series(np.asarray(values, dtype=object)).str.lower().str.replace(
+    """Lower-case letters only (O'Brien -> obrien), as people put names in addresses.
+
+    Each distinct name is cleaned once (a few thousand, against a name per person).
+    """
+    values = np.asarray(values, dtype=object)
+    codes, distinct = pd.factorize(values)
+    if (codes < 0).any():  # a missing name: clean every value as it stands
+        distinct, codes = values, np.arange(len(values))
+    plain = pd.Series(np.asarray(distinct, dtype=object)).str.lower().str.replace(
         r"[^a-z]", "", regex=True)
+    return pd.Series(plain.to_numpy(dtype=object)[codes], dtype=plain.dtype)
 
 
 def _email_domains(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -190,15 +198,27 @@ def email_addresses(rng: np.random.Generator, first, last, birth_year=None, doma
     words = np.array(S.EMAIL_WORDS, dtype=object)
     word = pd.Series(words[rng.integers(0, len(words), n)]) + np.where(
         rng.random(n) < 0.5, pd.Series(words[rng.integers(0, len(words), n)]), "")
-    parts = {
-        "first.last": f + "." + la, "firstlast": f + la, "flast": f.str[0] + la,
-        "first_last": f + "_" + la, "last.first": la + "." + f, "firstl": f + la.str[0],
-        "nick.last": nick + "." + la, "nicklast": nick + la, "first": f,
-        "initials": f.str[0] + la.str[0], "last": la, "word": word,
+    parts = {  # each pattern built only for the people who use it
+        "first.last": lambda f, la, nick, word: f + "." + la,
+        "firstlast": lambda f, la, nick, word: f + la,
+        "flast": lambda f, la, nick, word: f.str[0] + la,
+        "first_last": lambda f, la, nick, word: f + "_" + la,
+        "last.first": lambda f, la, nick, word: la + "." + f,
+        "firstl": lambda f, la, nick, word: f + la.str[0],
+        "nick.last": lambda f, la, nick, word: nick + "." + la,
+        "nicklast": lambda f, la, nick, word: nick + la,
+        "first": lambda f, la, nick, word: f,
+        "initials": lambda f, la, nick, word: f.str[0] + la.str[0],
+        "last": lambda f, la, nick, word: la,
+        "word": lambda f, la, nick, word: word,
     }
-    local = pd.Series(np.select([kind == i for i in range(len(kinds))],
-                                [parts[k].to_numpy(dtype=object) for k in kinds], ""),
-                      dtype=object)
+    local = np.full(n, "", dtype=object)
+    for i, k in enumerate(kinds):
+        sel = np.flatnonzero(kind == i)
+        if len(sel):
+            local[sel] = parts[k](f.iloc[sel], la.iloc[sel], nick.iloc[sel],
+                                  word.iloc[sel]).to_numpy(dtype=object)
+    local = pd.Series(local, dtype=object)
     # A number: the birth year (four or two digits) or other digits.
     if birth_year is None:
         year = rng.integers(1950, 2006, n)
