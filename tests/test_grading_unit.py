@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 import crmlib.exercises
@@ -757,3 +758,64 @@ def test_leaderboard_ranks_by_share_with_baselines_and_leaves_out_flagged(tmp_pa
     plain = load_key("demo_repurchase", [FIXTURES])
     (tmp_path / "x").mkdir()
     assert "leaderboard" not in report.class_summary([], plain, tmp_path / "x", [], io.StringIO())
+
+
+MATCHER_KEY = '''"""A grader test key whose reference fits a record matcher."""
+import pandas as pd
+
+from crmlib.exercises import Number
+from crmlib.scv import CustomerMatcher
+
+TITLE = "Matcher (grader test)"
+COLS = dict(unique_id=["r:1", "r:2"], source=["r", "r"], record_id=["1", "2"],
+            first_name=["ana", "ben"], last_name=["silva", "ng"], email=["a@x.org", None],
+            phone=[None, "5550123"])
+
+
+def pairs(variant):
+    records = pd.DataFrame(COLS)
+    customers = records.assign(unique_id=["c:1", "c:2"], source="customers")
+    return len(CustomerMatcher(seed=3).fit(records, customers).pairs_)
+
+
+QUESTIONS = [Number("q1", reference=pairs, points=1, prompt="How many pairs?")]
+'''
+
+
+def test_the_matcher_a_key_fits_is_handed_to_that_students_run_only(tmp_path, monkeypatch):
+    # the path a batch takes (prepare: references, then the hand-over into the job folder)
+    from crmlib import scv
+    from crmlib.grading import core, variants
+
+    def fake_fit(self, records, customers):  # Splink itself is tested in test_matching
+        return {"pairs_": pd.DataFrame({"record": ["r:1"], "customer_id": [1],
+                                        "match_weight": [3.0], "match_probability": [0.9]}),
+                "weights_": pd.DataFrame(columns=["comparison", "level", "m", "u", "weight"]),
+                "prior_weight_": -9.0}
+
+    monkeypatch.setattr(scv.CustomerMatcher, "_fit_splink", fake_fit)
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "demo_matcher_key.py").write_text(MATCHER_KEY)
+    jobs = [tmp_path / "ana", tmp_path / "ben"]
+    for job in jobs:
+        job.mkdir()
+    assert core.prepare("demo_matcher", (str(keys),), None, str(jobs[0]))["q1"] == 1
+    handed = (jobs[0] / variants.FITS_FILE)
+    assert handed.is_file()
+    with scv.recording_fits() as fits:
+        core.prepare("demo_matcher", (str(keys),), None, str(jobs[1]))
+    assert len(fits) == 0  # the reference's fit was recorded for ben's job, not the caller
+    assert (jobs[1] / variants.FITS_FILE).read_bytes() == handed.read_bytes()
+    core.prepare("demo_matcher", (str(keys),), 4242, None)  # no job: nothing written
+    monkeypatch.setenv(variants.VARIANT_CACHE_ENV, str(jobs[0]))
+    variants.handed_over_fits.cache_clear()
+    try:
+        monkeypatch.setattr(scv.CustomerMatcher, "_fit_splink",
+                            lambda *a: pytest.fail("the run trained the key's model again"))
+        namespace: dict = {}
+        exec(MATCHER_KEY, namespace)
+        assert namespace["pairs"](None) == 1
+    finally:
+        variants.handed_over_fits.cache_clear()
+        core._key.cache_clear()

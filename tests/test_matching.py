@@ -233,11 +233,15 @@ def test_a_graded_kernel_takes_the_graders_fit_of_the_same_inputs_and_only_those
     from crmlib.grading import variants
 
     records, master, _, matcher = matched
-    scv._RECENT_FITS.clear()
-    fresh = CustomerMatcher(seed=1).fit(records, master)  # the grader's fit
-    assert variants._save_fits(tmp_path) == tmp_path / variants.FITS_FILE
-    assert not scv._RECENT_FITS  # handed over once, then forgotten
-    assert variants._save_fits(tmp_path / "next") is None  # nothing left for the next student
+    CustomerMatcher(seed=1).fit(records, master)
+    with scv.recording_fits() as fits:  # the grader computing one student's references
+        CustomerMatcher(seed=1).fit(records, master)
+    assert len(fits) == 1
+    assert variants.save_fits(tmp_path, fits) == tmp_path / variants.FITS_FILE
+    assert variants.save_fits(tmp_path / "none", {}) is None
+    with scv.recording_fits() as later:  # nothing recorded outside a block stays behind
+        pass
+    assert later == {}
 
     def no_training(self, records, customers):
         raise AssertionError("trained again")
@@ -247,15 +251,36 @@ def test_a_graded_kernel_takes_the_graders_fit_of_the_same_inputs_and_only_those
     variants.handed_over_fits.cache_clear()
     try:
         kernel = CustomerMatcher(seed=1, threshold=5.0).fit(records, master)
-        pd.testing.assert_frame_equal(kernel.pairs_, fresh.pairs_)
+        # what the kernel gets equals the fixture's own, independent fit
+        pd.testing.assert_frame_equal(kernel.pairs_, matcher.pairs_)
         pd.testing.assert_frame_equal(kernel.weights_, matcher.weights_)
         assert kernel.prior_weight_ == matcher.prior_weight_
-        assert kernel.links_.equals(fresh.links(5.0))  # its own threshold still applies
+        assert kernel.links_.equals(matcher.links(5.0))  # its own threshold still applies
+        kernel.pairs_["match_weight"] = 0.0  # a student's change to one fitted matcher ...
+        again = CustomerMatcher(seed=1).fit(records, master)
+        pd.testing.assert_frame_equal(again.pairs_, matcher.pairs_)  # ... reaches no other
         changed = records.copy()
         changed.loc[0, "email"] = "someone.else@example.com"
+        missing = records.copy()
+        missing["phone"] = missing["phone"].astype(object)
+        missing.loc[missing["phone"].isna(), "phone"] = "<NA>"  # text, not a missing value
+        assert records["phone"].isna().any()
+        as_text = records.assign(phone=records["phone"].astype(object))
+        as_text.loc[0, "phone"] = "5550123"
+        mixed = as_text.copy()
+        mixed.loc[0, "phone"] = 5550123  # the same text, but a number: DuckDB sees another input
+        assert (CustomerMatcher()._fingerprint(as_text, master)
+                != CustomerMatcher()._fingerprint(mixed, master))
+
+        class Other(CustomerMatcher):
+            pass
+
         for other in [lambda: CustomerMatcher(seed=2).fit(records, master),
                       lambda: CustomerMatcher(seed=1, max_pairs=1000).fit(records, master),
                       lambda: CustomerMatcher(seed=1).fit(changed, master),
+                      lambda: CustomerMatcher(seed=1).fit(missing, master),
+                      lambda: CustomerMatcher(seed=1).fit(mixed, master),
+                      lambda: Other(seed=1).fit(records, master),
                       lambda: CustomerMatcher(seed=1).fit(records.iloc[1:], master)]:
             with pytest.raises(AssertionError, match="trained again"):
                 other()
@@ -265,7 +290,6 @@ def test_a_graded_kernel_takes_the_graders_fit_of_the_same_inputs_and_only_those
             CustomerMatcher(seed=1).fit(records, master)
     finally:
         variants.handed_over_fits.cache_clear()
-        scv._RECENT_FITS.clear()
 
 
 @pytest.mark.parametrize("mutate, word", [

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 import time
 import traceback
 import warnings
@@ -139,7 +140,7 @@ class GradeResult:
     lms_id: str = ""
     name: str = ""
     id_note: str = ""
-    key_warnings: list[str] = field(default_factory=list)  # for the instructor, not the student
+    key_warnings: list[str] | None = None  # for the instructor; None: no references computed
 
     @classmethod
     def start(cls, student: str, file: str, variant_id: str, content: bytes | None,
@@ -173,6 +174,8 @@ def _key(assignment: str, key_dirs: tuple[str, ...]) -> exercises.Key:
 REFERENCE_WARNINGS = "__warnings__"
 """The key of :func:`references`' output that lists what the answer key warned."""
 
+_WARNINGS_LOCK = threading.Lock()  # catch_warnings swaps the process's filters: one at a time
+
 
 @lru_cache(maxsize=256)
 def references(assignment: str, key_dirs: tuple[str, ...], variant: int | None) -> dict:
@@ -182,23 +185,41 @@ def references(assignment: str, key_dirs: tuple[str, ...], variant: int | None) 
     not lose the others. What a reference warns (a fit that did not converge on
     this variant, say) is not printed once per student: it is listed under
     :data:`REFERENCE_WARNINGS` as ``"q4: ConvergenceWarning: ..."``, and the batch
-    counts each over the class in its summary.
+    counts each over the class in its summary. The warning filters in force
+    still apply (what Python or the test suite ignores or turns into an error
+    stays so).
     """
     out: dict = {}
     said: list[str] = []
     for qid, question in _key(assignment, key_dirs).questions.items():
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
             try:
                 out[qid] = question.expected(variant)
             except Exception as err:  # a broken key: reported per question
                 out[qid] = err
         for w in caught:
-            line = f"{qid}: {w.category.__name__}: {' '.join(str(w.message).split())}"
+            text = " ".join(str(w.message).split())[:300]
+            line = f"{qid}: {w.category.__name__}: {text}"
             if line not in said:
                 said.append(line)
     out[REFERENCE_WARNINGS] = said
     return out
+
+
+def _references_handed_over(assignment: str, key_dirs: tuple[str, ...], variant: int | None,
+                            job: str | os.PathLike | None) -> dict:
+    """A submission's references, with what computing them made handed over into ``job``:
+    the tables of its data variant, and the record matchers the key fitted on them."""
+    from crmlib import scv
+
+    with scv.recording_fits() as fits:  # this thread's fits only
+        refs = references(assignment, key_dirs, variant)
+    if job is not None:
+        variants.save_fits(job, fits)
+        if variant is not None:
+            variants.save_variant_cache(variant, job, only_if_simulated=True,
+                                        exclude=_key(assignment, key_dirs).sealed_tables)
+    return refs
 
 
 def prepare(assignment: str, key_dirs: tuple[str, ...], variant: int | None,
@@ -211,10 +232,7 @@ def prepare(assignment: str, key_dirs: tuple[str, ...], variant: int | None,
     """
     from crmlib import data
 
-    refs = references(assignment, key_dirs, variant)
-    if variant is not None and job is not None:
-        variants.save_variant_cache(variant, job, only_if_simulated=True,
-                                    exclude=_key(assignment, key_dirs).sealed_tables)
+    refs = _references_handed_over(assignment, key_dirs, variant, job)
     references.cache_clear()
     for cache in (data._variant_table, data._variant_core, data._variant_silos):
         cache.cache_clear()
@@ -501,10 +519,7 @@ def _grade(task: Task, result: GradeResult, pool: WarmPool | None = None,
             refs = refs_pool.submit(prepare, task.assignment, task.key_dirs, variant,
                                     str(job)).result()
         else:
-            refs = references(task.assignment, task.key_dirs, variant)
-            if variant is not None:
-                variants.save_variant_cache(variant, job, only_if_simulated=True,
-                                            exclude=key.sealed_tables)
+            refs = _references_handed_over(task.assignment, task.key_dirs, variant, job)
         refs_s = time.perf_counter() - refs_started
         result.key_warnings = list(refs.get(REFERENCE_WARNINGS, ()))
         if group is not None and group.stopped.is_set():

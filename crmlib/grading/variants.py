@@ -72,12 +72,6 @@ def save_variant_cache(variant: int, folder: str | os.PathLike, *,
         Tables never written (a challenge workbook's sealed answer tables):
         the kernel can only simulate them, which a sealed kernel cannot.
 
-    The record matchers this process fitted since the last hand-over
-    (:class:`crmlib.scv.CustomerMatcher`, two at most) go into the same
-    folder: a kernel that fits a matcher on exactly the same records, with
-    the same seed, takes the grader's fit instead of training the same model
-    again (see :func:`handed_over_fits`).
-
     Returns
     -------
     pathlib.Path or None
@@ -90,7 +84,6 @@ def save_variant_cache(variant: int, folder: str | os.PathLike, *,
     if tables is None:
         return None
     tables = {name: table for name, table in tables.items() if name not in exclude}
-    _save_fits(folder)
     path = variant_cache_file(folder, variant)
     # in the run's private folder, read by its kernel at once and deleted with the folder
     with open_atomic(path, PRIVATE, binary=True, durable=False) as fh:
@@ -124,18 +117,22 @@ def handed_over_tables(variant: int) -> dict[str, pd.DataFrame]:
             and list(table.columns) == list(HARBOR[name].columns)}
 
 
-def _save_fits(folder: str | os.PathLike) -> Path | None:
-    """Write the matchers this process fitted since the last hand-over, for the kernel.
+def save_fits(folder: str | os.PathLike, fits: dict[str, dict]) -> Path | None:
+    """Write the record matchers a grader fitted for one student where the kernel finds them.
 
-    Each is handed over once and then forgotten here, so one student's run never
-    receives a fit made on another student's data.
+    Parameters
+    ----------
+    folder : path-like
+        The run's private folder (the one :data:`VARIANT_CACHE_ENV` names).
+    fits : dict
+        What :func:`crmlib.scv.recording_fits` recorded while the grader computed
+        this student's references; nothing is written when it is empty.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The file written (:data:`FITS_FILE`).
     """
-    import sys
-
-    scv = sys.modules.get("crmlib.scv")  # never imported (Splink and all) just to find nothing
-    fits = dict(scv._RECENT_FITS) if scv is not None else {}
-    if scv is not None:
-        scv._RECENT_FITS.clear()
     if not fits:
         return None
     path = Path(folder) / FITS_FILE
