@@ -245,17 +245,17 @@ def key_warnings(results: list[dict]) -> list[str]:
     >>> rs = [{"key_warnings": ["q4: UserWarning: slow"]}, {"key_warnings": []},
     ...       {"key_warnings": ["q4: UserWarning: slow"]}, {"key_warnings": None}]
     >>> key_warnings(rs)  # doctest: +NORMALIZE_WHITESPACE
-    ["NOTE: the answer key warned on 2 of 3 students' data, q4: UserWarning: slow (the
-      expected answers are still what the key computes, as the student's own code would)"]
+    ["NOTE: the answer key warned on 2 of 3 students' data (their expected answers are
+      what it computed, as their own code would): q4: UserWarning: slow"]
     """
     results = [r for r in results if r.get("key_warnings") is not None]
     counts: dict[str, int] = {}
     for result in results:
         for line in result.get("key_warnings") or ():
             counts[line] = counts.get(line, 0) + 1
-    return [f"NOTE: the answer key warned on {n} of {len(results)} students' data, "
-            f"{line} (the expected answers are still what the key computes, as the "
-            "student's own code would)" for line, n in counts.items()]
+    return [f"NOTE: the answer key warned on {n} of {len(results)} students' data (their "
+            f"expected answers are what it computed, as their own code would): {line}"
+            for line, n in counts.items()]
 
 
 def class_summary(rows: list[dict], key, out: Path, warnings: list[str], stream) -> str:
