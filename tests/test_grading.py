@@ -632,13 +632,13 @@ wb.q1.check(answer_q1)
 '''
 
 
-@needs_bwrap
-@pytest.mark.parametrize("warm", [True, False])
-def test_a_sealed_key_keeps_the_simulation_out_of_the_graded_kernel(tmp_path, warm):
-    # what the static scan misses (exec of a built-up name) the kernel refuses at run time
+def _demo_workbook(tmp_path: Path, assignment: str, key_text: str, *cells: str
+                   ) -> tuple[Path, nbformat.NotebookNode]:
+    """A test key in ``tmp_path/keys`` and a notebook of its workbook: the parameters
+    cell, the Workbook, then ``cells``. Returns the keys folder and the notebook."""
     keys = tmp_path / "keys"
-    keys.mkdir()
-    (keys / "demo_sealed_key.py").write_text(SEALED_KEY)
+    keys.mkdir(exist_ok=True)
+    (keys / f"{assignment}_key.py").write_text(key_text)
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell('student_id = ""\nvariant = None\n'
@@ -646,10 +646,18 @@ def test_a_sealed_key_keeps_the_simulation_out_of_the_graded_kernel(tmp_path, wa
                                   metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(
             "from crmlib.data import load_harbor\nfrom crmlib.exercises import Workbook\n"
-            'wb = Workbook("demo_sealed", student_id=student_id, variant=variant,\n'
+            f'wb = Workbook("{assignment}", student_id=student_id, variant=variant,\n'
             "              answers_path=answers_path, graded=graded)"),
-        nbformat.v4.new_code_cell(SEALED_TRY),
+        *[nbformat.v4.new_code_cell(cell) for cell in cells],
     ]
+    return keys, nb
+
+
+@needs_bwrap
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_sealed_key_keeps_the_simulation_out_of_the_graded_kernel(tmp_path, warm):
+    # what the static scan misses (exec of a built-up name) the kernel refuses at run time
+    keys, nb = _demo_workbook(tmp_path, "demo_sealed", SEALED_KEY, SEALED_TRY)
     write(tmp_path / "subs" / "ana_demo_sealed_exercise.ipynb", nb)
     result = grade("demo_sealed", [tmp_path / "subs"], tmp_path / "out", jobs=1,
                    limits=LIMITS, key_dirs=[keys], progress=False, warm=warm)
@@ -684,20 +692,7 @@ QUESTIONS = [Number("q1", reference=odd, points=1, prompt="Your variant modulo 7
 def test_a_warning_of_the_answer_key_is_counted_once_for_the_instructor(tmp_path, capfd):
     # Workbook 01's key warned once per student on a quarter of the class, flooding the
     # grader's terminal: the summary now counts each warning over the class instead.
-    keys = tmp_path / "keys"
-    keys.mkdir()
-    (keys / "demo_warns_key.py").write_text(WARNING_KEY)
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_code_cell('student_id = ""\nvariant = None\n'
-                                  'answers_path = "answers.json"\ngraded = False',
-                                  metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell(
-            "from crmlib.exercises import Workbook\n"
-            'wb = Workbook("demo_warns", student_id=student_id, variant=variant,\n'
-            "              answers_path=answers_path, graded=graded)\n"
-            "wb.q1.check(wb.variant % 7)"),
-    ]
+    keys, nb = _demo_workbook(tmp_path, "demo_warns", WARNING_KEY, "wb.q1.check(wb.variant % 7)")
     students = ["ana", "ben", "cyd", "dee", "eli", "fay"]
     for student in students:
         write(tmp_path / "subs" / f"{student}_demo_warns_exercise.ipynb", nb)
