@@ -251,7 +251,7 @@ def key_warnings(results: list[dict]) -> list[str]:
     results = [r for r in results if r.get("key_warnings") is not None]
     counts: dict[str, int] = {}
     for result in results:
-        for line in result.get("key_warnings") or ():
+        for line in result["key_warnings"]:
             counts[line] = counts.get(line, 0) + 1
     return [f"NOTE: the answer key warned on {n} of {len(results)} students' data (their "
             f"expected answers are what it computed, as their own code would): {line}"

@@ -92,6 +92,21 @@ def save_variant_cache(variant: int, folder: str | os.PathLike, *,
     return path
 
 
+def _read_handover(path: Path, fmt: str, entries: str) -> dict | None:
+    """A hand-over file's content when it is one of ``fmt`` with a dict under ``entries``;
+    None for a missing, unreadable, damaged or foreign file."""
+    try:
+        with open(path, "rb") as fh:
+            doc = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
+            ImportError, IndexError, TypeError):
+        return None
+    if not (isinstance(doc, dict) and doc.get("format") == fmt
+            and isinstance(doc.get(entries), dict)):
+        return None
+    return doc
+
+
 @lru_cache(maxsize=4)
 def handed_over_tables(variant: int) -> dict[str, pd.DataFrame]:
     """The tables a grader handed over for ``variant`` (empty when there is no good file).
@@ -101,16 +116,9 @@ def handed_over_tables(variant: int) -> dict[str, pd.DataFrame]:
     all ignored: the kernel then simulates as it would without a grader.
     """
     folder = os.environ.get(VARIANT_CACHE_ENV)
-    if not folder:
-        return {}
-    try:
-        with open(variant_cache_file(folder, variant), "rb") as fh:
-            doc = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
-            ImportError, IndexError, TypeError):
-        return {}
-    if not (isinstance(doc, dict) and doc.get("format") == _CACHE_FORMAT
-            and doc.get("variant") == variant and isinstance(doc.get("tables"), dict)):
+    doc = _read_handover(variant_cache_file(folder, variant), _CACHE_FORMAT, "tables") \
+        if folder else None
+    if doc is None or doc.get("variant") != variant:
         return {}
     return {name: table for name, table in doc["tables"].items()
             if name in HARBOR and isinstance(table, pd.DataFrame)
@@ -158,16 +166,8 @@ def handed_over_fits() -> dict[str, dict]:
     are ignored.
     """
     folder = os.environ.get(VARIANT_CACHE_ENV)
-    if not folder:
-        return {}
-    try:
-        with open(Path(folder) / FITS_FILE, "rb") as fh:
-            doc = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
-            ImportError, IndexError, TypeError):
-        return {}
-    if not (isinstance(doc, dict) and doc.get("format") == _FITS_FORMAT
-            and isinstance(doc.get("fits"), dict)):
+    doc = _read_handover(Path(folder) / FITS_FILE, _FITS_FORMAT, "fits") if folder else None
+    if doc is None:
         return {}
     return {key: state for key, state in doc["fits"].items()
             if isinstance(key, str) and isinstance(state, dict)
